@@ -1,0 +1,143 @@
+// Typed errors for every failure Ironflow reports. One base class with a string `code`; guards
+// compare a brand symbol from the global registry, so they still work across duplicate installs.
+
+const BRAND = Symbol.for('ironflow.error');
+
+/** Every error code Ironflow raises; `docs/reference/errors.md` has one row per code. */
+export type IronflowErrorCode =
+  | 'VERSION_CONFLICT'
+  | 'CONFLICT_RETRIES_EXHAUSTED'
+  | 'UNIQUE_KEY_CONFLICT'
+  | 'LEASE_LOST'
+  | 'UNKNOWN_WORKFLOW_TYPE'
+  | 'DUPLICATE_WORKFLOW_TYPE'
+  | 'VALIDATION_FAILED'
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_DECISION'
+  | 'DECIDE_FAILED'
+  | 'EVOLVE_FAILED'
+  | 'NON_RETRYABLE'
+  | 'EFFECT_TIMEOUT'
+  | 'HANDLER_MISSING'
+  | 'STORE_FAILURE'
+  | 'SHUTTING_DOWN';
+
+/** Options accepted by every Ironflow error constructor. */
+export interface IronflowErrorOptions {
+  /** The underlying error, kept for diagnosis. */
+  cause?: unknown;
+  /** Structured, JSON-safe details (ids, types, versions). */
+  details?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** Base class of every error Ironflow throws on purpose. */
+export class IronflowError extends Error {
+  readonly code: IronflowErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+  readonly [BRAND] = true;
+
+  constructor(code: IronflowErrorCode, message: string, options: IronflowErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'IronflowError';
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+/** True when `error` is an `IronflowError` (optionally with the given code), from any copy of core. */
+export function isIronflowError<C extends IronflowErrorCode>(
+  error: unknown,
+  code?: C,
+): error is IronflowError & { code: C } {
+  if (typeof error !== 'object' || error === null) return false;
+  if ((error as { [BRAND]?: unknown })[BRAND] !== true) return false;
+  return code === undefined || (error as IronflowError).code === code;
+}
+
+/** A conditional commit found another version than the one it expected; nothing was written. */
+export class VersionConflictError extends IronflowError {
+  constructor(
+    readonly workflowType: string,
+    readonly workflowId: string,
+    readonly expectedVersion: number,
+    options: { actualVersion?: number | undefined; cause?: unknown } = {},
+  ) {
+    super(
+      'VERSION_CONFLICT',
+      `Workflow ${workflowType}:${workflowId} is not at version ${expectedVersion}` +
+        (options.actualVersion === undefined ? '' : ` (it is at ${options.actualVersion})`),
+      {
+        cause: options.cause,
+        details: { workflowType, workflowId, expectedVersion, actualVersion: options.actualVersion },
+      },
+    );
+    this.name = 'VersionConflictError';
+  }
+}
+
+/** Another active instance of the same workflow type holds the unique key; nothing was written. */
+export class UniqueKeyConflictError extends IronflowError {
+  constructor(
+    readonly workflowType: string,
+    readonly uniqueKey: string,
+    readonly holderId: string | undefined,
+  ) {
+    super(
+      'UNIQUE_KEY_CONFLICT',
+      `Unique key "${uniqueKey}" of workflow type ${workflowType} is held by an active instance` +
+        (holderId === undefined ? '' : ` (${holderId})`),
+      { details: { workflowType, uniqueKey, holderId } },
+    );
+    this.name = 'UniqueKeyConflictError';
+  }
+}
+
+/** The lease on an effect or timer expired or was taken over; the change was not applied. */
+export class LeaseLostError extends IronflowError {
+  constructor(readonly kind: 'effect' | 'timer', readonly id: string) {
+    super('LEASE_LOST', `The lease on ${kind} ${id} is no longer held`, { details: { kind, id } });
+    this.name = 'LeaseLostError';
+  }
+}
+
+/** What went wrong in a store, which decides whether retrying can help. */
+export type StoreErrorReason =
+  /** Serialization failure, deadlock, lock timeout, busy script: retry soon. */
+  | 'transient'
+  /** Connection lost, server shutting down or unreachable: retry with backoff. */
+  | 'unavailable'
+  /** A constraint or data shape the store did not expect: a bug, do not retry. */
+  | 'integrity'
+  /** Misconfiguration (permissions, missing schema, unsafe server settings): do not retry. */
+  | 'configuration'
+  /** Anything not classified. */
+  | 'unknown';
+
+/** A failure of the storage backend, classified so callers know whether to retry. */
+export class StoreError extends IronflowError {
+  readonly reason: StoreErrorReason;
+  readonly retryable: boolean;
+
+  constructor(reason: StoreErrorReason, message: string, options: IronflowErrorOptions = {}) {
+    super('STORE_FAILURE', message, options);
+    this.name = 'StoreError';
+    this.reason = reason;
+    this.retryable = reason === 'transient' || reason === 'unavailable';
+  }
+}
+
+/**
+ * Thrown by an effect handler to say retrying cannot help: the effect is dead-lettered at once.
+ * @example throw new NonRetryableError('card number is malformed')
+ */
+export class NonRetryableError extends IronflowError {
+  constructor(message: string, options: IronflowErrorOptions = {}) {
+    super('NON_RETRYABLE', message, options);
+    this.name = 'NonRetryableError';
+  }
+}
+
+/** Shorthand used across packages for argument checks that must write nothing. */
+export function invalidArgument(message: string, details?: Record<string, unknown>): IronflowError {
+  return new IronflowError('INVALID_ARGUMENT', message, { details });
+}

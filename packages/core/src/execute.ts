@@ -1,0 +1,329 @@
+// The decision algorithm of DESIGN §3, written once over the store port: load, already-completed,
+// fold, decide, one conditional atomic commit, bounded retry with jitter on version conflicts.
+import { IronflowError, isIronflowError } from './errors.js';
+import type { Clock } from './clock.js';
+import { validateWithSchema } from './schema.js';
+import type {
+  Acknowledgement,
+  CommitRequest,
+  LoadedInstance,
+  NewEffect,
+  NewTimer,
+  Observation,
+  Snapshot,
+  StoredEvent,
+  WorkflowStore,
+} from './store.js';
+import type { AnyWorkflow, RejectionOf, Workflow, WorkflowRef } from './workflow.js';
+
+/** What `executeInput` needs from its caller (the runtime, or a test). */
+export interface ExecuteDependencies {
+  readonly store: WorkflowStore;
+  readonly clock: Clock;
+  /** Returns a fresh, unique id for effects and timers (the runtime uses UUID v7). */
+  readonly newId: () => string;
+  /** Waits between conflict retries; without it, retries follow at once. */
+  readonly sleep?: ((ms: number) => Promise<void>) | undefined;
+  /** @default Math.random */
+  readonly random?: (() => number) | undefined;
+  /**
+   * Decisions retried after version conflicts before CONFLICT_RETRIES_EXHAUSTED.
+   * @default 20
+   */
+  readonly maxConflictRetries?: number | undefined;
+  /**
+   * Record an observation of every input's outcome.
+   * @default false
+   */
+  readonly observeInputs?: boolean | undefined;
+}
+
+/** Per-call options of `executeInput`. */
+export interface ExecuteOptions {
+  /** A repeated key returns the first outcome as `duplicate` and writes nothing. */
+  readonly idempotencyKey?: string | undefined;
+  /** Settles a leased effect or timer in the same commit (used by workers). */
+  readonly ack?: Acknowledgement | undefined;
+  /** Skip schema validation: the input was already validated by the caller. */
+  readonly validated?: boolean | undefined;
+}
+
+/** The outcome of one input. Rejection and completion are outcomes, not errors. */
+export type ExecuteResult<R = unknown> =
+  | {
+      readonly status: 'accepted';
+      readonly workflowId: string;
+      readonly version: number;
+      readonly events: readonly StoredEvent[];
+      /** Effects and timers the decision wrote. */
+      readonly effects: number;
+      readonly timers: number;
+      readonly completed: boolean;
+    }
+  | { readonly status: 'rejected'; readonly workflowId: string; readonly version: number; readonly reason: R }
+  | { readonly status: 'already-completed'; readonly workflowId: string; readonly version: number }
+  | {
+      readonly status: 'duplicate';
+      readonly workflowId: string;
+      /** Version right after the original commit. */
+      readonly version: number;
+      readonly eventCount: number;
+    };
+
+const MAX_KEY_LENGTH = 512;
+
+/** Checks an id or key the stores will index: a non-empty string without NUL, at most 512 chars. */
+export function checkKey(value: unknown, what: string, code: 'INVALID_ARGUMENT' | 'INVALID_DECISION' = 'INVALID_ARGUMENT'): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_LENGTH || value.includes('\u0000')) {
+    throw new IronflowError(code, `${what} must be a non-empty string of at most ${MAX_KEY_LENGTH} characters without NUL, got ${describe(value)}`, {
+      details: { what },
+    });
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  return value === null ? 'null' : typeof value;
+}
+
+/** The kind of an input or event: its `type` field when that is a string. */
+function kindOf(value: unknown, fallback: string): string {
+  if (typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string') {
+    return (value as { type: string }).type;
+  }
+  return fallback;
+}
+
+/** Folds stored events into a state, upcasting when the workflow asks for it. */
+export function foldEvents<S>(workflow: Workflow<S, unknown, unknown, unknown, unknown>, state: S, events: readonly StoredEvent[]): S {
+  let current = state;
+  for (const stored of events) {
+    try {
+      const event = workflow.upcast ? workflow.upcast(stored) : stored.payload;
+      current = workflow.evolve(current, event);
+    } catch (cause) {
+      throw new IronflowError(
+        'EVOLVE_FAILED',
+        `evolve failed for ${workflow.type}:${stored.workflowId} at event ${stored.sequence} (${stored.type})`,
+        { cause, details: { workflowType: workflow.type, workflowId: stored.workflowId, sequence: stored.sequence } },
+      );
+    }
+  }
+  return current;
+}
+
+/** Rebuilds an instance's state from a load result (snapshot when its revision matches). */
+export async function stateOf<S>(
+  store: WorkflowStore,
+  workflow: Workflow<S, unknown, unknown, unknown, unknown>,
+  ref: WorkflowRef,
+  loaded: LoadedInstance,
+): Promise<S> {
+  const revision = workflow.snapshot?.revision ?? '1';
+  if (loaded.snapshot === undefined) return foldEvents(workflow, workflow.initialState(), loaded.events);
+  if (loaded.snapshot.revision === revision) {
+    return foldEvents(workflow, loaded.snapshot.state as S, loaded.events);
+  }
+  // The snapshot was taken by another revision of the code: fold the whole stream instead.
+  return foldEvents(workflow, workflow.initialState(), await store.readEvents(ref));
+}
+
+/**
+ * Runs one input through a workflow and commits the decision.
+ * @example const result = await executeInput({ store, clock, newId }, orderWorkflow, { type: 'Place', orderId: 'o-1' });
+ */
+export async function executeInput<W extends AnyWorkflow>(
+  deps: ExecuteDependencies,
+  workflow: W,
+  rawInput: unknown,
+  options: ExecuteOptions = {},
+): Promise<ExecuteResult<RejectionOf<W>>> {
+  const wf = workflow as AnyWorkflow;
+  const input = wf.schema && !options.validated ? await validateWithSchema(wf.schema, rawInput, `Input of ${wf.type}`) : rawInput;
+  let workflowId: string;
+  try {
+    workflowId = wf.workflowId(input);
+  } catch (cause) {
+    throw new IronflowError('VALIDATION_FAILED', `workflowId() of ${wf.type} threw for this input`, { cause });
+  }
+  checkKey(workflowId, `workflowId of ${wf.type}`, 'INVALID_ARGUMENT');
+  if (options.idempotencyKey !== undefined) checkKey(options.idempotencyKey, 'idempotencyKey');
+  const ref: WorkflowRef = { type: wf.type, id: workflowId };
+  const inputType = wf.inputType ? wf.inputType(input) : kindOf(input, 'input');
+  const maxRetries = deps.maxConflictRetries ?? 20;
+  const random = deps.random ?? Math.random;
+
+  for (let attempt = 0; ; attempt++) {
+    const loaded = await deps.store.load(ref, { idempotencyKey: options.idempotencyKey });
+    const now = deps.clock.now();
+    if (loaded.idempotent !== undefined) {
+      return { status: 'duplicate', workflowId, version: loaded.idempotent.version, eventCount: loaded.idempotent.eventCount };
+    }
+    if (loaded.completed) {
+      await observe(deps, { ref, inputType, input, outcome: 'already-completed', now });
+      return { status: 'already-completed', workflowId, version: loaded.version };
+    }
+    const state = await stateOf(deps.store, wf, ref, loaded);
+    let decision: ReturnType<AnyWorkflow['decide']>;
+    try {
+      decision = wf.decide(input, state, { now: new Date(now), workflowType: wf.type, workflowId, version: loaded.version });
+    } catch (cause) {
+      throw new IronflowError('DECIDE_FAILED', `decide threw for ${wf.type}:${workflowId}`, {
+        cause,
+        details: { workflowType: wf.type, workflowId },
+      });
+    }
+    if (decision === null || typeof decision !== 'object' || (decision.kind !== 'accept' && decision.kind !== 'reject')) {
+      throw new IronflowError('INVALID_DECISION', `decide of ${wf.type} must return accept(...) or reject(...)`);
+    }
+    if (decision.kind === 'reject') {
+      await observe(deps, { ref, inputType, input, outcome: 'rejected', rejection: decision.reason, now });
+      return { status: 'rejected', workflowId, version: loaded.version, reason: decision.reason as RejectionOf<W> };
+    }
+
+    const request = buildCommit(deps, wf, ref, loaded, state, decision, { input, inputType, now, options });
+    try {
+      await deps.store.commit(request);
+    } catch (error) {
+      if (isIronflowError(error, 'VERSION_CONFLICT') && attempt < maxRetries) {
+        if (deps.sleep) await deps.sleep(Math.floor(random() * Math.min(100, 2 ** attempt)));
+        continue;
+      }
+      if (isIronflowError(error, 'VERSION_CONFLICT')) {
+        throw new IronflowError('CONFLICT_RETRIES_EXHAUSTED', `Gave up on ${wf.type}:${workflowId} after ${attempt + 1} version conflicts`, {
+          cause: error,
+          details: { workflowType: wf.type, workflowId, attempts: attempt + 1 },
+        });
+      }
+      throw error;
+    }
+    return {
+      status: 'accepted',
+      workflowId,
+      version: loaded.version + request.events.length,
+      events: request.events,
+      effects: request.effects.length,
+      timers: request.timers.length,
+      completed: request.completed,
+    };
+  }
+}
+
+function buildCommit(
+  deps: ExecuteDependencies,
+  wf: AnyWorkflow,
+  ref: WorkflowRef,
+  loaded: LoadedInstance,
+  state: unknown,
+  decision: { events: readonly unknown[]; effects: readonly unknown[]; timers: readonly unknown[]; cancelTimers: readonly string[] },
+  call: { input: unknown; inputType: string; now: number; options: ExecuteOptions },
+): CommitRequest {
+  const { now, options } = call;
+  if (!Array.isArray(decision.events) || decision.events.length === 0) {
+    throw new IronflowError('INVALID_DECISION', `An accepted decision of ${wf.type} needs at least one event`);
+  }
+  const causedBy = options.ack ? { kind: options.ack.kind, id: options.ack.id } : undefined;
+  const events: StoredEvent[] = decision.events.map((payload, index) => ({
+    workflowType: ref.type,
+    workflowId: ref.id,
+    sequence: loaded.version + index + 1,
+    type: checkKey(wf.eventType ? wf.eventType(payload) : kindOf(payload, 'event'), 'event type', 'INVALID_DECISION'),
+    payload,
+    metadata: stripUndefined({ decidedAt: now, inputType: call.inputType, idempotencyKey: options.idempotencyKey, causedBy }),
+    recordedAt: now,
+  }));
+  let next = state;
+  next = foldEvents(wf, next, events);
+  const completed = wf.isTerminal ? wf.isTerminal(next) === true : false;
+
+  const effects: NewEffect[] = decision.effects.map((payload) => ({ id: deps.newId(), payload }));
+  const cancelTimers = decision.cancelTimers.map((key) => checkKey(key, 'cancelled timer key', 'INVALID_DECISION'));
+  const timers: NewTimer[] = decision.timers.map((raw) => toNewTimer(deps, wf, now, raw));
+  const keys = new Set<string>();
+  for (const t of timers) {
+    if (t.key === undefined) continue;
+    if (keys.has(t.key)) throw new IronflowError('INVALID_DECISION', `Timer key "${t.key}" is scheduled twice in one decision`);
+    keys.add(t.key);
+  }
+
+  let uniqueKey: string | undefined;
+  if (loaded.version === 0 && wf.uniqueKey) {
+    const key = wf.uniqueKey(call.input);
+    if (key !== undefined) uniqueKey = checkKey(key, `uniqueKey of ${wf.type}`);
+  }
+
+  let snapshot: Snapshot | undefined;
+  const every = wf.snapshot?.every;
+  const newVersion = loaded.version + events.length;
+  if (every !== undefined && Math.floor(newVersion / every) > Math.floor(loaded.version / every)) {
+    snapshot = { version: newVersion, revision: wf.snapshot?.revision ?? '1', state: next };
+  }
+
+  const observation: Observation | undefined = deps.observeInputs
+    ? { workflowType: ref.type, workflowId: ref.id, inputType: call.inputType, input: call.input, outcome: 'accepted', observedAt: now }
+    : undefined;
+
+  return {
+    ref,
+    expectedVersion: loaded.version,
+    now,
+    events,
+    effects,
+    cancelTimers,
+    timers,
+    completed,
+    uniqueKey,
+    idempotencyKey: options.idempotencyKey,
+    snapshot,
+    ack: options.ack,
+    observation,
+  };
+}
+
+function toNewTimer(deps: ExecuteDependencies, wf: AnyWorkflow, now: number, raw: unknown): NewTimer {
+  if (typeof raw !== 'object' || raw === null) throw new IronflowError('INVALID_DECISION', `A timer of ${wf.type} must be an object`);
+  const t = raw as { key?: unknown; after?: unknown; at?: unknown; input?: unknown };
+  let fireAt: number;
+  if (t.after !== undefined && t.at === undefined) {
+    if (typeof t.after !== 'number' || !Number.isFinite(t.after) || t.after < 0) {
+      throw new IronflowError('INVALID_DECISION', `Timer "after" must be a non-negative number of milliseconds, got ${String(t.after)}`);
+    }
+    fireAt = now + t.after;
+  } else if (t.at !== undefined && t.after === undefined) {
+    const at = t.at instanceof Date ? t.at.getTime() : t.at;
+    if (typeof at !== 'number' || !Number.isFinite(at)) throw new IronflowError('INVALID_DECISION', `Timer "at" must be a Date or epoch milliseconds`);
+    fireAt = Math.max(at, now);
+  } else {
+    throw new IronflowError('INVALID_DECISION', `A timer of ${wf.type} needs exactly one of "after" or "at"`);
+  }
+  if (t.input === undefined) throw new IronflowError('INVALID_DECISION', `A timer of ${wf.type} needs an input`);
+  const key = t.key === undefined ? undefined : checkKey(t.key, 'timer key', 'INVALID_DECISION');
+  return stripUndefined({ id: deps.newId(), key, fireAt: Math.floor(fireAt), input: t.input });
+}
+
+async function observe(
+  deps: ExecuteDependencies,
+  o: { ref: WorkflowRef; inputType: string; input: unknown; outcome: 'rejected' | 'already-completed'; rejection?: unknown; now: number },
+): Promise<void> {
+  if (!deps.observeInputs) return;
+  await deps.store.recordObservation(
+    stripUndefined({
+      workflowType: o.ref.type,
+      workflowId: o.ref.id,
+      inputType: o.inputType,
+      input: o.input,
+      outcome: o.outcome,
+      rejection: o.rejection,
+      observedAt: o.now,
+    }),
+  );
+}
+
+/** Drops undefined fields, so objects stay equal after a JSON round trip through any store. */
+export function stripUndefined<T extends object>(value: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
+  return out as T;
+}
+

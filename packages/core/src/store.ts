@@ -1,0 +1,273 @@
+// The store port: everything the engine asks of a backend, and nothing more. Each operation is
+// small enough for one conditional write (one PostgreSQL transaction, one Redis Lua call).
+// Stores never read the wall clock: every call that depends on time receives `now` (epoch ms).
+import type { WorkflowRef } from './workflow.js';
+
+/** A JSON value as stores keep it. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Metadata recorded with every event. */
+export interface EventMetadata {
+  /** The clock time `decide` saw, so a decision can be reproduced. */
+  readonly decidedAt: number;
+  /** Kind of the input that produced the event. */
+  readonly inputType?: string | undefined;
+  /** The inbound idempotency key, when the caller gave one. */
+  readonly idempotencyKey?: string | undefined;
+  /** The effect or timer whose result the input was. */
+  readonly causedBy?: { readonly kind: WorkKind; readonly id: string } | undefined;
+}
+
+/** An event as stored: `sequence` runs 1, 2, 3… per instance with no gaps. */
+export interface StoredEvent<E = unknown> {
+  readonly workflowType: string;
+  readonly workflowId: string;
+  readonly sequence: number;
+  /** The event's kind (e.g. `OrderPlaced`), for queries and upcasting. */
+  readonly type: string;
+  readonly payload: E;
+  readonly metadata: EventMetadata;
+  readonly recordedAt: number;
+}
+
+/** A folded state saved at a version. */
+export interface Snapshot {
+  readonly version: number;
+  readonly revision: string;
+  readonly state: unknown;
+}
+
+/** What `load` returns: enough to fold the current state. */
+export interface LoadedInstance {
+  /** Number of events; 0 when the instance does not exist. */
+  readonly version: number;
+  readonly completed: boolean;
+  /** The latest snapshot, when there is one. */
+  readonly snapshot?: Snapshot | undefined;
+  /** Events after the snapshot (or all events), in sequence order. */
+  readonly events: readonly StoredEvent[];
+  /** Set when the load named an idempotency key that an earlier commit recorded. */
+  readonly idempotent?: IdempotencyRecord | undefined;
+}
+
+/** What a commit with an idempotency key remembers, to answer a repeat with the first outcome. */
+export interface IdempotencyRecord {
+  readonly key: string;
+  /** Version of the instance right after the first commit. */
+  readonly version: number;
+  /** Number of events that commit appended. */
+  readonly eventCount: number;
+  readonly committedAt: number;
+}
+
+/** Effects and timers share one lease protocol. */
+export type WorkKind = 'effect' | 'timer';
+
+/** Stored lifecycle of an effect or timer. `fired` and `cancelled` are timers only. */
+export type WorkStatus = 'pending' | 'leased' | 'done' | 'dead' | 'fired' | 'cancelled';
+
+/** Identifies a claim: every change after it is fenced by the token. */
+export interface Lease {
+  readonly kind: WorkKind;
+  readonly id: string;
+  readonly token: string;
+}
+
+/** Part of a commit: settles the leased effect or timer whose result this input is. */
+export interface Acknowledgement extends Lease {
+  /** `done` completes the effect / fires the timer; `dead` dead-letters it (with `error`). */
+  readonly outcome: 'done' | 'dead';
+  readonly error?: string | undefined;
+}
+
+/** An effect written by a commit. */
+export interface NewEffect {
+  readonly id: string;
+  readonly payload: unknown;
+}
+
+/** A timer written by a commit; a keyed timer replaces the pending timer with the same key. */
+export interface NewTimer {
+  readonly id: string;
+  readonly key?: string | undefined;
+  readonly fireAt: number;
+  readonly input: unknown;
+}
+
+/** One input's outcome, kept when observations are on. */
+export interface Observation {
+  readonly workflowType: string;
+  readonly workflowId: string;
+  readonly inputType: string;
+  readonly input: unknown;
+  readonly outcome: 'accepted' | 'rejected' | 'already-completed';
+  readonly rejection?: unknown;
+  readonly observedAt: number;
+}
+
+/**
+ * One decision's writes, applied all or nothing, and only if the instance is still at
+ * `expectedVersion`. Order inside the commit: acknowledgement, events, effects, timer cancels,
+ * timer schedules, instance row (version, completion, unique key), idempotency, snapshot, observation.
+ */
+export interface CommitRequest {
+  readonly ref: WorkflowRef;
+  readonly expectedVersion: number;
+  readonly now: number;
+  /** Sequences run from `expectedVersion + 1` without gaps; at least one event. */
+  readonly events: readonly StoredEvent[];
+  readonly effects: readonly NewEffect[];
+  readonly cancelTimers: readonly string[];
+  readonly timers: readonly NewTimer[];
+  /** The instance becomes completed: its unique key is released. */
+  readonly completed: boolean;
+  /** Claimed when the instance is created (`expectedVersion` 0); conflicts with an active holder. */
+  readonly uniqueKey?: string | undefined;
+  readonly idempotencyKey?: string | undefined;
+  readonly snapshot?: Snapshot | undefined;
+  readonly ack?: Acknowledgement | undefined;
+  readonly observation?: Observation | undefined;
+}
+
+/** Arguments of a batch claim. */
+export interface ClaimRequest {
+  readonly now: number;
+  readonly limit: number;
+  /** Only rows of these workflow types are claimed (rolling deploys share a database). */
+  readonly types: readonly string[];
+  readonly leaseMs: number;
+  /** Who holds the lease, for operators. */
+  readonly owner: string;
+}
+
+/** Fields effects and timers share. */
+export interface WorkItem {
+  readonly id: string;
+  readonly workflowType: string;
+  readonly workflowId: string;
+  readonly status: WorkStatus;
+  /** Claims so far, this one included when returned by a claim. */
+  readonly attempts: number;
+  readonly lastError?: string | undefined;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** When it may next be claimed: retry time for effects, fire time for timers. */
+  readonly availableAt: number;
+  readonly leaseOwner?: string | undefined;
+  readonly leaseExpiresAt?: number | undefined;
+}
+
+/** An effect row. */
+export interface EffectRecord extends WorkItem {
+  readonly kind: 'effect';
+  readonly payload: unknown;
+}
+
+/** A timer row. */
+export interface TimerRecord extends WorkItem {
+  readonly kind: 'timer';
+  readonly key?: string | undefined;
+  readonly fireAt: number;
+  readonly input: unknown;
+}
+
+/** A claimed effect or timer and its fencing token. */
+export type Claimed<T extends EffectRecord | TimerRecord> = T & { readonly lease: Lease };
+
+/** Filter for dead letters and other work listings. */
+export interface DeadLetterQuery {
+  readonly kind: WorkKind;
+  readonly workflowType?: string | undefined;
+  readonly workflowId?: string | undefined;
+  /** @default 100 */
+  readonly limit?: number | undefined;
+  /** @default 0 */
+  readonly offset?: number | undefined;
+}
+
+/** Summary row of an instance. */
+export interface InstanceSummary {
+  readonly workflowType: string;
+  readonly workflowId: string;
+  readonly version: number;
+  readonly status: 'active' | 'completed';
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** Filter for instance listings; newest `updatedAt` first. */
+export interface InstanceQuery {
+  readonly workflowType?: string | undefined;
+  readonly status?: 'active' | 'completed' | undefined;
+  /** @default 100 */
+  readonly limit?: number | undefined;
+  /** @default 0 */
+  readonly offset?: number | undefined;
+}
+
+/** What `purge` removed. */
+export interface PurgeResult {
+  readonly effects: number;
+  readonly timers: number;
+}
+
+/** Called by a store when new work may be claimable. */
+export type WakeUpListener = (kind: WorkKind) => void;
+
+/**
+ * The store port. Implemented by `@ironflow/store-memory`, `-postgres`, `-redis`; proven by
+ * `describeStoreConformance` from `@ironflow/testing`.
+ */
+export interface WorkflowStore {
+  /** A short name for logs (`memory`, `postgres`, `redis`). */
+  readonly name: string;
+
+  // ---- decisions ----
+  /** Loads an instance; with `idempotencyKey`, also says whether that key was committed before. */
+  load(ref: WorkflowRef, options?: { readonly idempotencyKey?: string | undefined }): Promise<LoadedInstance>;
+  /**
+   * Applies a decision atomically. Raises VERSION_CONFLICT when the instance is not at
+   * `expectedVersion`, UNIQUE_KEY_CONFLICT when another active instance holds the key,
+   * LEASE_LOST when the acknowledged lease is gone; in every such case it writes nothing.
+   */
+  commit(request: CommitRequest): Promise<void>;
+  /** Keeps an observation that no commit carries (rejected, already completed). */
+  recordObservation(observation: Observation): Promise<void>;
+
+  // ---- effects and timers ----
+  /** Leases up to `limit` claimable effects, oldest available first, counting an attempt each. */
+  claimEffects(request: ClaimRequest): Promise<Claimed<EffectRecord>[]>;
+  /** Leases up to `limit` due timers, earliest first, counting an attempt each. */
+  claimTimers(request: ClaimRequest): Promise<Claimed<TimerRecord>[]>;
+  /** Earliest fire time of a pending timer of these types, to sleep until it. */
+  nextTimerAt(types: readonly string[]): Promise<number | undefined>;
+  /** Extends a lease to `now + leaseMs`; LEASE_LOST if it is not held. */
+  renewLease(lease: Lease, now: number, leaseMs: number): Promise<void>;
+  /** Completes an effect (`done`) or fires a timer (`fired`) with no input to route; LEASE_LOST if not held. */
+  complete(lease: Lease, now: number): Promise<void>;
+  /** Records a failed attempt and makes the row claimable again at `retryAt`; LEASE_LOST if not held. */
+  retry(lease: Lease, now: number, retryAt: number, error: string): Promise<void>;
+  /** Moves the row to the dead letters; LEASE_LOST if not held. */
+  deadLetter(lease: Lease, now: number, error: string): Promise<void>;
+  /** Gives a lease back unfinished (shutdown): claimable at once, the attempt not counted. */
+  release(lease: Lease, now: number): Promise<void>;
+
+  // ---- operators ----
+  listDeadLetters(query: DeadLetterQuery): Promise<(EffectRecord | TimerRecord)[]>;
+  countDeadLetters(query: Omit<DeadLetterQuery, 'limit' | 'offset'>): Promise<number>;
+  /** Makes a dead letter claimable again with its attempts reset; false when it is not dead. */
+  redrive(kind: WorkKind, id: string, now: number): Promise<boolean>;
+  /** Deletes done effects and fired or cancelled timers last changed before `olderThan`. */
+  purge(olderThan: number): Promise<PurgeResult>;
+
+  // ---- queries ----
+  readEvents(ref: WorkflowRef, options?: { readonly fromSequence?: number | undefined }): Promise<StoredEvent[]>;
+  listInstances(query?: InstanceQuery): Promise<InstanceSummary[]>;
+  listEffects(ref: WorkflowRef): Promise<EffectRecord[]>;
+  listTimers(ref: WorkflowRef): Promise<TimerRecord[]>;
+  listObservations(ref: WorkflowRef): Promise<Observation[]>;
+
+  // ---- wake-ups ----
+  /** Calls `listener` when effects or timers may have become claimable; returns an unsubscribe. */
+  subscribe?(listener: WakeUpListener): () => void;
+}

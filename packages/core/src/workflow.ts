@@ -1,0 +1,176 @@
+// The workflow model: a pure decider (`decide` + `evolve` + `initialState`) with an id per input,
+// and the Decision values `decide` returns. No I/O here; the engine runs these functions.
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { RetryPolicy } from './retry.js';
+import type { StoredEvent } from './store.js';
+import { invalidArgument } from './errors.js';
+
+/** Names one workflow instance: its type and its business id. */
+export interface WorkflowRef {
+  readonly type: string;
+  readonly id: string;
+}
+
+/** A request to deliver `input` to the workflow later: `after` ms from now, or `at` an instant. */
+export type TimerRequest<I> = {
+  /** One pending timer per (instance, key): scheduling the key again replaces it. */
+  readonly key?: string | undefined;
+  readonly input: I;
+} & ({ readonly after: number; readonly at?: undefined } | { readonly at: Date | number; readonly after?: undefined });
+
+/** What accepting an input writes, besides its events. */
+export interface AcceptExtras<F, I> {
+  /** Side effects to run after the commit, through the outbox. */
+  readonly effects?: readonly F[] | undefined;
+  /** Timers to schedule. */
+  readonly timers?: readonly TimerRequest<I>[] | undefined;
+  /** Keys of pending timers to cancel; cancels apply before this decision's schedules. */
+  readonly cancelTimers?: readonly string[] | undefined;
+}
+
+/** An accepted input: at least one event, plus effects, timers and timer cancellations. */
+export interface Accept<E, F = never, I = never> {
+  readonly kind: 'accept';
+  readonly events: readonly E[];
+  readonly effects: readonly F[];
+  readonly timers: readonly TimerRequest<I>[];
+  readonly cancelTimers: readonly string[];
+}
+
+/** A rejected input: nothing is written; the reason is returned to the caller. */
+export interface Reject<R> {
+  readonly kind: 'reject';
+  readonly reason: R;
+}
+
+/** What `decide` returns. */
+export type Decision<E, F = never, I = never, R = never> = Accept<E, F, I> | Reject<R>;
+
+/**
+ * Accepts an input with one event or a non-empty list of events.
+ * @example return accept({ type: 'OrderPlaced', orderId }, { effects: [{ type: 'reserve', orderId }] });
+ */
+export function accept<E, F = never, I = never>(
+  events: E | readonly [E, ...E[]],
+  extras: AcceptExtras<F, I> = {},
+): Accept<E, F, I> {
+  return {
+    kind: 'accept',
+    events: Array.isArray(events) ? [...(events as readonly E[])] : [events as E],
+    effects: extras.effects ?? [],
+    timers: extras.timers ?? [],
+    cancelTimers: extras.cancelTimers ?? [],
+  };
+}
+
+/** Rejects an input with a typed reason; nothing is written. */
+export function reject<R>(reason: R): Reject<R> {
+  return { kind: 'reject', reason };
+}
+
+/** What `decide` knows besides the input and the state. */
+export interface DecideContext {
+  /** The engine clock's time for this decision; recorded in each event's metadata. */
+  readonly now: Date;
+  readonly workflowType: string;
+  readonly workflowId: string;
+  /** The instance's version before this decision (0 for a new instance). */
+  readonly version: number;
+}
+
+/** Given to `onDeadLetter` when an effect or timer of the workflow is dead-lettered. */
+export type DeadLetterNotice<F, I> =
+  | { readonly kind: 'effect'; readonly id: string; readonly effect: F; readonly attempts: number; readonly error: string }
+  | { readonly kind: 'timer'; readonly id: string; readonly input: I; readonly attempts: number; readonly error: string };
+
+/** When to store a snapshot of the folded state, so loading skips most events. */
+export interface SnapshotPolicy {
+  /** Take a snapshot each time the version crosses a multiple of this number. */
+  readonly every: number;
+  /**
+   * Snapshots taken with another revision are ignored; change it when `evolve` or the state shape changes.
+   * @default '1'
+   */
+  readonly revision?: string | undefined;
+}
+
+/** A workflow: a pure decider plus routing and policies. Create with `defineWorkflow`. */
+export interface Workflow<S, I, E, F = never, R = never> {
+  /** Stable key of the workflow; never change it across deployments. */
+  readonly type: string;
+  /** State of an instance with no events. */
+  initialState(): S;
+  /** Pure fold of one event into the state. */
+  evolve(state: S, event: E): S;
+  /** Pure decision on an input, given the current state. */
+  decide(input: I, state: S, context: DecideContext): Decision<E, F, I, R>;
+  /** The instance every input belongs to (effect results and timer inputs included). */
+  workflowId(input: I): string;
+  /** True once the instance is finished; later inputs get `already-completed`. */
+  isTerminal?(state: S): boolean;
+  /** At most one active instance per key: a second instance with the same key is refused. */
+  uniqueKey?(input: I): string | undefined;
+  /** Validates inputs that arrive as JSON (`executeDynamic`, timers, routed results). */
+  readonly schema?: StandardSchemaV1<unknown, I> | undefined;
+  /** Validates stored effect payloads before a handler runs; a failure dead-letters the effect. */
+  readonly effectSchema?: StandardSchemaV1<unknown, F> | undefined;
+  /** Retry policy for this workflow's effects and timers; unset fields use the runtime's. */
+  readonly retry?: Partial<RetryPolicy> | undefined;
+  readonly snapshot?: SnapshotPolicy | undefined;
+  /** Name of the input kind, for observations and logs; defaults to `input.type` when it is a string. */
+  inputType?(input: I): string;
+  /** Name stored with an event; defaults to `event.type` when it is a string. */
+  eventType?(event: E): string;
+  /** Turns a stored event of an older shape into the current event type before it is folded. */
+  upcast?(event: StoredEvent): E;
+  /** Maps a dead-lettered effect or timer to an input, delivered atomically with the dead-lettering. */
+  onDeadLetter?(notice: DeadLetterNotice<F, I>): I | undefined;
+}
+
+/** A workflow with its types erased, as stores, registries and workers see it. */
+// Method syntax keeps parameters bivariant, so every Workflow<...> is assignable to this.
+export type AnyWorkflow = Workflow<unknown, unknown, unknown, unknown, unknown>;
+
+/** The state type of a workflow. */
+export type StateOf<W> = W extends Workflow<infer S, infer _I, infer _E, infer _F, infer _R> ? S : never;
+/** The input type of a workflow. */
+export type InputOf<W> = W extends Workflow<infer _S, infer I, infer _E, infer _F, infer _R> ? I : never;
+/** The event type of a workflow. */
+export type EventOf<W> = W extends Workflow<infer _S, infer _I, infer E, infer _F, infer _R> ? E : never;
+/** The effect type of a workflow. */
+export type EffectOf<W> = W extends Workflow<infer _S, infer _I, infer _E, infer F, infer _R> ? F : never;
+/** The rejection type of a workflow. */
+export type RejectionOf<W> = W extends Workflow<infer _S, infer _I, infer _E, infer _F, infer R> ? R : never;
+
+const TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/;
+
+/**
+ * Declares a workflow. Types are inferred from `evolve`, `decide` and `workflowId`.
+ * @example
+ * const counter = defineWorkflow({
+ *   type: 'counter',
+ *   initialState: () => ({ n: 0 }),
+ *   evolve: (s: { n: number }, e: { type: 'Added'; by: number }) => ({ n: s.n + e.by }),
+ *   decide: (input: { id: string; by: number }) => accept({ type: 'Added' as const, by: input.by }),
+ *   workflowId: (input) => input.id,
+ * });
+ */
+export function defineWorkflow<S, I, E, F = never, R = never>(
+  definition: Workflow<S, I, E, F, R>,
+): Workflow<S, I, E, F, R> {
+  if (typeof definition.type !== 'string' || !TYPE_PATTERN.test(definition.type)) {
+    throw invalidArgument(
+      `Workflow type ${JSON.stringify(definition.type)} must start with a letter and use at most 128 of A-Z a-z 0-9 _ . : -`,
+    );
+  }
+  if (definition.snapshot !== undefined) {
+    const { every } = definition.snapshot;
+    if (!Number.isInteger(every) || every < 1) throw invalidArgument(`snapshot.every must be a whole number >= 1, got ${every}`);
+  }
+  return Object.freeze({ ...definition });
+}
+
+/** Checks the workflow-type pattern; exported so stores and the runtime reject the same strings. */
+export function isValidWorkflowType(type: unknown): type is string {
+  return typeof type === 'string' && TYPE_PATTERN.test(type);
+}

@@ -1,0 +1,17 @@
+export { createEngine } from './engine.js';
+export type {
+  Engine,
+  EngineOptions,
+  EffectWorkerOptions,
+  TimerWorkerOptions,
+  ExecuteCallOptions,
+  InstanceState,
+  HealthReport,
+  IdleReport,
+} from './engine.js';
+export { register, sendTo, isRoutedInput } from './registration.js';
+export type { EffectContext, EffectHandler, EffectHandlerOf, Registration, RoutedInput } from './registration.js';
+export { consoleLogger, silentLogger } from './lifecycle.js';
+export type { LifecycleEvent, LifecycleEventType, LifecycleListener, Logger } from './lifecycle.js';
+export type { PoolHealth } from './worker-pool.js';
+export { uuidv7 } from './ids.js';

@@ -1,0 +1,83 @@
+// Logging and lifecycle events: a pino-compatible logger port and typed events that metrics and
+// tracing adapters subscribe to without touching the runtime's internals.
+import type { WorkKind } from '@ironflow/core';
+
+/** The part of a pino logger the runtime uses; `pino()` itself fits, and so does `console`-like code. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** A logger that drops everything. */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Writes warnings and errors to the console as one JSON line each; the default logger. */
+export const consoleLogger: Logger = {
+  debug() {},
+  info() {},
+  warn: (obj, msg) => console.warn(JSON.stringify({ level: 'warn', msg, ...serialise(obj) })),
+  error: (obj, msg) => console.error(JSON.stringify({ level: 'error', msg, ...serialise(obj) })),
+};
+
+function serialise(obj: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) out[k] = v instanceof Error ? { name: v.name, message: v.message, code: (v as { code?: unknown }).code } : v;
+  return out;
+}
+
+interface WorkRef {
+  readonly id: string;
+  readonly workflowType: string;
+  readonly workflowId: string;
+}
+
+/** Everything the runtime reports, keyed by `type`. */
+export type LifecycleEvent =
+  | { type: 'decision.committed'; workflowType: string; workflowId: string; version: number; events: number; effects: number; timers: number; completed: boolean }
+  | { type: 'decision.rejected'; workflowType: string; workflowId: string; reason: unknown }
+  | ({ type: 'effect.started'; attempt: number } & WorkRef)
+  | ({ type: 'effect.succeeded'; attempt: number; durationMs: number; routedTo?: string | undefined } & WorkRef)
+  | ({ type: 'effect.retried'; attempt: number; error: string; retryAt: number } & WorkRef)
+  | ({ type: 'effect.dead-lettered'; attempt: number; error: string } & WorkRef)
+  | ({ type: 'timer.fired'; attempt: number; outcome: string } & WorkRef)
+  | ({ type: 'timer.retried'; attempt: number; error: string; retryAt: number } & WorkRef)
+  | ({ type: 'timer.dead-lettered'; attempt: number; error: string } & WorkRef)
+  | { type: 'lease.lost'; kind: WorkKind; id: string }
+  | { type: 'worker.restarted'; pool: WorkKind; error: string; delayMs: number; failures: number };
+
+/** The `type` strings of lifecycle events. */
+export type LifecycleEventType = LifecycleEvent['type'];
+
+/** A listener for one kind of lifecycle event. */
+export type LifecycleListener<T extends LifecycleEventType> = (event: Extract<LifecycleEvent, { type: T }>) => void;
+
+/** Fan-out of lifecycle events; a throwing listener is logged, never breaks the runtime. */
+export class LifecycleEmitter {
+  readonly #listeners = new Map<string, Set<(event: LifecycleEvent) => void>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  on<T extends LifecycleEventType | '*'>(type: T, listener: T extends LifecycleEventType ? LifecycleListener<T> : (event: LifecycleEvent) => void): () => void {
+    const set = this.#listeners.get(type) ?? new Set();
+    const fn = listener as (event: LifecycleEvent) => void;
+    set.add(fn);
+    this.#listeners.set(type, set);
+    return () => set.delete(fn);
+  }
+
+  emit(event: LifecycleEvent): void {
+    for (const key of [event.type, '*']) {
+      const set = this.#listeners.get(key);
+      if (!set) continue;
+      for (const listener of set) {
+        try {
+          listener(event);
+        } catch (error) {
+          this.logger.error({ err: error, event: event.type }, 'lifecycle listener threw');
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export { createMemoryStore } from './memory-store.js';
+export type { MemoryStore } from './memory-store.js';

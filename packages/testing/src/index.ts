@@ -1,0 +1,10 @@
+export { describeStoreConformance } from './conformance/describe-store-conformance.js';
+export type { StoreConformanceOptions, StoreUnderTest } from './conformance/context.js';
+export { testServerUrl, uniqueName } from './env.js';
+export type { TestBackend } from './env.js';
+export { deciderSpec } from './decider.js';
+export type { DeciderOutcome, DeciderSpec } from './decider.js';
+export { createTestEngine } from './test-engine.js';
+export type { TestEngine, TestEngineOptions } from './test-engine.js';
+export { createManualClock } from '@ironflow/core';
+export type { ManualClock } from '@ironflow/core';
