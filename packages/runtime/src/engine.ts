@@ -478,7 +478,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   const engine: Engine = {
     types,
-    execute(workflow, input, opts = {}) {
+    async execute(workflow, input, opts = {}) {
       const entry = entryOf(workflow.type);
       if (entry.workflow !== workflow) {
         throw new IronflowError('UNKNOWN_WORKFLOW_TYPE', `This engine registered another definition under "${workflow.type}"`, { details: { workflowType: workflow.type } });

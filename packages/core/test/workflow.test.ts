@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { accept, checkKey, createManualClock, createRegistry, defineWorkflow, reject, validateWithSchema, type StandardSchemaV1 } from '../src/index.js';
+
+const counter = defineWorkflow({
+  type: 'counter',
+  initialState: () => ({ n: 0 }),
+  evolve: (s: { n: number }, e: { type: 'Added'; by: number }) => ({ n: s.n + e.by }),
+  decide: (input: { id: string; by: number }) => (input.by > 0 ? accept({ type: 'Added' as const, by: input.by }) : reject('not positive' as const)),
+  workflowId: (input) => input.id,
+});
+
+describe('decisions', () => {
+  it('accept takes one event or a list, with effects, timers and cancellations', () => {
+    expect(accept({ type: 'A' })).toEqual({ kind: 'accept', events: [{ type: 'A' }], effects: [], timers: [], cancelTimers: [] });
+    expect(accept([{ type: 'A' }, { type: 'B' }], { effects: [1], timers: [{ after: 5, input: 'x' }], cancelTimers: ['k'] })).toEqual({
+      kind: 'accept', events: [{ type: 'A' }, { type: 'B' }], effects: [1], timers: [{ after: 5, input: 'x' }], cancelTimers: ['k'],
+    });
+    expect(reject({ code: 'NO' })).toEqual({ kind: 'reject', reason: { code: 'NO' } });
+  });
+
+  it('defineWorkflow infers the types and freezes the definition', () => {
+    const decision = counter.decide({ id: 'c', by: 2 }, counter.initialState(), { now: new Date(), workflowType: 'counter', workflowId: 'c', version: 0 });
+    expect(decision).toMatchObject({ kind: 'accept', events: [{ type: 'Added', by: 2 }] });
+    expect(Object.isFrozen(counter)).toBe(true);
+  });
+
+  it('defineWorkflow refuses types that are not stable identifiers', () => {
+    for (const type of ['', '1abc', 'has space', 'x'.repeat(129), 'semi;colon']) {
+      expect(() => defineWorkflow({ ...counter, type })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+  });
+});
+
+describe('registry', () => {
+  it('finds workflows by type and refuses duplicates', () => {
+    const registry = createRegistry([counter]);
+    expect(registry.types).toEqual(['counter']);
+    expect(registry.get('counter')).toBe(counter);
+    expect(registry.find('nope')).toBeUndefined();
+    expect(() => registry.get('nope')).toThrowError(expect.objectContaining({ code: 'UNKNOWN_WORKFLOW_TYPE' }));
+    expect(() => createRegistry([counter, counter])).toThrowError(expect.objectContaining({ code: 'DUPLICATE_WORKFLOW_TYPE' }));
+  });
+});
+
+describe('keys and schemas', () => {
+  it('checkKey accepts ordinary strings and refuses empty, long, NUL-bearing or non-string keys', () => {
+    expect(checkKey('order-1', 'id')).toBe('order-1');
+    for (const bad of ['', 'a'.repeat(513), 'a\u0000b', 42, null]) expect(() => checkKey(bad, 'id')).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('validateWithSchema returns the output of sync and async Standard Schemas and lists issues', async () => {
+    const trim: StandardSchemaV1<unknown, string> = { '~standard': { version: 1, vendor: 't', validate: (v) => (typeof v === 'string' ? { value: v.trim() } : { issues: [{ message: 'not a string', path: [{ key: 'name' }] }] }) } };
+    const later: StandardSchemaV1<unknown, number> = { '~standard': { version: 1, vendor: 't', validate: async (v) => ({ value: Number(v) }) } };
+    expect(await validateWithSchema(trim, '  x ', 'Input')).toBe('x');
+    expect(await validateWithSchema(later, '7', 'Input')).toBe(7);
+    await expect(validateWithSchema(trim, 3, 'Input of order')).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED', message: 'Input of order is invalid: name: not a string', details: { issues: [{ message: 'not a string', path: ['name'] }] },
+    });
+  });
+});
+
+describe('manual clock', () => {
+  it('moves only forward, only when told', () => {
+    const clock = createManualClock(1000);
+    expect(clock.now()).toBe(1000);
+    expect(clock.advance(500)).toBe(1500);
+    expect(clock.set(new Date(2000))).toBe(2000);
+    expect(() => clock.set(10)).toThrow(RangeError);
+    expect(() => clock.advance(-1)).toThrow(RangeError);
+  });
+});
