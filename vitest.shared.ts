@@ -7,6 +7,8 @@ export const shared = defineProject({
   ssr: { resolve: { conditions: ['@ironflow/source', 'module', 'node', 'development|production'] } },
   test: {
     include: ['test/**/*.test.ts'],
+    // The JSON report feeds scripts/test-summary.mjs, which prints the repository-wide count.
+    reporters: ['default', ['json', { outputFile: 'node_modules/.cache/vitest-report.json' }]],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     restoreMocks: true,

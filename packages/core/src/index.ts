@@ -19,14 +19,17 @@ export type {
   Decision,
   DecideContext,
   EffectOf,
+  EffectsIn,
   EventOf,
   InputOf,
   Reject,
   RejectionOf,
+  RejectionIn,
   SnapshotPolicy,
   StateOf,
   TimerRequest,
   Workflow,
+  WorkflowDefinition,
   WorkflowRef,
 } from './workflow.js';
 

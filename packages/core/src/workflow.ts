@@ -142,22 +142,37 @@ export type EffectOf<W> = W extends Workflow<infer _S, infer _I, infer _E, infer
 /** The rejection type of a workflow. */
 export type RejectionOf<W> = W extends Workflow<infer _S, infer _I, infer _E, infer _F, infer R> ? R : never;
 
+/** The effect type carried by the accept branches of a decision type. */
+export type EffectsIn<D> = D extends Accept<unknown, infer F, unknown> ? F : never;
+/** The reason type carried by the reject branches of a decision type. */
+export type RejectionIn<D> = D extends Reject<infer R> ? R : never;
+
+/**
+ * What `defineWorkflow` takes: a workflow whose `decide` may return any mix of accepts and
+ * rejects; the effect and rejection types are read off its return type `D`.
+ */
+export interface WorkflowDefinition<S, I, E, D extends Decision<E, unknown, I, unknown>>
+  extends Omit<Workflow<S, I, E, EffectsIn<D>, RejectionIn<D>>, 'decide'> {
+  decide(input: I, state: S, context: DecideContext): D;
+}
+
 const TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/;
 
 /**
- * Declares a workflow. Types are inferred from `evolve`, `decide` and `workflowId`.
+ * Declares a workflow. State comes from `initialState`, inputs and events from the parameters of
+ * `decide`/`evolve`; effect and rejection types are inferred from everything `decide` returns.
  * @example
  * const counter = defineWorkflow({
  *   type: 'counter',
  *   initialState: () => ({ n: 0 }),
- *   evolve: (s: { n: number }, e: { type: 'Added'; by: number }) => ({ n: s.n + e.by }),
- *   decide: (input: { id: string; by: number }) => accept({ type: 'Added' as const, by: input.by }),
+ *   evolve: (s, e: { type: 'Added'; by: number }) => ({ n: s.n + e.by }),
+ *   decide: (input: { id: string; by: number }) => (input.by > 0 ? accept({ type: 'Added', by: input.by }) : reject('not positive')),
  *   workflowId: (input) => input.id,
  * });
  */
-export function defineWorkflow<S, I, E, F = never, R = never>(
-  definition: Workflow<S, I, E, F, R>,
-): Workflow<S, I, E, F, R> {
+export function defineWorkflow<S, I, E, D extends Decision<E, unknown, I, unknown>>(
+  definition: WorkflowDefinition<S, I, E, D>,
+): Workflow<S, I, E, EffectsIn<D>, RejectionIn<D>> {
   if (typeof definition.type !== 'string' || !TYPE_PATTERN.test(definition.type)) {
     throw invalidArgument(
       `Workflow type ${JSON.stringify(definition.type)} must start with a letter and use at most 128 of A-Z a-z 0-9 _ . : -`,
@@ -167,7 +182,11 @@ export function defineWorkflow<S, I, E, F = never, R = never>(
     const { every } = definition.snapshot;
     if (!Number.isInteger(every) || every < 1) throw invalidArgument(`snapshot.every must be a whole number >= 1, got ${every}`);
   }
-  return Object.freeze({ ...definition });
+  // D is a union of Accept<E, F_i, I> and Reject<R_j>; EffectsIn/RejectionIn collect exactly those
+  // F_i and R_j, so D is a Decision<E, EffectsIn<D>, I, RejectionIn<D>>. TypeScript cannot relate a
+  // generic to its own conditional types, hence the widening through unknown.
+  const workflow: unknown = Object.freeze({ ...definition });
+  return workflow as Workflow<S, I, E, EffectsIn<D>, RejectionIn<D>>;
 }
 
 /** Checks the workflow-type pattern; exported so stores and the runtime reject the same strings. */

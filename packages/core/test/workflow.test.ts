@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { accept, checkKey, createManualClock, createRegistry, defineWorkflow, reject, validateWithSchema, type StandardSchemaV1 } from '../src/index.js';
 
 const counter = defineWorkflow({
@@ -67,5 +67,31 @@ describe('manual clock', () => {
     expect(clock.set(new Date(2000))).toBe(2000);
     expect(() => clock.set(10)).toThrow(RangeError);
     expect(() => clock.advance(-1)).toThrow(RangeError);
+  });
+});
+
+describe('type inference', () => {
+  it('infers effect and rejection types as unions of everything decide returns', () => {
+    const order = defineWorkflow({
+      type: 'order',
+      initialState: () => ({ placed: false }),
+      evolve: (_s, e: { type: 'Placed' } | { type: 'Paid' }) => ({ placed: e.type === 'Placed' }),
+      decide: (input: { type: 'Place' | 'Pay'; id: string }, state) => {
+        if (input.type === 'Place') {
+          if (state.placed) return reject({ code: 'ALREADY_PLACED' as const });
+          return accept({ type: 'Placed' }, { effects: [{ kind: 'reserve' as const, id: input.id }] });
+        }
+        if (!state.placed) return reject({ code: 'NOT_PLACED' as const });
+        return accept({ type: 'Paid' }, { effects: [{ kind: 'ship' as const }], timers: [{ after: 1, input: { type: 'Pay', id: input.id } }] });
+      },
+      workflowId: (input) => input.id,
+    });
+    type Rejection = import('../src/index.js').RejectionOf<typeof order>;
+    type Effect = import('../src/index.js').EffectOf<typeof order>;
+    type Input = import('../src/index.js').InputOf<typeof order>;
+    expectTypeOf<Rejection>().toEqualTypeOf<{ code: 'ALREADY_PLACED' } | { code: 'NOT_PLACED' }>();
+    expectTypeOf<Effect>().toEqualTypeOf<{ kind: 'reserve'; id: string } | { kind: 'ship' }>();
+    expectTypeOf<Input>().toEqualTypeOf<{ type: 'Place' | 'Pay'; id: string }>();
+    expect(order.type).toBe('order');
   });
 });
