@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { accept, defineWorkflow, reject } from '@ironflow/core';
+import { register } from '@ironflow/runtime';
+import { createTestEngine, deciderSpec, testServerUrl, uniqueName } from '../src/index.js';
+
+const door = defineWorkflow({
+  type: 'door',
+  initialState: () => ({ open: false, locked: false }),
+  evolve: (s, e: { type: 'Opened' } | { type: 'Closed' } | { type: 'Locked' }) =>
+    e.type === 'Opened' ? { ...s, open: true } : e.type === 'Closed' ? { ...s, open: false } : { ...s, locked: true },
+  decide: (input: { type: 'Open' | 'Close' | 'Lock'; id: string }, state) => {
+    if (input.type === 'Open') return state.locked ? reject({ code: 'LOCKED' as const }) : accept({ type: 'Opened' }, { timers: [{ key: 'auto-close', after: 5_000, input: { type: 'Close', id: input.id } }] });
+    if (input.type === 'Close') return accept({ type: 'Closed' }, { cancelTimers: ['auto-close'] });
+    return accept([{ type: 'Closed' }, { type: 'Locked' }], { effects: [{ notify: input.id }] });
+  },
+  workflowId: (input) => input.id,
+  isTerminal: (s) => s.locked,
+});
+
+describe('deciderSpec', () => {
+  it('passes when the decision matches and fails when it does not', () => {
+    deciderSpec(door)
+      .when({ type: 'Open', id: 'd' })
+      .then([{ type: 'Opened' }])
+      .thenTimers([{ key: 'auto-close', after: 5_000, input: { type: 'Close', id: 'd' } }])
+      .thenState({ open: true, locked: false })
+      .thenTerminal(false);
+    deciderSpec(door).given({ type: 'Locked' }).when({ type: 'Open', id: 'd' }).thenRejected({ code: 'LOCKED' });
+    deciderSpec(door).when({ type: 'Lock', id: 'd' }).thenEffects([{ notify: 'd' }]).thenTerminal();
+    deciderSpec(door).when({ type: 'Close', id: 'd' }).thenCancelled(['auto-close']);
+    expect(() => deciderSpec(door).when({ type: 'Open', id: 'd' }).then([{ type: 'Closed' }])).toThrow();
+    expect(() => deciderSpec(door).when({ type: 'Open', id: 'd' }).thenRejected()).toThrow();
+    expect(() => deciderSpec(door).given({ type: 'Locked' }).when({ type: 'Open', id: 'd' }).then([])).toThrow(/rejected/);
+  });
+});
+
+describe('createTestEngine', () => {
+  it('advances a manual clock and processes due timers and effects', async () => {
+    const notified: string[] = [];
+    const t = createTestEngine({ workflows: [register(door).handle((effect) => void notified.push(effect.notify))] });
+    await t.engine.execute(door, { type: 'Open', id: 'front' });
+    expect(await t.advance(4_999)).toEqual({ effects: 0, timers: 0 });
+    expect(await t.advance(1)).toEqual({ effects: 0, timers: 1 });
+    expect((await t.engine.getState(door, 'front')).state.open).toBe(false);
+    await t.engine.execute(door, { type: 'Lock', id: 'front' });
+    expect(await t.settle()).toEqual({ effects: 1, timers: 0 });
+    expect(notified).toEqual(['front']);
+  });
+});
+
+describe('test environment', () => {
+  it('testServerUrl reads the URL, skips without one, and throws when the backend is required', () => {
+    const saved = { ...process.env };
+    try {
+      process.env.IRONFLOW_TEST_MONGODB_URL = 'mongodb://127.0.0.1:1';
+      expect(testServerUrl('mongodb')).toBe('mongodb://127.0.0.1:1');
+      delete process.env.IRONFLOW_TEST_MONGODB_URL;
+      process.env.IRONFLOW_TEST_REQUIRE = 'postgres';
+      expect(testServerUrl('mongodb')).toBeUndefined();
+      process.env.IRONFLOW_TEST_REQUIRE = 'postgres, mongodb';
+      expect(() => testServerUrl('mongodb')).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('uniqueName gives distinct identifier-safe names', () => {
+    const names = new Set(Array.from({ length: 100 }, () => uniqueName('ironflow_t')));
+    expect(names.size).toBe(100);
+    for (const n of names) expect(n).toMatch(/^[a-z0-9_]+$/);
+  });
+});
