@@ -44,14 +44,28 @@ export class IronflowError extends Error {
   }
 }
 
-/** True when `error` is an `IronflowError` (optionally with the given code), from any copy of core. */
-export function isIronflowError<C extends IronflowErrorCode>(
-  error: unknown,
-  code?: C,
-): error is IronflowError & { code: C } {
+/** The class raised for each code that has its own subclass. */
+interface ErrorClassByCode {
+  VERSION_CONFLICT: VersionConflictError;
+  UNIQUE_KEY_CONFLICT: UniqueKeyConflictError;
+  LEASE_LOST: LeaseLostError;
+  STORE_FAILURE: StoreError;
+  NON_RETRYABLE: NonRetryableError;
+}
+
+/** The error type `isIronflowError(e, code)` narrows to. */
+export type IronflowErrorOf<C extends IronflowErrorCode> = C extends keyof ErrorClassByCode ? ErrorClassByCode[C] : IronflowError & { code: C };
+
+/**
+ * True when `error` is an `IronflowError` (optionally with the given code), from any copy of core;
+ * narrows to the code's subclass, e.g. `StoreError` for `STORE_FAILURE`.
+ */
+export function isIronflowError(error: unknown): error is IronflowError;
+export function isIronflowError<C extends IronflowErrorCode>(error: unknown, code: C): error is IronflowErrorOf<C>;
+export function isIronflowError(error: unknown, code?: IronflowErrorCode): boolean {
   if (typeof error !== 'object' || error === null) return false;
   if ((error as { [BRAND]?: unknown })[BRAND] !== true) return false;
-  return code === undefined || (error as IronflowError).code === code;
+  return code === undefined || (error as { code?: unknown }).code === code;
 }
 
 /** A conditional commit found another version than the one it expected; nothing was written. */

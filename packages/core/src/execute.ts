@@ -96,11 +96,17 @@ function kindOf(value: unknown, fallback: string): string {
 }
 
 /** Folds stored events into a state, upcasting when the workflow asks for it. */
-export function foldEvents<S>(workflow: Workflow<S, unknown, unknown, unknown, unknown>, state: S, events: readonly StoredEvent[]): S {
+export function foldEvents<S>(
+  workflow: Workflow<S, unknown, unknown, unknown, unknown>,
+  state: S,
+  events: readonly StoredEvent[],
+  options: { readonly fresh?: boolean } = {},
+): S {
   let current = state;
   for (const stored of events) {
     try {
-      const event = workflow.upcast ? workflow.upcast(stored) : stored.payload;
+      // Events just decided are already in the current shape; only stored ones are upcast.
+      const event = workflow.upcast && !options.fresh ? workflow.upcast(stored) : stored.payload;
       current = workflow.evolve(current, event);
     } catch (cause) {
       throw new IronflowError(
@@ -234,7 +240,7 @@ function buildCommit(
     recordedAt: now,
   }));
   let next = state;
-  next = foldEvents(wf, next, events);
+  next = foldEvents(wf, next, events, { fresh: true });
   const completed = wf.isTerminal ? wf.isTerminal(next) === true : false;
 
   const effects: NewEffect[] = decision.effects.map((payload) => ({ id: deps.newId(), payload }));

@@ -8,7 +8,7 @@ export {
   NonRetryableError,
   invalidArgument,
 } from './errors.js';
-export type { IronflowErrorCode, IronflowErrorOptions, StoreErrorReason } from './errors.js';
+export type { IronflowErrorCode, IronflowErrorOf, IronflowErrorOptions, StoreErrorReason } from './errors.js';
 
 export { accept, reject, defineWorkflow, isValidWorkflowType } from './workflow.js';
 export type {

@@ -110,7 +110,7 @@ export interface Workflow<S, I, E, F = never, R = never> {
   isTerminal?(state: S): boolean;
   /** At most one active instance per key: a second instance with the same key is refused. */
   uniqueKey?(input: I): string | undefined;
-  /** Validates inputs that arrive as JSON (`executeDynamic`, timers, routed results). */
+  /** Validates every input before `decide` sees it (typed, `executeDynamic`, timers, routed results). */
   readonly schema?: StandardSchemaV1<unknown, I> | undefined;
   /** Validates stored effect payloads before a handler runs; a failure dead-letters the effect. */
   readonly effectSchema?: StandardSchemaV1<unknown, F> | undefined;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { IronflowError, isIronflowError, LeaseLostError, NonRetryableError, StoreError, UniqueKeyConflictError, VersionConflictError } from '../src/index.js';
 
 describe('errors', () => {
@@ -27,5 +27,19 @@ describe('errors', () => {
     expect(isIronflowError(new Error('plain'))).toBe(false);
     expect(isIronflowError(null)).toBe(false);
     expect(isIronflowError({ code: 'LEASE_LOST' })).toBe(false);
+  });
+});
+
+describe('narrowing', () => {
+  it('narrows to the subclass of the code', () => {
+    const error: unknown = new StoreError('transient', 'deadlock');
+    if (isIronflowError(error, 'STORE_FAILURE')) {
+      expectTypeOf(error.retryable).toEqualTypeOf<boolean>();
+      expect(error.retryable).toBe(true);
+    } else {
+      expect.unreachable();
+    }
+    const conflict: unknown = new UniqueKeyConflictError('order', 'k', 'o-1');
+    expect(isIronflowError(conflict, 'UNIQUE_KEY_CONFLICT') && conflict.holderId).toBe('o-1');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { accept, checkKey, createManualClock, createRegistry, defineWorkflow, reject, validateWithSchema, type StandardSchemaV1 } from '../src/index.js';
+import { accept, checkKey, createManualClock, createRegistry, defineWorkflow, foldEvents, reject, validateWithSchema, type StandardSchemaV1 } from '../src/index.js';
 
 const counter = defineWorkflow({
   type: 'counter',
@@ -93,5 +93,31 @@ describe('type inference', () => {
     expectTypeOf<Effect>().toEqualTypeOf<{ kind: 'reserve'; id: string } | { kind: 'ship' }>();
     expectTypeOf<Input>().toEqualTypeOf<{ type: 'Place' | 'Pay'; id: string }>();
     expect(order.type).toBe('order');
+  });
+});
+
+describe('upcasting', () => {
+  it('upcasts stored events when folding, never events that were just decided', () => {
+    const seen: number[] = [];
+    const renamed = defineWorkflow({
+      type: 'renamed',
+      initialState: () => ({ total: 0 }),
+      evolve: (s, e: { type: 'Added'; amount: number }) => ({ total: s.total + e.amount }),
+      decide: (input: { id: string; amount: number }) => accept({ type: 'Added', amount: input.amount }),
+      workflowId: (input) => input.id,
+      upcast: (stored) => {
+        seen.push(stored.sequence);
+        const old = stored.payload as { amount?: number; value?: number };
+        return { type: 'Added', amount: old.amount ?? old.value ?? 0 };
+      },
+    });
+    const stored = (sequence: number, payload: unknown) => ({
+      workflowType: 'renamed', workflowId: 'a', sequence, type: 'Added', payload, metadata: { decidedAt: 0 }, recordedAt: 0,
+    });
+    const events = [stored(1, { type: 'Added', value: 2 }), stored(2, { type: 'Added', amount: 3 })];
+    expect(foldEvents(renamed, renamed.initialState(), events)).toEqual({ total: 5 });
+    expect(seen).toEqual([1, 2]);
+    expect(foldEvents(renamed, renamed.initialState(), [stored(3, { type: 'Added', amount: 4 })], { fresh: true })).toEqual({ total: 4 });
+    expect(seen).toEqual([1, 2]);
   });
 });

@@ -82,7 +82,7 @@ export interface TimerWorkerOptions {
 export interface EngineOptions {
   /** Where workflows, effects and timers live. */
   store: WorkflowStore;
-  /** Workflows, with their effect handlers (`register(workflow, handler)`) or alone. */
+  /** Workflows, with their effect handlers (`register(workflow).handle(handler)`) or alone. */
   workflows: readonly (Registration | AnyWorkflow)[];
   /** @default systemClock */
   clock?: Clock | undefined;
@@ -162,6 +162,8 @@ export interface Engine {
     /** Makes a dead effect or timer claimable again with its attempts reset. */
     redrive(kind: WorkKind, id: string): Promise<boolean>;
   };
+  /** Deletes done effects and fired or cancelled timers last changed more than `olderThanMs` ago. */
+  purge(olderThanMs: number): ReturnType<WorkflowStore['purge']>;
   /** Starts the worker pools. */
   start(): void;
   /** Graceful stop: stop claiming, drain in-flight work up to the timeout, abort and release the rest. */
@@ -203,7 +205,7 @@ function message(error: unknown): string {
 /**
  * Builds an engine over a store. Duplicate workflow types fail here with DUPLICATE_WORKFLOW_TYPE.
  * @example
- * const engine = createEngine({ store: createMemoryStore(), workflows: [register(order, handleOrderEffect)] });
+ * const engine = createEngine({ store: createMemoryStore(), workflows: [register(order).handle(handleOrderEffect)] });
  * engine.start();
  * await engine.execute(order, { type: 'Place', orderId: 'o-1' });
  */
@@ -342,7 +344,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (!entry) return settleDead(item, undefined, `UNKNOWN_WORKFLOW_TYPE: no workflow "${item.workflowType}" is registered`);
     if (item.attempts > policy.maxAttempts) {
       // The process died during earlier attempts (attempts are counted at claim): stop trying.
-      return settleDead(item, entry, `attempts exhausted (${item.attempts - 1}/${policy.maxAttempts}) without a recorded outcome; the worker likely crashed`);
+      return settleDead(item, entry, `attempts exhausted: claimed ${item.attempts} times (max ${policy.maxAttempts}); earlier attempts ended without an outcome (worker crash, or maxAttempts lowered)`);
     }
     if (!entry.handler) return settleFailure(item, entry, new IronflowError('HANDLER_MISSING', `Workflow "${item.workflowType}" emitted an effect but has no handler registered`));
     let payload = item.payload;
@@ -387,40 +389,43 @@ export function createEngine(options: EngineOptions): Engine {
         idempotencyKey: `${item.workflowType}:${item.workflowId}:${item.id}`,
         signal: controller.signal,
       };
-      output = await Promise.race([
-        Promise.resolve().then(() => entry.handler!(payload, context)),
-        new Promise((_, rejectRace) => {
-          if (controller.signal.aborted) rejectRace(controller.signal.reason);
-          controller.signal.addEventListener('abort', () => rejectRace(controller.signal.reason), { once: true });
-        }),
-      ]);
-    } catch (error) {
-      failed = true;
-      failure = error;
+      try {
+        output = await Promise.race([
+          Promise.resolve().then(() => entry.handler!(payload, context)),
+          new Promise((_, rejectRace) => {
+            if (controller.signal.aborted) rejectRace(controller.signal.reason);
+            controller.signal.addEventListener('abort', () => rejectRace(controller.signal.reason), { once: true });
+          }),
+        ]);
+      } catch (error) {
+        failed = true;
+        failure = error;
+      }
+      clearTimeout(timeout);
+      if (leaseLost) return lost(item.lease);
+      if (poolSignal.aborted) return; // shutdown: the pool releases the lease
+      if (failed) return await settleFailure(item, entry, failure);
+      // The lease keeps being renewed while the result is routed: conflict retries may take a while.
+      try {
+        let routedTo: string | undefined;
+        if (output === undefined || output === null) {
+          await store.complete(item.lease, clock.now());
+        } else if (isRoutedInput(output)) {
+          routedTo = output.workflowType;
+          await deliver(item, entryOf(output.workflowType).workflow, output.input);
+        } else {
+          routedTo = item.workflowType;
+          await deliver(item, entry.workflow, output);
+        }
+        lifecycle.emit({ type: 'effect.succeeded', id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, durationMs: clock.now() - started, routedTo });
+      } catch (error) {
+        if (isIronflowError(error, 'LEASE_LOST')) return lost(item.lease);
+        return await settleFailure(item, entry, error);
+      }
     } finally {
       clearInterval(renew);
       clearTimeout(timeout);
       poolSignal.removeEventListener('abort', onPoolAbort);
-    }
-    if (leaseLost) return lost(item.lease);
-    if (poolSignal.aborted) return; // shutdown: the pool releases the lease
-    if (failed) return settleFailure(item, entry, failure);
-
-    try {
-      let routedTo: string | undefined;
-      if (output === undefined || output === null) {
-        await store.complete(item.lease, clock.now());
-      } else if (isRoutedInput(output)) {
-        routedTo = output.workflowType;
-        await deliver(item, entryOf(output.workflowType).workflow, output.input);
-      } else {
-        routedTo = item.workflowType;
-        await deliver(item, entry.workflow, output);
-      }
-      lifecycle.emit({ type: 'effect.succeeded', id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, durationMs: clock.now() - started, routedTo });
-    } catch (error) {
-      if (isIronflowError(error, 'LEASE_LOST')) return lost(item.lease);
-      return settleFailure(item, entry, error);
     }
   }
 
@@ -429,7 +434,7 @@ export function createEngine(options: EngineOptions): Engine {
     const policy = entry?.retry ?? defaultRetry;
     if (!entry) return settleDead(item, undefined, `UNKNOWN_WORKFLOW_TYPE: no workflow "${item.workflowType}" is registered`);
     if (item.attempts > policy.maxAttempts) {
-      return settleDead(item, entry, `attempts exhausted (${item.attempts - 1}/${policy.maxAttempts}) without a recorded outcome; the worker likely crashed`);
+      return settleDead(item, entry, `attempts exhausted: claimed ${item.attempts} times (max ${policy.maxAttempts}); earlier attempts ended without an outcome (worker crash, or maxAttempts lowered)`);
     }
     try {
       const outcome = await deliver(item, entry.workflow, item.input);
@@ -513,6 +518,10 @@ export function createEngine(options: EngineOptions): Engine {
       list: (query) => store.listDeadLetters(query),
       count: (query) => store.countDeadLetters(query),
       redrive: (kind, id) => store.redrive(kind, id, clock.now()),
+    },
+    async purge(olderThanMs) {
+      if (!Number.isFinite(olderThanMs) || olderThanMs < 0) throw invalidArgument(`purge() needs a non-negative age in ms, got ${olderThanMs}`);
+      return store.purge(clock.now() - olderThanMs);
     },
     start() {
       if (started) return;

@@ -192,7 +192,7 @@ describe('effects', () => {
     expect(ran).toBe(0);
     const [row] = await t.store.listEffects(t.ref('crash'));
     expect(row).toMatchObject({ status: 'dead', attempts: 4 });
-    expect(row!.lastError).toContain('likely crashed');
+    expect(row!.lastError).toContain('ended without an outcome');
   });
 });
 
@@ -256,5 +256,17 @@ describe('timers', () => {
     clock.advance(1_000);
     expect(await engine.runUntilIdle()).toEqual({ effects: 0, timers: 1 });
     expect((await store.listTimers({ type: 'reminder', id: 'late' }))[0]!.status).toBe('fired');
+  });
+});
+
+describe('operations', () => {
+  it('purge removes finished work older than the given age, measured on the engine clock', async () => {
+    const t = setup(async () => undefined);
+    await t.engine.execute(t.pay, { type: 'Start', id: 'old', amount: 1 });
+    await t.engine.runUntilIdle();
+    t.clock.advance(10_000);
+    expect(await t.engine.purge(20_000)).toEqual({ effects: 0, timers: 0 });
+    expect(await t.engine.purge(5_000)).toEqual({ effects: 1, timers: 0 });
+    await expect(t.engine.purge(-1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });

@@ -1,6 +1,7 @@
 // The reference store: every port of @ironflow/core in process memory, deterministic under a
 // manual clock. Values go through a JSON round trip so tests see what a database would return.
 import {
+  IronflowError,
   LeaseLostError,
   UniqueKeyConflictError,
   VersionConflictError,
@@ -67,7 +68,14 @@ interface Row {
   seq: number;
 }
 
-const clone = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T));
+const clone = <T>(value: T): T => {
+  if (value === undefined) return value;
+  try {
+    return JSON.parse(JSON.stringify(value)) as T;
+  } catch (cause) {
+    throw new IronflowError('INVALID_ARGUMENT', 'Values stored by Ironflow must be JSON (no BigInt, no cycles)', { cause });
+  }
+};
 const refKey = (type: string, id: string) => `${type}\u0000${id}`;
 
 /**
@@ -186,7 +194,14 @@ export function createMemoryStore(): MemoryStore {
         const holder = uniqueKeys.get(uniqueSlot);
         if (holder !== undefined && holder !== ref.id) throw new UniqueKeyConflictError(ref.type, request.uniqueKey ?? '', holder);
       }
-      const events = clone(request.events);
+      // Copy everything before the first change, so a value that is not JSON writes nothing.
+      const { events, effects, timers, snapshot, observation } = clone({
+        events: request.events,
+        effects: request.effects,
+        timers: request.timers,
+        snapshot: request.snapshot,
+        observation: request.observation,
+      });
       events.forEach((e, i) => {
         if (e.sequence !== request.expectedVersion + i + 1) throw new VersionConflictError(ref.type, ref.id, request.expectedVersion);
       });
@@ -209,10 +224,10 @@ export function createMemoryStore(): MemoryStore {
         observations: [],
       };
       inst.events.push(...events);
-      for (const effect of request.effects) {
+      for (const effect of effects) {
         rows.set(rowKey('effect', effect.id), {
           kind: 'effect', id: effect.id, workflowType: ref.type, workflowId: ref.id, status: 'pending', attempts: 0,
-          createdAt: now, updatedAt: now, availableAt: now, payload: clone(effect.payload), seq: ++seq,
+          createdAt: now, updatedAt: now, availableAt: now, payload: effect.payload, seq: ++seq,
         });
       }
       for (const cancelKey of request.cancelTimers) {
@@ -223,16 +238,16 @@ export function createMemoryStore(): MemoryStore {
           clearLease(row);
         }
       }
-      for (const timer of request.timers) {
+      for (const timer of timers) {
         const current = timer.key === undefined ? undefined : pendingKeyed(ref.type, ref.id, timer.key);
         if (current) {
-          Object.assign(current, { status: 'pending', attempts: 0, availableAt: timer.fireAt, input: clone(timer.input), createdAt: now, updatedAt: now });
+          Object.assign(current, { status: 'pending', attempts: 0, availableAt: timer.fireAt, input: timer.input, createdAt: now, updatedAt: now });
           current.lastError = undefined;
           clearLease(current);
         } else {
           rows.set(rowKey('timer', timer.id), {
             kind: 'timer', id: timer.id, workflowType: ref.type, workflowId: ref.id, status: 'pending', attempts: 0,
-            createdAt: now, updatedAt: now, availableAt: timer.fireAt, key: timer.key, input: clone(timer.input), seq: ++seq,
+            createdAt: now, updatedAt: now, availableAt: timer.fireAt, key: timer.key, input: timer.input, seq: ++seq,
           });
         }
       }
@@ -254,11 +269,11 @@ export function createMemoryStore(): MemoryStore {
           key: request.idempotencyKey, version: inst.version, eventCount: events.length, committedAt: now,
         });
       }
-      if (request.snapshot) inst.snapshot = clone(request.snapshot);
-      if (request.observation) inst.observations.push(clone(request.observation));
+      if (snapshot) inst.snapshot = snapshot;
+      if (observation) inst.observations.push(observation);
       instances.set(key, inst);
-      if (request.effects.length > 0) wake('effect');
-      if (request.timers.length > 0) wake('timer');
+      if (effects.length > 0) wake('effect');
+      if (timers.length > 0) wake('timer');
     },
 
     async recordObservation(observation) {

@@ -33,3 +33,13 @@ describe('memory store', () => {
     expect((await store.load(ref)).version).toBe(0);
   });
 });
+
+describe('memory store input checks', () => {
+  it('refuses values that are not JSON with INVALID_ARGUMENT and writes nothing', async () => {
+    const store = createMemoryStore();
+    const request = { ...commit({ ok: true }), effects: [{ id: 'e1', payload: { amount: 10n } }] };
+    await expect(store.commit(request)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect((await store.load(ref)).version).toBe(0);
+    expect(await store.listEffects(ref)).toEqual([]);
+  });
+});

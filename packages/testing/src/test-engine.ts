@@ -24,7 +24,7 @@ export type TestEngineOptions = Omit<EngineOptions, 'store' | 'clock'> & {
 /**
  * Creates an engine on a manual clock (memory store unless given) for end-to-end tests.
  * @example
- * const t = createTestEngine({ workflows: [register(order, handler)] });
+ * const t = createTestEngine({ workflows: [register(order).handle(handler)] });
  * await t.engine.execute(order, { type: 'Place', orderId: 'o-1' });
  * await t.advance(15 * 60_000);
  */
