@@ -1,0 +1,291 @@
+// The versioned schema of the store. A migration is never edited once released: changes go in a
+// new version. Each one runs inside the migration transaction (see migrate.ts).
+import type { SchemaName } from './schema-name.js';
+
+/** One schema version: its number, a short name and its DDL for a given schema. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  sql(schema: SchemaName): string;
+}
+
+/** Tables, indexes and the commit function (version 1). */
+const initial: Migration = {
+  version: 1,
+  name: 'initial schema',
+  sql: ({ quoted: s, channel }) => `
+-- Instances: one row per workflow instance; "version" is the number of events.
+CREATE TABLE ${s}.instances (
+  workflow_type text COLLATE "C" NOT NULL,
+  workflow_id   text COLLATE "C" NOT NULL,
+  version       integer NOT NULL CHECK (version > 0),
+  completed     boolean NOT NULL DEFAULT false,
+  unique_key    text COLLATE "C",
+  created_at    bigint NOT NULL,
+  updated_at    bigint NOT NULL,
+  PRIMARY KEY (workflow_type, workflow_id)
+);
+-- At most one active (not completed) instance per (type, unique key); completion releases it.
+CREATE UNIQUE INDEX instances_active_unique_key_idx ON ${s}.instances (workflow_type, unique_key)
+  WHERE unique_key IS NOT NULL AND NOT completed;
+CREATE INDEX instances_updated_at_idx ON ${s}.instances (updated_at DESC, workflow_type, workflow_id);
+
+-- Events: append-only, sequences 1, 2, 3... per instance. json (not jsonb) keeps payloads byte for byte.
+CREATE TABLE ${s}.events (
+  workflow_type text COLLATE "C" NOT NULL,
+  workflow_id   text COLLATE "C" NOT NULL,
+  sequence      integer NOT NULL CHECK (sequence > 0),
+  type          text NOT NULL,
+  payload       json NOT NULL,
+  metadata      json NOT NULL,
+  recorded_at   bigint NOT NULL,
+  PRIMARY KEY (workflow_type, workflow_id, sequence)
+);
+
+-- The latest snapshot of an instance.
+CREATE TABLE ${s}.snapshots (
+  workflow_type text COLLATE "C" NOT NULL,
+  workflow_id   text COLLATE "C" NOT NULL,
+  version       integer NOT NULL,
+  revision      text NOT NULL,
+  state         json NOT NULL,
+  created_at    bigint NOT NULL,
+  PRIMARY KEY (workflow_type, workflow_id)
+);
+
+-- Inbound idempotency keys, scoped per instance.
+CREATE TABLE ${s}.idempotency_keys (
+  workflow_type   text COLLATE "C" NOT NULL,
+  workflow_id     text COLLATE "C" NOT NULL,
+  idempotency_key text COLLATE "C" NOT NULL,
+  version         integer NOT NULL,
+  event_count     integer NOT NULL,
+  committed_at    bigint NOT NULL,
+  PRIMARY KEY (workflow_type, workflow_id, idempotency_key)
+);
+
+-- The outbox. Claimable rows (pending, or leased with an expired lease) are served by a partial
+-- index in claim order, so claims stay cheap however many done rows accumulate.
+CREATE TABLE ${s}.effects (
+  id               text COLLATE "C" PRIMARY KEY,
+  workflow_type    text COLLATE "C" NOT NULL,
+  workflow_id      text COLLATE "C" NOT NULL,
+  payload          json NOT NULL,
+  status           text NOT NULL CHECK (status IN ('pending', 'leased', 'done', 'dead')),
+  attempts         integer NOT NULL DEFAULT 0,
+  last_error       text,
+  created_at       bigint NOT NULL,
+  updated_at       bigint NOT NULL,
+  available_at     bigint NOT NULL,
+  lease_owner      text,
+  lease_token      text,
+  lease_expires_at bigint,
+  CHECK ((status = 'leased') = (lease_token IS NOT NULL AND lease_expires_at IS NOT NULL))
+);
+CREATE INDEX effects_claimable_idx ON ${s}.effects (available_at, id) WHERE status IN ('pending', 'leased');
+CREATE INDEX effects_instance_idx ON ${s}.effects (workflow_type, workflow_id, created_at, id);
+CREATE INDEX effects_dead_idx ON ${s}.effects (updated_at DESC, id) WHERE status = 'dead';
+CREATE INDEX effects_done_idx ON ${s}.effects (updated_at) WHERE status = 'done';
+
+-- Durable timers; at most one pending or leased timer per (instance, key).
+CREATE TABLE ${s}.timers (
+  id               text COLLATE "C" PRIMARY KEY,
+  workflow_type    text COLLATE "C" NOT NULL,
+  workflow_id      text COLLATE "C" NOT NULL,
+  key              text COLLATE "C",
+  fire_at          bigint NOT NULL,
+  input            json NOT NULL,
+  status           text NOT NULL CHECK (status IN ('pending', 'leased', 'fired', 'dead', 'cancelled')),
+  attempts         integer NOT NULL DEFAULT 0,
+  last_error       text,
+  created_at       bigint NOT NULL,
+  updated_at       bigint NOT NULL,
+  available_at     bigint NOT NULL,
+  lease_owner      text,
+  lease_token      text,
+  lease_expires_at bigint,
+  CHECK ((status = 'leased') = (lease_token IS NOT NULL AND lease_expires_at IS NOT NULL))
+);
+CREATE INDEX timers_claimable_idx ON ${s}.timers (available_at, id) WHERE status IN ('pending', 'leased');
+CREATE UNIQUE INDEX timers_active_key_idx ON ${s}.timers (workflow_type, workflow_id, key)
+  WHERE key IS NOT NULL AND status IN ('pending', 'leased');
+CREATE INDEX timers_instance_idx ON ${s}.timers (workflow_type, workflow_id, created_at, id);
+CREATE INDEX timers_dead_idx ON ${s}.timers (updated_at DESC, id) WHERE status = 'dead';
+CREATE INDEX timers_settled_idx ON ${s}.timers (updated_at) WHERE status IN ('fired', 'cancelled');
+
+-- One row per observed input outcome, in the order recorded.
+CREATE TABLE ${s}.observations (
+  position      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  workflow_type text COLLATE "C" NOT NULL,
+  workflow_id   text COLLATE "C" NOT NULL,
+  input_type    text NOT NULL,
+  input         json NOT NULL,
+  outcome       text NOT NULL CHECK (outcome IN ('accepted', 'rejected', 'already-completed')),
+  rejection     json,
+  observed_at   bigint NOT NULL
+);
+CREATE INDEX observations_instance_idx ON ${s}.observations (workflow_type, workflow_id, position);
+
+-- Applies one decision (see CommitRequest in @ironflow/core) in one call: checks, then writes, all
+-- in the caller's statement, so a failed check writes nothing. The argument is one json document
+-- whose JSON values (payloads, inputs, states) are embedded as JSON text, so that no string in it
+-- is ever unescaped by PostgreSQL (json keeps "\\u0000"; text cannot). Locks the instance row
+-- before the acknowledged row, always in that order, so concurrent commits cannot deadlock.
+-- Returns one row: ('ok', new version), ('lease-lost'), ('version-conflict', actual version) or
+-- ('unique-key-conflict', NULL, holder id).
+CREATE FUNCTION ${s}.commit_decision(p_commit json)
+RETURNS TABLE (r_outcome text, r_version integer, r_holder text)
+LANGUAGE plpgsql
+AS $commit$
+DECLARE
+  c_type      text    := p_commit->>'workflowType';
+  c_id        text    := p_commit->>'workflowId';
+  c_expected  integer := (p_commit->>'expectedVersion')::integer;
+  c_now       bigint  := (p_commit->>'now')::bigint;
+  c_count     integer := json_array_length(p_commit->'events');
+  c_new       integer := (p_commit->>'expectedVersion')::integer + json_array_length(p_commit->'events');
+  c_completed boolean := (p_commit->>'completed')::boolean;
+  c_unique    text    := p_commit->>'uniqueKey';
+  c_ack       json    := p_commit->'ack';
+  c_dead      boolean := (p_commit->'ack'->>'outcome') = 'dead';
+  v_current   integer;
+  v_holder    text;
+BEGIN
+  SELECT i.version INTO v_current
+    FROM ${s}.instances i
+   WHERE i.workflow_type = c_type AND i.workflow_id = c_id
+     FOR UPDATE;
+
+  -- 1. The acknowledged lease must still be held.
+  IF c_ack IS NOT NULL THEN
+    IF c_ack->>'kind' = 'effect' THEN
+      PERFORM 1 FROM ${s}.effects w
+        WHERE w.id = c_ack->>'id' AND w.status = 'leased' AND w.lease_token = c_ack->>'token'
+          AND w.lease_expires_at > c_now
+          FOR UPDATE;
+    ELSE
+      PERFORM 1 FROM ${s}.timers w
+        WHERE w.id = c_ack->>'id' AND w.status = 'leased' AND w.lease_token = c_ack->>'token'
+          AND w.lease_expires_at > c_now
+          FOR UPDATE;
+    END IF;
+    IF NOT FOUND THEN
+      RETURN QUERY SELECT 'lease-lost'::text, NULL::integer, NULL::text;
+      RETURN;
+    END IF;
+  END IF;
+
+  -- 2. The instance must be at the expected version; 3. a new instance must get its unique key.
+  IF coalesce(v_current, 0) <> c_expected THEN
+    RETURN QUERY SELECT 'version-conflict'::text, coalesce(v_current, 0), NULL::text;
+    RETURN;
+  END IF;
+  IF c_expected = 0 THEN
+    -- No conflict target: a concurrent creation (primary key) and an active holder of the unique
+    -- key (partial unique index) both make this insert do nothing.
+    INSERT INTO ${s}.instances (workflow_type, workflow_id, version, completed, unique_key, created_at, updated_at)
+    VALUES (c_type, c_id, c_new, false, c_unique, c_now, c_now)
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+      SELECT i.version INTO v_current
+        FROM ${s}.instances i
+       WHERE i.workflow_type = c_type AND i.workflow_id = c_id;
+      IF FOUND THEN
+        RETURN QUERY SELECT 'version-conflict'::text, v_current, NULL::text;
+        RETURN;
+      END IF;
+      SELECT i.workflow_id INTO v_holder
+        FROM ${s}.instances i
+       WHERE i.workflow_type = c_type AND i.unique_key = c_unique AND NOT i.completed;
+      RETURN QUERY SELECT 'unique-key-conflict'::text, NULL::integer, v_holder;
+      RETURN;
+    END IF;
+    IF c_completed THEN
+      UPDATE ${s}.instances i SET completed = true
+       WHERE i.workflow_type = c_type AND i.workflow_id = c_id;
+    END IF;
+  ELSE
+    UPDATE ${s}.instances i
+       SET version = c_new, completed = i.completed OR c_completed, updated_at = c_now
+     WHERE i.workflow_type = c_type AND i.workflow_id = c_id;
+  END IF;
+
+  -- Writes, in the order of CommitRequest: acknowledgement, events, effects, timer cancels, timer
+  -- schedules, idempotency, snapshot, observation.
+  IF c_ack IS NOT NULL THEN
+    IF c_ack->>'kind' = 'effect' THEN
+      UPDATE ${s}.effects w
+         SET status = CASE WHEN c_dead THEN 'dead' ELSE 'done' END,
+             last_error = CASE WHEN c_dead THEN c_ack->>'error' ELSE w.last_error END,
+             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = c_now
+       WHERE w.id = c_ack->>'id';
+    ELSE
+      UPDATE ${s}.timers w
+         SET status = CASE WHEN c_dead THEN 'dead' ELSE 'fired' END,
+             last_error = CASE WHEN c_dead THEN c_ack->>'error' ELSE w.last_error END,
+             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = c_now
+       WHERE w.id = c_ack->>'id';
+    END IF;
+  END IF;
+
+  INSERT INTO ${s}.events (workflow_type, workflow_id, sequence, type, payload, metadata, recorded_at)
+  SELECT c_type, c_id, c_expected + e.n::integer, e.v->>'type', (e.v->>'payload')::json,
+         (e.v->>'metadata')::json, (e.v->>'recordedAt')::bigint
+    FROM json_array_elements(p_commit->'events') WITH ORDINALITY AS e(v, n);
+
+  INSERT INTO ${s}.effects (id, workflow_type, workflow_id, payload, status, attempts, created_at, updated_at, available_at)
+  SELECT x->>'id', c_type, c_id, (x->>'payload')::json, 'pending', 0, c_now, c_now, c_now
+    FROM json_array_elements(p_commit->'effects') AS x;
+  IF FOUND THEN
+    PERFORM pg_notify('${channel}', 'effect');
+  END IF;
+
+  UPDATE ${s}.timers t
+     SET status = 'cancelled', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = c_now
+   WHERE t.workflow_type = c_type AND t.workflow_id = c_id AND t.status IN ('pending', 'leased')
+     AND t.key IN (SELECT json_array_elements_text(p_commit->'cancelTimers'));
+
+  INSERT INTO ${s}.timers AS t (id, workflow_type, workflow_id, key, fire_at, input, status, attempts,
+                                created_at, updated_at, available_at)
+  SELECT x->>'id', c_type, c_id, x->>'key', (x->>'fireAt')::bigint, (x->>'input')::json, 'pending', 0,
+         c_now, c_now, (x->>'fireAt')::bigint
+    FROM json_array_elements(p_commit->'timers') AS x
+  ON CONFLICT (workflow_type, workflow_id, key) WHERE key IS NOT NULL AND status IN ('pending', 'leased')
+  DO UPDATE SET fire_at = EXCLUDED.fire_at, input = EXCLUDED.input, available_at = EXCLUDED.available_at,
+                status = 'pending', attempts = 0, last_error = NULL, lease_owner = NULL, lease_token = NULL,
+                lease_expires_at = NULL, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at;
+  IF FOUND THEN
+    PERFORM pg_notify('${channel}', 'timer');
+  END IF;
+
+  IF p_commit->>'idempotencyKey' IS NOT NULL THEN
+    INSERT INTO ${s}.idempotency_keys (workflow_type, workflow_id, idempotency_key, version, event_count, committed_at)
+    VALUES (c_type, c_id, p_commit->>'idempotencyKey', c_new, c_count, c_now)
+    ON CONFLICT DO NOTHING;
+  END IF;
+
+  IF p_commit->'snapshot' IS NOT NULL THEN
+    INSERT INTO ${s}.snapshots AS sn (workflow_type, workflow_id, version, revision, state, created_at)
+    VALUES (c_type, c_id, (p_commit->'snapshot'->>'version')::integer, p_commit->'snapshot'->>'revision',
+            (p_commit->'snapshot'->>'state')::json, c_now)
+    ON CONFLICT (workflow_type, workflow_id)
+    DO UPDATE SET version = EXCLUDED.version, revision = EXCLUDED.revision, state = EXCLUDED.state,
+                  created_at = EXCLUDED.created_at;
+  END IF;
+
+  IF p_commit->'observation' IS NOT NULL THEN
+    INSERT INTO ${s}.observations (workflow_type, workflow_id, input_type, input, outcome, rejection, observed_at)
+    VALUES (p_commit->'observation'->>'workflowType', p_commit->'observation'->>'workflowId',
+            p_commit->'observation'->>'inputType', (p_commit->'observation'->>'input')::json,
+            p_commit->'observation'->>'outcome', (p_commit->'observation'->>'rejection')::json,
+            (p_commit->'observation'->>'observedAt')::bigint);
+  END IF;
+
+  RETURN QUERY SELECT 'ok'::text, c_new, NULL::text;
+END;
+$commit$;
+`,
+};
+
+/** Every migration, in version order. */
+export const MIGRATIONS: readonly Migration[] = [initial];

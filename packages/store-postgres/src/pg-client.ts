@@ -1,0 +1,60 @@
+// The clients this store accepts, typed by shape: a `pg.Pool` (or anything shaped like one), a
+// `pg.Client` for the LISTEN connection, and a PGlite instance. The package never imports them.
+
+/** What a `pg` query resolves to (the store only reads the rows). */
+export interface PgQueryResultLike {
+  readonly rows: unknown[];
+}
+
+/** A notification as `pg` delivers it to a connection that ran `LISTEN`. */
+export interface PgNotificationLike {
+  readonly channel: string;
+  readonly payload?: string | undefined;
+}
+
+/** One `pg` connection that can run queries and receive notifications (`pg.Client`, `pg.PoolClient`). */
+export interface PgConnectionLike {
+  query(text: string, values?: unknown[]): Promise<PgQueryResultLike>;
+  on(event: 'notification', listener: (message: PgNotificationLike) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  removeListener(event: 'notification', listener: (message: PgNotificationLike) => void): unknown;
+  removeListener(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener(event: 'end', listener: () => void): unknown;
+}
+
+/** A connection checked out of a pool; `release(true)` destroys it instead of pooling it again. */
+export interface PgPoolClientLike extends PgConnectionLike {
+  release(destroy?: Error | boolean): void;
+}
+
+/** A connection the store opened itself (through `listenConnection`) and therefore ends. */
+export interface PgClientLike extends PgConnectionLike {
+  end(): Promise<void>;
+}
+
+/** A `pg.Pool`, typed by the two methods the store uses. The caller owns it: the store never ends it. */
+export interface PgPoolLike {
+  query(text: string, values?: unknown[]): Promise<PgQueryResultLike>;
+  connect(): Promise<PgPoolClientLike>;
+}
+
+/** What a PGlite query resolves to (the store only reads the rows). */
+export interface PGliteResultsLike {
+  readonly rows: unknown[];
+}
+
+/** The transaction handle PGlite passes to `transaction(callback)`. */
+export interface PGliteTransactionLike {
+  query(text: string, params?: unknown[]): Promise<PGliteResultsLike>;
+  exec(text: string): Promise<unknown>;
+}
+
+/** A PGlite instance (`@electric-sql/pglite` 0.2 or later), typed by the methods the store uses. */
+export interface PGliteLike {
+  query(text: string, params?: unknown[]): Promise<PGliteResultsLike>;
+  transaction<T>(callback: (tx: PGliteTransactionLike) => Promise<T>): Promise<T>;
+  listen(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+  readonly closed: boolean;
+}

@@ -1,0 +1,184 @@
+// Row mappers: database rows to the core's records. They never rely on the client's type parsers
+// (json columns are selected as text; bigint may arrive as string, number or bigint), so a user's
+// global `pg.types` settings cannot change what the store returns.
+import {
+  StoreError,
+  stripUndefined,
+  type EffectRecord,
+  type InstanceSummary,
+  type Observation,
+  type StoredEvent,
+  type TimerRecord,
+  type WorkStatus,
+} from '@ironflow/core';
+
+/** Reads typed fields of one row, failing with an `integrity` StoreError on an unexpected shape. */
+export class Row {
+  private readonly fields: Record<string, unknown>;
+
+  constructor(row: unknown) {
+    if (typeof row !== 'object' || row === null) throw shapeError('a row', row);
+    this.fields = row as Record<string, unknown>;
+  }
+
+  text(name: string): string {
+    const value = this.fields[name];
+    if (typeof value !== 'string') throw shapeError(name, value);
+    return value;
+  }
+
+  optionalText(name: string): string | undefined {
+    return this.fields[name] === null || this.fields[name] === undefined ? undefined : this.text(name);
+  }
+
+  number(name: string): number {
+    const value = this.fields[name];
+    if (typeof value === 'number') return value;
+    if (typeof value === 'bigint' || (typeof value === 'string' && /^-?\d+$/.test(value))) {
+      const parsed = Number(value);
+      if (Number.isSafeInteger(parsed)) return parsed;
+    }
+    throw shapeError(name, value);
+  }
+
+  optionalNumber(name: string): number | undefined {
+    return this.fields[name] === null || this.fields[name] === undefined ? undefined : this.number(name);
+  }
+
+  boolean(name: string): boolean {
+    const value = this.fields[name];
+    if (typeof value !== 'boolean') throw shapeError(name, value);
+    return value;
+  }
+
+  /** A json column selected as `::text`. */
+  json(name: string): unknown {
+    return parseJson(this.text(name), name);
+  }
+
+  optionalJson(name: string): unknown {
+    const text = this.optionalText(name);
+    return text === undefined ? undefined : parseJson(text, name);
+  }
+}
+
+/** Parses JSON text the database produced. */
+export function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new StoreError('integrity', `PostgreSQL store: column ${what} does not hold valid JSON`, { cause });
+  }
+}
+
+function shapeError(what: string, value: unknown): StoreError {
+  return new StoreError('integrity', `PostgreSQL store: unexpected value for ${what} (${value === null ? 'null' : typeof value})`, {
+    details: { column: what },
+  });
+}
+
+function status(row: Row): WorkStatus {
+  const value = row.text('status');
+  switch (value) {
+    case 'pending':
+    case 'leased':
+    case 'done':
+    case 'dead':
+    case 'fired':
+    case 'cancelled':
+      return value;
+    default:
+      throw shapeError('status', value);
+  }
+}
+
+/** The fields effects and timers share. */
+function workItem(row: Row): Omit<EffectRecord, 'kind' | 'payload'> {
+  return stripUndefined({
+    id: row.text('id'),
+    workflowType: row.text('workflow_type'),
+    workflowId: row.text('workflow_id'),
+    status: status(row),
+    attempts: row.number('attempts'),
+    lastError: row.optionalText('last_error'),
+    createdAt: row.number('created_at'),
+    updatedAt: row.number('updated_at'),
+    availableAt: row.number('available_at'),
+    leaseOwner: row.optionalText('lease_owner'),
+    leaseExpiresAt: row.optionalNumber('lease_expires_at'),
+  });
+}
+
+/** An effects row. */
+export function toEffect(raw: unknown): EffectRecord {
+  const row = new Row(raw);
+  return { kind: 'effect', ...workItem(row), payload: row.json('payload') };
+}
+
+/** A timers row. */
+export function toTimer(raw: unknown): TimerRecord {
+  const row = new Row(raw);
+  return stripUndefined({
+    kind: 'timer' as const,
+    ...workItem(row),
+    key: row.optionalText('key'),
+    fireAt: row.number('fire_at'),
+    input: row.json('input'),
+  });
+}
+
+/** An events row of `readEvents`. */
+export function toEvent(raw: unknown, workflowType: string, workflowId: string): StoredEvent {
+  const row = new Row(raw);
+  return {
+    workflowType,
+    workflowId,
+    sequence: row.number('sequence'),
+    type: row.text('type'),
+    payload: row.json('payload'),
+    metadata: row.json('metadata') as StoredEvent['metadata'],
+    recordedAt: row.number('recorded_at'),
+  };
+}
+
+/** The events `load` aggregates as `[[sequence, type, payload, metadata, recordedAt], …]`. */
+export function toEvents(text: string | undefined, workflowType: string, workflowId: string): StoredEvent[] {
+  if (text === undefined) return [];
+  const tuples = parseJson(text, 'events');
+  if (!Array.isArray(tuples)) throw shapeError('events', tuples);
+  return tuples.map((tuple: unknown) => {
+    if (!Array.isArray(tuple) || tuple.length !== 5) throw shapeError('events', tuple);
+    const [sequence, type, payload, metadata, recordedAt] = tuple as [unknown, unknown, unknown, unknown, unknown];
+    if (typeof sequence !== 'number' || typeof type !== 'string' || typeof recordedAt !== 'number') throw shapeError('events', tuple);
+    return { workflowType, workflowId, sequence, type, payload, metadata: metadata as StoredEvent['metadata'], recordedAt };
+  });
+}
+
+/** An instances row. */
+export function toInstanceSummary(raw: unknown): InstanceSummary {
+  const row = new Row(raw);
+  return {
+    workflowType: row.text('workflow_type'),
+    workflowId: row.text('workflow_id'),
+    version: row.number('version'),
+    status: row.boolean('completed') ? 'completed' : 'active',
+    createdAt: row.number('created_at'),
+    updatedAt: row.number('updated_at'),
+  };
+}
+
+/** An observations row. */
+export function toObservation(raw: unknown): Observation {
+  const row = new Row(raw);
+  const outcome = row.text('outcome');
+  if (outcome !== 'accepted' && outcome !== 'rejected' && outcome !== 'already-completed') throw shapeError('outcome', outcome);
+  return stripUndefined({
+    workflowType: row.text('workflow_type'),
+    workflowId: row.text('workflow_id'),
+    inputType: row.text('input_type'),
+    input: row.json('input'),
+    outcome,
+    rejection: row.optionalJson('rejection'),
+    observedAt: row.number('observed_at'),
+  });
+}
