@@ -1,0 +1,80 @@
+// Wires the order workflow to its handlers and an engine, with a retry policy sized for the demo.
+// `orderFulfilment()` gives the pieces (tests pass them to createTestEngine); `createOrderEngine()` builds one.
+import type { Clock, RetryPolicy, WorkflowStore } from '@ironflow/core';
+import { createEngine, register, type Engine, type EngineOptions, type Logger } from '@ironflow/runtime';
+import { createOrderHandler, createServices, type OrderServices } from './handlers.js';
+import { createOrderWorkflow, type OrderWorkflow } from './order-workflow.js';
+
+/** Retries of the example: quick enough to watch, few enough to dead-letter within seconds. */
+export const ORDER_RETRY: Readonly<Partial<RetryPolicy>> = Object.freeze({ baseDelayMs: 200, maxDelayMs: 5_000, maxAttempts: 4 });
+
+/** Options of `orderFulfilment`. */
+export interface OrderFulfilmentOptions {
+  /** The simulated services. @default createServices() */
+  services?: OrderServices | undefined;
+  /** @default 900000 (15 minutes) */
+  paymentDeadlineMs?: number | undefined;
+  /** Overrides fields of `ORDER_RETRY`. */
+  retry?: Partial<RetryPolicy> | undefined;
+  /**
+   * Longest wait of the worker pools between claims; retried effects become due in between.
+   * @default 250
+   */
+  pollIntervalMs?: number | undefined;
+}
+
+/** The workflow, its services, and the engine options that register them. */
+export interface OrderFulfilment {
+  readonly workflow: OrderWorkflow;
+  readonly services: OrderServices;
+  readonly engineOptions: Omit<EngineOptions, 'store' | 'clock' | 'logger'>;
+}
+
+/**
+ * Assembles the example without building an engine, for `createEngine` or `createTestEngine`.
+ * @example const { workflow, engineOptions } = orderFulfilment(); const t = createTestEngine(engineOptions);
+ */
+export function orderFulfilment(options: OrderFulfilmentOptions = {}): OrderFulfilment {
+  const services = options.services ?? createServices();
+  const workflow = createOrderWorkflow({ paymentDeadlineMs: options.paymentDeadlineMs });
+  const pollIntervalMs = options.pollIntervalMs ?? 250;
+  return {
+    workflow,
+    services,
+    engineOptions: {
+      workflows: [register(workflow).handle(createOrderHandler(services))],
+      retry: { ...ORDER_RETRY, ...options.retry },
+      effects: { pollIntervalMs },
+      timers: { pollIntervalMs },
+    },
+  };
+}
+
+/** Options of `createOrderEngine`. */
+export interface OrderEngineOptions extends OrderFulfilmentOptions {
+  store: WorkflowStore;
+  /** @default systemClock */
+  clock?: Clock | undefined;
+  /** @default the runtime's console logger */
+  logger?: Logger | undefined;
+}
+
+/** An engine running the order workflow, with the workflow to address it and the services it calls. */
+export interface OrderEngine {
+  readonly engine: Engine;
+  readonly workflow: OrderWorkflow;
+  readonly services: OrderServices;
+}
+
+/**
+ * Builds an engine for the order workflow; call `engine.start()` to run its workers.
+ * @example
+ * const { engine, workflow } = createOrderEngine({ store: createMemoryStore() });
+ * engine.start();
+ * await engine.execute(workflow, { type: 'PlaceOrder', orderId: 'o-1', items: [{ sku: 'BOOK-1', quantity: 1 }], amount: 1999, card: GOOD_CARD });
+ */
+export function createOrderEngine(options: OrderEngineOptions): OrderEngine {
+  const { workflow, services, engineOptions } = orderFulfilment(options);
+  const engine = createEngine({ ...engineOptions, store: options.store, clock: options.clock, logger: options.logger });
+  return { engine, workflow, services };
+}

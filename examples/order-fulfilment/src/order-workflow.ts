@@ -1,0 +1,318 @@
+// The order workflow as a pure decider: place → reserve stock → charge → ship, with a payment
+// deadline, compensation (release stock, refund late charges) and dead-letter notices.
+import { accept, defineWorkflow, reject, type Decision, type DeadLetterNotice, type Workflow } from '@ironflow/core';
+import { orderInputSchema } from './schema.js';
+
+/** One line of an order. */
+export interface OrderLine {
+  readonly sku: string;
+  readonly quantity: number;
+}
+
+/** A gift card bought with the order, e-mailed to `recipient`; `amount` in cents. */
+export interface GiftCard {
+  readonly recipient: string;
+  readonly amount: number;
+}
+
+/** Why an order was cancelled. */
+export type CancelReason = 'payment-timeout' | 'card-declined' | 'payment-failed' | 'out-of-stock' | 'customer-request';
+
+/** Everything the order workflow accepts: commands from outside, results of its effects, its timer. */
+export type OrderInput =
+  // Commands. `amount` is in cents; `card` stands in for the payment-method token a real shop would keep.
+  | { readonly type: 'PlaceOrder'; readonly orderId: string; readonly items: readonly OrderLine[]; readonly amount: number; readonly card: string; readonly giftCard?: GiftCard }
+  | { readonly type: 'CancelOrder'; readonly orderId: string }
+  // Results routed back from effect handlers (and from onDeadLetter).
+  | { readonly type: 'StockReserved'; readonly orderId: string; readonly reservationId: string }
+  | { readonly type: 'StockUnavailable'; readonly orderId: string; readonly sku: string }
+  | { readonly type: 'StockReleased'; readonly orderId: string }
+  | { readonly type: 'PaymentSucceeded'; readonly orderId: string; readonly paymentId: string }
+  | { readonly type: 'PaymentDeclined'; readonly orderId: string; readonly reason: string }
+  | { readonly type: 'PaymentFailed'; readonly orderId: string; readonly error: string }
+  | { readonly type: 'PaymentRefunded'; readonly orderId: string; readonly refundId: string }
+  | { readonly type: 'OrderShipped'; readonly orderId: string; readonly trackingNumber: string }
+  | { readonly type: 'GiftCardSent'; readonly orderId: string; readonly code: string }
+  | { readonly type: 'GiftCardFailed'; readonly orderId: string; readonly error: string }
+  // The deadline timer.
+  | { readonly type: 'PaymentDeadlinePassed'; readonly orderId: string };
+
+/** What happened to an order; the state is a fold of these. */
+export type OrderEvent =
+  | { readonly type: 'OrderPlaced'; readonly orderId: string; readonly items: readonly OrderLine[]; readonly amount: number; readonly card: string; readonly giftCard?: GiftCard }
+  | { readonly type: 'StockReserved'; readonly reservationId: string }
+  | { readonly type: 'StockUnavailable'; readonly sku: string }
+  | { readonly type: 'StockReleased' }
+  | { readonly type: 'PaymentSucceeded'; readonly paymentId: string }
+  | { readonly type: 'PaymentDeclined'; readonly reason: string }
+  | { readonly type: 'PaymentFailed'; readonly error: string }
+  | { readonly type: 'PaymentRefunded'; readonly refundId: string }
+  | { readonly type: 'OrderCancelled'; readonly reason: CancelReason }
+  | { readonly type: 'OrderShipped'; readonly trackingNumber: string }
+  | { readonly type: 'GiftCardSent'; readonly code: string }
+  | { readonly type: 'GiftCardFailed'; readonly error: string };
+
+/** Side effects the workflow asks for; `src/handlers.ts` runs them. */
+export type OrderEffect =
+  | { readonly type: 'ReserveStock'; readonly orderId: string; readonly items: readonly OrderLine[] }
+  | { readonly type: 'ReleaseStock'; readonly orderId: string; readonly reservationId: string }
+  | { readonly type: 'ChargePayment'; readonly orderId: string; readonly amount: number; readonly card: string }
+  | { readonly type: 'RefundPayment'; readonly orderId: string; readonly paymentId: string; readonly amount: number }
+  | { readonly type: 'ShipOrder'; readonly orderId: string; readonly items: readonly OrderLine[] }
+  | { readonly type: 'SendGiftCard'; readonly orderId: string; readonly recipient: string; readonly amount: number };
+
+/** Why an input was refused; nothing is written. */
+export type OrderRejection =
+  | { readonly code: 'ORDER_EXISTS' }
+  | { readonly code: 'ORDER_NOT_FOUND' }
+  | { readonly code: 'ALREADY_PAID' }
+  | { readonly code: 'ALREADY_SHIPPED' }
+  | { readonly code: 'ALREADY_CANCELLED' }
+  /** A result that does not fit the state, e.g. a duplicate delivery. */
+  | { readonly code: 'UNEXPECTED_INPUT'; readonly input: OrderInput['type'] };
+
+/** Where the order is, from the customer's point of view. */
+export type OrderStatus = 'placed' | 'paid' | 'shipped' | 'cancelled';
+/** Where the reserved stock is; `reserving` and `releasing` mean a handler is at work. */
+export type StockStatus = 'reserving' | 'reserved' | 'releasing' | 'released' | 'unavailable';
+/** Where the money is; `charging` and `refunding` mean a handler is at work. */
+export type PaymentStatus = 'none' | 'charging' | 'paid' | 'declined' | 'failed' | 'refunding' | 'refunded';
+/** Where the gift card is, when the order has one. */
+export type GiftCardStatus = 'none' | 'sending' | 'sent' | 'failed';
+
+/** An order that was placed. */
+export interface Order {
+  readonly status: OrderStatus;
+  readonly orderId: string;
+  readonly items: readonly OrderLine[];
+  readonly amount: number;
+  readonly card: string;
+  readonly giftCard?: GiftCard;
+  readonly stock: StockStatus;
+  readonly payment: PaymentStatus;
+  readonly giftCardStatus: GiftCardStatus;
+  readonly reservationId?: string;
+  readonly paymentId?: string;
+  readonly trackingNumber?: string;
+  readonly cancelReason?: CancelReason;
+}
+
+/** The state of an order instance: nothing yet, or a placed order. */
+export type OrderState = { readonly status: 'none' } | Order;
+
+/** The order workflow's type. */
+export type OrderWorkflow = Workflow<OrderState, OrderInput, OrderEvent, OrderEffect, OrderRejection>;
+
+/** Options of `createOrderWorkflow`. */
+export interface OrderWorkflowOptions {
+  /**
+   * How long a placed order waits for its payment before it is cancelled.
+   * @default 900000 (15 minutes)
+   */
+  paymentDeadlineMs?: number | undefined;
+}
+
+/** Key of the payment deadline timer: one per order, cancelled when the payment succeeds. */
+export const PAYMENT_DEADLINE = 'payment-deadline';
+
+/** Stable type key of the workflow. */
+export const ORDER_WORKFLOW_TYPE = 'order';
+
+type OrderDecision = Decision<OrderEvent, OrderEffect, OrderInput, OrderRejection>;
+
+/**
+ * The order workflow is finished once nothing is in flight: shipped (with its gift card settled),
+ * or cancelled with the stock given back and no money held. Until then late results still count.
+ */
+export function isOrderSettled(state: OrderState): boolean {
+  switch (state.status) {
+    case 'shipped':
+      return state.giftCardStatus !== 'sending';
+    case 'cancelled':
+      return (
+        (state.stock === 'released' || state.stock === 'unavailable') &&
+        (state.payment === 'none' || state.payment === 'declined' || state.payment === 'failed' || state.payment === 'refunded')
+      );
+    default:
+      return false;
+  }
+}
+
+function evolve(state: OrderState, event: OrderEvent): OrderState {
+  if (event.type === 'OrderPlaced') {
+    const { type: _type, ...order } = event;
+    return { ...order, status: 'placed', stock: 'reserving', payment: 'none', giftCardStatus: 'none' };
+  }
+  if (state.status === 'none') throw new Error(`${event.type} recorded before OrderPlaced`);
+  switch (event.type) {
+    case 'StockReserved':
+      // A reservation that lands after the order was cancelled is released in the same decision;
+      // otherwise the same decision charges the card.
+      if (state.status === 'cancelled') return { ...state, reservationId: event.reservationId, stock: 'releasing' };
+      return { ...state, reservationId: event.reservationId, stock: 'reserved', payment: 'charging' };
+    case 'StockUnavailable':
+      return { ...state, stock: 'unavailable' };
+    case 'StockReleased':
+      return { ...state, stock: 'released' };
+    case 'PaymentSucceeded':
+      // A charge that succeeds after the order was cancelled is refunded in the same decision.
+      if (state.status === 'cancelled') return { ...state, paymentId: event.paymentId, payment: 'refunding' };
+      return { ...state, paymentId: event.paymentId, status: 'paid', payment: 'paid', giftCardStatus: state.giftCard ? 'sending' : 'none' };
+    case 'PaymentDeclined':
+      return { ...state, payment: 'declined' };
+    case 'PaymentFailed':
+      return { ...state, payment: 'failed' };
+    case 'PaymentRefunded':
+      return { ...state, payment: 'refunded' };
+    case 'OrderCancelled':
+      return { ...state, status: 'cancelled', cancelReason: event.reason, stock: state.stock === 'reserved' ? 'releasing' : state.stock };
+    case 'OrderShipped':
+      return { ...state, status: 'shipped', trackingNumber: event.trackingNumber };
+    case 'GiftCardSent':
+      return { ...state, giftCardStatus: 'sent' };
+    case 'GiftCardFailed':
+      return { ...state, giftCardStatus: 'failed' };
+  }
+}
+
+/** Cancels a placed order: records why, and gives back whatever is already held. */
+function cancel(order: Order, reason: CancelReason, options: { before?: OrderEvent; timerFired?: boolean } = {}): OrderDecision {
+  const effects: OrderEffect[] = [];
+  if (order.stock === 'reserved' && order.reservationId !== undefined) {
+    effects.push({ type: 'ReleaseStock', orderId: order.orderId, reservationId: order.reservationId });
+  }
+  const cancelled: OrderEvent = { type: 'OrderCancelled', reason };
+  return accept(options.before ? [options.before, cancelled] : cancelled, {
+    effects,
+    // The deadline timer being delivered right now must not cancel itself.
+    cancelTimers: options.timerFired ? [] : [PAYMENT_DEADLINE],
+  });
+}
+
+const unexpected = (input: OrderInput): OrderDecision => reject({ code: 'UNEXPECTED_INPUT', input: input.type });
+
+/** Refusal for commands that come too late, by how far the order got. */
+function tooLate(order: Order): OrderDecision {
+  if (order.status === 'cancelled') return reject({ code: 'ALREADY_CANCELLED' });
+  if (order.status === 'shipped') return reject({ code: 'ALREADY_SHIPPED' });
+  return reject({ code: 'ALREADY_PAID' });
+}
+
+function decideFor(paymentDeadlineMs: number) {
+  return (input: OrderInput, state: OrderState): OrderDecision => {
+    if (input.type === 'PlaceOrder') {
+      if (state.status !== 'none') return reject({ code: 'ORDER_EXISTS' });
+      const { type: _type, ...order } = input;
+      return accept(
+        { type: 'OrderPlaced', ...order },
+        {
+          effects: [{ type: 'ReserveStock', orderId: input.orderId, items: input.items }],
+          timers: [{ key: PAYMENT_DEADLINE, after: paymentDeadlineMs, input: { type: 'PaymentDeadlinePassed', orderId: input.orderId } }],
+        },
+      );
+    }
+    if (state.status === 'none') return reject({ code: 'ORDER_NOT_FOUND' });
+    const order = state;
+    const cancelled = order.status === 'cancelled';
+
+    switch (input.type) {
+      case 'CancelOrder':
+        return order.status === 'placed' ? cancel(order, 'customer-request') : tooLate(order);
+
+      case 'PaymentDeadlinePassed':
+        return order.status === 'placed' ? cancel(order, 'payment-timeout', { timerFired: true }) : tooLate(order);
+
+      case 'StockReserved': {
+        if (order.stock !== 'reserving') return unexpected(input);
+        const reserved: OrderEvent = { type: 'StockReserved', reservationId: input.reservationId };
+        if (cancelled) {
+          return accept(reserved, { effects: [{ type: 'ReleaseStock', orderId: order.orderId, reservationId: input.reservationId }] });
+        }
+        return accept(reserved, { effects: [{ type: 'ChargePayment', orderId: order.orderId, amount: order.amount, card: order.card }] });
+      }
+
+      case 'StockUnavailable': {
+        if (order.stock !== 'reserving') return unexpected(input);
+        const unavailable: OrderEvent = { type: 'StockUnavailable', sku: input.sku };
+        return cancelled ? accept(unavailable) : cancel(order, 'out-of-stock', { before: unavailable });
+      }
+
+      case 'StockReleased':
+        return order.stock === 'releasing' ? accept({ type: 'StockReleased' }) : unexpected(input);
+
+      case 'PaymentSucceeded': {
+        if (order.payment === 'paid' || order.payment === 'refunding' || order.payment === 'refunded') return reject({ code: 'ALREADY_PAID' });
+        if (order.payment !== 'charging') return unexpected(input);
+        const paid: OrderEvent = { type: 'PaymentSucceeded', paymentId: input.paymentId };
+        if (cancelled) {
+          return accept(paid, { effects: [{ type: 'RefundPayment', orderId: order.orderId, paymentId: input.paymentId, amount: order.amount }] });
+        }
+        const effects: OrderEffect[] = [{ type: 'ShipOrder', orderId: order.orderId, items: order.items }];
+        if (order.giftCard) effects.push({ type: 'SendGiftCard', orderId: order.orderId, ...order.giftCard });
+        return accept(paid, { effects, cancelTimers: [PAYMENT_DEADLINE] });
+      }
+
+      case 'PaymentDeclined': {
+        if (order.payment !== 'charging') return unexpected(input);
+        const declined: OrderEvent = { type: 'PaymentDeclined', reason: input.reason };
+        return cancelled ? accept(declined) : cancel(order, 'card-declined', { before: declined });
+      }
+
+      case 'PaymentFailed': {
+        // The charge was dead-lettered: whether money moved is unknown, so an operator reconciles
+        // through the gateway with the effect's idempotency key; the order gives its stock back.
+        if (order.payment !== 'charging') return unexpected(input);
+        const failed: OrderEvent = { type: 'PaymentFailed', error: input.error };
+        return cancelled ? accept(failed) : cancel(order, 'payment-failed', { before: failed });
+      }
+
+      case 'PaymentRefunded':
+        return order.payment === 'refunding' ? accept({ type: 'PaymentRefunded', refundId: input.refundId }) : unexpected(input);
+
+      case 'OrderShipped':
+        if (order.status === 'shipped') return reject({ code: 'ALREADY_SHIPPED' });
+        return order.status === 'paid' ? accept({ type: 'OrderShipped', trackingNumber: input.trackingNumber }) : unexpected(input);
+
+      case 'GiftCardSent':
+        return order.giftCardStatus === 'sending' ? accept({ type: 'GiftCardSent', code: input.code }) : unexpected(input);
+
+      case 'GiftCardFailed':
+        return order.giftCardStatus === 'sending' ? accept({ type: 'GiftCardFailed', error: input.error }) : unexpected(input);
+    }
+  };
+}
+
+/** Turns a dead-lettered charge or gift card into an input, so the order records it; others stay with the operator. */
+function onDeadLetter(notice: DeadLetterNotice<OrderEffect, OrderInput>): OrderInput | undefined {
+  if (notice.kind !== 'effect') return undefined;
+  const effect = notice.effect;
+  switch (effect.type) {
+    case 'ChargePayment':
+      return { type: 'PaymentFailed', orderId: effect.orderId, error: notice.error };
+    case 'SendGiftCard':
+      return { type: 'GiftCardFailed', orderId: effect.orderId, error: notice.error };
+    default:
+      // Stock and shipping effects must eventually succeed: an operator fixes the cause and redrives them.
+      return undefined;
+  }
+}
+
+/**
+ * Creates the order workflow; tests and the demo shorten the payment deadline.
+ * @example const orders = createOrderWorkflow({ paymentDeadlineMs: 1_500 });
+ */
+export function createOrderWorkflow(options: OrderWorkflowOptions = {}): OrderWorkflow {
+  const paymentDeadlineMs = options.paymentDeadlineMs ?? 15 * 60_000;
+  return defineWorkflow<OrderState, OrderInput, OrderEvent, OrderDecision>({
+    type: ORDER_WORKFLOW_TYPE,
+    initialState: () => ({ status: 'none' }),
+    evolve,
+    decide: decideFor(paymentDeadlineMs),
+    workflowId: (input) => input.orderId,
+    isTerminal: isOrderSettled,
+    // No uniqueKey: the order id is the only business identity, and the workflow id already
+    // makes it unique; a duplicate PlaceOrder is refused by `decide` as ORDER_EXISTS.
+    schema: orderInputSchema,
+    onDeadLetter,
+  });
+}
