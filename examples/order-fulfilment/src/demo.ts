@@ -92,7 +92,7 @@ function createProgressPrinter(engine: Engine, workflow: OrderWorkflow) {
   async function onCommit(at: string, event: Extract<LifecycleEvent, { type: 'decision.committed' }>): Promise<void> {
     const ref = refOf(event.workflowId);
     const [stored, effects, timers] = await Promise.all([engine.getEvents(ref), engine.listEffects(ref), engine.listTimers(ref)]);
-    const written = stored.filter((e) => e.sequence > event.version - event.events && e.sequence <= event.version);
+    const written = stored.filter((e) => e.sequence > event.version - event.eventTypes.length && e.sequence <= event.version);
     const first = written[0];
     const cause = first?.metadata.causedBy;
     let from = first?.metadata.inputType ?? '?';

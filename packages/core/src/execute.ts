@@ -87,6 +87,11 @@ function describe(value: unknown): string {
   return value === null ? 'null' : typeof value;
 }
 
+/** The name of an input's kind: the workflow's `inputType`, else its `type` field, else `input`. */
+export function inputTypeOf(workflow: AnyWorkflow, input: unknown): string {
+  return workflow.inputType ? workflow.inputType(input) : kindOf(input, 'input');
+}
+
 /** The kind of an input or event: its `type` field when that is a string. */
 function kindOf(value: unknown, fallback: string): string {
   if (typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string') {
@@ -156,7 +161,7 @@ export async function executeInput<W extends AnyWorkflow>(
   checkKey(workflowId, `workflowId of ${wf.type}`, 'INVALID_ARGUMENT');
   if (options.idempotencyKey !== undefined) checkKey(options.idempotencyKey, 'idempotencyKey');
   const ref: WorkflowRef = { type: wf.type, id: workflowId };
-  const inputType = wf.inputType ? wf.inputType(input) : kindOf(input, 'input');
+  const inputType = inputTypeOf(wf, input);
   const maxRetries = deps.maxConflictRetries ?? 20;
   const random = deps.random ?? Math.random;
 

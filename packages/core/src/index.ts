@@ -36,7 +36,7 @@ export type {
 export { createRegistry } from './registry.js';
 export type { Registry } from './registry.js';
 
-export { executeInput, foldEvents, stateOf, checkKey, stripUndefined } from './execute.js';
+export { executeInput, foldEvents, stateOf, checkKey, stripUndefined, inputTypeOf } from './execute.js';
 export type { ExecuteDependencies, ExecuteOptions, ExecuteResult } from './execute.js';
 
 export { defaultRetryPolicy, resolveRetryPolicy, backoffDelay, shouldRetry } from './retry.js';

@@ -5,6 +5,7 @@ import {
   backoffDelay,
   createRegistry,
   executeInput,
+  inputTypeOf,
   invalidArgument,
   isIronflowError,
   resolveRetryPolicy,
@@ -263,14 +264,16 @@ export function createEngine(options: EngineOptions): Engine {
         type: 'decision.committed',
         workflowType: workflow.type,
         workflowId: result.workflowId,
+        inputType: inputTypeOf(workflow, input),
         version: result.version,
-        events: result.events.length,
+        eventTypes: result.events.map((e) => e.type),
         effects: result.effects,
         timers: result.timers,
         completed: result.completed,
+        causedBy: opts.ack ? { kind: opts.ack.kind, id: opts.ack.id } : undefined,
       });
     } else if (result.status === 'rejected') {
-      lifecycle.emit({ type: 'decision.rejected', workflowType: workflow.type, workflowId: result.workflowId, reason: result.reason });
+      lifecycle.emit({ type: 'decision.rejected', workflowType: workflow.type, workflowId: result.workflowId, inputType: inputTypeOf(workflow, input), reason: result.reason });
     }
     return result;
   }
@@ -324,6 +327,22 @@ export function createEngine(options: EngineOptions): Engine {
       throw retryError;
     }
     lifecycle.emit({ type: `${item.kind}.retried`, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, error: text, retryAt });
+    if (item.kind === 'effect') scheduleRetryWake(retryAt);
+  }
+
+  // Retries this process schedules wake the effect pool when they fall due, so a retry waits its
+  // backoff, not its backoff rounded up to the poll interval. (Timers sleep until nextTimerAt.)
+  let retryWake: { at: number; handle: ReturnType<typeof setTimeout> } | undefined;
+  function scheduleRetryWake(at: number): void {
+    if (!started) return;
+    if (retryWake && retryWake.at <= at) return;
+    if (retryWake) clearTimeout(retryWake.handle);
+    const handle = setTimeout(() => {
+      retryWake = undefined;
+      effectPool.poke();
+    }, Math.max(0, at - clock.now()));
+    handle.unref?.();
+    retryWake = { at, handle };
   }
 
   function lost(lease: Lease): void {
@@ -335,6 +354,12 @@ export function createEngine(options: EngineOptions): Engine {
   async function deliver(item: Claimed<EffectRecord> | Claimed<TimerRecord>, target: AnyWorkflow, input: unknown): Promise<string> {
     const result = await run(target, input, { ack: { ...item.lease, outcome: 'done' } });
     if (result.status !== 'accepted') await store.complete(item.lease, clock.now());
+    if (result.status === 'already-completed') {
+      logger.warn(
+        { kind: item.kind, id: item.id, workflowType: target.type, workflowId: result.workflowId, inputType: inputTypeOf(target, input) },
+        `the ${item.kind}'s input reached an instance that had already completed and was dropped`,
+      );
+    }
     return result.status;
   }
 
@@ -408,16 +433,17 @@ export function createEngine(options: EngineOptions): Engine {
       // The lease keeps being renewed while the result is routed: conflict retries may take a while.
       try {
         let routedTo: string | undefined;
+        let outcome: string | undefined;
         if (output === undefined || output === null) {
           await store.complete(item.lease, clock.now());
         } else if (isRoutedInput(output)) {
           routedTo = output.workflowType;
-          await deliver(item, entryOf(output.workflowType).workflow, output.input);
+          outcome = await deliver(item, entryOf(output.workflowType).workflow, output.input);
         } else {
           routedTo = item.workflowType;
-          await deliver(item, entry.workflow, output);
+          outcome = await deliver(item, entry.workflow, output);
         }
-        lifecycle.emit({ type: 'effect.succeeded', id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, durationMs: clock.now() - started, routedTo });
+        lifecycle.emit({ type: 'effect.succeeded', id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, durationMs: clock.now() - started, routedTo, outcome });
       } catch (error) {
         if (isIronflowError(error, 'LEASE_LOST')) return lost(item.lease);
         return await settleFailure(item, entry, error);
@@ -534,6 +560,8 @@ export function createEngine(options: EngineOptions): Engine {
       if (!started) return;
       started = false;
       unsubscribe?.();
+      if (retryWake) clearTimeout(retryWake.handle);
+      retryWake = undefined;
       await Promise.all([effectPool.stop(shutdownTimeoutMs), timerPool.stop(shutdownTimeoutMs)]);
     },
     health() {

@@ -35,10 +35,30 @@ interface WorkRef {
 
 /** Everything the runtime reports, keyed by `type`. */
 export type LifecycleEvent =
-  | { type: 'decision.committed'; workflowType: string; workflowId: string; version: number; events: number; effects: number; timers: number; completed: boolean }
-  | { type: 'decision.rejected'; workflowType: string; workflowId: string; reason: unknown }
+  | {
+      type: 'decision.committed';
+      workflowType: string;
+      workflowId: string;
+      inputType: string;
+      version: number;
+      /** Types of the events appended, in order. */
+      eventTypes: string[];
+      effects: number;
+      timers: number;
+      completed: boolean;
+      /** The effect or timer whose result this input was. */
+      causedBy?: { kind: WorkKind; id: string } | undefined;
+    }
+  | { type: 'decision.rejected'; workflowType: string; workflowId: string; inputType: string; reason: unknown }
   | ({ type: 'effect.started'; attempt: number } & WorkRef)
-  | ({ type: 'effect.succeeded'; attempt: number; durationMs: number; routedTo?: string | undefined } & WorkRef)
+  | ({
+      type: 'effect.succeeded';
+      attempt: number;
+      durationMs: number;
+      routedTo?: string | undefined;
+      /** What became of the routed input: `accepted`, `rejected`, `already-completed`, `duplicate`; absent when nothing was routed. */
+      outcome?: string | undefined;
+    } & WorkRef)
   | ({ type: 'effect.retried'; attempt: number; error: string; retryAt: number } & WorkRef)
   | ({ type: 'effect.dead-lettered'; attempt: number; error: string } & WorkRef)
   | ({ type: 'timer.fired'; attempt: number; outcome: string } & WorkRef)

@@ -29,6 +29,21 @@ describe('worker pools', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  it('a retry scheduled by this process wakes the effect pool when it falls due', async () => {
+    const store = createMemoryStore();
+    const pay = payWorkflow();
+    const engine = start(createEngine({
+      store, logger: silentLogger, effects: { pollIntervalMs: 60_000 }, retry: { baseDelayMs: 50, jitter: 'none' },
+      workflows: [register(pay).handle((e, ctx) => {
+        if (ctx.attempt === 1) throw new Error('once');
+        return { type: 'Charged', id: e.id, receipt: 'second' };
+      })],
+    }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await engine.execute(pay, { type: 'Start', id: 'retry-wake', amount: 1 });
+    await eventually(async () => (await engine.getState(pay, 'retry-wake')).state.receipt === 'second', 3_000);
+  });
+
   it('the timer pool sleeps until the next fire time rather than a poll interval', async () => {
     const wf = defineWorkflow({
       type: 'alarm',
