@@ -1,8 +1,12 @@
 // The demo: a dozen orders through every path of the workflow on a started engine and the system
-// clock, a line per lifecycle event, then a summary read back from the store. Re-runnable on a durable store.
+// clock, a line per lifecycle event, then a summary read back from the store. The store is an
+// embedded, file-backed PostgreSQL (PGlite): kill the demo half-way and run it again to resume.
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { InstanceSummary, WorkflowStore } from '@ironflow/core';
 import type { Engine, LifecycleEvent, Logger } from '@ironflow/runtime';
 import { createMemoryStore } from '@ironflow/store-memory';
+import { createPGliteStore } from '@ironflow/store-postgres';
 import { createOrderEngine } from './engine.js';
 import { DECLINED_CARD, GOOD_CARD, SLOW_ISSUER_CARD, createServices } from './handlers.js';
 import type { GiftCard, Order, OrderLine, OrderWorkflow } from './order-workflow.js';
@@ -10,12 +14,23 @@ import type { GiftCard, Order, OrderLine, OrderWorkflow } from './order-workflow
 /** Short enough to watch: the payment deadline, and the slow issuer that misses it. */
 const PAYMENT_DEADLINE_MS = 1_500;
 const SLOW_ISSUER_MS = 2_500;
+/** Short leases, so that after a kill the work the dead process held is picked up within seconds. */
+const LEASE_MS = 1_500;
 /** Every order must be settled within this, or the demo fails. */
 const SETTLE_TIMEOUT_MS = 12_000;
 
-/** Where the demo keeps its workflows: the one place to change for a durable store. */
-async function openStore(): Promise<WorkflowStore> {
-  return createMemoryStore();
+/** Where the demo's database lives (`IRONFLOW_DEMO_DIR` overrides it). */
+const DATA_DIR = resolve(process.env.IRONFLOW_DEMO_DIR ?? new URL('../../../.ironflow/demo-db', import.meta.url).pathname);
+
+/**
+ * Where the demo keeps its workflows: a PGlite database in DATA_DIR, which survives a killed
+ * process. `--fresh` starts from an empty database; `--memory` uses the (non-durable) memory store.
+ */
+async function openStore(): Promise<{ store: WorkflowStore; close: () => Promise<void>; where: string }> {
+  if (process.argv.includes('--memory')) return { store: createMemoryStore(), close: async () => {}, where: 'the memory store' };
+  if (process.argv.includes('--fresh')) await rm(DATA_DIR, { recursive: true, force: true });
+  const store = await createPGliteStore({ dataDir: DATA_DIR });
+  return { store, close: () => store.close(), where: `an embedded PGlite database in ${DATA_DIR}` };
 }
 
 interface DemoOrder {
@@ -148,16 +163,22 @@ function createProgressPrinter(engine: Engine, workflow: OrderWorkflow) {
   return { flush: () => chain };
 }
 
-/** Places the demo orders; an order placed by an earlier run of the demo is left as it is. */
-async function placeOrders(engine: Engine, workflow: OrderWorkflow): Promise<void> {
+/** Places the demo orders; an order placed by an earlier run is left as it is. Returns how many those were. */
+async function placeOrders(engine: Engine, workflow: OrderWorkflow): Promise<number> {
+  let resumed = 0;
   for (const { orderId, scenario: _scenario, cancelAtOnce, ...order } of ORDERS) {
     const result = await engine.execute(workflow, { type: 'PlaceOrder', orderId, ...order }, { idempotencyKey: `place-${orderId}` });
-    if (result.status === 'duplicate') console.log(`${clockText()}  ${orderId.padEnd(7)} placed by an earlier run: resuming it`);
+    if (result.status === 'duplicate') {
+      resumed += 1;
+      const { completed } = await engine.getState(workflow, orderId);
+      console.log(`${clockText()}  ${orderId.padEnd(7)} placed by an earlier run: ${completed ? 'already settled' : 'resuming it'}`);
+    }
     if (cancelAtOnce && result.status === 'accepted') {
       await engine.execute(workflow, { type: 'CancelOrder', orderId });
       await engine.execute(workflow, { type: 'CancelOrder', orderId }); // a double click: refused
     }
   }
+  return resumed;
 }
 
 /** Polls until every demo order is settled (completed), or the time is up. */
@@ -220,20 +241,26 @@ async function printSummary(engine: Engine, workflow: OrderWorkflow, elapsedMs: 
 }
 
 async function main(): Promise<number> {
-  const store = await openStore();
+  const { store, close, where } = await openStore();
   const services = createServices({ latencyMs: 60, slowIssuerMs: SLOW_ISSUER_MS });
-  const { engine, workflow } = createOrderEngine({ store, services, paymentDeadlineMs: PAYMENT_DEADLINE_MS, pollIntervalMs: 100, logger: demoLogger });
+  const { engine, workflow } = createOrderEngine({ store, services, paymentDeadlineMs: PAYMENT_DEADLINE_MS, pollIntervalMs: 100, leaseMs: LEASE_MS, logger: demoLogger });
   const printer = createProgressPrinter(engine, workflow);
 
-  console.log(`Ironflow order-fulfilment demo: ${ORDERS.length} orders on the ${store.name} store, payment deadline ${PAYMENT_DEADLINE_MS / 1000} s\n`);
-  engine.start();
-  await placeOrders(engine, workflow);
-  const settled = await waitUntilSettled(engine, workflow, SETTLE_TIMEOUT_MS);
-  await engine.stop();
-  await printer.flush();
-  await printSummary(engine, workflow, Date.now() - started);
-  if (!settled) console.error(`\nNot every order settled within ${SETTLE_TIMEOUT_MS / 1000} s.`);
-  return settled ? 0 : 1;
+  console.log(`Ironflow order-fulfilment demo: ${ORDERS.length} orders on ${where}, payment deadline ${PAYMENT_DEADLINE_MS / 1000} s\n`);
+  try {
+    engine.start();
+    const resumed = await placeOrders(engine, workflow);
+    const settled = await waitUntilSettled(engine, workflow, SETTLE_TIMEOUT_MS);
+    await engine.stop();
+    await printer.flush();
+    await printSummary(engine, workflow, Date.now() - started);
+    if (resumed === ORDERS.length) console.log('\nEvery order was placed by an earlier run (resumed, or already settled). Run with --fresh to start over.');
+    if (!settled) console.error(`\nNot every order settled within ${SETTLE_TIMEOUT_MS / 1000} s.`);
+    return settled ? 0 : 1;
+  } finally {
+    await engine.stop();
+    await close();
+  }
 }
 
 main().then(

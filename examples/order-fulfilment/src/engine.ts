@@ -21,6 +21,12 @@ export interface OrderFulfilmentOptions {
    * @default 250
    */
   pollIntervalMs?: number | undefined;
+  /**
+   * Lease of a claimed effect or timer (renewed every third of it while a handler runs). After a
+   * crash, the work the dead process held is claimed again once its lease expires.
+   * @default 30000
+   */
+  leaseMs?: number | undefined;
 }
 
 /** The workflow, its services, and the engine options that register them. */
@@ -44,8 +50,8 @@ export function orderFulfilment(options: OrderFulfilmentOptions = {}): OrderFulf
     engineOptions: {
       workflows: [register(workflow).handle(createOrderHandler(services))],
       retry: { ...ORDER_RETRY, ...options.retry },
-      effects: { pollIntervalMs },
-      timers: { pollIntervalMs },
+      effects: { pollIntervalMs, leaseMs: options.leaseMs },
+      timers: { pollIntervalMs, leaseMs: options.leaseMs },
     },
   };
 }

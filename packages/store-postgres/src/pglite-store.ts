@@ -1,5 +1,7 @@
 // The same store embedded in the process on PGlite (PostgreSQL compiled to WebAssembly), durable
 // in a directory with no server. Opens the database itself when given `dataDir`.
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { invalidArgument, isIronflowError, type StoreError } from '@ironflow/core';
 import { classifyPostgresError } from './classify-error.js';
 import { runMigrations } from './migrate.js';
@@ -73,6 +75,8 @@ export async function createPGliteStore(options: PGliteStoreOptions): Promise<Po
 
 async function openPGlite(dataDir: string): Promise<PGliteLike> {
   try {
+    // PGlite creates the last directory only; create the parents, as the option promises.
+    if (!dataDir.includes('://')) await mkdir(dirname(dataDir), { recursive: true });
     const { PGlite } = await import('@electric-sql/pglite');
     return await PGlite.create(dataDir);
   } catch (error) {

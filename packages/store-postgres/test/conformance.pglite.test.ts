@@ -46,7 +46,9 @@ function firstCommit(now: number) {
 
 describe('a file-backed PGlite store', () => {
   it('sees everything committed after it is closed and reopened', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'ironflow-pglite-'));
+    // A nested path whose parents do not exist yet: the store creates them.
+    const base = await mkdtemp(join(tmpdir(), 'ironflow-pglite-'));
+    const dataDir = join(base, 'nested', 'db');
     try {
       const first = await createPGliteStore({ dataDir });
       await first.commit(firstCommit(T0));
@@ -64,7 +66,7 @@ describe('a file-backed PGlite store', () => {
         await reopened.close();
       }
     } finally {
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(base, { recursive: true, force: true });
     }
   });
 
