@@ -17,6 +17,7 @@ export type {
   PgNotificationLike,
   PgPoolClientLike,
   PgPoolLike,
+  PgQueryConfigLike,
   PgQueryResultLike,
   PGliteLike,
   PGliteResultsLike,

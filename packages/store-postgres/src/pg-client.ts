@@ -33,9 +33,17 @@ export interface PgClientLike extends PgConnectionLike {
   end(): Promise<void>;
 }
 
+/** A named statement, as `pg` accepts it. */
+export interface PgQueryConfigLike {
+  readonly name: string;
+  readonly text: string;
+  readonly values?: unknown[] | undefined;
+}
+
 /** A `pg.Pool`, typed by the two methods the store uses. The caller owns it: the store never ends it. */
 export interface PgPoolLike {
-  query(text: string, values?: unknown[]): Promise<PgQueryResultLike>;
+  /** Text with values, or a named (prepared) statement config, which the server plans once per connection. */
+  query(textOrConfig: string | PgQueryConfigLike, values?: unknown[]): Promise<PgQueryResultLike>;
   connect(): Promise<PgPoolClientLike>;
 }
 

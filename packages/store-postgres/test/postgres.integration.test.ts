@@ -208,9 +208,11 @@ describe.skipIf(!url)('PostgreSQL store on a real server', () => {
     it('a commit, a load, a claim and each lease operation cost one round trip', async () => {
       const counts = { query: 0, connect: 0 };
       const counting: PgPoolLike = {
-        query: (text, values) => {
+        query: (textOrConfig, values) => {
           counts.query += 1;
-          return shared.pool.query(text, values);
+          return typeof textOrConfig === 'string'
+            ? shared.pool.query(textOrConfig, values)
+            : shared.pool.query({ name: textOrConfig.name, text: textOrConfig.text, values: textOrConfig.values ?? [] });
         },
         connect: () => {
           counts.connect += 1;
@@ -251,9 +253,11 @@ describe.skipIf(!url)('PostgreSQL store on a real server', () => {
     it('a malformed request is refused with INVALID_ARGUMENT before any SQL and writes nothing', async () => {
       let queries = 0;
       const counting: PgPoolLike = {
-        query: (text, values) => {
+        query: (textOrConfig, values) => {
           queries += 1;
-          return shared.pool.query(text, values);
+          return typeof textOrConfig === 'string'
+            ? shared.pool.query(textOrConfig, values)
+            : shared.pool.query({ name: textOrConfig.name, text: textOrConfig.text, values: textOrConfig.values ?? [] });
         },
         connect: () => shared.pool.connect(),
       };
