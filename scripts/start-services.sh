@@ -4,6 +4,8 @@
 set -euo pipefail
 PG_PORT=${PG_PORT:-54329}
 REDIS_PORT=${REDIS_PORT:-63799}
+# A 3-node Redis Cluster (no replicas) on CLUSTER_PORT, +1, +2; CLUSTER_PORT=0 skips it.
+CLUSTER_PORT=${CLUSTER_PORT:-7101}
 BASE=${IRONFLOW_SERVICES_DIR:-/tmp/ironflow-services}
 PG_BIN=/usr/lib/postgresql/15/bin
 
@@ -25,6 +27,29 @@ if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
     --logfile "$BASE/redis.log" --maxmemory-policy noeviction >&2
   for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+if [ "$CLUSTER_PORT" != 0 ]; then
+  ports="$CLUSTER_PORT $((CLUSTER_PORT + 1)) $((CLUSTER_PORT + 2))"
+  for port in $ports; do
+    if ! redis-cli -p "$port" ping >/dev/null 2>&1; then
+      mkdir -p "$BASE/cluster-$port"
+      redis-server --port "$port" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file "$BASE/cluster-$port/nodes.conf" \
+        --dir "$BASE/cluster-$port" --save '' --appendonly no --daemonize yes --logfile "$BASE/cluster-$port.log" \
+        --maxmemory-policy noeviction >&2
+    fi
+  done
+  for port in $ports; do
+    for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  done
+  if ! redis-cli -p "$CLUSTER_PORT" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; then
+    # shellcheck disable=SC2086
+    redis-cli --cluster create $(for port in $ports; do printf '127.0.0.1:%s ' "$port"; done) --cluster-replicas 0 --cluster-yes >&2
+    for _ in $(seq 100); do
+      redis-cli -p "$CLUSTER_PORT" cluster info | grep -q 'cluster_state:ok' && break
+      sleep 0.1
+    done
+  fi
+  echo "export IRONFLOW_TEST_REDIS_CLUSTER_URL=$(for port in $ports; do printf 'redis://127.0.0.1:%s,' "$port"; done | sed 's/,$//')"
 fi
 echo "export IRONFLOW_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 echo "export IRONFLOW_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT"

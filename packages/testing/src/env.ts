@@ -3,14 +3,16 @@
 import { IronflowError } from '@ironflow/core';
 
 /** Backends whose integration suites read a server URL from the environment. */
-export type TestBackend = 'postgres' | 'redis' | 'mongodb';
+export type TestBackend = 'postgres' | 'redis' | 'redis-cluster' | 'mongodb';
 
 /**
- * The server URL for `backend` from `IRONFLOW_TEST_<BACKEND>_URL`, or undefined to skip.
+ * The server URL for `backend` from `IRONFLOW_TEST_<BACKEND>_URL` (`redis-cluster`:
+ * `IRONFLOW_TEST_REDIS_CLUSTER_URL`, comma-separated node URLs), or undefined to skip.
  * Throws when `IRONFLOW_TEST_REQUIRE` names the backend and no URL is set.
  */
 export function testServerUrl(backend: TestBackend): string | undefined {
-  const url = process.env[`IRONFLOW_TEST_${backend.toUpperCase()}_URL`]?.trim();
+  const variable = `IRONFLOW_TEST_${backend.toUpperCase().replace('-', '_')}_URL`;
+  const url = process.env[variable]?.trim();
   if (url) return url;
   const required = (process.env.IRONFLOW_TEST_REQUIRE ?? '')
     .split(',')
@@ -19,7 +21,7 @@ export function testServerUrl(backend: TestBackend): string | undefined {
   if (required.includes(backend)) {
     throw new IronflowError(
       'INVALID_ARGUMENT',
-      `IRONFLOW_TEST_REQUIRE names "${backend}" but IRONFLOW_TEST_${backend.toUpperCase()}_URL is not set`,
+      `IRONFLOW_TEST_REQUIRE names "${backend}" but ${variable} is not set`,
     );
   }
   return undefined;

@@ -1,0 +1,59 @@
+// Lua shared by every script: key builders that mirror src/keys.ts, the lease check and the
+// settlement of a leased row. Scripts derive keys only under TAG, the partition's hash tag.
+
+/**
+ * ARGV[1] of every script is the partition's hash tag. Keys built here are derived inside the
+ * script (work item rows and their per-type queues are known only after reading a row); they
+ * all start with TAG, so they hash to the same cluster slot as the KEYS the script was given.
+ */
+export const PREAMBLE = String.raw`
+local TAG = ARGV[1]
+local function ref(t, id) return #t .. ':' .. t .. ':' .. id end
+local function itemKey(k, id) return TAG .. ':' .. k .. ':' .. id end
+local function pendingKey(k, t) return TAG .. ':q:' .. k .. ':' .. t end
+local function leasedKey(k, t) return TAG .. ':l:' .. k .. ':' .. t end
+local function deadKey(k, t)
+  if t then return TAG .. ':d:' .. k .. ':' .. t end
+  return TAG .. ':d:' .. k
+end
+local function finishedKey(k) return TAG .. ':f:' .. k end
+local function ownedKey(k, t, id) return TAG .. ':i' .. k .. ':' .. ref(t, id) end
+local function timerKeysKey(t, id) return TAG .. ':tk:' .. ref(t, id) end
+local function uniqueKey(t, key) return TAG .. ':u:' .. ref(t, key) end
+local function wakeName(k) if k == 'e' then return 'effect' end return 'timer' end
+
+-- 'held', 'lost', or 'handoff' plus the pending cross-partition acknowledgement (token, partition).
+local function leaseState(rk, token, now)
+  local r = redis.call('HMGET', rk, 'st', 'lt', 'lx', 'hoT', 'hoP')
+  if r[1] ~= 'leased' or r[2] ~= token then return 'lost' end
+  local lx = tonumber(r[3])
+  if lx == nil or lx <= now then return 'lost' end
+  if r[4] then return 'handoff', r[4], r[5] end
+  return 'held'
+end
+
+-- Settles a leased row: outcome 'done' (effect done, timer fired) or 'dead' (err: JSON or '').
+local function finish(k, id, outcome, nows, err, member)
+  local rk = itemKey(k, id)
+  local r = redis.call('HMGET', rk, 'wt', 'wid', 'k')
+  local wt = r[1]
+  redis.call('ZREM', pendingKey(k, wt), id)
+  redis.call('ZREM', leasedKey(k, wt), id)
+  redis.call('HDEL', rk, 'lo', 'lx', 'lt', 'hoT', 'hoP')
+  if k == 't' and r[3] then
+    local tk = timerKeysKey(wt, r[2])
+    if redis.call('HGET', tk, r[3]) == id then redis.call('HDEL', tk, r[3]) end
+  end
+  if outcome == 'dead' then
+    if err == '' then redis.call('HDEL', rk, 'le') else redis.call('HSET', rk, 'le', err) end
+    redis.call('HSET', rk, 'st', 'dead', 'ua', nows, 'dm', member)
+    redis.call('ZADD', deadKey(k), 0, member)
+    redis.call('ZADD', deadKey(k, wt), 0, member)
+  else
+    local st = 'fired'
+    if k == 'e' then st = 'done' end
+    redis.call('HSET', rk, 'st', st, 'ua', nows)
+    redis.call('ZADD', finishedKey(k), nows, id)
+  end
+end
+`;

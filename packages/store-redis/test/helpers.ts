@@ -1,0 +1,169 @@
+// Test plumbing for the Redis integration tests: stores on their own key prefix, teardowns that
+// delete exactly that prefix's keys (SCAN MATCH with escaped patterns), and a client wrapper that
+// counts calls and fails chosen script calls like a dropped connection.
+import { Cluster, Redis } from 'ioredis';
+import { uniqueName } from '@ironflow/testing';
+import { createKeyLayout, createRedisStore, type RedisClientLike, type RedisStore, type RedisStoreOptions } from '../src/index.js';
+import { CLAIM } from '../src/scripts/claim.js';
+import { COMMIT } from '../src/scripts/commit.js';
+import * as crossPartition from '../src/scripts/cross-partition.js';
+import { REDRIVE, SETTLE } from '../src/scripts/leases.js';
+import { CLAIM_SETTINGS, PURGE } from '../src/scripts/maintenance.js';
+import { LOAD, NEXT_TIMER, OWNED_ROWS } from '../src/scripts/reads.js';
+
+/** Every key matching the store's patterns, found with SCAN. */
+export async function scanKeys(client: Redis, patterns: readonly string[]): Promise<string[]> {
+  const keys: string[] = [];
+  for (const pattern of patterns) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+  }
+  return keys;
+}
+
+/** Deletes every key of a prefix and partition count. */
+export async function deleteStoreKeys(client: Redis, keyPrefix: string, partitions = 1): Promise<void> {
+  const keys = await scanKeys(client, createKeyLayout(keyPrefix, partitions).patterns());
+  for (let i = 0; i < keys.length; i += 500) await client.unlink(...keys.slice(i, i + 500));
+}
+
+/** A store on a fresh prefix with its own client, and a teardown that removes both. */
+export interface TestStore {
+  readonly store: RedisStore;
+  readonly client: Redis;
+  readonly keyPrefix: string;
+  teardown(): Promise<void>;
+}
+
+/** Opens a client and a store on a fresh key prefix. */
+export async function openStore(url: string, options: Partial<Omit<RedisStoreOptions, 'client'>> = {}): Promise<TestStore> {
+  const client = new Redis(url);
+  const keyPrefix = options.keyPrefix ?? uniqueName('ironflow_t');
+  const store = createRedisStore({ ...options, client, keyPrefix });
+  await store.setup();
+  return {
+    store,
+    client,
+    keyPrefix,
+    async teardown() {
+      await store.close();
+      await deleteStoreKeys(client, keyPrefix, store.partitions);
+      await client.quit();
+    },
+  };
+}
+
+/**
+ * What a fault hook may do with a script call: run it (default), fail it like a dropped
+ * connection before or after the server ran it, or run it twice (a reply lost, the call re-sent).
+ */
+export type ScriptFault = 'run' | 'fail-before' | 'fail-after' | 'run-twice';
+
+/** A client that counts the calls a store makes and lets a test fail chosen script calls. */
+export interface InstrumentedClient {
+  readonly client: RedisClientLike;
+  /** Calls so far: script names for EVALSHA/EVAL, command names otherwise. */
+  readonly calls: string[];
+  /** Decides per script call (by script name) whether it runs or fails like a dropped connection. */
+  fault: (script: string, args: readonly (string | number)[]) => ScriptFault;
+}
+
+const SCRIPT_NAMES = new Map<string, string>(
+  [LOAD, COMMIT, CLAIM, SETTLE, REDRIVE, PURGE, NEXT_TIMER, OWNED_ROWS, CLAIM_SETTINGS, ...Object.values(crossPartition)].map((s) => [s.sha, s.name]),
+);
+
+/** A connection error as ioredis raises it when the socket drops. */
+export function connectionLost(): Error {
+  return Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+}
+
+/** Wraps a real client; nothing is faked except the failures a test asks for. */
+export function instrument(real: Redis): InstrumentedClient {
+  const calls: string[] = [];
+  const self: InstrumentedClient = {
+    calls,
+    fault: () => 'run',
+    client: {
+      async evalsha(sha, numKeys, ...args) {
+        const name = SCRIPT_NAMES.get(sha) ?? sha;
+        calls.push(name);
+        const fault = self.fault(name, args);
+        if (fault === 'fail-before') throw connectionLost();
+        const reply = await real.evalsha(sha, numKeys, ...args);
+        if (fault === 'fail-after') throw connectionLost();
+        if (fault === 'run-twice') return real.evalsha(sha, numKeys, ...args);
+        return reply;
+      },
+      async eval(script, numKeys, ...args) {
+        calls.push('EVAL');
+        return real.eval(script, numKeys, ...args);
+      },
+      async script(subcommand, text) {
+        calls.push('SCRIPT');
+        return real.script(subcommand, text);
+      },
+      async config(subcommand, parameter) {
+        calls.push('CONFIG');
+        return real.config(subcommand, parameter);
+      },
+      async lrange(key, start, stop) {
+        calls.push('LRANGE');
+        return real.lrange(key, start, stop);
+      },
+      async rpush(key, ...values) {
+        calls.push('RPUSH');
+        return real.rpush(key, ...values);
+      },
+      async hmget(key, ...fields) {
+        calls.push('HMGET');
+        return real.hmget(key, ...fields);
+      },
+      async hgetall(key) {
+        calls.push('HGETALL');
+        return real.hgetall(key);
+      },
+      async zrangebylex(key, min, max, limit, offset, count) {
+        calls.push('ZRANGEBYLEX');
+        return real.zrangebylex(key, min, max, limit, offset, count);
+      },
+      async zcard(key) {
+        calls.push('ZCARD');
+        return real.zcard(key);
+      },
+      async del(...keys) {
+        calls.push('DEL');
+        return real.del(...keys);
+      },
+      duplicate: () => real.duplicate(),
+    },
+  };
+  return self;
+}
+
+/** Every key of a prefix on every primary of a cluster (SCAN runs per node). */
+export async function deleteClusterKeys(cluster: Cluster, keyPrefix: string, partitions: number): Promise<void> {
+  for (const node of cluster.nodes('master')) {
+    for (const key of await scanKeys(node, createKeyLayout(keyPrefix, partitions).patterns())) await node.unlink(key);
+  }
+}
+
+/** Opens an ioredis Cluster client and a store on a fresh prefix. */
+export async function openClusterStore(nodes: readonly string[], options: Partial<Omit<RedisStoreOptions, 'client'>> = {}) {
+  const cluster = new Cluster(nodes.map((node) => ({ host: new URL(node).hostname, port: Number(new URL(node).port) })));
+  const keyPrefix = options.keyPrefix ?? uniqueName('ironflow_t');
+  const store = createRedisStore({ ...options, client: cluster, keyPrefix });
+  await store.setup();
+  return {
+    store,
+    cluster,
+    async teardown() {
+      await store.close();
+      await deleteClusterKeys(cluster, keyPrefix, store.partitions);
+      await cluster.quit();
+    },
+  };
+}
