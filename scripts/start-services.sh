@@ -5,7 +5,9 @@ set -euo pipefail
 PG_PORT=${PG_PORT:-54329}
 REDIS_PORT=${REDIS_PORT:-63799}
 # A 3-node Redis Cluster (no replicas) on CLUSTER_PORT, +1, +2; CLUSTER_PORT=0 skips it.
+# Each node also listens on its port + 10000, so CLUSTER_PORT must be at most 55533.
 CLUSTER_PORT=${CLUSTER_PORT:-7101}
+if [ "$CLUSTER_PORT" -gt 55533 ]; then echo "start-services: CLUSTER_PORT must be <= 55533" >&2; exit 1; fi
 BASE=${IRONFLOW_SERVICES_DIR:-/tmp/ironflow-services}
 PG_BIN=/usr/lib/postgresql/15/bin
 
@@ -40,6 +42,7 @@ if [ "$CLUSTER_PORT" != 0 ]; then
   done
   for port in $ports; do
     for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    redis-cli -p "$port" ping >/dev/null 2>&1 || { echo "start-services: Redis Cluster node $port did not start (see $BASE/cluster-$port.log)" >&2; exit 1; }
   done
   if ! redis-cli -p "$CLUSTER_PORT" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; then
     # shellcheck disable=SC2086
@@ -49,6 +52,7 @@ if [ "$CLUSTER_PORT" != 0 ]; then
       sleep 0.1
     done
   fi
+  redis-cli -p "$CLUSTER_PORT" cluster info | grep -q 'cluster_state:ok' || { echo "start-services: the Redis Cluster did not come up" >&2; exit 1; }
   echo "export IRONFLOW_TEST_REDIS_CLUSTER_URL=$(for port in $ports; do printf 'redis://127.0.0.1:%s,' "$port"; done | sed 's/,$//')"
 fi
 echo "export IRONFLOW_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$PG_PORT/postgres"
