@@ -36,6 +36,31 @@ export interface ExecuteDependencies {
    * @default false
    */
   readonly observeInputs?: boolean | undefined;
+  /**
+   * Folded states of recently decided instances. A decision on a cached instance skips the load
+   * and commits at the cached version; if another writer moved the instance on, the commit is a
+   * version conflict, the entry is dropped and the decision is retried from a fresh load.
+   */
+  readonly cache?: InstanceCache | undefined;
+}
+
+/** What the instance cache keeps per instance; `state` must be treated as immutable. */
+export interface CachedInstance {
+  readonly version: number;
+  readonly completed: boolean;
+  readonly state: unknown;
+}
+
+/** A cache of folded instance states, keyed by `instanceKey(ref)`; the runtime bounds it (LRU). */
+export interface InstanceCache {
+  get(key: string): CachedInstance | undefined;
+  set(key: string, entry: CachedInstance): void;
+  delete(key: string): void;
+}
+
+/** The cache key of an instance. */
+export function instanceKey(ref: WorkflowRef): string {
+  return `${ref.type}\u0000${ref.id}`;
 }
 
 /** Per-call options of `executeInput`. */
@@ -165,20 +190,30 @@ export async function executeInput<W extends AnyWorkflow>(
   const maxRetries = deps.maxConflictRetries ?? 20;
   const random = deps.random ?? Math.random;
 
+  const cacheKey = instanceKey(ref);
   for (let attempt = 0; ; attempt++) {
-    const loaded = await deps.store.load(ref, { idempotencyKey: options.idempotencyKey });
+    // An idempotency key needs the store's answer, so only keyless inputs may skip the load.
+    const cached = options.idempotencyKey === undefined ? deps.cache?.get(cacheKey) : undefined;
+    let current: CachedInstance;
+    if (cached !== undefined) {
+      current = cached;
+    } else {
+      const loaded = await deps.store.load(ref, { idempotencyKey: options.idempotencyKey });
+      if (loaded.idempotent !== undefined) {
+        return { status: 'duplicate', workflowId, version: loaded.idempotent.version, eventCount: loaded.idempotent.eventCount };
+      }
+      current = { version: loaded.version, completed: loaded.completed, state: loaded.completed ? undefined : await stateOf(deps.store, wf, ref, loaded) };
+      if (loaded.version > 0) deps.cache?.set(cacheKey, current);
+    }
     const now = deps.clock.now();
-    if (loaded.idempotent !== undefined) {
-      return { status: 'duplicate', workflowId, version: loaded.idempotent.version, eventCount: loaded.idempotent.eventCount };
-    }
-    if (loaded.completed) {
+    if (current.completed) {
       await observe(deps, { ref, inputType, input, outcome: 'already-completed', now });
-      return { status: 'already-completed', workflowId, version: loaded.version };
+      return { status: 'already-completed', workflowId, version: current.version };
     }
-    const state = await stateOf(deps.store, wf, ref, loaded);
+    const state = current.state;
     let decision: ReturnType<AnyWorkflow['decide']>;
     try {
-      decision = wf.decide(input, state, { now: new Date(now), workflowType: wf.type, workflowId, version: loaded.version });
+      decision = wf.decide(input, state, { now: new Date(now), workflowType: wf.type, workflowId, version: current.version });
     } catch (cause) {
       throw new IronflowError('DECIDE_FAILED', `decide threw for ${wf.type}:${workflowId}`, {
         cause,
@@ -190,13 +225,15 @@ export async function executeInput<W extends AnyWorkflow>(
     }
     if (decision.kind === 'reject') {
       await observe(deps, { ref, inputType, input, outcome: 'rejected', rejection: decision.reason, now });
-      return { status: 'rejected', workflowId, version: loaded.version, reason: decision.reason as RejectionOf<W> };
+      return { status: 'rejected', workflowId, version: current.version, reason: decision.reason as RejectionOf<W> };
     }
 
-    const request = buildCommit(deps, wf, ref, loaded, state, decision, { input, inputType, now, options });
+    const { request, state: next } = buildCommit(deps, wf, ref, current.version, state, decision, { input, inputType, now, options });
     try {
       await deps.store.commit(request);
     } catch (error) {
+      // Whatever went wrong, the cached entry may be stale (or its state touched by evolve): drop it.
+      deps.cache?.delete(cacheKey);
       if (isIronflowError(error, 'VERSION_CONFLICT') && attempt < maxRetries) {
         if (deps.sleep) await deps.sleep(Math.floor(random() * Math.min(100, 2 ** attempt)));
         continue;
@@ -209,10 +246,11 @@ export async function executeInput<W extends AnyWorkflow>(
       }
       throw error;
     }
+    deps.cache?.set(cacheKey, { version: request.expectedVersion + request.events.length, completed: request.completed, state: next });
     return {
       status: 'accepted',
       workflowId,
-      version: loaded.version + request.events.length,
+      version: request.expectedVersion + request.events.length,
       events: request.events,
       effects: request.effects.length,
       timers: request.timers.length,
@@ -225,11 +263,11 @@ function buildCommit(
   deps: ExecuteDependencies,
   wf: AnyWorkflow,
   ref: WorkflowRef,
-  loaded: LoadedInstance,
+  version: number,
   state: unknown,
   decision: { events: readonly unknown[]; effects: readonly unknown[]; timers: readonly unknown[]; cancelTimers: readonly string[] },
   call: { input: unknown; inputType: string; now: number; options: ExecuteOptions },
-): CommitRequest {
+): { request: CommitRequest; state: unknown } {
   const { now, options } = call;
   if (!Array.isArray(decision.events) || decision.events.length === 0) {
     throw new IronflowError('INVALID_DECISION', `An accepted decision of ${wf.type} needs at least one event`);
@@ -238,7 +276,7 @@ function buildCommit(
   const events: StoredEvent[] = decision.events.map((payload, index) => ({
     workflowType: ref.type,
     workflowId: ref.id,
-    sequence: loaded.version + index + 1,
+    sequence: version + index + 1,
     type: checkKey(wf.eventType ? wf.eventType(payload) : kindOf(payload, 'event'), 'event type', 'INVALID_DECISION'),
     payload,
     metadata: stripUndefined({ decidedAt: now, inputType: call.inputType, idempotencyKey: options.idempotencyKey, causedBy }),
@@ -259,15 +297,15 @@ function buildCommit(
   }
 
   let uniqueKey: string | undefined;
-  if (loaded.version === 0 && wf.uniqueKey) {
+  if (version === 0 && wf.uniqueKey) {
     const key = wf.uniqueKey(call.input);
     if (key !== undefined) uniqueKey = checkKey(key, `uniqueKey of ${wf.type}`);
   }
 
   let snapshot: Snapshot | undefined;
   const every = wf.snapshot?.every;
-  const newVersion = loaded.version + events.length;
-  if (every !== undefined && Math.floor(newVersion / every) > Math.floor(loaded.version / every)) {
+  const newVersion = version + events.length;
+  if (every !== undefined && Math.floor(newVersion / every) > Math.floor(version / every)) {
     snapshot = { version: newVersion, revision: wf.snapshot?.revision ?? '1', state: next };
   }
 
@@ -275,9 +313,9 @@ function buildCommit(
     ? { workflowType: ref.type, workflowId: ref.id, inputType: call.inputType, input: call.input, outcome: 'accepted', observedAt: now }
     : undefined;
 
-  return {
+  const request: CommitRequest = {
     ref,
-    expectedVersion: loaded.version,
+    expectedVersion: version,
     now,
     events,
     effects,
@@ -290,6 +328,7 @@ function buildCommit(
     ack: options.ack,
     observation,
   };
+  return { request, state: next };
 }
 
 function toNewTimer(deps: ExecuteDependencies, wf: AnyWorkflow, now: number, raw: unknown): NewTimer {

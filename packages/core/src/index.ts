@@ -36,8 +36,8 @@ export type {
 export { createRegistry } from './registry.js';
 export type { Registry } from './registry.js';
 
-export { executeInput, foldEvents, stateOf, checkKey, stripUndefined, inputTypeOf } from './execute.js';
-export type { ExecuteDependencies, ExecuteOptions, ExecuteResult } from './execute.js';
+export { executeInput, foldEvents, stateOf, checkKey, stripUndefined, inputTypeOf, instanceKey } from './execute.js';
+export type { CachedInstance, ExecuteDependencies, ExecuteOptions, ExecuteResult, InstanceCache } from './execute.js';
 
 export { defaultRetryPolicy, resolveRetryPolicy, backoffDelay, shouldRetry } from './retry.js';
 export type { RetryPolicy } from './retry.js';

@@ -6,6 +6,7 @@ import {
   createRegistry,
   executeInput,
   inputTypeOf,
+  instanceKey,
   invalidArgument,
   isIronflowError,
   resolveRetryPolicy,
@@ -31,6 +32,7 @@ import {
   type WorkKind,
 } from '@ironflow/core';
 import { uuidv7 } from './ids.js';
+import { createLruCache, KeyedQueue } from './instance-cache.js';
 import { LifecycleEmitter, consoleLogger, type LifecycleEvent, type LifecycleEventType, type LifecycleListener, type Logger } from './lifecycle.js';
 import { isRoutedInput, type EffectHandler, type Registration } from './registration.js';
 import { WorkerPool, type PoolHealth } from './worker-pool.js';
@@ -110,6 +112,13 @@ export interface EngineOptions {
    * @default 20
    */
   maxConflictRetries?: number | undefined;
+  /**
+   * Instances whose folded state this process keeps, so that a decision on a warm instance skips
+   * the load (one round trip instead of two). Safe with other processes writing: a stale entry
+   * makes the commit a version conflict, which reloads. 0 turns the cache off.
+   * @default 10000
+   */
+  cacheSize?: number | undefined;
   /** Receives every lifecycle event (same as `engine.on('*', fn)`). */
   onEvent?: ((event: LifecycleEvent) => void) | undefined;
 }
@@ -242,6 +251,8 @@ export function createEngine(options: EngineOptions): Engine {
   tm.batchSize = positive(options.timers?.batchSize, tm.concurrency, 'timers.batchSize');
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
 
+  const cacheSize = options.cacheSize ?? 10_000;
+  if (!Number.isInteger(cacheSize) || cacheSize < 0) throw invalidArgument(`cacheSize must be a whole number >= 0, got ${cacheSize}`);
   const deps: ExecuteDependencies = {
     store,
     clock,
@@ -249,7 +260,10 @@ export function createEngine(options: EngineOptions): Engine {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     maxConflictRetries: options.maxConflictRetries,
     observeInputs: options.observeInputs,
+    cache: cacheSize > 0 ? createLruCache(cacheSize) : undefined,
   };
+  // Inputs to one instance from this process take turns: they would only conflict otherwise.
+  const queue = new KeyedQueue();
 
   const entryOf = (type: string): Entry => {
     const entry = entries.get(type);
@@ -258,7 +272,16 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   async function run(workflow: AnyWorkflow, input: unknown, opts: Parameters<typeof executeInput>[3] = {}): Promise<ExecuteResult> {
-    const result = await executeInput(deps, workflow, input, opts);
+    let id: string | undefined;
+    try {
+      id = workflow.workflowId(input);
+    } catch {
+      id = undefined; // executeInput reports it, after validating the input
+    }
+    const result =
+      typeof id === 'string'
+        ? await queue.run(instanceKey({ type: workflow.type, id }), () => executeInput(deps, workflow, input, opts))
+        : await executeInput(deps, workflow, input, opts);
     if (result.status === 'accepted') {
       lifecycle.emit({
         type: 'decision.committed',
