@@ -96,11 +96,13 @@ export type ExecuteResult<R = unknown> =
     };
 
 const MAX_KEY_LENGTH = 512;
+// An unpaired surrogate cannot be stored as UTF-8: PostgreSQL and Redis would replace it, and two ids could collide.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Checks an id or key the stores will index: a non-empty string without NUL, at most 512 chars. */
 export function checkKey(value: unknown, what: string, code: 'INVALID_ARGUMENT' | 'INVALID_DECISION' = 'INVALID_ARGUMENT'): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_LENGTH || value.includes('\u0000')) {
-    throw new IronflowError(code, `${what} must be a non-empty string of at most ${MAX_KEY_LENGTH} characters without NUL, got ${describe(value)}`, {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_LENGTH || value.includes('\u0000') || LONE_SURROGATE.test(value)) {
+    throw new IronflowError(code, `${what} must be a non-empty string of at most ${MAX_KEY_LENGTH} characters, without NUL or unpaired surrogates, got ${describe(value)}`, {
       details: { what },
     });
   }

@@ -45,7 +45,8 @@ describe('registry', () => {
 describe('keys and schemas', () => {
   it('checkKey accepts ordinary strings and refuses empty, long, NUL-bearing or non-string keys', () => {
     expect(checkKey('order-1', 'id')).toBe('order-1');
-    for (const bad of ['', 'a'.repeat(513), 'a\u0000b', 42, null]) expect(() => checkKey(bad, 'id')).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(checkKey('emoji-😀-ok', 'id')).toBe('emoji-😀-ok');
+    for (const bad of ['', 'a'.repeat(513), 'a\u0000b', 'lone-\uD83D', 'lone-\uDE00-low', 42, null]) expect(() => checkKey(bad, 'id')).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
   it('validateWithSchema returns the output of sync and async Standard Schemas and lists issues', async () => {
