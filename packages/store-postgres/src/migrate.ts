@@ -58,7 +58,7 @@ export async function migratePostgresStore(options: MigratePostgresStoreOptions)
     throw invalidArgument('migratePostgresStore needs `pool`: a pg.Pool (with query() and connect())');
   }
   const schema = parseSchemaName(options.schema);
-  return runMigrations(pgPoolDriver(pool, { listenHealthCheckMs: 0 }), schema);
+  return runMigrations(pgPoolDriver(pool, { listenHealthCheckMs: 0, preparedStatements: false }), schema);
 }
 
 /**

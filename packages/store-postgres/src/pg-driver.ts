@@ -10,6 +10,8 @@ export interface PgDriverOptions {
   /** Opens a connection the driver owns and ends; without it, one is checked out of the pool. */
   readonly listenConnection?: (() => Promise<PgClientLike>) | undefined;
   readonly listenHealthCheckMs: number;
+  /** Name each statement so the server plans it once per connection. */
+  readonly preparedStatements: boolean;
 }
 
 /** Wraps a `pg.Pool`-shaped pool as a driver; nothing here ever ends the pool. */
@@ -39,6 +41,7 @@ export function pgPoolDriver(pool: PgPoolLike, options: PgDriverOptions): SqlDri
 
   return {
     async query(text, values) {
+      if (!options.preparedStatements) return toResult(await pool.query(text, values));
       return toResult(await pool.query({ name: nameOf(text), text, values: values ?? [] }));
     },
 

@@ -56,6 +56,13 @@ export interface PostgresStoreOptions {
    */
   listenHealthCheckMs?: number | undefined;
   /**
+   * Run the store's statements as named prepared statements, planned once per connection (the
+   * load query plans in three times the time it runs). Turn off behind PgBouncer in transaction
+   * mode older than 1.21, or without `max_prepared_statements`.
+   * @default true
+   */
+  preparedStatements?: boolean | undefined;
+  /**
    * Called with background failures of the LISTEN connection; it reconnects by itself either way.
    * @default failures are ignored (workers still poll)
    */
@@ -94,7 +101,14 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   }
   const healthCheckMs = optionalCount(options.listenHealthCheckMs, 'listenHealthCheckMs', 30_000);
   const schema = parseSchemaName(options.schema);
-  const driver = pgPoolDriver(pool, { listenConnection: options.listenConnection, listenHealthCheckMs: healthCheckMs });
+  if (options.preparedStatements !== undefined && typeof options.preparedStatements !== 'boolean') {
+    throw invalidArgument('preparedStatements must be a boolean');
+  }
+  const driver = pgPoolDriver(pool, {
+    listenConnection: options.listenConnection,
+    listenHealthCheckMs: healthCheckMs,
+    preparedStatements: options.preparedStatements ?? true,
+  });
   return createSqlStore(driver, { name: 'postgres', schema, onListenError: options.onListenError });
 }
 
