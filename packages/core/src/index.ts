@@ -46,6 +46,7 @@ export { systemClock, createManualClock } from './clock.js';
 export type { Clock, ManualClock } from './clock.js';
 
 export { validateWithSchema } from './schema.js';
+export { toJsonText, isNetworkErrorCode } from './store-support.js';
 export type { StandardSchemaV1 } from './schema.js';
 
 export type {

@@ -1,11 +1,11 @@
 // The reference store: every port of @ironflow/core in process memory, deterministic under a
 // manual clock. Values go through a JSON round trip so tests see what a database would return.
 import {
-  IronflowError,
   LeaseLostError,
   UniqueKeyConflictError,
   VersionConflictError,
   stripUndefined,
+  toJsonText,
   type Claimed,
   type ClaimRequest,
   type CommitRequest,
@@ -68,14 +68,7 @@ interface Row {
   seq: number;
 }
 
-const clone = <T>(value: T): T => {
-  if (value === undefined) return value;
-  try {
-    return JSON.parse(JSON.stringify(value)) as T;
-  } catch (cause) {
-    throw new IronflowError('INVALID_ARGUMENT', 'Values stored by Ironflow must be JSON (no BigInt, no cycles)', { cause });
-  }
-};
+const clone = <T>(value: T): T => (value === undefined ? value : (JSON.parse(toJsonText(value, 'A stored value')) as T));
 const refKey = (type: string, id: string) => `${type}\u0000${id}`;
 
 /**

@@ -1,15 +1,13 @@
 // Argument checks shared by every store operation. They run before any SQL, so bad input gets a
 // typed INVALID_ARGUMENT error and writes nothing.
-import { checkKey, invalidArgument, type WorkKind } from '@ironflow/core';
+import { checkKey, invalidArgument, toJsonText, type WorkKind } from '@ironflow/core';
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+// Free text may contain what a `text` column cannot hold; it is replaced rather than refused.
+const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-/** An id, type or key: non-empty, no NUL, at most 512 characters, well-formed UTF-16. */
+/** An id, type or key: core's rule (non-empty, no NUL, at most 512 characters, well-formed UTF-16). */
 export function key(value: unknown, what: string): string {
-  const checked = checkKey(value, what);
-  if (LONE_SURROGATE.test(checked)) throw invalidArgument(`${what} must not contain unpaired UTF-16 surrogates`, { what });
-  return checked;
+  return checkKey(value, what);
 }
 
 /** A whole number that PostgreSQL `bigint` and JavaScript both hold exactly, at least `min`. */
@@ -40,16 +38,7 @@ export function typeList(value: unknown): string[] {
 }
 
 /** Serializes a JSON value; INVALID_ARGUMENT when it is `undefined` or cannot be serialized. */
-export function json(value: unknown, what: string): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (cause) {
-    throw invalidArgument(`${what} must be a JSON value: ${cause instanceof Error ? cause.message : String(cause)}`, { what });
-  }
-  if (text === undefined) throw invalidArgument(`${what} must be a JSON value, got ${typeof value}`, { what });
-  return text;
-}
+export const json = toJsonText;
 
 /** Free text for a `text` column (error messages): NUL and unpaired surrogates become U+FFFD. */
 export function freeText(value: unknown, what: string): string {

@@ -1,6 +1,6 @@
 // Turns whatever `pg`, PGlite or the network threw into core's StoreError, whose `reason` tells the
 // runtime whether retrying can help. The original error is always kept in `cause`.
-import { StoreError, type StoreErrorReason } from '@ironflow/core';
+import { isNetworkErrorCode, StoreError, type StoreErrorReason } from '@ironflow/core';
 
 const TRANSIENT_SQLSTATES = new Set([
   '40001', // serialization_failure
@@ -18,19 +18,6 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '25006', // read_only_sql_transaction (a standby after fail-over)
 ]);
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-]);
 
 // Messages `pg`, `pg-pool` and PGlite use for a connection that is gone or never came.
 const UNAVAILABLE_MESSAGES = [
@@ -77,7 +64,7 @@ function reasonOfSqlState(state: string): StoreErrorReason {
 
 function reasonOfClientError(error: unknown): StoreErrorReason {
   const code = nodeCodeOf(error);
-  if (code !== undefined && NETWORK_CODES.has(code)) return 'unavailable';
+  if (isNetworkErrorCode(code)) return 'unavailable';
   // Node reports a refused connection to every address of a host as an AggregateError.
   if (error instanceof AggregateError && error.errors.some((inner) => reasonOfClientError(inner) === 'unavailable')) {
     return 'unavailable';
@@ -90,7 +77,7 @@ function reasonOfClientError(error: unknown): StoreErrorReason {
 /** The five-character SQLSTATE of a server error, when the error carries one. */
 function sqlStateOf(error: unknown): string | undefined {
   const code = fieldOf(error, 'code');
-  if (code === undefined || NETWORK_CODES.has(code) || !/^[0-9A-Z]{5}$/.test(code)) return undefined;
+  if (code === undefined || isNetworkErrorCode(code) || !/^[0-9A-Z]{5}$/.test(code)) return undefined;
   return code;
 }
 

@@ -1,19 +1,7 @@
 // Maps what ioredis and the Redis server throw to core's StoreError reasons, so callers know
 // whether retrying can help. Pure and unit-tested without a server; the original goes in `cause`.
-import { StoreError, type StoreErrorReason } from '@ironflow/core';
+import { isNetworkErrorCode, StoreError, type StoreErrorReason } from '@ironflow/core';
 
-/** Node socket error codes that mean the server cannot be reached right now. */
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-]);
 
 /** ioredis errors (by name) raised when a connection is gone or a command could not be sent. */
 const CONNECTION_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError', 'AbortError']);
@@ -66,7 +54,7 @@ export function classifyRedisError(error: unknown, operation = 'command'): Store
   const fail = (reason: StoreErrorReason, why: string) =>
     new StoreError(reason, `Redis ${operation} failed: ${why} (${message})`, { cause: error, details: { operation } });
 
-  if (CONNECTION_CODES.has(text(fields.code)) || CONNECTION_NAMES.has(text(fields.name))) {
+  if (isNetworkErrorCode(fields.code) || CONNECTION_NAMES.has(text(fields.name))) {
     return fail('unavailable', 'the Redis server cannot be reached');
   }
   if (CONNECTION_MESSAGES.some((m) => message.includes(m))) return fail('unavailable', 'the connection to Redis is not usable');

@@ -3,6 +3,7 @@
 import {
   invalidArgument,
   StoreError,
+  toJsonText,
   type EffectRecord,
   type EventMetadata,
   type StoredEvent,
@@ -19,16 +20,7 @@ export function kindLetter(kind: WorkKind): KindLetter {
 }
 
 /** Serialises a JSON value; INVALID_ARGUMENT when it cannot be (cycles, BigInt, undefined). */
-export function encodeJson(value: unknown, what: string): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (cause) {
-    throw invalidArgument(`${what} is not a JSON value: ${cause instanceof Error ? cause.message : String(cause)}`, { what });
-  }
-  if (text === undefined) throw invalidArgument(`${what} is not a JSON value`, { what });
-  return text;
-}
+export const encodeJson = toJsonText;
 
 /** Parses JSON written by this store; a failure means someone else wrote under the prefix. */
 export function decodeJson(text: string, what: string): unknown {

@@ -11,16 +11,12 @@ import {
   type WorkKind,
 } from '@ironflow/core';
 
-const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
-
 /**
- * Checks an id, type or key: core's rule (non-empty, at most 512 characters, no NUL) plus
- * well-formed UTF-16, because Redis stores UTF-8 and a lone surrogate would not round-trip.
+ * Checks an id, type or key with core's rule (non-empty, at most 512 characters, no NUL, no unpaired
+ * surrogate: Redis stores UTF-8, where a lone surrogate would not round-trip).
  */
 export function checkName(value: unknown, what: string): string {
-  const name = checkKey(value, what);
-  if (LONE_SURROGATE.test(name)) throw invalidArgument(`${what} must be well-formed Unicode (it contains a lone surrogate)`, { what });
-  return name;
+  return checkKey(value, what);
 }
 
 /** Checks an epoch-millisecond time: a safe, non-negative whole number. */
