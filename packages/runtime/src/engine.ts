@@ -9,6 +9,7 @@ import {
   instanceKey,
   invalidArgument,
   isIronflowError,
+  isValidWorkflowType,
   resolveRetryPolicy,
   stateOf,
   systemClock,
@@ -197,6 +198,14 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return v;
 }
 
+/** Dead-letter queries name a kind; anything else is refused the same way on every store. */
+function checkKind<Q extends { kind: unknown }>(query: Q): Q {
+  if (typeof query !== 'object' || query === null || (query.kind !== 'effect' && query.kind !== 'timer')) {
+    throw invalidArgument(`dead-letter queries need kind 'effect' or 'timer', got ${String(query?.kind)}`);
+  }
+  return query;
+}
+
 /** Errors retrying cannot fix: the input or payload itself is wrong. */
 function isPermanent(error: unknown): boolean {
   return (
@@ -220,7 +229,18 @@ function message(error: unknown): string {
  * await engine.execute(order, { type: 'Place', orderId: 'o-1' });
  */
 export function createEngine(options: EngineOptions): Engine {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('createEngine needs an options object with a store and workflows');
   const store = options.store;
+  if (typeof store !== 'object' || store === null || typeof store.commit !== 'function' || typeof store.claimEffects !== 'function') {
+    throw invalidArgument('createEngine needs `store`: a WorkflowStore (createMemoryStore(), createPostgresStore(), createRedisStore(), ...)');
+  }
+  if (!Array.isArray(options.workflows)) throw invalidArgument('createEngine needs `workflows`: an array of workflows or register(workflow) entries');
+  options.workflows.forEach((w, index) => {
+    const workflow = typeof w === 'object' && w !== null && 'workflow' in w ? w.workflow : w;
+    if (typeof workflow !== 'object' || workflow === null || typeof workflow.decide !== 'function' || !isValidWorkflowType(workflow.type)) {
+      throw invalidArgument(`workflows[${index}] is neither a workflow made by defineWorkflow nor register(workflow)`);
+    }
+  });
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? consoleLogger;
   const lifecycle = new LifecycleEmitter(logger);
@@ -564,9 +584,9 @@ export function createEngine(options: EngineOptions): Engine {
     listTimers: (ref) => store.listTimers(ref),
     listObservations: (ref) => store.listObservations(ref),
     deadLetters: {
-      list: (query) => store.listDeadLetters(query),
-      count: (query) => store.countDeadLetters(query),
-      redrive: (kind, id) => store.redrive(kind, id, clock.now()),
+      list: async (query) => store.listDeadLetters(checkKind(query)),
+      count: async (query) => store.countDeadLetters(checkKind(query)),
+      redrive: async (kind, id) => store.redrive(checkKind({ kind }).kind, id, clock.now()),
     },
     async purge(olderThanMs) {
       if (!Number.isFinite(olderThanMs) || olderThanMs < 0) throw invalidArgument(`purge() needs a non-negative age in ms, got ${olderThanMs}`);

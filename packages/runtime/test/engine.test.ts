@@ -42,6 +42,22 @@ describe('building an engine', () => {
     expect(() => createEngine({ store, logger: silentLogger, workflows: [], timers: { leaseMs: Number.NaN } })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
+  it('refuses malformed options with INVALID_ARGUMENT instead of a TypeError', () => {
+    const store = createMemoryStore();
+    const bad: unknown[] = [undefined, {}, { store: {}, workflows: [] }, { store, workflows: 'payment' }, { store, workflows: [42] }, { store, workflows: [{ workflow: {} }] }];
+    for (const options of bad) {
+      expect(() => createEngine(options as Parameters<typeof createEngine>[0])).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    }
+  });
+
+  it('refuses a dead-letter query without a valid kind', async () => {
+    const { engine } = setup();
+    const kind = 'effects' as 'effect';
+    await expect(engine.deadLetters.list({ kind })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(engine.deadLetters.count({ kind })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(engine.deadLetters.redrive(kind, 'x')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   it('refuses invalid workflow definitions with INVALID_ARGUMENT', () => {
     expect(() => payWorkflow('has space')).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => payWorkflow('ok', { snapshotEvery: -1 })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
