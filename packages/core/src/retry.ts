@@ -40,8 +40,7 @@ export function resolveRetryPolicy(
 ): RetryPolicy {
   const policy: RetryPolicy = { ...defaultRetryPolicy };
   for (const layer of layers) {
-    if (layer === undefined) continue;
-    for (const [k, v] of Object.entries(layer)) if (v !== undefined) (policy as unknown as Record<string, unknown>)[k] = v;
+    if (layer !== undefined) Object.assign(policy, Object.fromEntries(Object.entries(layer).filter(([, v]) => v !== undefined)));
   }
   if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1) {
     throw invalidArgument(`retry.maxAttempts must be a whole number >= 1, got ${policy.maxAttempts}`);
