@@ -69,8 +69,6 @@ export interface ExecuteOptions {
   readonly idempotencyKey?: string | undefined;
   /** Settles a leased effect or timer in the same commit (used by workers). */
   readonly ack?: Acknowledgement | undefined;
-  /** Skip schema validation: the input was already validated by the caller. */
-  readonly validated?: boolean | undefined;
 }
 
 /** The outcome of one input. Rejection and completion are outcomes, not errors. */
@@ -178,7 +176,7 @@ export async function executeInput<W extends AnyWorkflow>(
   options: ExecuteOptions = {},
 ): Promise<ExecuteResult<RejectionOf<W>>> {
   const wf = workflow as AnyWorkflow;
-  const input = wf.schema && !options.validated ? await validateWithSchema(wf.schema, rawInput, `Input of ${wf.type}`) : rawInput;
+  const input = wf.schema ? await validateWithSchema(wf.schema, rawInput, `Input of ${wf.type}`) : rawInput;
   let workflowId: string;
   try {
     workflowId = wf.workflowId(input);

@@ -247,9 +247,9 @@ export function createEngine(options: EngineOptions): Engine {
   if (options.onEvent) lifecycle.on('*', options.onEvent);
   const defaultRetry = resolveRetryPolicy(options.retry);
   const registrations = options.workflows.map((w): Registration => ('workflow' in w ? w : { workflow: w }));
-  const registry = createRegistry(registrations, (r) => r.workflow.type);
-  const entries = new Map<string, Entry>(
-    registrations.map((r) => [r.workflow.type, { workflow: r.workflow, handler: r.handler, retry: resolveRetryPolicy(defaultRetry, r.workflow.retry) }]),
+  const registry = createRegistry(
+    registrations.map((r): Entry => ({ workflow: r.workflow, handler: r.handler, retry: resolveRetryPolicy(defaultRetry, r.workflow.retry) })),
+    (entry) => entry.workflow.type,
   );
   if (registry.types.length === 0) logger.warn({}, 'ironflow engine created with no workflows: it will never claim work');
   const types = registry.types;
@@ -285,11 +285,8 @@ export function createEngine(options: EngineOptions): Engine {
   // Inputs to one instance from this process take turns: they would only conflict otherwise.
   const queue = new KeyedQueue();
 
-  const entryOf = (type: string): Entry => {
-    const entry = entries.get(type);
-    if (!entry) throw new IronflowError('UNKNOWN_WORKFLOW_TYPE', `No workflow of type "${type}" is registered`, { details: { workflowType: type } });
-    return entry;
-  };
+  const entryOf = (type: string): Entry => registry.get(type);
+
 
   async function run(workflow: AnyWorkflow, input: unknown, opts: Parameters<typeof executeInput>[3] = {}): Promise<ExecuteResult> {
     let id: string | undefined;
@@ -407,7 +404,7 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   async function processEffect(item: Claimed<EffectRecord>, poolSignal: AbortSignal): Promise<void> {
-    const entry = entries.get(item.workflowType);
+    const entry = registry.find(item.workflowType);
     const policy = entry?.retry ?? defaultRetry;
     if (!entry) return settleDead(item, undefined, `UNKNOWN_WORKFLOW_TYPE: no workflow "${item.workflowType}" is registered`);
     if (item.attempts > policy.maxAttempts) {
@@ -499,7 +496,7 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   async function processTimer(item: Claimed<TimerRecord>): Promise<void> {
-    const entry = entries.get(item.workflowType);
+    const entry = registry.find(item.workflowType);
     const policy = entry?.retry ?? defaultRetry;
     if (!entry) return settleDead(item, undefined, `UNKNOWN_WORKFLOW_TYPE: no workflow "${item.workflowType}" is registered`);
     if (item.attempts > policy.maxAttempts) {
