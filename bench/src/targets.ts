@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import type { WorkflowStore } from '@ironflow/core';
+import type { WorkflowStore } from '@ironflow/core/store';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createPGliteStore, createPostgresStore, migratePostgresStore } from '@ironflow/store-postgres';
 import { createRedisStore } from '@ironflow/store-redis';

@@ -3,7 +3,7 @@
 // embedded, file-backed PostgreSQL (PGlite): kill the demo half-way and run it again to resume.
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { InstanceSummary, WorkflowStore } from '@ironflow/core';
+import type { InstanceSummary, WorkflowStore } from '@ironflow/core/store';
 import type { Engine, LifecycleEvent, Logger } from '@ironflow/runtime';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createPGliteStore } from '@ironflow/store-postgres';

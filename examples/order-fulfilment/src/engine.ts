@@ -1,6 +1,7 @@
 // Wires the order workflow to its handlers and an engine, with a retry policy sized for the demo.
 // `orderFulfilment()` gives the pieces (tests pass them to createTestEngine); `createOrderEngine()` builds one.
-import type { Clock, RetryPolicy, WorkflowStore } from '@ironflow/core';
+import type { Clock, RetryPolicy } from '@ironflow/core';
+import type { WorkflowStore } from '@ironflow/core/store';
 import { createEngine, register, type Engine, type EngineOptions, type Logger } from '@ironflow/runtime';
 import { createOrderHandler, createServices, type OrderServices } from './handlers.js';
 import { createOrderWorkflow, type OrderWorkflow } from './order-workflow.js';

@@ -1,7 +1,7 @@
 // The order workflow end to end on the real runtime: memory store, manual clock, simulated
 // services. Time moves only through `advance`, which runs every effect and due timer.
 import { describe, expect, it } from 'vitest';
-import type { EffectRecord, TimerRecord } from '@ironflow/core';
+import type { EffectRecord, TimerRecord } from '@ironflow/core/store';
 import type { LifecycleEvent } from '@ironflow/runtime';
 import { createTestEngine } from '@ironflow/testing';
 import { orderFulfilment, type OrderFulfilmentOptions } from '../src/engine.js';

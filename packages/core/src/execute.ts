@@ -2,7 +2,10 @@
 // fold, decide, one conditional atomic commit, bounded retry with jitter on version conflicts.
 import { IronflowError, isIronflowError } from './errors.js';
 import type { Clock } from './clock.js';
+import { backoff, type BackoffOptions } from './retry.js';
 import { validateWithSchema } from './schema.js';
+import { parseKey } from './store/rules.js';
+import { stripUndefined } from './store/support.js';
 import type {
   Acknowledgement,
   CommitRequest,
@@ -13,7 +16,7 @@ import type {
   Snapshot,
   StoredEvent,
   WorkflowStore,
-} from './store.js';
+} from './store/port.js';
 import type { AnyWorkflow, RejectionOf, Workflow, WorkflowRef } from './workflow.js';
 
 /** What `executeInput` needs from its caller (the runtime, or a test). */
@@ -93,24 +96,8 @@ export type ExecuteResult<R = unknown> =
       readonly eventCount: number;
     };
 
-const MAX_KEY_LENGTH = 512;
-// An unpaired surrogate cannot be stored as UTF-8: PostgreSQL and Redis would replace it, and two ids could collide.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** Checks an id or key the stores will index: a non-empty string without NUL, at most 512 chars. */
-export function checkKey(value: unknown, what: string, code: 'INVALID_ARGUMENT' | 'INVALID_DECISION' = 'INVALID_ARGUMENT'): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_LENGTH || value.includes('\u0000') || LONE_SURROGATE.test(value)) {
-    throw new IronflowError(code, `${what} must be a non-empty string of at most ${MAX_KEY_LENGTH} characters, without NUL or unpaired surrogates, got ${describe(value)}`, {
-      details: { what },
-    });
-  }
-  return value;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
-  return value === null ? 'null' : typeof value;
-}
+/** Waits between version-conflict retries: short, since the competing commit has already landed. */
+const CONFLICT_BACKOFF: BackoffOptions = { baseMs: 1, capMs: 100, jitter: 'full' };
 
 /** The name of an input's kind: the workflow's `inputType`, else its `type` field, else `input`. */
 export function inputTypeOf(workflow: AnyWorkflow, input: unknown): string {
@@ -183,8 +170,8 @@ export async function executeInput<W extends AnyWorkflow>(
   } catch (cause) {
     throw new IronflowError('VALIDATION_FAILED', `workflowId() of ${wf.type} threw for this input`, { cause });
   }
-  checkKey(workflowId, `workflowId of ${wf.type}`, 'INVALID_ARGUMENT');
-  if (options.idempotencyKey !== undefined) checkKey(options.idempotencyKey, 'idempotencyKey');
+  parseKey(workflowId, `workflowId of ${wf.type}`, 'INVALID_ARGUMENT');
+  if (options.idempotencyKey !== undefined) parseKey(options.idempotencyKey, 'idempotencyKey');
   const ref: WorkflowRef = { type: wf.type, id: workflowId };
   const inputType = inputTypeOf(wf, input);
   const maxRetries = deps.maxConflictRetries ?? 20;
@@ -235,7 +222,7 @@ export async function executeInput<W extends AnyWorkflow>(
       // Whatever went wrong, the cached entry may be stale (or its state touched by evolve): drop it.
       deps.cache?.delete(cacheKey);
       if (isIronflowError(error, 'VERSION_CONFLICT') && attempt < maxRetries) {
-        if (deps.sleep) await deps.sleep(Math.floor(random() * Math.min(100, 2 ** attempt)));
+        if (deps.sleep) await deps.sleep(backoff(attempt + 1, CONFLICT_BACKOFF, random));
         continue;
       }
       if (isIronflowError(error, 'VERSION_CONFLICT')) {
@@ -277,7 +264,7 @@ function buildCommit(
     workflowType: ref.type,
     workflowId: ref.id,
     sequence: version + index + 1,
-    type: checkKey(wf.eventType ? wf.eventType(payload) : kindOf(payload, 'event'), 'event type', 'INVALID_DECISION'),
+    type: parseKey(wf.eventType ? wf.eventType(payload) : kindOf(payload, 'event'), 'event type', 'INVALID_DECISION'),
     payload,
     metadata: stripUndefined({ decidedAt: now, inputType: call.inputType, idempotencyKey: options.idempotencyKey, causedBy }),
     recordedAt: now,
@@ -287,7 +274,7 @@ function buildCommit(
   const completed = wf.isTerminal ? wf.isTerminal(next) === true : false;
 
   const effects: NewEffect[] = decision.effects.map((payload) => ({ id: deps.newId(), payload }));
-  const cancelTimers = decision.cancelTimers.map((key) => checkKey(key, 'cancelled timer key', 'INVALID_DECISION'));
+  const cancelTimers = decision.cancelTimers.map((key) => parseKey(key, 'cancelled timer key', 'INVALID_DECISION'));
   const timers: NewTimer[] = decision.timers.map((raw) => toNewTimer(deps, wf, now, raw));
   const keys = new Set<string>();
   for (const t of timers) {
@@ -299,7 +286,7 @@ function buildCommit(
   let uniqueKey: string | undefined;
   if (version === 0 && wf.uniqueKey) {
     const key = wf.uniqueKey(call.input);
-    if (key !== undefined) uniqueKey = checkKey(key, `uniqueKey of ${wf.type}`);
+    if (key !== undefined) uniqueKey = parseKey(key, `uniqueKey of ${wf.type}`);
   }
 
   let snapshot: Snapshot | undefined;
@@ -348,7 +335,7 @@ function toNewTimer(deps: ExecuteDependencies, wf: AnyWorkflow, now: number, raw
     throw new IronflowError('INVALID_DECISION', `A timer of ${wf.type} needs exactly one of "after" or "at"`);
   }
   if (t.input === undefined) throw new IronflowError('INVALID_DECISION', `A timer of ${wf.type} needs an input`);
-  const key = t.key === undefined ? undefined : checkKey(t.key, 'timer key', 'INVALID_DECISION');
+  const key = t.key === undefined ? undefined : parseKey(t.key, 'timer key', 'INVALID_DECISION');
   return stripUndefined({ id: deps.newId(), key, fireAt: Math.floor(fireAt), input: t.input });
 }
 
@@ -369,11 +356,3 @@ async function observe(
     }),
   );
 }
-
-/** Drops undefined fields, so objects stay equal after a JSON round trip through any store. */
-export function stripUndefined<T extends object>(value: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = v;
-  return out as T;
-}
-

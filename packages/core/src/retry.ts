@@ -1,5 +1,6 @@
-// Retry policy math shared by effects, timers and version-conflict retries: exponential backoff,
-// capped, with full jitter (AWS "Exponential Backoff and Jitter"): delay = random(0, min(cap, base·2^(n-1))).
+// The one backoff formula of Ironflow, used by effect and timer retries, version-conflict retries,
+// worker-loop restarts and reconnects: exponential, capped, with jitter (AWS "Exponential Backoff
+// and Jitter"). Plus the retry policy of effects and timers, and its attempt rules.
 import { invalidArgument } from './errors.js';
 
 /** How often and how fast failed effects and timers are retried. */
@@ -56,17 +57,44 @@ export function resolveRetryPolicy(
   return policy;
 }
 
-/**
- * Delay before the retry that follows failed attempt `attempt` (1-based).
- * `random` returns a number in [0, 1); pass a fixed function for deterministic tests.
- */
-export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
-  const exponent = Math.max(0, Math.min(attempt - 1, 52));
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** exponent);
-  return policy.jitter === 'none' ? ceiling : Math.floor(random() * ceiling);
+/** The shape of a backoff: `ceiling(n) = min(capMs, baseMs · 2^(n-1))`, then jitter. */
+export interface BackoffOptions {
+  readonly baseMs: number;
+  readonly capMs: number;
+  /**
+   * `'full'`: uniform in [0, ceiling] (spreads retries most); `'equal'`: uniform in
+   * [ceiling/2, ceiling] (never retries at once: for restarts and reconnects); `'none'`: the ceiling.
+   */
+  readonly jitter: 'full' | 'equal' | 'none';
 }
 
-/** True when another attempt may follow failed attempt `attempt`. */
-export function shouldRetry(policy: RetryPolicy, attempt: number): boolean {
-  return attempt < policy.maxAttempts;
+/**
+ * Milliseconds to wait after failure number `attempt` (1-based) before the next try.
+ * `random` returns a number in [0, 1); pass a fixed function for deterministic tests.
+ * @example backoff(3, { baseMs: 100, capMs: 30_000, jitter: 'equal' }) // between 200 and 400
+ */
+export function backoff(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
+  const exponent = Math.max(0, Math.min(attempt - 1, 52));
+  const ceiling = Math.min(options.capMs, options.baseMs * 2 ** exponent);
+  if (options.jitter === 'none') return ceiling;
+  if (options.jitter === 'equal') return Math.floor(ceiling / 2 + (random() * ceiling) / 2);
+  return Math.floor(random() * ceiling);
+}
+
+/** Delay before the retry that follows failed attempt `attempt` (1-based) under a retry policy. */
+export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  return backoff(attempt, { baseMs: policy.baseDelayMs, capMs: policy.maxDelayMs, jitter: policy.jitter }, random);
+}
+
+/** True when failed attempt `attempt` was the last the policy allows: the item goes dead instead of retrying. */
+export function attemptsExhausted(policy: RetryPolicy, attempt: number): boolean {
+  return attempt >= policy.maxAttempts;
+}
+
+/**
+ * True when an item was claimed more often than the policy allows: earlier attempts ended without
+ * an outcome (the worker died), so it goes dead without running again.
+ */
+export function claimedTooOften(policy: RetryPolicy, attempts: number): boolean {
+  return attempts > policy.maxAttempts;
 }

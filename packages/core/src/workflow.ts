@@ -2,7 +2,7 @@
 // and the Decision values `decide` returns. No I/O here; the engine runs these functions.
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { RetryPolicy } from './retry.js';
-import type { StoredEvent } from './store.js';
+import type { StoredEvent } from './store/port.js';
 import { invalidArgument } from './errors.js';
 
 /** Names one workflow instance: its type and its business id. */

@@ -1,5 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { IronflowError, isIronflowError, LeaseLostError, NonRetryableError, StoreError, UniqueKeyConflictError, VersionConflictError } from '../src/index.js';
+import { IronflowError, isIronflowError, NonRetryableError } from '../src/index.js';
+import { LeaseLostError, StoreError, UniqueKeyConflictError, VersionConflictError } from '../src/store/index.js';
 
 describe('errors', () => {
   it('carry a code, details and the original cause', () => {

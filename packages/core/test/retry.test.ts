@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, defaultRetryPolicy, resolveRetryPolicy, shouldRetry } from '../src/index.js';
+import { attemptsExhausted, backoff, backoffDelay, claimedTooOften, defaultRetryPolicy, resolveRetryPolicy } from '../src/engine/index.js';
 
 describe('retry policy', () => {
   it('defaults to 5 attempts, 1 s base, 5 min cap and full jitter', () => {
@@ -24,9 +24,19 @@ describe('retry policy', () => {
     expect(backoffDelay(policy, 3, () => 0.999_999)).toBeLessThan(4000);
   });
 
-  it('retries while attempts remain', () => {
+  it('retries while attempts remain, and goes dead without running when claimed more often than allowed', () => {
     const policy = resolveRetryPolicy({ maxAttempts: 3 });
-    expect([1, 2, 3].map((a) => shouldRetry(policy, a))).toEqual([true, true, false]);
+    expect([1, 2, 3].map((a) => attemptsExhausted(policy, a))).toEqual([false, false, true]);
+    expect([3, 4].map((a) => claimedTooOften(policy, a))).toEqual([false, true]);
+  });
+
+  it('one backoff formula: capped exponential ceiling with full, equal or no jitter', () => {
+    const shape = { baseMs: 100, capMs: 1000 } as const;
+    expect([1, 2, 3, 4, 5, 60].map((n) => backoff(n, { ...shape, jitter: 'none' }))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(backoff(3, { ...shape, jitter: 'equal' }, () => 0)).toBe(200);
+    expect(backoff(3, { ...shape, jitter: 'equal' }, () => 0.999_999)).toBeLessThan(400);
+    expect(backoff(3, { ...shape, jitter: 'full' }, () => 0)).toBe(0);
+    expect(backoff(3, { ...shape, jitter: 'full' }, () => 0.5)).toBe(200);
   });
 
   it('rejects unusable policies with INVALID_ARGUMENT', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isNetworkErrorCode, toJsonText } from '../src/index.js';
+import { isNetworkErrorCode, toJsonText } from '../src/store/index.js';
 
 describe('store support', () => {
   it('toJsonText serialises JSON values and refuses the rest with INVALID_ARGUMENT', () => {

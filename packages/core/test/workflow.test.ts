@@ -1,5 +1,8 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { accept, checkKey, createManualClock, createRegistry, defineWorkflow, foldEvents, reject, validateWithSchema, type StandardSchemaV1 } from '../src/index.js';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { accept, createManualClock, defineWorkflow, reject } from '../src/index.js';
+import { createRegistry, foldEvents, validateWithSchema } from '../src/engine/index.js';
+import { parseKey } from '../src/store/index.js';
 
 const counter = defineWorkflow({
   type: 'counter',
@@ -43,10 +46,10 @@ describe('registry', () => {
 });
 
 describe('keys and schemas', () => {
-  it('checkKey accepts ordinary strings and refuses empty, long, NUL-bearing or non-string keys', () => {
-    expect(checkKey('order-1', 'id')).toBe('order-1');
-    expect(checkKey('emoji-😀-ok', 'id')).toBe('emoji-😀-ok');
-    for (const bad of ['', 'a'.repeat(513), 'a\u0000b', 'lone-\uD83D', 'lone-\uDE00-low', 42, null]) expect(() => checkKey(bad, 'id')).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  it('parseKey accepts ordinary strings and refuses empty, long, NUL-bearing or non-string keys', () => {
+    expect(parseKey('order-1', 'id')).toBe('order-1');
+    expect(parseKey('emoji-😀-ok', 'id')).toBe('emoji-😀-ok');
+    for (const bad of ['', 'a'.repeat(513), 'a\u0000b', 'lone-\uD83D', 'lone-\uDE00-low', 42, null]) expect(() => parseKey(bad, 'id')).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
   it('validateWithSchema returns the output of sync and async Standard Schemas and lists issues', async () => {

@@ -1,37 +1,8 @@
 // The engine: executes inputs through the core decision algorithm, answers queries, and runs the
 // supervised effect and timer worker pools that settle work atomically with the inputs it routes.
-import {
-  IronflowError,
-  backoffDelay,
-  createRegistry,
-  executeInput,
-  inputTypeOf,
-  instanceKey,
-  invalidArgument,
-  isIronflowError,
-  isValidWorkflowType,
-  resolveRetryPolicy,
-  stateOf,
-  systemClock,
-  validateWithSchema,
-  type AnyWorkflow,
-  type Claimed,
-  type Clock,
-  type DeadLetterQuery,
-  type EffectRecord,
-  type ExecuteDependencies,
-  type ExecuteResult,
-  type InputOf,
-  type InstanceQuery,
-  type Lease,
-  type RejectionOf,
-  type RetryPolicy,
-  type StateOf,
-  type TimerRecord,
-  type WorkflowRef,
-  type WorkflowStore,
-  type WorkKind,
-} from '@ironflow/core';
+import { IronflowError, isIronflowError, type AnyWorkflow, type Clock, type InputOf, type RejectionOf, type RetryPolicy, type StateOf, type WorkflowRef } from '@ironflow/core';
+import { backoffDelay, createRegistry, executeInput, inputTypeOf, instanceKey, isValidWorkflowType, resolveRetryPolicy, stateOf, systemClock, validateWithSchema, type ExecuteDependencies, type ExecuteResult } from '@ironflow/core/engine';
+import { invalidArgument, type Claimed, type DeadLetterQuery, type EffectRecord, type InstanceQuery, type Lease, type TimerRecord, type WorkflowStore, type WorkKind } from '@ironflow/core/store';
 import { uuidv7 } from './ids.js';
 import { createLruCache, KeyedQueue } from './instance-cache.js';
 import { LifecycleEmitter, consoleLogger, type LifecycleEvent, type LifecycleEventType, type LifecycleListener, type Logger } from './lifecycle.js';

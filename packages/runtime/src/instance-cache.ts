@@ -1,6 +1,6 @@
 // The runtime's side of decision caching: a bounded LRU of folded instance states, and a queue
 // per instance so inputs to one instance from this process take turns instead of conflicting.
-import type { CachedInstance, InstanceCache } from '@ironflow/core';
+import type { CachedInstance, InstanceCache } from '@ironflow/core/engine';
 
 /** A least-recently-used cache of at most `capacity` instances (a Map keeps insertion order). */
 export function createLruCache(capacity: number): InstanceCache {

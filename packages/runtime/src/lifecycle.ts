@@ -1,6 +1,6 @@
 // Logging and lifecycle events: a pino-compatible logger port and typed events that metrics and
 // tracing adapters subscribe to without touching the runtime's internals.
-import type { WorkKind } from '@ironflow/core';
+import type { WorkKind } from '@ironflow/core/store';
 
 /** The part of a pino logger the runtime uses; `pino()` itself fits, and so does `console`-like code. */
 export interface Logger {

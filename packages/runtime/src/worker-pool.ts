@@ -1,7 +1,7 @@
 // One supervised claim loop per kind of work: claims batches up to its free concurrency, runs
 // each item, sleeps until a wake-up, a freed slot or the poll interval, and restarts with backoff
 // when an iteration throws (database down, bug) instead of dying.
-import type { Claimed, EffectRecord, TimerRecord, WorkKind } from '@ironflow/core';
+import type { Claimed, EffectRecord, TimerRecord, WorkKind } from '@ironflow/core/store';
 import type { LifecycleEmitter, Logger } from './lifecycle.js';
 
 /** Health of one pool. */

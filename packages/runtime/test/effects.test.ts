@@ -1,7 +1,8 @@
 // Effect and timer processing driven by hand (runUntilIdle + manual clock): retries, dead letters,
 // routing, acknowledgement, crash loops.
 import { describe, expect, it } from 'vitest';
-import { accept, createManualClock, defineWorkflow, NonRetryableError, type StandardSchemaV1 } from '@ironflow/core';
+import { accept, createManualClock, defineWorkflow, NonRetryableError } from '@ironflow/core';
+import type { StandardSchemaV1 } from '@ironflow/core';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createEngine, register, sendTo, silentLogger, type LifecycleEvent } from '../src/index.js';
 import { payWorkflow, type PayEffect, type PayInput } from './fixtures.js';

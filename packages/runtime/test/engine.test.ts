@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { accept, createManualClock, defineWorkflow, isIronflowError, VersionConflictError, type WorkflowStore } from '@ironflow/core';
+import { accept, createManualClock, defineWorkflow, isIronflowError } from '@ironflow/core';
+import { VersionConflictError, type WorkflowStore } from '@ironflow/core/store';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createEngine, register, silentLogger, type Logger } from '../src/index.js';
 import { payWorkflow } from './fixtures.js';

@@ -1,5 +1,6 @@
 // A small payment workflow shared by the runtime tests.
-import { accept, defineWorkflow, reject, type DeadLetterNotice, type StandardSchemaV1 } from '@ironflow/core';
+import { accept, defineWorkflow, reject, type DeadLetterNotice } from '@ironflow/core';
+import type { StandardSchemaV1 } from '@ironflow/core';
 
 export type PayInput =
   | { type: 'Start'; id: string; amount: number; customer?: string }

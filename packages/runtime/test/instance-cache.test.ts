@@ -1,7 +1,8 @@
 // Decision caching: warm instances skip the load; a stale entry costs one conflict and a reload;
 // inputs to one instance from one process take turns instead of conflicting.
 import { describe, expect, it } from 'vitest';
-import { createManualClock, isIronflowError, type WorkflowStore } from '@ironflow/core';
+import { createManualClock, isIronflowError } from '@ironflow/core';
+import type { WorkflowStore } from '@ironflow/core/store';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createEngine, silentLogger } from '../src/index.js';
 import { createLruCache, KeyedQueue } from '../src/instance-cache.js';

@@ -1,7 +1,8 @@
 // The worker pools on real time: wake-ups, timer precision, supervision, lease renewal,
 // timeouts, lost leases and graceful shutdown. Waits are bounded polls, never fixed sleeps.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { accept, defineWorkflow, LeaseLostError, StoreError, type WorkflowStore } from '@ironflow/core';
+import { accept, defineWorkflow } from '@ironflow/core';
+import { LeaseLostError, StoreError, type WorkflowStore } from '@ironflow/core/store';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createEngine, register, silentLogger, type Engine, type LifecycleEvent } from '../src/index.js';
 import { eventually, payWorkflow } from './fixtures.js';

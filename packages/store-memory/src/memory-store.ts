@@ -1,32 +1,7 @@
 // The reference store: every port of @ironflow/core in process memory, deterministic under a
 // manual clock. Values go through a JSON round trip so tests see what a database would return.
-import {
-  LeaseLostError,
-  UniqueKeyConflictError,
-  VersionConflictError,
-  stripUndefined,
-  toJsonText,
-  type Claimed,
-  type ClaimRequest,
-  type CommitRequest,
-  type DeadLetterQuery,
-  type EffectRecord,
-  type IdempotencyRecord,
-  type InstanceQuery,
-  type InstanceSummary,
-  type Lease,
-  type LoadedInstance,
-  type Observation,
-  type PurgeResult,
-  type Snapshot,
-  type StoredEvent,
-  type TimerRecord,
-  type WakeUpListener,
-  type WorkflowRef,
-  type WorkflowStore,
-  type WorkKind,
-  type WorkStatus,
-} from '@ironflow/core';
+import type { StoredEvent, WorkflowRef } from '@ironflow/core';
+import { LeaseLostError, UniqueKeyConflictError, VersionConflictError, stripUndefined, toJsonText, type Claimed, type ClaimRequest, type CommitRequest, type DeadLetterQuery, type EffectRecord, type IdempotencyRecord, type InstanceQuery, type InstanceSummary, type Lease, type LoadedInstance, type Observation, type PurgeResult, type Snapshot, type TimerRecord, type WakeUpListener, type WorkflowStore, type WorkKind, type WorkStatus } from '@ironflow/core/store';
 
 /** The in-memory store; also exposes `reset()` for tests. */
 export interface MemoryStore extends WorkflowStore {
@@ -152,7 +127,7 @@ export function createMemoryStore(): MemoryStore {
     return claimable;
   };
   const claimed = <T extends EffectRecord | TimerRecord>(row: Row): Claimed<T> =>
-    ({ ...(toRecord(row) as T), lease: { kind: row.kind, id: row.id, token: row.leaseToken ?? '' } }) as Claimed<T>;
+    ({ ...(toRecord(row) as T), lease: { kind: row.kind, id: row.id, token: row.leaseToken ?? '' }, recovered: false }) as Claimed<T>;
 
   const store: MemoryStore = {
     name: 'memory',

@@ -1,13 +1,13 @@
 // Argument checks shared by every store operation. They run before any SQL, so bad input gets a
 // typed INVALID_ARGUMENT error and writes nothing.
-import { checkKey, invalidArgument, toJsonText, type WorkKind } from '@ironflow/core';
+import { parseKey, invalidArgument, toJsonText, type WorkKind } from '@ironflow/core/store';
 
 // Free text may contain what a `text` column cannot hold; it is replaced rather than refused.
 const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** An id, type or key: core's rule (non-empty, no NUL, at most 512 characters, well-formed UTF-16). */
 export function key(value: unknown, what: string): string {
-  return checkKey(value, what);
+  return parseKey(value, what);
 }
 
 /** A whole number that PostgreSQL `bigint` and JavaScript both hold exactly, at least `min`. */

@@ -1,6 +1,6 @@
 // Turns whatever `pg`, PGlite or the network threw into core's StoreError, whose `reason` tells the
 // runtime whether retrying can help. The original error is always kept in `cause`.
-import { isNetworkErrorCode, StoreError, type StoreErrorReason } from '@ironflow/core';
+import { isNetworkErrorCode, StoreError, type StoreErrorReason } from '@ironflow/core/store';
 
 const TRANSIENT_SQLSTATES = new Set([
   '40001', // serialization_failure

@@ -1,7 +1,7 @@
 // Checks a CommitRequest and encodes it as the one json argument of the commit_decision SQL
 // function. JSON values inside it are embedded as JSON text (strings), so PostgreSQL never has to
 // unescape a "\u0000" while it reads the document; the function casts each back to json.
-import { invalidArgument, type CommitRequest } from '@ironflow/core';
+import { invalidArgument, type CommitRequest } from '@ironflow/core/store';
 import { freeText, integer, json, key } from './arguments.js';
 
 /**

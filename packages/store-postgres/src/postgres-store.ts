@@ -1,29 +1,7 @@
 // The WorkflowStore on PostgreSQL: every operation is one SQL statement (a commit is one call of
 // the commit_decision function), so each costs one round trip. Works over `pg` and over PGlite.
-import {
-  IronflowError,
-  LeaseLostError,
-  UniqueKeyConflictError,
-  VersionConflictError,
-  invalidArgument,
-  isIronflowError,
-  stripUndefined,
-  type Claimed,
-  type ClaimRequest,
-  type CommitRequest,
-  type DeadLetterQuery,
-  type EffectRecord,
-  type InstanceQuery,
-  type Lease,
-  type LoadedInstance,
-  type Observation,
-  type StoreError,
-  type TimerRecord,
-  type WakeUpListener,
-  type WorkflowRef,
-  type WorkflowStore,
-  type WorkKind,
-} from '@ironflow/core';
+import { IronflowError, isIronflowError, type WorkflowRef } from '@ironflow/core';
+import { LeaseLostError, UniqueKeyConflictError, VersionConflictError, invalidArgument, stripUndefined, type Claimed, type ClaimRequest, type CommitRequest, type DeadLetterQuery, type EffectRecord, type InstanceQuery, type Lease, type LoadedInstance, type Observation, type StoreError, type TimerRecord, type WakeUpListener, type WorkflowStore, type WorkKind } from '@ironflow/core/store';
 import { freeText, integer, key, optionalCount, typeList, workKind } from './arguments.js';
 import { classifyPostgresError } from './classify-error.js';
 import { encodeCommit, encodeObservation } from './commit-document.js';
@@ -219,7 +197,7 @@ export function createSqlStore(driver: SqlDriver, settings: SqlStoreSettings): P
     );
     const claimed = result.rows.map((raw) => {
       const record = map(raw);
-      return { ...record, lease: { kind, id: record.id, token: new Row(raw).text('lease_token') } };
+      return { ...record, lease: { kind, id: record.id, token: new Row(raw).text('lease_token') }, recovered: false };
     });
     // RETURNING does not keep the order of the claim; restore it (ids compare like COLLATE "C").
     return claimed.sort((a, b) => a.availableAt - b.availableAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -1,6 +1,6 @@
 // The one identifier this store ever puts into SQL text: the schema name. It is checked against a
 // strict pattern, then always double-quoted; every other value travels as a bound parameter.
-import { invalidArgument } from '@ironflow/core';
+import { invalidArgument } from '@ironflow/core/store';
 
 /** The schema used when none is given. */
 export const DEFAULT_SCHEMA = 'ironflow';

@@ -1,4 +1,4 @@
-import { StoreError } from '@ironflow/core';
+import { StoreError } from '@ironflow/core/store';
 import { describe, expect, it } from 'vitest';
 import { classifyPostgresError } from '../src/classify-error.js';
 

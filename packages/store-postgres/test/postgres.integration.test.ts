@@ -2,17 +2,9 @@
 // separate connections, type isolation, injection safety, LISTEN reconnection, round-trip counts.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  accept,
-  defineWorkflow,
-  executeInput,
-  isIronflowError,
-  StoreError,
-  systemClock,
-  type CommitRequest,
-  type WakeUpListener,
-  type WorkKind,
-} from '@ironflow/core';
+import { accept, defineWorkflow, isIronflowError } from '@ironflow/core';
+import { executeInput, systemClock } from '@ironflow/core/engine';
+import { StoreError, type CommitRequest, type WakeUpListener, type WorkKind } from '@ironflow/core/store';
 import { testServerUrl, uniqueName } from '@ironflow/testing';
 import {
   createPostgresStore,

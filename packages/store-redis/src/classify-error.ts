@@ -1,6 +1,6 @@
 // Maps what ioredis and the Redis server throw to core's StoreError reasons, so callers know
 // whether retrying can help. Pure and unit-tested without a server; the original goes in `cause`.
-import { isNetworkErrorCode, StoreError, type StoreErrorReason } from '@ironflow/core';
+import { isNetworkErrorCode, StoreError, type StoreErrorReason } from '@ironflow/core/store';
 
 
 /** ioredis errors (by name) raised when a connection is gone or a command could not be sent. */

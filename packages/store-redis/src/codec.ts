@@ -1,17 +1,7 @@
 // How values live in Redis: payloads as JSON strings that Lua never parses, events as compact
 // JSON arrays, work items as hashes with short field names, decoded back to core's records.
-import {
-  invalidArgument,
-  StoreError,
-  toJsonText,
-  type EffectRecord,
-  type EventMetadata,
-  type StoredEvent,
-  type TimerRecord,
-  type WorkflowRef,
-  type WorkKind,
-  type WorkStatus,
-} from '@ironflow/core';
+import type { StoredEvent, WorkflowRef } from '@ironflow/core';
+import { invalidArgument, StoreError, toJsonText, type EffectRecord, type EventMetadata, type TimerRecord, type WorkKind, type WorkStatus } from '@ironflow/core/store';
 import type { KindLetter } from './keys.js';
 
 /** The letter a kind has inside keys and Lua. */

@@ -16,7 +16,8 @@
 // partition is asked whether G still holds it (PROBE); if G does not exist yet, G's token is
 // blocked in G's partition first, so G's commit, which checks that block atomically, cannot land
 // later. A completed or absent holder's reservation is then taken over (compare-and-set in K).
-import { LeaseLostError, StoreError, type Acknowledgement, type Lease, type WorkflowRef } from '@ironflow/core';
+import type { WorkflowRef } from '@ironflow/core';
+import { LeaseLostError, StoreError, type Acknowledgement, type Lease } from '@ironflow/core/store';
 import { kindLetter } from './codec.js';
 import { deadMember, type KeyLayout, type KindLetter } from './keys.js';
 import type { LuaScript } from './script-runner.js';

@@ -1,6 +1,6 @@
 // Key layout of the Redis store. Every key of partition n starts with the hash tag
 // `{<prefix>:p<n>}`, so a commit, a claim or a lease change touches exactly one cluster slot.
-import { invalidArgument } from '@ironflow/core';
+import { invalidArgument } from '@ironflow/core/store';
 
 /** Work item kinds as they appear inside keys: `e` effects, `t` timers. */
 export type KindLetter = 'e' | 't';

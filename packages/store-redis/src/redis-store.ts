@@ -1,33 +1,8 @@
 // The WorkflowStore port on Redis: every multi-key change is one Lua script in one partition's
 // hash tag, values are JSON strings, wake-ups are PUBLISHed by the scripts that make work claimable.
 import { randomBytes } from 'node:crypto';
-import {
-  invalidArgument,
-  isIronflowError,
-  LeaseLostError,
-  StoreError,
-  UniqueKeyConflictError,
-  VersionConflictError,
-  type Claimed,
-  type ClaimRequest,
-  type CommitRequest,
-  type DeadLetterQuery,
-  type EffectRecord,
-  type IdempotencyRecord,
-  type InstanceQuery,
-  type InstanceSummary,
-  type Lease,
-  type LoadedInstance,
-  type Observation,
-  type PurgeResult,
-  type Snapshot,
-  type StoredEvent,
-  type TimerRecord,
-  type WakeUpListener,
-  type WorkflowRef,
-  type WorkflowStore,
-  type WorkKind,
-} from '@ironflow/core';
+import { isIronflowError, type StoredEvent, type WorkflowRef } from '@ironflow/core';
+import { invalidArgument, LeaseLostError, StoreError, UniqueKeyConflictError, VersionConflictError, type Claimed, type ClaimRequest, type CommitRequest, type DeadLetterQuery, type EffectRecord, type IdempotencyRecord, type InstanceQuery, type InstanceSummary, type Lease, type LoadedInstance, type Observation, type PurgeResult, type Snapshot, type TimerRecord, type WakeUpListener, type WorkflowStore, type WorkKind } from '@ironflow/core/store';
 import { classifyRedisError } from './classify-error.js';
 import { decodeEvent, decodeJson, decodeWorkItem, encodeEvent, encodeJson, fieldsOf, kindLetter } from './codec.js';
 import {
@@ -442,7 +417,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   function claimedOf<T extends EffectRecord | TimerRecord>(kind: WorkKind, row: unknown): Claimed<T> {
     const fields = fieldsOf(row);
     const record = decodeWorkItem(kind, fields) as T;
-    return { ...record, lease: { kind, id: record.id, token: fields.lt ?? '' } };
+    return { ...record, lease: { kind, id: record.id, token: fields.lt ?? '' }, recovered: false };
   }
 
   const byAvailable = (a: { availableAt: number; id: string }, b: { availableAt: number; id: string }) =>

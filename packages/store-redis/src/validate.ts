@@ -1,22 +1,14 @@
 // Argument checks run before anything is sent to Redis, so bad input gets a typed
 // INVALID_ARGUMENT error and writes nothing.
-import {
-  checkKey,
-  invalidArgument,
-  type ClaimRequest,
-  type CommitRequest,
-  type Lease,
-  type Observation,
-  type WorkflowRef,
-  type WorkKind,
-} from '@ironflow/core';
+import type { WorkflowRef } from '@ironflow/core';
+import { parseKey, invalidArgument, type ClaimRequest, type CommitRequest, type Lease, type Observation, type WorkKind } from '@ironflow/core/store';
 
 /**
  * Checks an id, type or key with core's rule (non-empty, at most 512 characters, no NUL, no unpaired
  * surrogate: Redis stores UTF-8, where a lone surrogate would not round-trip).
  */
 export function checkName(value: unknown, what: string): string {
-  return checkKey(value, what);
+  return parseKey(value, what);
 }
 
 /** Checks an epoch-millisecond time: a safe, non-negative whole number. */

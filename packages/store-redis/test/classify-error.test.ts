@@ -1,7 +1,8 @@
 // classifyRedisError without a server: every family of Redis and ioredis failure gets the
 // StoreError reason that tells a caller whether retrying can help, with the original as cause.
 import { describe, expect, it } from 'vitest';
-import { isIronflowError, StoreError } from '@ironflow/core';
+import { isIronflowError } from '@ironflow/core';
+import { StoreError } from '@ironflow/core/store';
 import { classifyRedisError } from '../src/classify-error.js';
 
 function reply(message: string): Error {

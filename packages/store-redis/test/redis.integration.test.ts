@@ -5,18 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
-import {
-  accept,
-  defineWorkflow,
-  executeInput,
-  isIronflowError,
-  systemClock,
-  type CommitRequest,
-  type IronflowErrorCode,
-  type StoredEvent,
-  type WorkflowRef,
-  type WorkKind,
-} from '@ironflow/core';
+import { accept, defineWorkflow, isIronflowError, type IronflowErrorCode, type StoredEvent, type WorkflowRef } from '@ironflow/core';
+import { executeInput, systemClock } from '@ironflow/core/engine';
+import type { CommitRequest, WorkKind } from '@ironflow/core/store';
 import { testServerUrl, uniqueName } from '@ironflow/testing';
 import { createKeyLayout, createRedisStore, type KeyLayout, type RedisStore } from '../src/index.js';
 import { COMMIT, COMMIT_KEYS } from '../src/scripts/commit.js';

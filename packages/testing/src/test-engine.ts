@@ -1,6 +1,7 @@
 // Runs workflows end to end in a test: memory store (or any store), a manual clock, and time
 // advanced by hand; every effect and due timer is processed before `advance` resolves. No sleeps.
-import { createManualClock, type ManualClock, type WorkflowStore } from '@ironflow/core';
+import { createManualClock, type ManualClock } from '@ironflow/core';
+import type { WorkflowStore } from '@ironflow/core/store';
 import { createEngine, silentLogger, type Engine, type EngineOptions, type IdleReport } from '@ironflow/runtime';
 import { createMemoryStore } from '@ironflow/store-memory';
 

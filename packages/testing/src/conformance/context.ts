@@ -1,16 +1,8 @@
 // Shared state and builders for the conformance cases: one store per test file, one fresh
 // workflow type per test (claims filter by type, so tests cannot see each other's work).
 import { expect } from 'vitest';
-import {
-  isIronflowError,
-  type CommitRequest,
-  type IronflowErrorCode,
-  type NewEffect,
-  type NewTimer,
-  type StoredEvent,
-  type WorkflowRef,
-  type WorkflowStore,
-} from '@ironflow/core';
+import { isIronflowError, type IronflowErrorCode, type StoredEvent, type WorkflowRef } from '@ironflow/core';
+import type { CommitRequest, NewEffect, NewTimer, WorkflowStore } from '@ironflow/core/store';
 
 /** What a store under test provides. */
 export interface StoreUnderTest {

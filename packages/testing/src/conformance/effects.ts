@@ -1,6 +1,6 @@
 // The outbox: claims, leases, fencing, retries, dead letters and re-drive.
 import { expect, it } from 'vitest';
-import type { Lease } from '@ironflow/core';
+import type { Lease } from '@ironflow/core/store';
 import { claimArgs, commitOf, concurrently, effect, expectCode, freshType, T0, type ConformanceContext } from './context.js';
 
 export function effectCases(ctx: ConformanceContext): void {

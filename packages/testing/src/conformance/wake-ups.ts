@@ -1,6 +1,6 @@
 // Stores tell the runtime when work may be claimable, so latency is not a poll interval.
 import { expect, it } from 'vitest';
-import type { WorkKind } from '@ironflow/core';
+import type { WorkKind } from '@ironflow/core/store';
 import { claimArgs, commitOf, effect, freshType, timer, T0, type ConformanceContext } from './context.js';
 
 async function waitFor(check: () => boolean, ms = 5_000): Promise<void> {

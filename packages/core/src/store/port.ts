@@ -1,7 +1,7 @@
 // The store port: everything the engine asks of a backend, and nothing more. Each operation is
 // small enough for one conditional write (one PostgreSQL transaction, one Redis Lua call).
 // Stores never read the wall clock: every call that depends on time receives `now` (epoch ms).
-import type { WorkflowRef } from './workflow.js';
+import type { WorkflowRef } from '../workflow.js';
 
 /** A JSON value as stores keep it. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -172,7 +172,15 @@ export interface TimerRecord extends WorkItem {
 }
 
 /** A claimed effect or timer and its fencing token. */
-export type Claimed<T extends EffectRecord | TimerRecord> = T & { readonly lease: Lease };
+export type Claimed<T extends EffectRecord | TimerRecord> = T & {
+  readonly lease: Lease;
+  /**
+   * True when this claim took over a lease that expired without being settled: the worker that
+   * held it crashed or stalled, perhaps because of this very item. Such an item is always claimed
+   * alone (poison isolation), so a handler that kills its process costs attempts only to itself.
+   */
+  readonly recovered: boolean;
+};
 
 /** Filter for dead letters and other work listings. */
 export interface DeadLetterQuery {
@@ -235,7 +243,10 @@ export interface WorkflowStore {
   recordObservation(observation: Observation): Promise<void>;
 
   // ---- effects and timers ----
-  /** Leases up to `limit` claimable effects, oldest available first, counting an attempt each. */
+  /**
+   * Leases up to `limit` claimable effects, oldest available first, counting an attempt each. An
+   * effect whose lease expired unsettled is claimed alone (`recovered`), never in a batch.
+   */
   claimEffects(request: ClaimRequest): Promise<Claimed<EffectRecord>[]>;
   /** Leases up to `limit` due timers, earliest first, counting an attempt each. */
   claimTimers(request: ClaimRequest): Promise<Claimed<TimerRecord>[]>;
@@ -270,4 +281,6 @@ export interface WorkflowStore {
   // ---- wake-ups ----
   /** Calls `listener` when effects or timers may have become claimable; returns an unsubscribe. */
   subscribe?(listener: WakeUpListener): () => void;
+  /** Stops wake-ups and closes what the store opened itself (never a client it was given). */
+  close?(): Promise<void>;
 }

@@ -1,0 +1,89 @@
+// What a backend implements for `defineStore`: primitives that take checked arguments and report
+// conflicts and lost leases as data. Parsing, outcome → typed error, ordering, error
+// classification and wake-up fan-out are the kit's; a backend only talks to its database.
+import type { StoreError } from '../errors.js';
+import type { WorkflowRef } from '../workflow.js';
+import type {
+  Claimed,
+  EffectRecord,
+  InstanceSummary,
+  Lease,
+  LoadedInstance,
+  Observation,
+  PurgeResult,
+  StoredEvent,
+  TimerRecord,
+  WakeUpListener,
+  WorkKind,
+} from './port.js';
+import type { CheckedClaim, CheckedCommit, CheckedDeadLetterQuery, CheckedInstanceQuery, CheckedObservation } from './rules.js';
+import type { WakeSource } from './wake-hub.js';
+
+/** How a commit ended, as data; the kit raises the typed error for each failure. */
+export type CommitOutcome =
+  | { readonly outcome: 'ok' }
+  /** The instance is not at the expected version: VERSION_CONFLICT. */
+  | { readonly outcome: 'version-conflict'; readonly actualVersion?: number | undefined }
+  /** Another active instance of the type holds the unique key: UNIQUE_KEY_CONFLICT. */
+  | { readonly outcome: 'unique-key-conflict'; readonly holderId?: string | undefined }
+  /** The acknowledged lease is no longer held: LEASE_LOST. */
+  | { readonly outcome: 'lease-lost' };
+
+/** A change to a leased row after its claim, fenced by the lease token. */
+export type LeaseOperation =
+  | { readonly op: 'renew'; readonly lease: Lease; readonly now: number; readonly expiresAt: number }
+  | { readonly op: 'complete'; readonly lease: Lease; readonly now: number }
+  | { readonly op: 'retry'; readonly lease: Lease; readonly now: number; readonly retryAt: number; readonly error: string }
+  | { readonly op: 'dead'; readonly lease: Lease; readonly now: number; readonly error: string }
+  /** Back to pending at `now` with the attempt un-counted (graceful shutdown). */
+  | { readonly op: 'release'; readonly lease: Lease; readonly now: number };
+
+/** An effect or timer row as backends return them. */
+export type WorkRecord = EffectRecord | TimerRecord;
+
+/** A claimed row as backends return it. */
+export type ClaimedRecord = Claimed<EffectRecord> | Claimed<TimerRecord>;
+
+/**
+ * The primitives of one backend. Every argument has passed the kit's rules; every JSON value
+ * arrives as JSON text. Methods may throw: the kit passes `IronflowError`s through and turns
+ * anything else into a `StoreError` with `classify`.
+ */
+export interface StoreBackend {
+  /** A short name for logs (`memory`, `postgres`, `redis`). */
+  readonly name: string;
+  /** Maps a native error (driver, socket, server reply) to a StoreError with a reason. */
+  classify(error: unknown, operation: string): StoreError;
+
+  /** The instance's snapshot, events after it, version and completion; `idempotent` when the key was committed. */
+  load(ref: WorkflowRef, idempotencyKey: string | undefined): Promise<LoadedInstance>;
+  /** Applies the whole commit atomically if its checks pass, or nothing at all. */
+  commit(commit: CheckedCommit): Promise<CommitOutcome>;
+  recordObservation(observation: CheckedObservation): Promise<void>;
+
+  /**
+   * Leases up to `claim.limit` claimable rows of `kind` and `claim.types`, oldest available first,
+   * counting an attempt each. A row whose lease expired unsettled is returned alone with
+   * `recovered: true`; a batch of fresh rows stops before such a row.
+   */
+  claim(kind: WorkKind, claim: CheckedClaim): Promise<ClaimedRecord[]>;
+  nextTimerAt(types: readonly string[]): Promise<number | undefined>;
+  /** Applies a fenced change; `lease-lost` when the row is not leased with that token, unexpired at `now`. */
+  settle(operation: LeaseOperation): Promise<'ok' | 'lease-lost'>;
+
+  listDeadLetters(query: CheckedDeadLetterQuery): Promise<WorkRecord[]>;
+  countDeadLetters(query: CheckedDeadLetterQuery): Promise<number>;
+  redrive(kind: WorkKind, id: string, now: number): Promise<boolean>;
+  purge(olderThan: number): Promise<PurgeResult>;
+
+  readEvents(ref: WorkflowRef, fromSequence: number): Promise<StoredEvent[]>;
+  listInstances(query: CheckedInstanceQuery): Promise<InstanceSummary[]>;
+  listEffects(ref: WorkflowRef): Promise<EffectRecord[]>;
+  listTimers(ref: WorkflowRef): Promise<TimerRecord[]>;
+  listObservations(ref: WorkflowRef): Promise<Observation[]>;
+
+  /** Opens the backend's cross-process notification source (LISTEN, pub/sub); absent in-process. */
+  listen?(wake: WakeUpListener): WakeSource;
+  /** Closes what the backend opened itself, after wake-ups stopped. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,192 @@
+// Turns a backend's primitives into a WorkflowStore: every call's arguments go through the kit's
+// rules, outcomes become typed errors, native errors are classified, claims come back in one id
+// order, and wake-ups fan out from one hub. Every store, memory included, is built here.
+import { LeaseLostError, UniqueKeyConflictError, VersionConflictError, isIronflowError } from '../errors.js';
+import type { ClaimedRecord, LeaseOperation, StoreBackend } from './backend.js';
+import { compareIds } from './order.js';
+import type { Claimed, EffectRecord, TimerRecord, WorkflowStore, WorkKind } from './port.js';
+import {
+  parseClaim,
+  parseCommit,
+  parseCount,
+  parseDeadLetterQuery,
+  parseInstanceQuery,
+  parseKey,
+  parseKind,
+  parseLease,
+  parseLoadOptions,
+  parseObservation,
+  parseReadOptions,
+  parseRef,
+  parseText,
+  parseTime,
+  parseTypes,
+} from './rules.js';
+import { createWakeHub, type WakeHubOptions } from './wake-hub.js';
+
+/** A store built by `defineStore`: the port, with wake-ups and `close()` always present. */
+export interface KitStore extends WorkflowStore {
+  subscribe(listener: (kind: WorkKind) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Options of `defineStore`. */
+export interface DefineStoreOptions {
+  /** Receives what a wake-up listener threw. */
+  readonly onListenerError?: WakeHubOptions['onListenerError'];
+}
+
+/** Claim order: available first, then id in code-point order. */
+function byAvailable(a: ClaimedRecord, b: ClaimedRecord): number {
+  return a.availableAt - b.availableAt || compareIds(a.id, b.id);
+}
+
+/**
+ * Builds a WorkflowStore over a backend; `extras` (setup, destroy, schema name …) are added to it.
+ * @example
+ * export function createMyStore(options) {
+ *   return defineStore(myBackend(options), { destroy: () => dropEverything(options) });
+ * }
+ */
+export function defineStore<E extends object = object>(backend: StoreBackend, extras?: E, options: DefineStoreOptions = {}): KitStore & E {
+  const hub = createWakeHub({
+    listen: backend.listen === undefined ? undefined : (wake) => backend.listen!(wake),
+    onListenerError: options.onListenerError,
+  });
+
+  /** Runs one backend call; anything but our own typed errors becomes a classified StoreError. */
+  async function call<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw isIronflowError(error) ? error : backend.classify(error, operation);
+    }
+  }
+
+  async function settle(name: string, operation: LeaseOperation): Promise<void> {
+    const outcome = await call(name, () => backend.settle(operation));
+    if (outcome === 'lease-lost') throw new LeaseLostError(operation.lease.kind, operation.lease.id);
+    if (operation.op === 'release') hub.wake(operation.lease.kind);
+  }
+
+  async function claim(kind: WorkKind, request: unknown): Promise<ClaimedRecord[]> {
+    const checked = parseClaim(request);
+    if (checked.types.length === 0 || checked.limit === 0) return [];
+    const claimed = await call(kind === 'effect' ? 'claimEffects' : 'claimTimers', () => backend.claim(kind, checked));
+    return claimed.sort(byAvailable);
+  }
+
+  const store: KitStore = {
+    name: backend.name,
+
+    async load(ref, loadOptions) {
+      const checked = parseRef(ref);
+      const { idempotencyKey } = parseLoadOptions(loadOptions);
+      return call('load', () => backend.load(checked, idempotencyKey));
+    },
+
+    async commit(request) {
+      const checked = parseCommit(request);
+      const result = await call('commit', () => backend.commit(checked));
+      switch (result.outcome) {
+        case 'ok':
+          if (checked.effects.length > 0) hub.wake('effect');
+          if (checked.timers.length > 0) hub.wake('timer');
+          return;
+        case 'version-conflict':
+          throw new VersionConflictError(checked.ref.type, checked.ref.id, checked.expectedVersion, { actualVersion: result.actualVersion });
+        case 'unique-key-conflict':
+          throw new UniqueKeyConflictError(checked.ref.type, checked.uniqueKey ?? '', result.holderId);
+        case 'lease-lost': {
+          const ack = checked.ack ?? { kind: 'effect', id: '?' };
+          throw new LeaseLostError(ack.kind, ack.id);
+        }
+      }
+    },
+
+    async recordObservation(observation) {
+      const checked = parseObservation(observation);
+      await call('recordObservation', () => backend.recordObservation(checked));
+    },
+
+    claimEffects: async (request) => (await claim('effect', request)) as Claimed<EffectRecord>[],
+    claimTimers: async (request) => (await claim('timer', request)) as Claimed<TimerRecord>[],
+
+    async nextTimerAt(types) {
+      const checked = parseTypes(types);
+      if (checked.length === 0) return undefined;
+      return call('nextTimerAt', () => backend.nextTimerAt(checked));
+    },
+
+    async renewLease(lease, now, leaseMs) {
+      const at = parseTime(now, 'now');
+      const expiresAt = parseTime(at + parseCount(leaseMs, 'leaseMs', 1), 'now + leaseMs');
+      await settle('renewLease', { op: 'renew', lease: parseLease(lease), now: at, expiresAt });
+    },
+    async complete(lease, now) {
+      await settle('complete', { op: 'complete', lease: parseLease(lease), now: parseTime(now, 'now') });
+    },
+    async retry(lease, now, retryAt, error) {
+      const checked = { lease: parseLease(lease), now: parseTime(now, 'now'), retryAt: parseTime(retryAt, 'retryAt'), error: parseText(error, 'error') };
+      await settle('retry', { op: 'retry', ...checked });
+    },
+    async deadLetter(lease, now, error) {
+      await settle('deadLetter', { op: 'dead', lease: parseLease(lease), now: parseTime(now, 'now'), error: parseText(error, 'error') });
+    },
+    async release(lease, now) {
+      await settle('release', { op: 'release', lease: parseLease(lease), now: parseTime(now, 'now') });
+    },
+
+    async listDeadLetters(query) {
+      const checked = parseDeadLetterQuery(query);
+      if (checked.limit === 0) return [];
+      return call('listDeadLetters', () => backend.listDeadLetters(checked));
+    },
+    async countDeadLetters(query) {
+      const checked = parseDeadLetterQuery(query);
+      return call('countDeadLetters', () => backend.countDeadLetters(checked));
+    },
+    async redrive(kind, id, now) {
+      const checkedKind = parseKind(kind);
+      const checkedId = parseKey(id, 'id');
+      const at = parseTime(now, 'now');
+      const redriven = await call('redrive', () => backend.redrive(checkedKind, checkedId, at));
+      if (redriven) hub.wake(checkedKind);
+      return redriven;
+    },
+    async purge(olderThan) {
+      const before = parseTime(olderThan, 'olderThan');
+      return call('purge', () => backend.purge(before));
+    },
+
+    async readEvents(ref, readOptions) {
+      const checked = parseRef(ref);
+      const { fromSequence } = parseReadOptions(readOptions);
+      return call('readEvents', () => backend.readEvents(checked, fromSequence));
+    },
+    async listInstances(query) {
+      const checked = parseInstanceQuery(query);
+      if (checked.limit === 0) return [];
+      return call('listInstances', () => backend.listInstances(checked));
+    },
+    async listEffects(ref) {
+      const checked = parseRef(ref);
+      return call('listEffects', () => backend.listEffects(checked));
+    },
+    async listTimers(ref) {
+      const checked = parseRef(ref);
+      return call('listTimers', () => backend.listTimers(checked));
+    },
+    async listObservations(ref) {
+      const checked = parseRef(ref);
+      return call('listObservations', () => backend.listObservations(checked));
+    },
+
+    subscribe: (listener) => hub.subscribe(listener),
+    async close() {
+      await hub.close();
+      await backend.close?.();
+    },
+  };
+  return Object.assign(store, extras) as KitStore & E;
+}

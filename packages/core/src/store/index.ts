@@ -1,0 +1,72 @@
+// @ironflow/core/store — for store authors: the store port, the typed errors a store raises, and
+// the store kit (argument rules, id order, wake-up hub, defineStore) every Ironflow store is built on.
+export type {
+  Acknowledgement,
+  Claimed,
+  ClaimRequest,
+  CommitRequest,
+  DeadLetterQuery,
+  EffectRecord,
+  EventMetadata,
+  IdempotencyRecord,
+  InstanceQuery,
+  InstanceSummary,
+  Json,
+  Lease,
+  LoadedInstance,
+  NewEffect,
+  NewTimer,
+  Observation,
+  PurgeResult,
+  Snapshot,
+  StoredEvent,
+  TimerRecord,
+  WakeUpListener,
+  WorkflowStore,
+  WorkItem,
+  WorkKind,
+  WorkStatus,
+} from './port.js';
+export type { WorkflowRef } from '../workflow.js';
+
+export { IronflowError, isIronflowError, LeaseLostError, StoreError, UniqueKeyConflictError, VersionConflictError, invalidArgument } from '../errors.js';
+export type { IronflowErrorCode, IronflowErrorOptions, StoreErrorReason } from '../errors.js';
+
+export { defineStore } from './define-store.js';
+export type { DefineStoreOptions, KitStore } from './define-store.js';
+export type { ClaimedRecord, CommitOutcome, LeaseOperation, StoreBackend, WorkRecord } from './backend.js';
+export {
+  MAX_KEY_LENGTH,
+  parseClaim,
+  parseCommit,
+  parseCount,
+  parseDeadLetterQuery,
+  parseInstanceQuery,
+  parseKey,
+  parseKind,
+  parseLease,
+  parseObservation,
+  parseRef,
+  parseText,
+  parseTime,
+  parseTypes,
+  toJsonText,
+} from './rules.js';
+export type {
+  CheckedAck,
+  CheckedClaim,
+  CheckedCommit,
+  CheckedDeadLetterQuery,
+  CheckedEffect,
+  CheckedEvent,
+  CheckedInstanceQuery,
+  CheckedObservation,
+  CheckedTimer,
+  JsonText,
+} from './rules.js';
+export { compareIds } from './order.js';
+export { createWakeHub } from './wake-hub.js';
+export type { WakeHub, WakeHubOptions, WakeSource } from './wake-hub.js';
+export { isNetworkErrorCode, stripUndefined } from './support.js';
+export { backoff } from '../retry.js';
+export type { BackoffOptions } from '../retry.js';

@@ -1,0 +1,351 @@
+// The argument rules of the store port, written once: every store built with `defineStore` runs
+// each call through these parsers before its backend sees it, so the same bad request gets the
+// same INVALID_ARGUMENT from every store and writes nothing. JSON values leave here as JSON text.
+import { IronflowError, invalidArgument } from '../errors.js';
+import type { WorkflowRef } from '../workflow.js';
+import type { Acknowledgement, ClaimRequest, CommitRequest, DeadLetterQuery, InstanceQuery, Lease, Observation, WorkKind } from './port.js';
+
+/** The longest id, type or key a store indexes, in UTF-16 code units. */
+export const MAX_KEY_LENGTH = 512;
+
+// An unpaired surrogate cannot be stored as UTF-8: PostgreSQL and Redis would replace it, and two ids could collide.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+/** Serialised JSON, as stores keep it; produced only by `toJsonText`. */
+export type JsonText = string;
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (typeof value === 'number') return String(value);
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/**
+ * The id/type/key rule: a non-empty string of at most 512 characters, without NUL or unpaired
+ * surrogates. `code` lets the decision algorithm report a bad key in a decision as INVALID_DECISION.
+ */
+export function parseKey(value: unknown, what: string, code: 'INVALID_ARGUMENT' | 'INVALID_DECISION' = 'INVALID_ARGUMENT'): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_LENGTH || value.includes('\u0000') || LONE_SURROGATE.test(value)) {
+    throw new IronflowError(
+      code,
+      `${what} must be a non-empty string of at most ${MAX_KEY_LENGTH} characters, without NUL or unpaired surrogates, got ${describe(value)}`,
+      { details: { what } },
+    );
+  }
+  return value;
+}
+
+/** An epoch-millisecond time: a whole number from 0 to 2^53 - 1. */
+export function parseTime(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalidArgument(`${what} must be epoch milliseconds (a whole number >= 0), got ${describe(value)}`, { what });
+  }
+  return value;
+}
+
+/** A count, limit, offset, version or duration: a whole number >= `min` (default 0). */
+export function parseCount(value: unknown, what: string, min = 0): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw invalidArgument(`${what} must be a whole number >= ${min}, got ${describe(value)}`, { what });
+  }
+  return value;
+}
+
+/** Free text (error messages, owners): any string; NUL and unpaired surrogates become U+FFFD, as no store can keep them. */
+export function parseText(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw invalidArgument(`${what} must be a string, got ${describe(value)}`, { what });
+  return value.replace(/\u0000/g, '\uFFFD').replace(LONE_SURROGATES, '\uFFFD');
+}
+
+/** Serialises a JSON value; INVALID_ARGUMENT (nothing written) for `undefined`, functions, BigInt or cycles. */
+export function toJsonText(value: unknown, what: string): JsonText {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (cause) {
+    throw invalidArgument(`${what} must be a JSON value: ${cause instanceof Error ? cause.message : String(cause)}`, { what });
+  }
+  if (text === undefined) throw invalidArgument(`${what} must be a JSON value, got ${typeof value}`, { what });
+  return text;
+}
+
+/** `effect` or `timer`. */
+export function parseKind(value: unknown, what = 'kind'): WorkKind {
+  if (value !== 'effect' && value !== 'timer') throw invalidArgument(`${what} must be 'effect' or 'timer', got ${describe(value)}`, { what });
+  return value;
+}
+
+function parseObject<T extends object>(value: unknown, what: string, shape: string): T {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgument(`${what} must be ${shape}, got ${describe(value)}`, { what });
+  return value as T;
+}
+
+function parseArray(value: unknown, what: string): readonly unknown[] {
+  if (!Array.isArray(value)) throw invalidArgument(`${what} must be an array, got ${describe(value)}`, { what });
+  return value;
+}
+
+function parseOptions<T extends object>(value: unknown, what: string): Partial<T> {
+  return value === undefined ? {} : parseObject<Partial<T>>(value, what, 'an options object');
+}
+
+/** A workflow reference `{ type, id }`. */
+export function parseRef(value: unknown, what = 'ref'): WorkflowRef {
+  const ref = parseObject<{ type?: unknown; id?: unknown }>(value, what, '{ type, id }');
+  return { type: parseKey(ref.type, `${what}.type`), id: parseKey(ref.id, `${what}.id`) };
+}
+
+/** A list of workflow types, without repeats, in the order given. */
+export function parseTypes(value: unknown, what = 'types'): string[] {
+  return [...new Set(parseArray(value, what).map((type, i) => parseKey(type, `${what}[${i}]`)))];
+}
+
+/** A lease `{ kind, id, token }`; an unknown token is not bad input but a lost lease, which the store decides. */
+export function parseLease(value: unknown, what = 'lease'): Lease {
+  const lease = parseObject<Partial<Lease>>(value, what, '{ kind, id, token }');
+  return { kind: parseKind(lease.kind, `${what}.kind`), id: parseKey(lease.id, `${what}.id`), token: parseKey(lease.token, `${what}.token`) };
+}
+
+/** A claim, checked: `types` without repeats, `expiresAt` = now + leaseMs. */
+export interface CheckedClaim {
+  readonly now: number;
+  readonly limit: number;
+  readonly types: readonly string[];
+  readonly leaseMs: number;
+  readonly expiresAt: number;
+  readonly owner: string;
+}
+
+/** Checks a claim request. */
+export function parseClaim(value: unknown): CheckedClaim {
+  const r = parseObject<Partial<ClaimRequest>>(value, 'claim request', '{ now, limit, types, leaseMs, owner }');
+  const now = parseTime(r.now, 'claim.now');
+  const leaseMs = parseCount(r.leaseMs, 'claim.leaseMs', 1);
+  return {
+    now,
+    limit: parseCount(r.limit, 'claim.limit'),
+    types: parseTypes(r.types, 'claim.types'),
+    leaseMs,
+    expiresAt: parseTime(now + leaseMs, 'claim.now + claim.leaseMs'),
+    owner: parseText(r.owner, 'claim.owner'),
+  };
+}
+
+/** An observation, checked, with its JSON values as text. */
+export interface CheckedObservation {
+  readonly workflowType: string;
+  readonly workflowId: string;
+  readonly inputType: string;
+  readonly input: JsonText;
+  readonly outcome: Observation['outcome'];
+  readonly rejection?: JsonText | undefined;
+  readonly observedAt: number;
+}
+
+/** Checks an observation. */
+export function parseObservation(value: unknown, what = 'observation'): CheckedObservation {
+  const o = parseObject<Partial<Observation>>(value, what, 'an observation object');
+  const outcome: unknown = o.outcome;
+  if (outcome !== 'accepted' && outcome !== 'rejected' && outcome !== 'already-completed') {
+    throw invalidArgument(`${what}.outcome must be 'accepted', 'rejected' or 'already-completed', got ${describe(outcome)}`);
+  }
+  return {
+    workflowType: parseKey(o.workflowType, `${what}.workflowType`),
+    workflowId: parseKey(o.workflowId, `${what}.workflowId`),
+    inputType: parseKey(o.inputType, `${what}.inputType`),
+    input: toJsonText(o.input, `${what}.input`),
+    outcome,
+    rejection: o.rejection === undefined ? undefined : toJsonText(o.rejection, `${what}.rejection`),
+    observedAt: parseTime(o.observedAt, `${what}.observedAt`),
+  };
+}
+
+/** An event of a commit, checked; the instance is the commit's `ref`. */
+export interface CheckedEvent {
+  readonly sequence: number;
+  readonly type: string;
+  readonly payload: JsonText;
+  readonly metadata: JsonText;
+  readonly recordedAt: number;
+}
+
+/** A new effect, checked. */
+export interface CheckedEffect {
+  readonly id: string;
+  readonly payload: JsonText;
+}
+
+/** A new timer, checked. */
+export interface CheckedTimer {
+  readonly id: string;
+  readonly key?: string | undefined;
+  readonly fireAt: number;
+  readonly input: JsonText;
+}
+
+/** The acknowledgement of a commit, checked; its error is free text. */
+export interface CheckedAck extends Lease {
+  readonly outcome: Acknowledgement['outcome'];
+  readonly error?: string | undefined;
+}
+
+/** A commit request, checked: what a backend applies atomically. */
+export interface CheckedCommit {
+  readonly ref: WorkflowRef;
+  readonly expectedVersion: number;
+  /** `expectedVersion + events.length`. */
+  readonly newVersion: number;
+  readonly now: number;
+  readonly events: readonly CheckedEvent[];
+  readonly effects: readonly CheckedEffect[];
+  readonly cancelTimers: readonly string[];
+  readonly timers: readonly CheckedTimer[];
+  readonly completed: boolean;
+  /** Only ever set on a creating commit (`expectedVersion` 0). */
+  readonly uniqueKey?: string | undefined;
+  readonly idempotencyKey?: string | undefined;
+  readonly snapshot?: { readonly version: number; readonly revision: string; readonly state: JsonText } | undefined;
+  readonly ack?: CheckedAck | undefined;
+  readonly observation?: CheckedObservation | undefined;
+}
+
+/**
+ * Checks a whole commit request. Ids of new effects and timers are unique within the commit,
+ * timer keys too; events belong to `ref` and run from `expectedVersion + 1`; a unique key is only
+ * claimed when the instance is created.
+ */
+export function parseCommit(value: unknown): CheckedCommit {
+  const r = parseObject<Partial<CommitRequest>>(value, 'commit request', 'a CommitRequest object');
+  const ref = parseRef(r.ref);
+  const expectedVersion = parseCount(r.expectedVersion, 'expectedVersion');
+  const now = parseTime(r.now, 'now');
+  const rawEvents = parseArray(r.events, 'events');
+  if (rawEvents.length === 0) throw invalidArgument('A commit needs at least one event');
+  const events = rawEvents.map((raw, i): CheckedEvent => {
+    const what = `events[${i}]`;
+    const event = parseObject<Record<string, unknown>>(raw, what, 'a StoredEvent object');
+    if (event.workflowType !== ref.type || event.workflowId !== ref.id) {
+      throw invalidArgument(`${what} belongs to ${describe(event.workflowType)}:${describe(event.workflowId)}, not to the committed instance`, { what });
+    }
+    if (event.sequence !== expectedVersion + i + 1) {
+      throw invalidArgument(`${what}.sequence must be ${expectedVersion + i + 1} (expectedVersion + ${i + 1}), got ${describe(event.sequence)}`, { what });
+    }
+    return {
+      sequence: expectedVersion + i + 1,
+      type: parseKey(event.type, `${what}.type`),
+      payload: toJsonText(event.payload, `${what}.payload`),
+      metadata: toJsonText(parseObject(event.metadata, `${what}.metadata`, 'an EventMetadata object'), `${what}.metadata`),
+      recordedAt: parseTime(event.recordedAt, `${what}.recordedAt`),
+    };
+  });
+  const newVersion = expectedVersion + events.length;
+
+  const ids = new Set<string>();
+  const fresh = (id: string, what: string): string => {
+    if (ids.has(id)) throw invalidArgument(`${what} ${JSON.stringify(id)} is used twice in one commit (effect and timer ids must be unique)`, { what });
+    ids.add(id);
+    return id;
+  };
+  const effects = parseArray(r.effects, 'effects').map((raw, i): CheckedEffect => {
+    const e = parseObject<{ id?: unknown; payload?: unknown }>(raw, `effects[${i}]`, '{ id, payload }');
+    return { id: fresh(parseKey(e.id, `effects[${i}].id`), `effects[${i}].id`), payload: toJsonText(e.payload, `effects[${i}].payload`) };
+  });
+  const cancelTimers = [...new Set(parseArray(r.cancelTimers, 'cancelTimers').map((k, i) => parseKey(k, `cancelTimers[${i}]`)))];
+  const timerKeys = new Set<string>();
+  const timers = parseArray(r.timers, 'timers').map((raw, i): CheckedTimer => {
+    const what = `timers[${i}]`;
+    const t = parseObject<{ id?: unknown; key?: unknown; fireAt?: unknown; input?: unknown }>(raw, what, '{ id, key?, fireAt, input }');
+    const key = t.key === undefined ? undefined : parseKey(t.key, `${what}.key`);
+    if (key !== undefined) {
+      if (timerKeys.has(key)) throw invalidArgument(`Timer key ${JSON.stringify(key)} is scheduled twice in one commit`, { what });
+      timerKeys.add(key);
+    }
+    return { id: fresh(parseKey(t.id, `${what}.id`), `${what}.id`), key, fireAt: parseTime(t.fireAt, `${what}.fireAt`), input: toJsonText(t.input, `${what}.input`) };
+  });
+  if (typeof r.completed !== 'boolean') throw invalidArgument(`completed must be a boolean, got ${describe(r.completed)}`);
+  let uniqueKey: string | undefined;
+  if (r.uniqueKey !== undefined) {
+    uniqueKey = parseKey(r.uniqueKey, 'uniqueKey');
+    if (expectedVersion !== 0) throw invalidArgument('uniqueKey is only claimed when an instance is created (expectedVersion 0)');
+  }
+  const idempotencyKey = r.idempotencyKey === undefined ? undefined : parseKey(r.idempotencyKey, 'idempotencyKey');
+  let snapshot: CheckedCommit['snapshot'];
+  if (r.snapshot !== undefined) {
+    const s = parseObject<{ version?: unknown; revision?: unknown; state?: unknown }>(r.snapshot, 'snapshot', '{ version, revision, state }');
+    const version = parseCount(s.version, 'snapshot.version', 1);
+    if (version > newVersion) throw invalidArgument(`snapshot.version must be at most the new version ${newVersion}, got ${version}`);
+    snapshot = { version, revision: parseKey(s.revision, 'snapshot.revision'), state: toJsonText(s.state, 'snapshot.state') };
+  }
+  let ack: CheckedAck | undefined;
+  if (r.ack !== undefined) {
+    const lease = parseLease(r.ack, 'ack');
+    const outcome: unknown = r.ack.outcome;
+    if (outcome !== 'done' && outcome !== 'dead') throw invalidArgument(`ack.outcome must be 'done' or 'dead', got ${describe(outcome)}`);
+    ack = { ...lease, outcome, error: r.ack.error === undefined ? undefined : parseText(r.ack.error, 'ack.error') };
+  }
+  let observation: CheckedObservation | undefined;
+  if (r.observation !== undefined) {
+    observation = parseObservation(r.observation);
+    if (observation.workflowType !== ref.type || observation.workflowId !== ref.id) {
+      throw invalidArgument('observation must belong to the committed instance');
+    }
+  }
+  return { ref, expectedVersion, newVersion, now, events, effects, cancelTimers, timers, completed: r.completed, uniqueKey, idempotencyKey, snapshot, ack, observation };
+}
+
+/** A dead-letter query, checked, with its defaults (limit 100, offset 0). */
+export interface CheckedDeadLetterQuery {
+  readonly kind: WorkKind;
+  readonly workflowType?: string | undefined;
+  readonly workflowId?: string | undefined;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** Checks a dead-letter query (for listing; counting ignores limit and offset). */
+export function parseDeadLetterQuery(value: unknown): CheckedDeadLetterQuery {
+  const q = parseObject<Partial<DeadLetterQuery>>(value, 'dead-letter query', '{ kind, workflowType?, workflowId?, limit?, offset? }');
+  return {
+    kind: parseKind(q.kind, 'query.kind'),
+    workflowType: q.workflowType === undefined ? undefined : parseKey(q.workflowType, 'query.workflowType'),
+    workflowId: q.workflowId === undefined ? undefined : parseKey(q.workflowId, 'query.workflowId'),
+    limit: q.limit === undefined ? 100 : parseCount(q.limit, 'query.limit'),
+    offset: q.offset === undefined ? 0 : parseCount(q.offset, 'query.offset'),
+  };
+}
+
+/** An instance query, checked, with its defaults (limit 100, offset 0). */
+export interface CheckedInstanceQuery {
+  readonly workflowType?: string | undefined;
+  readonly status?: 'active' | 'completed' | undefined;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+/** Checks an instance query; `undefined` lists everything. */
+export function parseInstanceQuery(value: unknown): CheckedInstanceQuery {
+  const q = parseOptions<InstanceQuery>(value, 'instance query');
+  const status: unknown = q.status;
+  if (status !== undefined && status !== 'active' && status !== 'completed') {
+    throw invalidArgument(`query.status must be 'active' or 'completed', got ${describe(status)}`);
+  }
+  return {
+    workflowType: q.workflowType === undefined ? undefined : parseKey(q.workflowType, 'query.workflowType'),
+    status,
+    limit: q.limit === undefined ? 100 : parseCount(q.limit, 'query.limit'),
+    offset: q.offset === undefined ? 0 : parseCount(q.offset, 'query.offset'),
+  };
+}
+
+/** The options of `load`: an optional idempotency key. */
+export function parseLoadOptions(value: unknown): { idempotencyKey?: string | undefined } {
+  const o = parseOptions<{ idempotencyKey: string }>(value, 'load options');
+  return { idempotencyKey: o.idempotencyKey === undefined ? undefined : parseKey(o.idempotencyKey, 'idempotencyKey') };
+}
+
+/** The options of `readEvents`: the first sequence to read (default 1). */
+export function parseReadOptions(value: unknown): { fromSequence: number } {
+  const o = parseOptions<{ fromSequence: number }>(value, 'readEvents options');
+  return { fromSequence: o.fromSequence === undefined ? 1 : Math.max(1, parseCount(o.fromSequence, 'fromSequence')) };
+}
