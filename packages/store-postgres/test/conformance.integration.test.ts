@@ -2,7 +2,7 @@
 // dropped afterwards. Skips visibly without IRONFLOW_TEST_POSTGRES_URL.
 import pg from 'pg';
 import { describe } from 'vitest';
-import { describeStoreConformance, testServerUrl, uniqueName } from '@ironflow/testing';
+import { describeStoreConformance, testServerUrl } from '@ironflow/testing';
 import { createPostgresStore, migratePostgresStore } from '../src/index.js';
 
 const url = testServerUrl('postgres');
@@ -12,17 +12,19 @@ describe.skipIf(!url)('PostgreSQL store on a real server', () => {
   for (const preparedStatements of [true, false]) {
     describeStoreConformance({
       name: preparedStatements ? 'postgres' : 'postgres, unnamed statements',
-      async setup() {
+      // Each opened store gets its own pool, like a process of its own; the schema is the namespace.
+      async open(schema) {
         const pool = new pg.Pool({ connectionString: url, max: 20 });
-        const schema = uniqueName('ironflow_conf');
         await migratePostgresStore({ pool, schema });
         const store = createPostgresStore({ pool, schema, preparedStatements });
         return {
           store,
-          async teardown() {
+          async close() {
             await store.close();
-            await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
             await pool.end();
+          },
+          async destroy() {
+            await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
           },
         };
       },

@@ -6,23 +6,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { describeStoreConformance } from '@ironflow/testing';
 import { createPGliteStore } from '../src/index.js';
 
+// One in-memory PGlite database for the file, shared by every store the suite opens: the
+// namespace is the schema, as on a PostgreSQL server.
+let shared: PGlite | undefined;
 describeStoreConformance({
   name: 'pglite',
-  async setup() {
-    const pglite = await PGlite.create();
-    const store = await createPGliteStore({ pglite });
+  async open(schema) {
+    shared ??= await PGlite.create();
+    const pglite = shared;
+    const store = await createPGliteStore({ pglite, schema });
     return {
       store,
-      async teardown() {
-        await store.close();
-        await pglite.close();
+      close: () => store.close(),
+      async destroy() {
+        await pglite.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       },
     };
   },
+});
+afterAll(async () => {
+  await shared?.close();
 });
 
 const T0 = Date.UTC(2026, 0, 1);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
 import { describeStoreConformance, testServerUrl } from '@ironflow/testing';
 import { createKeyLayout } from '../src/index.js';
-import { openClusterStore } from './helpers.js';
+import { openClusterForSuite, openClusterStore } from './helpers.js';
 
 const nodes = (testServerUrl('redis-cluster') ?? '')
   .split(',')
@@ -15,7 +15,7 @@ const nodes = (testServerUrl('redis-cluster') ?? '')
   .filter(Boolean);
 
 describe.skipIf(nodes.length === 0)('redis cluster (8 partitions)', () => {
-  describeStoreConformance({ name: 'redis cluster, 8 partitions', setup: () => openClusterStore(nodes, { partitions: 8 }) });
+  describeStoreConformance({ name: 'redis cluster, 8 partitions', open: (prefix) => openClusterForSuite(nodes, prefix, { partitions: 8 }) });
 
   it('commits, claims and cross-partition acknowledgements keep working after SCRIPT FLUSH on every node', async () => {
     const { store, cluster, teardown } = await openClusterStore(nodes, { partitions: 8 });

@@ -2,10 +2,10 @@
 // (claims merged across partitions, acknowledgements and unique keys in other slots) runs.
 import { describe } from 'vitest';
 import { describeStoreConformance, testServerUrl } from '@ironflow/testing';
-import { openStore } from './helpers.js';
+import { openForSuite } from './helpers.js';
 
 const url = testServerUrl('redis');
 
 describe.skipIf(!url)('redis (4 partitions)', () => {
-  describeStoreConformance({ name: 'redis, 4 partitions', setup: () => openStore(url ?? '', { partitions: 4 }) });
+  describeStoreConformance({ name: 'redis, 4 partitions', open: (prefix) => openForSuite(url ?? '', prefix, { partitions: 4 }) });
 });

@@ -31,6 +31,19 @@ export async function deleteStoreKeys(client: Redis, keyPrefix: string, partitio
   for (let i = 0; i < keys.length; i += 500) await client.unlink(...keys.slice(i, i + 500));
 }
 
+/** What the conformance suite needs from a store it opens on a key prefix. */
+export async function openForSuite(url: string, keyPrefix: string, options: Partial<Omit<RedisStoreOptions, 'client' | 'keyPrefix'>> = {}) {
+  const opened = await openStore(url, { ...options, keyPrefix });
+  return {
+    store: opened.store,
+    close: async () => {
+      await opened.store.close();
+      await opened.client.quit();
+    },
+    destroy: () => deleteStoreKeys(opened.client, keyPrefix, opened.store.partitions),
+  };
+}
+
 /** A store on a fresh prefix with its own client, and a teardown that removes both. */
 export interface TestStore {
   readonly store: RedisStore;
@@ -149,6 +162,19 @@ export async function deleteClusterKeys(cluster: Cluster, keyPrefix: string, par
   for (const node of cluster.nodes('master')) {
     for (const key of await scanKeys(node, createKeyLayout(keyPrefix, partitions).patterns())) await node.unlink(key);
   }
+}
+
+/** What the conformance suite needs from a cluster store it opens on a key prefix. */
+export async function openClusterForSuite(nodes: readonly string[], keyPrefix: string, options: Partial<Omit<RedisStoreOptions, 'client' | 'keyPrefix'>> = {}) {
+  const opened = await openClusterStore(nodes, { ...options, keyPrefix });
+  return {
+    store: opened.store,
+    close: async () => {
+      await opened.store.close();
+      await opened.cluster.quit();
+    },
+    destroy: () => deleteClusterKeys(opened.cluster, keyPrefix, opened.store.partitions),
+  };
 }
 
 /** Opens an ioredis Cluster client and a store on a fresh prefix. */

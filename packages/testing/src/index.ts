@@ -1,5 +1,5 @@
 export { describeStoreConformance } from './conformance/describe-store-conformance.js';
-export type { StoreConformanceOptions, StoreUnderTest } from './conformance/context.js';
+export type { ConformanceContext, OpenedStore, StoreConformanceOptions } from './conformance/context.js';
 export { testServerUrl, uniqueName } from './env.js';
 export type { TestBackend } from './env.js';
 export { deciderSpec } from './decider.js';

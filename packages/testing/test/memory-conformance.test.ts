@@ -1,7 +1,25 @@
-import { createMemoryStore } from '@ironflow/store-memory';
+import { createMemoryStore, type MemoryStore } from '@ironflow/store-memory';
 import { describeStoreConformance } from '../src/index.js';
+
+// Memory stores share data the way processes share a schema: one store object per namespace.
+const namespaces = new Map<string, MemoryStore>();
 
 describeStoreConformance({
   name: 'memory',
-  setup: async () => ({ store: createMemoryStore(), teardown: async () => {} }),
+  async open(namespace) {
+    let store = namespaces.get(namespace);
+    if (store === undefined) {
+      store = createMemoryStore();
+      namespaces.set(namespace, store);
+    }
+    const shared = store;
+    return {
+      store: shared,
+      close: async () => {},
+      destroy: async () => {
+        shared.reset();
+        namespaces.delete(namespace);
+      },
+    };
+  },
 });

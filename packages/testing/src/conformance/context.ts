@@ -4,24 +4,53 @@ import { expect } from 'vitest';
 import { isIronflowError, type IronflowErrorCode, type StoredEvent, type WorkflowRef } from '@ironflow/core';
 import type { CommitRequest, NewEffect, NewTimer, WorkflowStore } from '@ironflow/core/store';
 
-/** What a store under test provides. */
-export interface StoreUnderTest {
+/** A store opened by the suite, and what it may do with it. */
+export interface OpenedStore {
   readonly store: WorkflowStore;
-  /** Drops the schema / key prefix / data made for this test file and closes what setup opened. */
-  teardown(): Promise<void>;
+  /** Closes what `open` opened (the store, its connections); the namespace's data stays. */
+  close(): Promise<void>;
+  /**
+   * Deletes all of the namespace's data and nothing else (drop the schema, delete the key
+   * prefix's keys, reset memory). Called on one of two stores opened side by side, so it must
+   * provably leave every other namespace alone; `close` is still called afterwards.
+   */
+  destroy(): Promise<void>;
 }
 
 /** Options of `describeStoreConformance`. */
 export interface StoreConformanceOptions {
   /** Appears in the suite title: `WorkflowStore conformance (postgres)`. */
   readonly name: string;
-  /** Returns a store isolated from every other test file (own schema, key prefix or database). */
-  setup(): Promise<StoreUnderTest>;
+  /**
+   * Opens a store on `namespace`, a fresh lower-case identifier (`[a-z][a-z0-9_:]*`) chosen by the
+   * suite. Stores opened on the same namespace share their data, like two processes on one schema
+   * or key prefix; stores on different namespaces never see, claim or delete each other's data.
+   * May be called many times; the suite closes (and destroys) everything it opens.
+   */
+  open(namespace: string): Promise<OpenedStore>;
+  /**
+   * Pairs of namespace suffixes the tenant-isolation family opens side by side on one backend,
+   * as `base + a` and `base + b`; add the overlaps your backend's naming could confuse
+   * (e.g. Redis prefixes `X` and `X:p0`).
+   * @default [['', '_b'], ['', '_']]
+   */
+  readonly overlappingNamespaces?: readonly (readonly [string, string])[] | undefined;
+  /** Store-specific tests, declared inside the suite's `describe` with the same context. */
+  additionalTests?(ctx: ConformanceContext): void;
 }
 
-/** Mutable holder filled in `beforeAll`. */
+/** The suite's shared state, filled in `beforeAll`. */
 export interface ConformanceContext {
+  /** The store every family tests, on namespace `namespace`. */
   store: WorkflowStore;
+  /** The namespace of `store`. */
+  namespace: string;
+  /** Opens another store (same namespace: shared data; another one: isolated); closed and destroyed after the suite. */
+  open(namespace: string): Promise<WorkflowStore>;
+  /** Destroys a namespace opened through `open` (the data of every store on it). */
+  destroy(namespace: string): Promise<void>;
+  /** The options the suite was declared with. */
+  readonly options: StoreConformanceOptions;
 }
 
 /** Base time of every case: the store never reads a clock, so tests pass times in. */

@@ -1,8 +1,9 @@
 // The one store contract, as titled tests: every store package runs this against a real backend.
 import { afterAll, beforeAll, describe } from 'vitest';
+import type { WorkflowStore } from '@ironflow/core/store';
 import { acknowledgementCases } from './acknowledgement.js';
 import { concurrencyCases } from './concurrency.js';
-import type { ConformanceContext, StoreConformanceOptions, StoreUnderTest } from './context.js';
+import type { ConformanceContext, OpenedStore, StoreConformanceOptions } from './context.js';
 import { effectCases } from './effects.js';
 import { eventCases } from './events.js';
 import { queryCases } from './queries.js';
@@ -11,21 +12,46 @@ import { timerCases } from './timers.js';
 import { uniqueKeyCases } from './unique-keys.js';
 import { wakeUpCases } from './wake-ups.js';
 
+let suites = 0;
+
 /**
  * Declares the store conformance suite for one store.
  * @example
- * describeStoreConformance({ name: 'memory', setup: async () => ({ store: createMemoryStore(), teardown: async () => {} }) });
+ * describeStoreConformance({
+ *   name: 'postgres',
+ *   async open(namespace) {
+ *     await migratePostgresStore({ pool, schema: namespace });
+ *     const store = createPostgresStore({ pool, schema: namespace });
+ *     return { store, close: () => store.close(), destroy: async () => void (await pool.query(`DROP SCHEMA "${namespace}" CASCADE`)) };
+ *   },
+ * });
  */
 export function describeStoreConformance(options: StoreConformanceOptions): void {
   describe(`WorkflowStore conformance (${options.name})`, () => {
-    const ctx = {} as ConformanceContext;
-    let underTest: StoreUnderTest | undefined;
+    suites += 1;
+    const base = `conf${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}${suites}`;
+    const opened: { namespace: string; handle: OpenedStore }[] = [];
+    const open = async (namespace: string): Promise<WorkflowStore> => {
+      const handle = await options.open(namespace);
+      opened.push({ namespace, handle });
+      return handle.store;
+    };
+    const destroyed = new Set<string>();
+    const destroy = async (namespace: string): Promise<void> => {
+      const any = opened.find((o) => o.namespace === namespace);
+      if (any === undefined) throw new Error(`namespace ${namespace} was not opened by this suite`);
+      destroyed.add(namespace);
+      await any.handle.destroy();
+    };
+    const ctx: ConformanceContext = { store: undefined as unknown as WorkflowStore, namespace: base, open, destroy, options };
     beforeAll(async () => {
-      underTest = await options.setup();
-      ctx.store = underTest.store;
+      ctx.store = await open(base);
     });
     afterAll(async () => {
-      await underTest?.teardown();
+      // Destroy through a still-open handle of each namespace, then close everything.
+      const namespaces = [...new Set(opened.map((o) => o.namespace))].filter((n) => !destroyed.has(n));
+      for (const namespace of namespaces) await opened.find((o) => o.namespace === namespace)!.handle.destroy();
+      for (const { handle } of [...opened].reverse()) await handle.close();
     });
 
     describe('events and versions', () => eventCases(ctx));
@@ -37,5 +63,6 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
     describe('queries and retention', () => queryCases(ctx));
     describe('wake-ups', () => wakeUpCases(ctx));
     describe('runtime end to end', () => runtimeCases(ctx));
+    if (options.additionalTests) describe(`${options.name} only`, () => options.additionalTests!(ctx));
   });
 }
