@@ -1,7 +1,6 @@
 // Brings a schema up to the latest version: one transaction, serialized by a transaction-level
 // advisory lock, so running it twice, or from many processes at once, applies each version once.
-import { isIronflowError } from '@ironflow/core';
-import { invalidArgument } from '@ironflow/core/store';
+import { invalidArgument, isIronflowError } from '@ironflow/core/store';
 import { classifyPostgresError } from './classify-error.js';
 import type { SqlDriver, SqlTransaction } from './driver.js';
 import { MIGRATIONS } from './migrations.js';

@@ -78,8 +78,8 @@ export function pgPoolDriver(pool: PgPoolLike, options: PgDriverOptions): SqlDri
         connect: openListenConnection,
         handlers,
         healthCheckMs: options.listenHealthCheckMs,
-        minBackoffMs: 100,
-        maxBackoffMs: 10_000,
+        reconnectBaseMs: 100,
+        reconnectCapMs: 10_000,
       });
     },
   };

@@ -1,5 +1,6 @@
 // The dedicated LISTEN connection of a `pg` store. It reconnects with capped, jittered backoff when
 // the server drops it, pings it so a silently dead socket is noticed, and reports reconnects.
+import { backoff } from '@ironflow/core/store';
 import type { ListenHandle, ListenHandlers } from './driver.js';
 import type { PgConnectionLike, PgNotificationLike } from './pg-client.js';
 
@@ -17,9 +18,9 @@ export interface PgListenerOptions {
   readonly handlers: ListenHandlers;
   /** Interval between `SELECT 1` pings on the connection; 0 turns them off. */
   readonly healthCheckMs: number;
-  /** First reconnect delay; doubles up to `maxBackoffMs`. */
-  readonly minBackoffMs: number;
-  readonly maxBackoffMs: number;
+  /** First reconnect delay; doubles per failure up to `reconnectCapMs`, with equal jitter. */
+  readonly reconnectBaseMs: number;
+  readonly reconnectCapMs: number;
 }
 
 const noop = (): void => {};
@@ -35,9 +36,9 @@ export function startPgListener(options: PgListenerOptions): ListenHandle {
 
   const scheduleReconnect = (): void => {
     if (stopped) return;
-    const ceiling = Math.min(options.maxBackoffMs, options.minBackoffMs * 2 ** Math.min(failures, 20));
     failures += 1;
-    const delay = Math.floor(ceiling / 2 + (Math.random() * ceiling) / 2);
+    // Equal jitter: never reconnect at once, but spread many listeners that lost one server.
+    const delay = backoff(failures, { baseMs: options.reconnectBaseMs, capMs: options.reconnectCapMs, jitter: 'equal' });
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
       void connect();

@@ -2,8 +2,7 @@
 // in a directory with no server. Opens the database itself when given `dataDir`.
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { isIronflowError } from '@ironflow/core';
-import { invalidArgument, type StoreError } from '@ironflow/core/store';
+import { invalidArgument, isIronflowError, type StoreError } from '@ironflow/core/store';
 import { classifyPostgresError } from './classify-error.js';
 import { runMigrations } from './migrate.js';
 import type { PGliteLike } from './pg-client.js';

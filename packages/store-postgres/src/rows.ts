@@ -1,8 +1,7 @@
 // Row mappers: database rows to the core's records. They never rely on the client's type parsers
 // (json columns are selected as text; bigint may arrive as string, number or bigint), so a user's
 // global `pg.types` settings cannot change what the store returns.
-import type { StoredEvent } from '@ironflow/core';
-import { StoreError, stripUndefined, type EffectRecord, type InstanceSummary, type Observation, type TimerRecord, type WorkStatus } from '@ironflow/core/store';
+import { StoreError, stripUndefined, type EffectRecord, type InstanceSummary, type Observation, type StoredEvent, type TimerRecord, type WorkStatus } from '@ironflow/core/store';
 
 /** Reads typed fields of one row, failing with an `integrity` StoreError on an unexpected shape. */
 export class Row {

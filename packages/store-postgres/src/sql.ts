@@ -10,7 +10,10 @@ const TIMER_COLUMNS = `id, workflow_type, workflow_id, key, fire_at, input::text
 
 /** Statements shared by effects and timers, for one of the two tables. Lease-fenced ones return a row when they applied. */
 export interface WorkStatements {
-  /** $1 now, $2 limit, $3 types, $4 owner, $5 lease expiry. Leases claimable rows, oldest available first. */
+  /**
+   * $1 now, $2 limit, $3 types, $4 owner, $5 lease expiry. Leases claimable rows, oldest available
+   * first: one expired lease alone (`recovered`), or the pending rows before the first one.
+   */
   readonly claim: string;
   /** $1 id, $2 token, $3 now, $4 lease expiry. */
   readonly renew: string;
@@ -126,22 +129,34 @@ function work(s: string, table: 'effects' | 'timers', columns: string, redriveGu
     // The claimable set is read in index order (available_at, id) and locked with SKIP LOCKED, so
     // concurrent claimers each take different rows without waiting on one another. A leased row
     // is claimable again once its lease expired; its available_at is always <= that expiry.
+    // Poison isolation: such a recovered row is taken alone when it comes first, and a batch of
+    // pending rows stops before it, so a handler that kills its worker never drags a batch along.
+    // Candidates locked but not taken are unlocked when the statement ends.
     claim: `
-WITH claimable AS MATERIALIZED (
-  SELECT id FROM ${t}
+WITH candidates AS MATERIALIZED (
+  SELECT id, available_at, status = 'leased' AS recovered FROM ${t}
    WHERE status IN ('pending', 'leased') AND available_at <= $1
      AND (status = 'pending' OR lease_expires_at <= $1)
      AND workflow_type = ANY($3::text[])
    ORDER BY available_at, id
    LIMIT $2
    FOR UPDATE SKIP LOCKED
+), ranked AS (
+  SELECT id, recovered,
+         row_number() OVER claim_order AS position,
+         count(*) FILTER (WHERE recovered) OVER claim_order AS recovered_so_far
+    FROM candidates
+  WINDOW claim_order AS (ORDER BY available_at, id ROWS UNBOUNDED PRECEDING)
+), chosen AS (
+  SELECT id, recovered FROM ranked
+   WHERE (position = 1 AND recovered) OR recovered_so_far = 0
 )
 UPDATE ${t} w
    SET status = 'leased', attempts = w.attempts + 1, lease_token = gen_random_uuid()::text,
        lease_owner = $4, lease_expires_at = $5, updated_at = $1
-  FROM claimable
- WHERE w.id = claimable.id
-RETURNING ${prefixed('w', columns)}, w.lease_token`,
+  FROM chosen
+ WHERE w.id = chosen.id
+RETURNING ${prefixed('w', columns)}, w.lease_token, chosen.recovered`,
 
     renew: `UPDATE ${t} SET lease_expires_at = $4, updated_at = $3 WHERE ${held} RETURNING id`,
 
