@@ -1,0 +1,301 @@
+// The memory store's backend for the store kit: each primitive checks, then writes, without an
+// await in between, so calls in one process never interleave. The kit has already checked every
+// argument; conflicts and lost leases are returned as data for the kit to raise.
+import { StoreError, compareIds, type CheckedAck, type CheckedCommit, type CommitOutcome, type LeaseOperation, type StoreBackend, type WorkflowRef } from '@ironflow/core/store';
+import {
+  byAvailable,
+  byCreated,
+  claimedOf,
+  eventsOf,
+  leaseExpired,
+  observationOf,
+  ofInstance,
+  recordOf,
+  refKey,
+  workKey,
+  type EffectRow,
+  type InstanceRow,
+  type Tables,
+  type TimerRow,
+  type WorkRow,
+} from './memory-tables.js';
+
+/**
+ * The backend of `createMemoryStore` over `tables`.
+ * @example const store = defineStore(memoryBackend(createTables()));
+ */
+export function memoryBackend(tables: Tables): StoreBackend {
+  let issued = 0;
+  // A counter keeps tokens unique in this store; the random part keeps a token of another store
+  // from matching by accident, as a database's random tokens would not.
+  const newToken = (): string => `${(issued += 1).toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
+
+  /** The row a lease names, if that lease still holds it at `now`. */
+  function held(lease: { kind: WorkRow['kind']; id: string; token: string }, now: number): WorkRow | undefined {
+    const row = tables.work.get(workKey(lease.kind, lease.id));
+    return row?.status === 'leased' && row.lease?.token === lease.token && row.lease.expiresAt > now ? row : undefined;
+  }
+
+  /** The pending or leased timer of `ref` with `key`: at most one exists. */
+  function liveTimer(ref: WorkflowRef, key: string): TimerRow | undefined {
+    for (const row of tables.work.values()) {
+      if (row.kind === 'timer' && row.key === key && ofInstance(row, ref) && (row.status === 'pending' || row.status === 'leased')) return row;
+    }
+    return undefined;
+  }
+
+  /** The first id of the commit that another row of its kind already has (a caller bug: refused before any write). */
+  function reusedId(c: CheckedCommit): string | undefined {
+    const effect = c.effects.find((e) => tables.work.has(workKey('effect', e.id)));
+    if (effect !== undefined) return effect.id;
+    // Re-scheduling a keyed timer under the id it already has is an upsert, not a reuse.
+    const timer = c.timers.find((t) => {
+      const row = tables.work.get(workKey('timer', t.id));
+      return row !== undefined && !(row.kind === 'timer' && t.key !== undefined && row.key === t.key && ofInstance(row, c.ref));
+    });
+    return timer?.id;
+  }
+
+  function settleAck(row: WorkRow, ack: CheckedAck, now: number): void {
+    row.status = ack.outcome === 'dead' ? 'dead' : row.kind === 'effect' ? 'done' : 'fired';
+    if (ack.outcome === 'dead') row.lastError = ack.error;
+    row.lease = undefined;
+    row.updatedAt = now;
+  }
+
+  function apply(c: CheckedCommit, existing: InstanceRow | undefined, ackRow: WorkRow | undefined): void {
+    const { ref, now } = c;
+    if (ackRow !== undefined && c.ack !== undefined) settleAck(ackRow, c.ack, now);
+    const instance: InstanceRow = existing ?? { type: ref.type, id: ref.id, version: 0, completed: false, createdAt: now, updatedAt: now, events: [], idempotency: new Map() };
+    tables.instances.set(refKey(ref.type, ref.id), instance);
+    instance.events.push(...c.events);
+    for (const effect of c.effects) {
+      tables.work.set(workKey('effect', effect.id), {
+        kind: 'effect', id: effect.id, workflowType: ref.type, workflowId: ref.id, payload: effect.payload,
+        status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: now,
+      });
+    }
+    for (const key of c.cancelTimers) {
+      const row = liveTimer(ref, key);
+      if (row === undefined) continue;
+      row.status = 'cancelled';
+      row.lease = undefined;
+      row.updatedAt = now;
+    }
+    for (const timer of c.timers) {
+      const current = timer.key === undefined ? undefined : liveTimer(ref, timer.key);
+      if (current !== undefined) {
+        Object.assign(current, { status: 'pending', attempts: 0, lastError: undefined, lease: undefined, fireAt: timer.fireAt, availableAt: timer.fireAt, input: timer.input, createdAt: now, updatedAt: now });
+        continue;
+      }
+      tables.work.set(workKey('timer', timer.id), {
+        kind: 'timer', id: timer.id, workflowType: ref.type, workflowId: ref.id, key: timer.key, fireAt: timer.fireAt, input: timer.input,
+        status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: timer.fireAt,
+      });
+    }
+    instance.version = c.newVersion;
+    instance.updatedAt = now;
+    if (c.uniqueKey !== undefined) {
+      instance.uniqueKey = c.uniqueKey;
+      tables.uniqueKeys.set(refKey(ref.type, c.uniqueKey), ref.id);
+    }
+    if (c.completed) {
+      instance.completed = true;
+      if (instance.uniqueKey !== undefined) tables.uniqueKeys.delete(refKey(ref.type, instance.uniqueKey));
+    }
+    if (c.idempotencyKey !== undefined && !instance.idempotency.has(c.idempotencyKey)) {
+      instance.idempotency.set(c.idempotencyKey, { key: c.idempotencyKey, version: c.newVersion, eventCount: c.events.length, committedAt: now });
+    }
+    if (c.snapshot !== undefined) instance.snapshot = c.snapshot;
+    if (c.observation !== undefined) record(c.observation);
+  }
+
+  function record(observation: Parameters<StoreBackend['recordObservation']>[0]): void {
+    const key = refKey(observation.workflowType, observation.workflowId);
+    const list = tables.observations.get(key) ?? [];
+    list.push(observation);
+    tables.observations.set(key, list);
+  }
+
+  function deadRows(query: Parameters<StoreBackend['countDeadLetters']>[0]): WorkRow[] {
+    return [...tables.work.values()].filter(
+      (row) =>
+        row.kind === query.kind &&
+        row.status === 'dead' &&
+        (query.workflowType === undefined || row.workflowType === query.workflowType) &&
+        (query.workflowId === undefined || row.workflowId === query.workflowId),
+    );
+  }
+
+  function change(row: WorkRow, operation: LeaseOperation): void {
+    switch (operation.op) {
+      case 'renew':
+        if (row.lease !== undefined) row.lease.expiresAt = operation.expiresAt;
+        break;
+      case 'complete':
+        row.status = row.kind === 'effect' ? 'done' : 'fired';
+        row.lease = undefined;
+        break;
+      case 'retry':
+        row.status = 'pending';
+        row.availableAt = operation.retryAt;
+        row.lastError = operation.error;
+        row.lease = undefined;
+        break;
+      case 'dead':
+        row.status = 'dead';
+        row.lastError = operation.error;
+        row.lease = undefined;
+        break;
+      case 'release':
+        row.status = 'pending';
+        row.availableAt = operation.now;
+        row.attempts = Math.max(0, row.attempts - 1);
+        row.lease = undefined;
+        break;
+    }
+    row.updatedAt = operation.now;
+  }
+
+  return {
+    name: 'memory',
+
+    classify(error, operation) {
+      // Nothing in memory fails on its own: whatever was thrown is a bug, not worth a retry.
+      return new StoreError('unknown', `memory store: ${operation} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    },
+
+    async load(ref, idempotencyKey) {
+      const instance = tables.instances.get(refKey(ref.type, ref.id));
+      if (instance === undefined) return { version: 0, completed: false, events: [] };
+      const snapshot = instance.snapshot;
+      const idempotent = idempotencyKey === undefined ? undefined : instance.idempotency.get(idempotencyKey);
+      return {
+        version: instance.version,
+        completed: instance.completed,
+        ...(snapshot === undefined ? {} : { snapshot: { version: snapshot.version, revision: snapshot.revision, state: JSON.parse(snapshot.state) as unknown } }),
+        events: eventsOf(instance, (snapshot?.version ?? 0) + 1),
+        ...(idempotent === undefined ? {} : { idempotent: { ...idempotent } }),
+      };
+    },
+
+    async commit(c): Promise<CommitOutcome> {
+      const ackRow = c.ack === undefined ? undefined : held(c.ack, c.now);
+      if (c.ack !== undefined && ackRow === undefined) return { outcome: 'lease-lost' };
+      const existing = tables.instances.get(refKey(c.ref.type, c.ref.id));
+      const actualVersion = existing?.version ?? 0;
+      if (actualVersion !== c.expectedVersion) return { outcome: 'version-conflict', actualVersion };
+      const holderId = c.uniqueKey === undefined ? undefined : tables.uniqueKeys.get(refKey(c.ref.type, c.uniqueKey));
+      if (holderId !== undefined) return { outcome: 'unique-key-conflict', holderId };
+      const reused = reusedId(c);
+      if (reused !== undefined) throw new StoreError('integrity', `memory store: commit reuses the id ${JSON.stringify(reused)} of an existing effect or timer`);
+      apply(c, existing, ackRow);
+      return { outcome: 'ok' };
+    },
+
+    async recordObservation(observation) {
+      record(observation);
+    },
+
+    async claim(kind, claim) {
+      const types = new Set(claim.types);
+      const claimable = [...tables.work.values()]
+        .filter((row) => row.kind === kind && types.has(row.workflowType) && ((row.status === 'pending' && row.availableAt <= claim.now) || leaseExpired(row, claim.now)))
+        .sort(byAvailable);
+      // Poison isolation: a row whose lease expired unsettled may have crashed its worker, so it is
+      // claimed alone, and a batch of fresh rows stops before it rather than share its fate.
+      const expired = claimable.findIndex((row) => leaseExpired(row, claim.now));
+      const picked = expired === 0 ? claimable.slice(0, 1) : claimable.slice(0, expired === -1 ? claim.limit : Math.min(expired, claim.limit));
+      return picked.map((row) => {
+        const recovered = row.status === 'leased';
+        const token = newToken();
+        row.status = 'leased';
+        row.attempts += 1;
+        row.lease = { token, owner: claim.owner, expiresAt: claim.expiresAt };
+        row.updatedAt = claim.now;
+        return claimedOf(row, token, recovered);
+      });
+    },
+
+    async nextTimerAt(types) {
+      const wanted = new Set(types);
+      let next: number | undefined;
+      for (const row of tables.work.values()) {
+        if (row.kind === 'timer' && row.status === 'pending' && wanted.has(row.workflowType) && (next === undefined || row.availableAt < next)) next = row.availableAt;
+      }
+      return next;
+    },
+
+    async settle(operation) {
+      const row = held(operation.lease, operation.now);
+      if (row === undefined) return 'lease-lost';
+      change(row, operation);
+      return 'ok';
+    },
+
+    async listDeadLetters(query) {
+      return deadRows(query)
+        .sort((a, b) => b.updatedAt - a.updatedAt || compareIds(a.id, b.id))
+        .slice(query.offset, query.offset + query.limit)
+        .map((row) => recordOf(row));
+    },
+
+    async countDeadLetters(query) {
+      return deadRows(query).length;
+    },
+
+    async redrive(kind, id, now) {
+      const row = tables.work.get(workKey(kind, id));
+      if (row === undefined || row.status !== 'dead') return false;
+      if (row.kind === 'timer' && row.key !== undefined && liveTimer({ type: row.workflowType, id: row.workflowId }, row.key) !== undefined) return false;
+      row.status = 'pending';
+      row.attempts = 0;
+      row.availableAt = now;
+      row.updatedAt = now;
+      return true;
+    },
+
+    async purge(olderThan) {
+      const purged = { effects: 0, timers: 0 };
+      for (const [key, row] of tables.work) {
+        const finished = row.kind === 'effect' ? row.status === 'done' : row.status === 'fired' || row.status === 'cancelled';
+        if (!finished || row.updatedAt >= olderThan) continue;
+        tables.work.delete(key);
+        if (row.kind === 'effect') purged.effects += 1;
+        else purged.timers += 1;
+      }
+      return purged;
+    },
+
+    async readEvents(ref, fromSequence) {
+      const instance = tables.instances.get(refKey(ref.type, ref.id));
+      return instance === undefined ? [] : eventsOf(instance, fromSequence);
+    },
+
+    async listInstances(query) {
+      return [...tables.instances.values()]
+        .filter((i) => (query.workflowType === undefined || i.type === query.workflowType) && (query.status === undefined || (query.status === 'completed') === i.completed))
+        .sort((a, b) => b.updatedAt - a.updatedAt || compareIds(a.type, b.type) || compareIds(a.id, b.id))
+        .slice(query.offset, query.offset + query.limit)
+        .map((i) => ({ workflowType: i.type, workflowId: i.id, version: i.version, status: i.completed ? 'completed' : 'active', createdAt: i.createdAt, updatedAt: i.updatedAt }));
+    },
+
+    async listEffects(ref) {
+      return [...tables.work.values()]
+        .filter((row): row is EffectRow => row.kind === 'effect' && ofInstance(row, ref))
+        .sort(byCreated)
+        .map((row) => recordOf(row));
+    },
+
+    async listTimers(ref) {
+      return [...tables.work.values()]
+        .filter((row): row is TimerRow => row.kind === 'timer' && ofInstance(row, ref))
+        .sort(byCreated)
+        .map((row) => recordOf(row));
+    },
+
+    async listObservations(ref) {
+      return (tables.observations.get(refKey(ref.type, ref.id)) ?? []).map(observationOf);
+    },
+  };
+}

@@ -1,0 +1,180 @@
+// The memory store's tables and how their rows read back as port records. JSON values are kept as
+// the JSON text the kit hands over and parsed on every read, so no caller ever holds a stored object.
+import {
+  compareIds,
+  stripUndefined,
+  type CheckedObservation,
+  type ClaimedRecord,
+  type EffectRecord,
+  type IdempotencyRecord,
+  type JsonText,
+  type Observation,
+  type StoredEvent,
+  type TimerRecord,
+  type WorkflowRef,
+  type WorkKind,
+  type WorkRecord,
+  type WorkStatus,
+} from '@ironflow/core/store';
+
+/** An event of an instance; the instance row knows its type and id. */
+export interface EventRow {
+  readonly sequence: number;
+  readonly type: string;
+  readonly payload: JsonText;
+  readonly metadata: JsonText;
+  readonly recordedAt: number;
+}
+
+/** A workflow instance. */
+export interface InstanceRow {
+  readonly type: string;
+  readonly id: string;
+  version: number;
+  completed: boolean;
+  uniqueKey?: string | undefined;
+  readonly createdAt: number;
+  updatedAt: number;
+  readonly events: EventRow[];
+  snapshot?: { readonly version: number; readonly revision: string; readonly state: JsonText } | undefined;
+  /** The first commit of each idempotency key wins, as with a database's ON CONFLICT DO NOTHING. */
+  readonly idempotency: Map<string, IdempotencyRecord>;
+}
+
+/** The lease a claim put on a row. */
+export interface HeldLease {
+  readonly token: string;
+  readonly owner: string;
+  expiresAt: number;
+}
+
+interface WorkRowFields {
+  readonly id: string;
+  readonly workflowType: string;
+  readonly workflowId: string;
+  status: WorkStatus;
+  attempts: number;
+  lastError?: string | undefined;
+  createdAt: number;
+  updatedAt: number;
+  availableAt: number;
+  lease?: HeldLease | undefined;
+}
+
+/** An effect row. */
+export interface EffectRow extends WorkRowFields {
+  readonly kind: 'effect';
+  readonly payload: JsonText;
+}
+
+/** A timer row; a keyed upsert replaces its fire time and input in place. */
+export interface TimerRow extends WorkRowFields {
+  readonly kind: 'timer';
+  readonly key?: string | undefined;
+  fireAt: number;
+  input: JsonText;
+}
+
+/** An effect or timer row. */
+export type WorkRow = EffectRow | TimerRow;
+
+/** Everything one memory store holds. */
+export interface Tables {
+  /** By `refKey(type, id)`. */
+  readonly instances: Map<string, InstanceRow>;
+  /** `refKey(type, uniqueKey)` → the active instance holding it. */
+  readonly uniqueKeys: Map<string, string>;
+  /** By `workKey(kind, id)`: effect and timer ids are unique per kind. */
+  readonly work: Map<string, WorkRow>;
+  /** By `refKey(type, id)`, in the order recorded, whether or not the instance exists. */
+  readonly observations: Map<string, CheckedObservation[]>;
+}
+
+/** Empty tables. */
+export function createTables(): Tables {
+  return { instances: new Map(), uniqueKeys: new Map(), work: new Map(), observations: new Map() };
+}
+
+/** Forgets every row. */
+export function clearTables(tables: Tables): void {
+  tables.instances.clear();
+  tables.uniqueKeys.clear();
+  tables.work.clear();
+  tables.observations.clear();
+}
+
+// NUL cannot occur in a type, id or key (the kit refuses it), so it joins two of them unambiguously.
+/** The key of an instance, or of a unique key within a workflow type. */
+export const refKey = (type: string, id: string): string => `${type}\u0000${id}`;
+
+/** The key of an effect or timer row. */
+export const workKey = (kind: WorkKind, id: string): string => `${kind}\u0000${id}`;
+
+/** True for a leased row whose lease ran out without being settled: its holder crashed or stalled. */
+export const leaseExpired = (row: WorkRow, now: number): boolean => row.status === 'leased' && row.lease !== undefined && row.lease.expiresAt <= now;
+
+/** Claim order: available first, then id by code point. */
+export const byAvailable = (a: WorkRow, b: WorkRow): number => a.availableAt - b.availableAt || compareIds(a.id, b.id);
+
+/** Listing order of an instance's effects and timers: created first, then id by code point. */
+export const byCreated = (a: WorkRow, b: WorkRow): number => a.createdAt - b.createdAt || compareIds(a.id, b.id);
+
+/** The events of an instance from `fromSequence` on, as the port returns them. */
+export function eventsOf(instance: InstanceRow, fromSequence: number): StoredEvent[] {
+  return instance.events
+    .filter((event) => event.sequence >= fromSequence)
+    .map((event) => ({
+      workflowType: instance.type,
+      workflowId: instance.id,
+      sequence: event.sequence,
+      type: event.type,
+      payload: JSON.parse(event.payload) as unknown,
+      metadata: JSON.parse(event.metadata) as StoredEvent['metadata'],
+      recordedAt: event.recordedAt,
+    }));
+}
+
+/** An observation as the port returns it. */
+export function observationOf(o: CheckedObservation): Observation {
+  return stripUndefined({
+    workflowType: o.workflowType,
+    workflowId: o.workflowId,
+    inputType: o.inputType,
+    input: JSON.parse(o.input) as unknown,
+    outcome: o.outcome,
+    rejection: o.rejection === undefined ? undefined : (JSON.parse(o.rejection) as unknown),
+    observedAt: o.observedAt,
+  });
+}
+
+/** A row as the port returns it: optional fields absent when unset. */
+export function recordOf(row: EffectRow): EffectRecord;
+export function recordOf(row: TimerRow): TimerRecord;
+export function recordOf(row: WorkRow): WorkRecord;
+export function recordOf(row: WorkRow): WorkRecord {
+  const fields = {
+    id: row.id,
+    workflowType: row.workflowType,
+    workflowId: row.workflowId,
+    status: row.status,
+    attempts: row.attempts,
+    lastError: row.lastError,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    availableAt: row.availableAt,
+    leaseOwner: row.lease?.owner,
+    leaseExpiresAt: row.lease?.expiresAt,
+  };
+  return row.kind === 'effect'
+    ? stripUndefined<EffectRecord>({ kind: 'effect', ...fields, payload: JSON.parse(row.payload) as unknown })
+    : stripUndefined<TimerRecord>({ kind: 'timer', ...fields, key: row.key, fireAt: row.fireAt, input: JSON.parse(row.input) as unknown });
+}
+
+/** A row just leased, with its fencing token and whether the claim recovered an expired lease. */
+export function claimedOf(row: WorkRow, token: string, recovered: boolean): ClaimedRecord {
+  const lease = { kind: row.kind, id: row.id, token };
+  return row.kind === 'effect' ? { ...recordOf(row), lease, recovered } : { ...recordOf(row), lease, recovered };
+}
+
+/** True when `row` belongs to `ref`. */
+export const ofInstance = (row: WorkRow, ref: WorkflowRef): boolean => row.workflowType === ref.type && row.workflowId === ref.id;
