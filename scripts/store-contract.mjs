@@ -29,12 +29,18 @@ Every store runs \`describeStoreConformance\` from \`@ironflow/testing\` against
 are its ${count} tests, generated from the suite by \`node scripts/store-contract.mjs\` (a test fails when
 this page is stale). The precise semantics behind them are in [store-semantics.md](./store-semantics.md).
 
+<!-- docs-check: prelude store-author -->
 \`\`\`ts
 import { describeStoreConformance } from '@ironflow/testing';
 
 describeStoreConformance({
   name: 'my-store',
-  setup: async () => ({ store: createMyStore(/* isolated per test file */), teardown: async () => {} }),
+  // Called with a fresh namespace (a schema, a key prefix…) as often as the suite needs: stores on
+  // one namespace share their data, stores on different ones never see each other's.
+  open: async (namespace) => {
+    const store = createMyStore({ namespace });
+    return { store, close: () => store.close(), destroy: () => store.destroy() };
+  },
 });
 \`\`\`
 ${body}`;
