@@ -1,15 +1,42 @@
-// The store conformance suite against a real PostgreSQL server, in a schema of its own that is
-// dropped afterwards. Skips visibly without IRONFLOW_TEST_POSTGRES_URL.
+// The store conformance suite against a real PostgreSQL server, in schemas of its own that are
+// dropped afterwards, plus this package's own cases. Skips visibly without IRONFLOW_TEST_POSTGRES_URL.
 import pg from 'pg';
 import { describe } from 'vitest';
 import { describeStoreConformance, testServerUrl } from '@ironflow/testing';
 import { createPostgresStore, migratePostgresStore } from '../src/index.js';
+import { postgresCases, recordingPool } from './postgres-cases.js';
+import { sqlStoreCases, type CountedStore } from './sql-store-cases.js';
 
 const url = testServerUrl('postgres');
 
 describe.skipIf(!url)('PostgreSQL store on a real server', () => {
   // Once with named prepared statements (the default) and once without (PgBouncer transaction mode).
   for (const preparedStatements of [true, false]) {
+    /** A store whose pool counts statements and check-outs, on an already migrated schema. */
+    const counted = async (schema: string): Promise<CountedStore> => {
+      const pool = new pg.Pool({ connectionString: url, max: 4 });
+      let trips = 0;
+      const recording = recordingPool(pool, () => {
+        trips += 1;
+      });
+      const counting = {
+        query: recording.query,
+        connect() {
+          trips += 1;
+          return pool.connect();
+        },
+      };
+      const store = createPostgresStore({ pool: counting, schema, preparedStatements });
+      return {
+        store,
+        trips: () => trips,
+        async close() {
+          await store.close();
+          await pool.end();
+        },
+      };
+    };
+
     describeStoreConformance({
       name: preparedStatements ? 'postgres' : 'postgres, unnamed statements',
       // Each opened store gets its own pool, like a process of its own; the schema is the namespace.
@@ -27,6 +54,10 @@ describe.skipIf(!url)('PostgreSQL store on a real server', () => {
             await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
           },
         };
+      },
+      additionalTests(ctx) {
+        sqlStoreCases(ctx, counted);
+        postgresCases(ctx, { url: url!, preparedStatements, listen: preparedStatements });
       },
     });
   }

@@ -1,10 +1,10 @@
-// Behaviour specific to the PostgreSQL store on a real server: migrations, real concurrency through
-// separate connections, type isolation, injection safety, LISTEN reconnection, round-trip counts.
+// The PostgreSQL store on a real server outside the conformance run: migrations, and cases that
+// need fixtures of their own (an admin pool, fresh schemas, separate pools per writer).
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accept, defineWorkflow, isIronflowError } from '@ironflow/core';
 import { executeInput, systemClock } from '@ironflow/core/engine';
-import { StoreError, type CommitRequest, type WakeUpListener, type WorkKind } from '@ironflow/core/store';
+import { StoreError, type CommitRequest } from '@ironflow/core/store';
 import { testServerUrl, uniqueName } from '@ironflow/testing';
 import {
   createPostgresStore,
@@ -14,47 +14,9 @@ import {
   type PostgresStore,
   type PostgresStoreOptions,
 } from '../src/index.js';
+import { commit, rejection, T0 } from './support.js';
 
 const url = testServerUrl('postgres');
-const T0 = Date.UTC(2026, 0, 1);
-
-/** A one-event commit with defaults, for tests that drive the store directly. */
-function commit(ref: { type: string; id: string }, expectedVersion: number, fields: Partial<CommitRequest> = {}): CommitRequest {
-  const now = fields.now ?? T0;
-  return {
-    ref,
-    expectedVersion,
-    now,
-    events: [
-      { workflowType: ref.type, workflowId: ref.id, sequence: expectedVersion + 1, type: 'Happened', payload: { n: expectedVersion + 1 }, metadata: { decidedAt: now }, recordedAt: now },
-    ],
-    effects: [],
-    cancelTimers: [],
-    timers: [],
-    completed: false,
-    ...fields,
-  };
-}
-
-/** Polls `probe` until it returns a value (bounded): for asynchronous wake-ups and reconnects only. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe.skipIf(!url)('PostgreSQL store on a real server', () => {
   const pools: pg.Pool[] = [];
@@ -79,14 +41,6 @@ describe.skipIf(!url)('PostgreSQL store on a real server', () => {
     const store = createPostgresStore(options);
     stores.push(store);
     return store;
-  }
-
-  /** PIDs of the backends currently listening on `channel`. */
-  async function listeners(channel: string): Promise<number[]> {
-    const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE query = $1 ORDER BY pid', [
-      `LISTEN "${channel}"`,
-    ]);
-    return rows.map((r) => r.pid);
   }
 
   beforeAll(async () => {
@@ -197,51 +151,6 @@ describe.skipIf(!url)('PostgreSQL store on a real server', () => {
       expect(pool.totalCount).toBeGreaterThan(1);
     });
 
-    it('a commit, a load, a claim and each lease operation cost one round trip', async () => {
-      const counts = { query: 0, connect: 0 };
-      const counting: PgPoolLike = {
-        query: (textOrConfig, values) => {
-          counts.query += 1;
-          return typeof textOrConfig === 'string'
-            ? shared.pool.query(textOrConfig, values)
-            : shared.pool.query({ name: textOrConfig.name, text: textOrConfig.text, values: textOrConfig.values ?? [] });
-        },
-        connect: () => {
-          counts.connect += 1;
-          return shared.pool.connect();
-        },
-      };
-      const store = newStore({ pool: counting, schema: shared.schema });
-      const type = uniqueName('trips');
-      const ref = { type, id: 'counted' };
-      const measure = async (run: () => Promise<unknown>): Promise<number> => {
-        const before = counts.query + counts.connect;
-        await run();
-        return counts.query + counts.connect - before;
-      };
-      const full = commit(ref, 0, {
-        effects: [{ id: uniqueName('e'), payload: { a: 1 } }, { id: uniqueName('e'), payload: { a: 2 } }],
-        timers: [{ id: uniqueName('t'), key: 'k', fireAt: T0, input: { t: 1 } }],
-        cancelTimers: ['k0'],
-        uniqueKey: 'u',
-        idempotencyKey: 'i',
-        snapshot: { version: 1, revision: '1', state: { s: 1 } },
-        observation: { workflowType: type, workflowId: 'counted', inputType: 'Book', input: {}, outcome: 'accepted', observedAt: T0 },
-      });
-      expect(await measure(() => store.commit(full))).toBe(1);
-      expect(await measure(() => store.load(ref, { idempotencyKey: 'i' }))).toBe(1);
-      let claimed: Awaited<ReturnType<PostgresStore['claimEffects']>> = [];
-      expect(await measure(async () => (claimed = await store.claimEffects({ now: T0, limit: 10, types: [type], leaseMs: 1000, owner: 'w' })))).toBe(1);
-      expect(claimed).toHaveLength(2);
-      expect(await measure(() => store.claimTimers({ now: T0, limit: 10, types: [type], leaseMs: 1000, owner: 'w' }))).toBe(1);
-      expect(await measure(() => store.renewLease(claimed[0]!.lease, T0, 1000))).toBe(1);
-      expect(await measure(() => store.complete(claimed[0]!.lease, T0))).toBe(1);
-      const ack = { ...claimed[1]!.lease, outcome: 'done' as const };
-      expect(await measure(() => store.commit(commit(ref, 1, { ack, effects: [{ id: uniqueName('e'), payload: null }] })))).toBe(1);
-      expect(await measure(() => store.commit(commit(ref, 1)).catch(() => undefined))).toBe(1);
-      expect(counts.connect).toBe(0);
-    });
-
     it('a malformed request is refused with INVALID_ARGUMENT before any SQL and writes nothing', async () => {
       let queries = 0;
       const counting: PgPoolLike = {
@@ -277,24 +186,6 @@ describe.skipIf(!url)('PostgreSQL store on a real server', () => {
       expect((await store.load(ref)).version).toBe(0);
     });
 
-    it("results do not depend on the pool's type parsers, and the store changes no global parser", async () => {
-      const int8Parser = pg.types.getTypeParser(20);
-      const jsonParser = pg.types.getTypeParser(114);
-      const pool = newPool({
-        types: {
-          getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-            oid === 20 ? (value: string) => BigInt(value) : oid === 114 ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-        },
-      });
-      const store = newStore({ pool, schema: shared.schema });
-      const ref = { type: uniqueName('parsers'), id: 'p' };
-      await store.commit(commit(ref, 0, { effects: [{ id: uniqueName('e'), payload: { deep: [1, { x: 'y' }] } }] }));
-      const [effect] = await store.listEffects(ref);
-      expect(effect).toMatchObject({ createdAt: T0, availableAt: T0, payload: { deep: [1, { x: 'y' }] } });
-      expect((await store.load(ref)).events[0]).toMatchObject({ recordedAt: T0, payload: { n: 1 } });
-      expect(pg.types.getTypeParser(20)).toBe(int8Parser);
-      expect(pg.types.getTypeParser(114)).toBe(jsonParser);
-    });
   });
 
   describe('claims', () => {
@@ -379,83 +270,6 @@ describe.skipIf(!url)('PostgreSQL store on a real server', () => {
       }
       const { rows } = await admin.query('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [shared.schema]);
       expect(rows[0]).toEqual({ n: 8 });
-    });
-  });
-
-  describe('wake-ups', () => {
-    it('the LISTEN connection reconnects after the server kills it, and a later commit from another store still wakes the subscriber', async () => {
-      const schema = newSchema();
-      await migratePostgresStore({ pool: admin, schema });
-      const listenErrors: StoreError[] = [];
-      const subscriber = newStore({ pool: newPool({ max: 2 }), schema, onListenError: (error) => listenErrors.push(error) });
-      const committer = newStore({ pool: newPool({ max: 2 }), schema });
-      const heard: WorkKind[] = [];
-      const listener: WakeUpListener = (kind) => heard.push(kind);
-      const unsubscribe = subscriber.subscribe(listener);
-      try {
-        const first = await eventually('the LISTEN connection', async () => (await listeners(subscriber.channel))[0]);
-        await committer.commit(commit({ type: 'wake', id: 'before' }, 0, { effects: [{ id: uniqueName('e'), payload: 1 }] }));
-        await eventually('a wake-up before the kill', () => (heard.includes('effect') ? true : undefined));
-
-        await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1', [`LISTEN "${subscriber.channel}"`]);
-        const [second] = await eventually('a new LISTEN connection', async () => {
-          const pids = await listeners(subscriber.channel);
-          return pids.length === 1 && pids[0] !== first ? pids : undefined;
-        });
-        expect(second).not.toBe(first);
-        expect(listenErrors.some((error) => error.reason === 'unavailable')).toBe(true);
-
-        heard.length = 0;
-        await committer.commit(commit({ type: 'wake', id: 'after' }, 0, { timers: [{ id: uniqueName('t'), fireAt: T0, input: 1 }] }));
-        await eventually('a wake-up after the reconnect', () => (heard.includes('timer') ? true : undefined));
-      } finally {
-        unsubscribe();
-      }
-      await eventually('the LISTEN connection to close after unsubscribing', async () =>
-        (await listeners(subscriber.channel)).length === 0 ? true : undefined,
-      );
-    });
-
-    it('close() releases the LISTEN connection, leaves the pool usable and refuses new subscriptions', async () => {
-      const pool = newPool({ max: 2 });
-      const store = createPostgresStore({ pool, schema: shared.schema, listenHealthCheckMs: 0 });
-      store.subscribe(() => {});
-      await eventually('the LISTEN connection', async () => (await listeners(store.channel)).length > 0 || undefined);
-      await store.close();
-      await eventually('the LISTEN connection to close', async () => ((await listeners(store.channel)).length === 0 ? true : undefined));
-      expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
-      expect(() => store.subscribe(() => {})).toThrow(expect.objectContaining({ code: 'SHUTTING_DOWN' }));
-      await store.close();
-    });
-
-    it('a listenConnection factory opens the LISTEN connection and the store ends it on close', async () => {
-      const clients: pg.Client[] = [];
-      let ended = 0;
-      const store = createPostgresStore({
-        pool: shared.pool,
-        schema: shared.schema,
-        listenConnection: async () => {
-          const client = new pg.Client({ connectionString: url, application_name: 'ironflow-listen-test' });
-          client.on('end', () => {
-            ended += 1;
-          });
-          await client.connect();
-          clients.push(client);
-          return client;
-        },
-      });
-      const heard: WorkKind[] = [];
-      store.subscribe((kind) => heard.push(kind));
-      await eventually('the LISTEN connection', async () => {
-        const { rows } = await admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'ironflow-listen-test' AND query LIKE 'LISTEN%'");
-        return rows.length > 0 || undefined;
-      });
-      const other = newStore({ pool: newPool({ max: 1 }), schema: shared.schema });
-      await other.commit(commit({ type: uniqueName('factory'), id: 'x' }, 0, { effects: [{ id: uniqueName('e'), payload: 1 }] }));
-      await eventually('a wake-up through the factory connection', () => (heard.includes('effect') ? true : undefined));
-      await store.close();
-      await eventually('the factory connection to end', () => (ended === 1 ? true : undefined));
-      expect(clients).toHaveLength(1);
     });
   });
 });
