@@ -61,9 +61,13 @@ export type LifecycleEvent =
     } & WorkRef)
   | ({ type: 'effect.retried'; attempt: number; error: string; retryAt: number } & WorkRef)
   | ({ type: 'effect.dead-lettered'; attempt: number; error: string } & WorkRef)
+  /** Claimed after a lease expired unsettled (its worker died or stalled): it runs alone in this process. */
+  | ({ type: 'effect.recovered'; attempt: number } & WorkRef)
   | ({ type: 'timer.fired'; attempt: number; outcome: string } & WorkRef)
   | ({ type: 'timer.retried'; attempt: number; error: string; retryAt: number } & WorkRef)
   | ({ type: 'timer.dead-lettered'; attempt: number; error: string } & WorkRef)
+  /** Claimed after a lease expired unsettled: it is delivered alone in this process. */
+  | ({ type: 'timer.recovered'; attempt: number } & WorkRef)
   | { type: 'lease.lost'; kind: WorkKind; id: string }
   | { type: 'worker.restarted'; pool: WorkKind; error: string; delayMs: number; failures: number };
 
@@ -79,8 +83,12 @@ export class LifecycleEmitter {
 
   constructor(private readonly logger: Logger) {}
 
-  on<T extends LifecycleEventType | '*'>(type: T, listener: T extends LifecycleEventType ? LifecycleListener<T> : (event: LifecycleEvent) => void): () => void {
+  /** Subscribes to events of one type, or `'*'` for all; returns an unsubscribe. */
+  on<T extends LifecycleEventType>(type: T, listener: LifecycleListener<T>): () => void;
+  on(type: '*', listener: (event: LifecycleEvent) => void): () => void;
+  on(type: LifecycleEventType | '*', listener: (event: never) => void): () => void {
     const set = this.#listeners.get(type) ?? new Set();
+    // Listeners are stored by type and only ever called with events of that type (see emit).
     const fn = listener as (event: LifecycleEvent) => void;
     set.add(fn);
     this.#listeners.set(type, set);

@@ -1,12 +1,16 @@
-// One supervised claim loop per kind of work: claims batches up to its free concurrency, runs
-// each item, sleeps until a wake-up, a freed slot or the poll interval, and restarts with backoff
-// when an iteration throws (database down, bug) instead of dying.
+// One supervised claim loop per kind of work: claims batches up to its free concurrency, runs each
+// item, sleeps until a wake-up, a freed slot or the poll interval, and restarts with backoff when an
+// iteration throws. An item re-claimed after its lease expired unsettled runs alone (poison isolation).
+import { backoff, type BackoffOptions } from '@ironflow/core/engine';
 import type { Claimed, EffectRecord, TimerRecord, WorkKind } from '@ironflow/core/store';
+import { LeaseKeeper } from './lease-keeper.js';
 import type { LifecycleEmitter, Logger } from './lifecycle.js';
+import type { PoolSettings } from './options.js';
 
 /** Health of one pool. */
 export interface PoolHealth {
   readonly running: boolean;
+  /** Items held by this pool: running, or re-claimed after a lost lease and waiting to run alone. */
   readonly inFlight: number;
   /** Loop iterations that failed in a row; 0 when healthy. */
   readonly consecutiveFailures: number;
@@ -14,23 +18,46 @@ export interface PoolHealth {
   readonly lastClaimAt?: number | undefined;
 }
 
-export interface PoolOptions<T extends EffectRecord | TimerRecord> {
+/** What a pool needs: its settings, the store calls of its kind, and how to process one item. */
+export interface WorkerPoolOptions<T extends EffectRecord | TimerRecord> {
   readonly kind: WorkKind;
-  readonly concurrency: number;
-  readonly batchSize: number;
-  readonly pollIntervalMs: number;
+  readonly settings: PoolSettings;
   readonly claim: (limit: number) => Promise<Claimed<T>[]>;
+  /** Processes an item to an outcome; `signal` fires when shutdown stops waiting for it. */
   readonly process: (item: Claimed<T>, signal: AbortSignal) => Promise<void>;
+  /** Extends the item's lease by `settings.leaseMs` (a recovered item waiting for its turn). */
+  readonly renew: (item: Claimed<T>) => Promise<void>;
+  /** Gives a lease back unfinished, its attempt uncounted (shutdown). */
+  readonly release: (item: Claimed<T>) => Promise<void>;
+  /** Reports that another worker took the item over. */
+  readonly lost: (item: Claimed<T>) => void;
   /** Milliseconds until the next known due item, if the pool can tell (timers). */
   readonly nextDueInMs?: (() => Promise<number | undefined>) | undefined;
-  readonly release: (item: Claimed<T>) => Promise<void>;
   readonly logger: Logger;
   readonly lifecycle: LifecycleEmitter;
   readonly now: () => number;
 }
 
-const MAX_RESTART_DELAY_MS = 30_000;
+/** Restarts of a failing loop: 100 ms doubling up to 30 s, never at once (equal jitter). */
+const RESTART_BACKOFF: BackoffOptions = { baseMs: 100, capMs: 30_000, jitter: 'equal' };
 
+interface Slot<T extends EffectRecord | TimerRecord> {
+  readonly item: Claimed<T>;
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+}
+
+interface Waiting<T extends EffectRecord | TimerRecord> {
+  readonly item: Claimed<T>;
+  readonly keeper: LeaseKeeper;
+}
+
+/**
+ * A claim loop with a fixed number of slots. A recovered item (its previous holder died or stalled,
+ * perhaps because of it) is claimed alone by the store; the pool then claims nothing more until it
+ * settles, and starts it only once the items already in flight have settled, keeping its lease
+ * alive meanwhile. A handler that kills its process thus takes no other item down with it.
+ */
 export class WorkerPool<T extends EffectRecord | TimerRecord> {
   #running = false;
   #loop: Promise<void> | undefined;
@@ -39,9 +66,13 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
   #failures = 0;
   #lastError: string | undefined;
   #lastClaimAt: number | undefined;
-  readonly #inFlight = new Map<string, { item: Claimed<T>; controller: AbortController; done: Promise<void> }>();
+  readonly #inFlight = new Map<string, Slot<T>>();
+  /** Recovered items, in claim order, waiting for the pool to empty. */
+  readonly #waiting: Waiting<T>[] = [];
+  /** Id of the recovered item running alone now. */
+  #alone: string | undefined;
 
-  constructor(private readonly options: PoolOptions<T>) {}
+  constructor(private readonly options: WorkerPoolOptions<T>) {}
 
   start(): void {
     if (this.#running) return;
@@ -58,19 +89,22 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
   health(): PoolHealth {
     return {
       running: this.#running,
-      inFlight: this.#inFlight.size,
+      inFlight: this.#inFlight.size + this.#waiting.length,
       consecutiveFailures: this.#failures,
       lastError: this.#lastError,
       lastClaimAt: this.#lastClaimAt,
     };
   }
 
-  /** Stops claiming, waits up to `drainMs` for in-flight items, then aborts and releases the rest. */
+  /** Stops claiming, releases recovered items that have not started, waits up to `drainMs` for the rest, then aborts and releases them. */
   async stop(drainMs: number): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
     this.poke();
     await this.#loop;
+    const waiting = this.#waiting.splice(0);
+    for (const { keeper } of waiting) keeper.stop();
+    await Promise.all(waiting.map(({ item }) => this.#release(item)));
     const pending = [...this.#inFlight.values()];
     if (pending.length === 0) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -83,51 +117,90 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
     clearTimeout(timer);
     if (drained) return;
     const left = [...this.#inFlight.values()];
-    for (const entry of left) entry.controller.abort(new Error('runtime is shutting down'));
-    await Promise.allSettled(
-      left.map(async (entry) => {
-        this.#inFlight.delete(entry.item.id);
-        try {
-          await this.options.release(entry.item);
-        } catch (error) {
-          this.options.logger.warn({ err: error, kind: this.options.kind, id: entry.item.id }, 'could not release lease at shutdown');
-        }
+    for (const slot of left) slot.controller.abort(new Error('runtime is shutting down'));
+    await Promise.all(
+      left.map((slot) => {
+        this.#inFlight.delete(slot.item.id);
+        return this.#release(slot.item);
       }),
     );
   }
 
+  /** True from a recovered item's claim until it settles: nothing else is claimed meanwhile. */
+  #isolating(): boolean {
+    return this.#waiting.length > 0 || this.#alone !== undefined;
+  }
+
   async #run(): Promise<void> {
     const o = this.options;
+    const { concurrency, batchSize, pollIntervalMs } = o.settings;
     while (this.#running) {
-      let sleepMs = o.pollIntervalMs;
+      let sleepMs = pollIntervalMs;
       try {
-        const free = o.concurrency - this.#inFlight.size;
-        let claimedAll = false;
-        if (free > 0) {
+        const free = concurrency - this.#inFlight.size;
+        let claimed = 0;
+        if (free > 0 && !this.#isolating()) {
           this.#woken = false;
-          const limit = Math.min(o.batchSize, free);
-          const batch = await o.claim(limit);
+          const batch = await o.claim(Math.min(batchSize, free));
           this.#lastClaimAt = o.now();
-          for (const item of batch) this.#spawn(item);
-          claimedAll = batch.length === limit;
+          for (const item of batch) this.#accept(item);
+          claimed = batch.length;
         }
         this.#failures = 0;
         this.#lastError = undefined;
-        if (claimedAll && this.#inFlight.size < o.concurrency) continue;
-        if (o.nextDueInMs && this.#inFlight.size < o.concurrency) {
+        // Claim again at once while claims bring work and slots are free: a claim also comes back
+        // short when it stopped before a recovered row, which the next claim takes alone. When the
+        // store runs dry this costs one empty claim before the loop sleeps.
+        const open = !this.#isolating() && this.#inFlight.size < concurrency;
+        if (claimed > 0 && open) continue;
+        if (o.nextDueInMs && open) {
           const due = await o.nextDueInMs();
           if (due !== undefined) sleepMs = Math.max(0, Math.min(sleepMs, due));
         }
       } catch (error) {
         this.#failures += 1;
         this.#lastError = error instanceof Error ? error.message : String(error);
-        sleepMs = Math.min(MAX_RESTART_DELAY_MS, 100 * 2 ** Math.min(this.#failures - 1, 10));
+        sleepMs = backoff(this.#failures, RESTART_BACKOFF);
         o.logger.error({ err: error, pool: o.kind, failures: this.#failures, delayMs: sleepMs }, 'worker loop failed; restarting after backoff');
         o.lifecycle.emit({ type: 'worker.restarted', pool: o.kind, error: this.#lastError, delayMs: sleepMs, failures: this.#failures });
       }
       if (!this.#running) break;
       await this.#sleep(sleepMs);
     }
+  }
+
+  /** Starts a fresh item at once; a recovered one runs alone, once the items in flight have settled. */
+  #accept(item: Claimed<T>): void {
+    if (!item.recovered) return this.#spawn(item);
+    const o = this.options;
+    const { id, workflowType, workflowId, attempts } = item;
+    o.lifecycle.emit({ type: `${o.kind}.recovered`, id, workflowType, workflowId, attempt: attempts });
+    o.logger.warn({ kind: o.kind, id, workflowType, workflowId, attempt: attempts, waitingFor: this.#inFlight.size }, 'lease expired unsettled: re-claimed alone');
+    const keeper = new LeaseKeeper({
+      lease: item.lease,
+      leaseMs: o.settings.leaseMs,
+      renew: () => o.renew(item),
+      onLost: () => {
+        const index = this.#waiting.findIndex((w) => w.item.id === id);
+        if (index >= 0) this.#waiting.splice(index, 1);
+        o.lost(item);
+        this.poke();
+      },
+      logger: o.logger,
+    });
+    this.#waiting.push({ item, keeper });
+    if (this.#inFlight.size === 0) this.#admitRecovered();
+    else keeper.start();
+  }
+
+  /** Starts the next waiting recovered item when nothing else is in flight. */
+  #admitRecovered(): void {
+    if (!this.#running || this.#inFlight.size > 0) return;
+    const next = this.#waiting.shift();
+    if (next === undefined) return;
+    next.keeper.stop();
+    this.#alone = next.item.id;
+    this.#spawn(next.item);
   }
 
   #spawn(item: Claimed<T>): void {
@@ -139,9 +212,19 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
       })
       .finally(() => {
         this.#inFlight.delete(item.id);
+        if (this.#alone === item.id) this.#alone = undefined;
+        this.#admitRecovered();
         this.poke();
       });
     this.#inFlight.set(item.id, { item, controller, done });
+  }
+
+  async #release(item: Claimed<T>): Promise<void> {
+    try {
+      await this.options.release(item);
+    } catch (error) {
+      this.options.logger.warn({ err: error, kind: this.options.kind, id: item.id }, 'could not release lease at shutdown');
+    }
   }
 
   #sleep(ms: number): Promise<void> {

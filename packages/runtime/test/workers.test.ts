@@ -85,7 +85,12 @@ describe('worker pools', () => {
     expect(engine.health().status).toBe('ok');
     const restarts = events.filter((e) => e.type === 'worker.restarted');
     expect(restarts.length).toBe(3);
-    expect(restarts.map((e) => (e.type === 'worker.restarted' ? e.delayMs : 0))).toEqual([100, 200, 400]);
+    // core's backoff with equal jitter: 100 ms doubling, each delay in [ceiling / 2, ceiling].
+    const delays = restarts.map((e) => (e.type === 'worker.restarted' ? e.delayMs : 0));
+    [100, 200, 400].forEach((ceiling, i) => {
+      expect(delays[i]).toBeGreaterThanOrEqual(ceiling / 2);
+      expect(delays[i]).toBeLessThanOrEqual(ceiling);
+    });
     expect(errors).toHaveBeenCalledTimes(3);
   });
 

@@ -1,0 +1,155 @@
+// Runs one claimed effect: checks it may run, calls its handler under a lease kept alive, a
+// timeout and an abort signal, and settles it by what happened (route, retry, dead, lost).
+import { IronflowError, isIronflowError } from '@ironflow/core';
+import { validateWithSchema } from '@ironflow/core/engine';
+import type { Claimed, EffectRecord } from '@ironflow/core/store';
+import { LeaseKeeper } from './lease-keeper.js';
+import type { LifecycleEmitter } from './lifecycle.js';
+import type { EngineSettings, WorkflowEntry } from './options.js';
+import { isRoutedInput, type EffectContext } from './registration.js';
+import type { Settler } from './settle.js';
+
+/** How a handler call ended: it returned, it threw, or its signal fired first (timeout, lost lease, shutdown). */
+type CallOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+
+/**
+ * One attempt's controls: an abort signal fired by the timeout, a lost lease or the pool's
+ * shutdown, and the lease renewal that runs until `close()` (so it also covers result routing).
+ */
+class EffectAttempt {
+  readonly #controller = new AbortController();
+  readonly #keeper: LeaseKeeper;
+  readonly #poolSignal: AbortSignal;
+  readonly #onPoolAbort = (): void => this.#abort(this.#poolSignal.reason);
+
+  constructor(item: Claimed<EffectRecord>, poolSignal: AbortSignal, settings: EngineSettings) {
+    const { store, clock, logger, effects } = settings;
+    this.#poolSignal = poolSignal;
+    poolSignal.addEventListener('abort', this.#onPoolAbort, { once: true });
+    this.#keeper = new LeaseKeeper({
+      lease: item.lease,
+      leaseMs: effects.leaseMs,
+      renew: () => store.renewLease(item.lease, clock.now(), effects.leaseMs),
+      onLost: (error) => this.#abort(error),
+      logger,
+    }).start();
+  }
+
+  /** The handler's `ctx.signal`. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** True once a renewal found the lease taken over by another worker. */
+  get leaseLost(): boolean {
+    return this.#keeper.lost;
+  }
+
+  /**
+   * Calls the handler and resolves with the first of: its result, its error, the signal's reason.
+   * A handler that ignores its signal keeps running, but its result is no longer waited for.
+   */
+  call(handler: () => unknown, timeoutMs: number, timeoutError: () => Error): Promise<CallOutcome> {
+    const signal = this.#controller.signal;
+    return new Promise<CallOutcome>((resolve) => {
+      const finish = (outcome: CallOutcome): void => {
+        clearTimeout(timeout);
+        signal.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const onAbort = (): void => finish({ ok: false, error: signal.reason });
+      const timeout = setTimeout(() => this.#abort(timeoutError()), timeoutMs);
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      Promise.resolve()
+        .then(handler)
+        .then(
+          (value) => finish({ ok: true, value }),
+          (error: unknown) => finish({ ok: false, error }),
+        );
+    });
+  }
+
+  /** Stops the lease renewal and lets go of the pool's signal. */
+  close(): void {
+    this.#keeper.stop();
+    this.#poolSignal.removeEventListener('abort', this.#onPoolAbort);
+  }
+
+  #abort(reason: unknown): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+}
+
+/** Runs the effects an engine claims. */
+export class EffectRunner {
+  constructor(
+    private readonly settings: EngineSettings,
+    private readonly lifecycle: LifecycleEmitter,
+    private readonly settler: Settler,
+  ) {}
+
+  /** Processes one claimed effect to an outcome; `poolSignal` fires when shutdown gives up waiting. */
+  async run(item: Claimed<EffectRecord>, poolSignal: AbortSignal): Promise<void> {
+    const entry = await this.settler.entryToRun(item);
+    if (!entry) return;
+    const handler = entry.handler;
+    if (!handler) return this.settler.failure(item, entry, new IronflowError('HANDLER_MISSING', `Workflow "${item.workflowType}" emitted an effect but has no handler registered`));
+    let payload = item.payload;
+    if (entry.workflow.effectSchema) {
+      try {
+        payload = await validateWithSchema(entry.workflow.effectSchema, item.payload, `Effect payload of ${item.workflowType}`);
+      } catch (error) {
+        return this.settler.failure(item, entry, error);
+      }
+    }
+    const startedAt = this.settings.clock.now();
+    this.lifecycle.emit({ type: 'effect.started', id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts });
+    const attempt = new EffectAttempt(item, poolSignal, this.settings);
+    try {
+      const context: EffectContext = {
+        effectId: item.id,
+        workflow: { type: item.workflowType, id: item.workflowId },
+        attempt: item.attempts,
+        createdAt: new Date(item.createdAt),
+        idempotencyKey: `${item.workflowType}:${item.workflowId}:${item.id}`,
+        signal: attempt.signal,
+      };
+      const timeoutMs = this.settings.effectTimeoutMs;
+      const outcome = await attempt.call(
+        () => handler(payload, context),
+        timeoutMs,
+        () => new IronflowError('EFFECT_TIMEOUT', `Effect handler of ${item.workflowType} exceeded ${timeoutMs} ms`),
+      );
+      if (attempt.leaseLost) return this.settler.lost(item.lease);
+      if (poolSignal.aborted) return; // shutdown: the pool releases the lease
+      if (!outcome.ok) return await this.settler.failure(item, entry, outcome.error);
+      // The lease keeps being renewed while the result is routed: conflict retries may take a while.
+      await this.#route(item, entry, outcome.value, startedAt);
+    } finally {
+      attempt.close();
+    }
+  }
+
+  /** Completes the effect, routing the handler's result when it returned one. */
+  async #route(item: Claimed<EffectRecord>, entry: WorkflowEntry, output: unknown, startedAt: number): Promise<void> {
+    const { store, clock, entries } = this.settings;
+    try {
+      let routedTo: string | undefined;
+      let outcome: string | undefined;
+      if (output === undefined || output === null) {
+        await store.complete(item.lease, clock.now());
+      } else if (isRoutedInput(output)) {
+        routedTo = output.workflowType;
+        outcome = await this.settler.deliver(item, entries.get(output.workflowType).workflow, output.input);
+      } else {
+        routedTo = item.workflowType;
+        outcome = await this.settler.deliver(item, entry.workflow, output);
+      }
+      this.lifecycle.emit({ type: 'effect.succeeded', id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, durationMs: clock.now() - startedAt, routedTo, outcome });
+    } catch (error) {
+      if (isIronflowError(error, 'LEASE_LOST')) return this.settler.lost(item.lease);
+      return this.settler.failure(item, entry, error);
+    }
+  }
+}

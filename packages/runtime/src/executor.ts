@@ -1,0 +1,85 @@
+// The execute path: typed and dynamic inputs through core's decision algorithm, one at a time per
+// instance in this process, with the decision's lifecycle event. Workers route results through it.
+import { IronflowError, type AnyWorkflow } from '@ironflow/core';
+import { executeInput, inputTypeOf, instanceKey, type ExecuteDependencies, type ExecuteOptions, type ExecuteResult } from '@ironflow/core/engine';
+import { uuidv7 } from './ids.js';
+import { createLruCache, KeyedQueue } from './instance-cache.js';
+import type { LifecycleEmitter } from './lifecycle.js';
+import type { EngineSettings } from './options.js';
+
+/** Runs inputs for one engine. */
+export class Executor {
+  readonly #deps: ExecuteDependencies;
+  // Inputs to one instance from this process take turns: they would only conflict otherwise.
+  readonly #queue = new KeyedQueue();
+
+  constructor(
+    private readonly settings: EngineSettings,
+    private readonly lifecycle: LifecycleEmitter,
+  ) {
+    const { store, clock } = settings;
+    this.#deps = {
+      store,
+      clock,
+      newId: () => uuidv7(clock.now()),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      maxConflictRetries: settings.maxConflictRetries,
+      observeInputs: settings.observeInputs,
+      cache: settings.cacheSize > 0 ? createLruCache(settings.cacheSize) : undefined,
+    };
+  }
+
+  /** Runs an input of `workflow`, which must be the definition this engine registered under its type. */
+  async execute(workflow: AnyWorkflow, input: unknown, idempotencyKey: string | undefined): Promise<ExecuteResult> {
+    const entry = this.settings.entries.get(workflow.type);
+    if (entry.workflow !== workflow) {
+      throw new IronflowError('UNKNOWN_WORKFLOW_TYPE', `This engine registered another definition under "${workflow.type}"`, { details: { workflowType: workflow.type } });
+    }
+    return this.run(entry.workflow, input, { idempotencyKey });
+  }
+
+  /** Runs an input given as JSON text or a parsed value; the workflow's schema validates it. */
+  async executeDynamic(workflowType: string, input: unknown, idempotencyKey: string | undefined): Promise<ExecuteResult> {
+    const entry = this.settings.entries.get(workflowType);
+    let value = input;
+    if (typeof input === 'string') {
+      try {
+        value = JSON.parse(input);
+      } catch (cause) {
+        throw new IronflowError('VALIDATION_FAILED', `Input of ${workflowType} is not valid JSON`, { cause });
+      }
+    }
+    return this.run(entry.workflow, value, { idempotencyKey });
+  }
+
+  /** Decides and commits one input (with `ack`: settling the effect or timer it came from), emitting its lifecycle event. */
+  async run(workflow: AnyWorkflow, input: unknown, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    let id: string | undefined;
+    try {
+      id = workflow.workflowId(input);
+    } catch {
+      id = undefined; // executeInput reports it, after validating the input
+    }
+    const result =
+      typeof id === 'string'
+        ? await this.#queue.run(instanceKey({ type: workflow.type, id }), () => executeInput(this.#deps, workflow, input, options))
+        : await executeInput(this.#deps, workflow, input, options);
+    if (result.status === 'accepted') {
+      this.lifecycle.emit({
+        type: 'decision.committed',
+        workflowType: workflow.type,
+        workflowId: result.workflowId,
+        inputType: inputTypeOf(workflow, input),
+        version: result.version,
+        eventTypes: result.events.map((e) => e.type),
+        effects: result.effects,
+        timers: result.timers,
+        completed: result.completed,
+        causedBy: options.ack ? { kind: options.ack.kind, id: options.ack.id } : undefined,
+      });
+    } else if (result.status === 'rejected') {
+      this.lifecycle.emit({ type: 'decision.rejected', workflowType: workflow.type, workflowId: result.workflowId, inputType: inputTypeOf(workflow, input), reason: result.reason });
+    }
+    return result;
+  }
+}

@@ -1,0 +1,56 @@
+// Keeps a lease alive: renews it every third of its length until stopped, and reports a lost lease
+// once (another worker owns the item now) so that whoever holds it stops working on it.
+import { isIronflowError } from '@ironflow/core';
+import type { Lease } from '@ironflow/core/store';
+import type { Logger } from './lifecycle.js';
+
+/** What a `LeaseKeeper` renews and whom it tells. */
+export interface LeaseKeeperOptions {
+  readonly lease: Lease;
+  readonly leaseMs: number;
+  /** One renewal: `store.renewLease(lease, now, leaseMs)`. */
+  readonly renew: () => Promise<void>;
+  /** Called once, when a renewal finds the lease gone (LEASE_LOST). */
+  readonly onLost: (error: unknown) => void;
+  readonly logger: Logger;
+}
+
+/** Renews one lease on an interval; a failed renewal other than LEASE_LOST is logged and tried again. */
+export class LeaseKeeper {
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #lost = false;
+
+  constructor(private readonly options: LeaseKeeperOptions) {}
+
+  /** True once a renewal found the lease taken over. */
+  get lost(): boolean {
+    return this.#lost;
+  }
+
+  /** Starts renewing; a third of the lease leaves two renewals' worth of slack before it expires. */
+  start(): this {
+    this.#timer ??= setInterval(() => this.#renew(), Math.max(10, Math.floor(this.options.leaseMs / 3)));
+    return this;
+  }
+
+  /** Stops renewing; the lease then runs out `leaseMs` after the last renewal unless it is settled. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #renew(): void {
+    const { lease, logger } = this.options;
+    this.options.renew().catch((error: unknown) => {
+      // A renewal that answers after stop() no longer concerns the holder: the item has moved on.
+      if (this.#timer === undefined) return;
+      if (!isIronflowError(error, 'LEASE_LOST')) {
+        logger.warn({ err: error, kind: lease.kind, id: lease.id }, 'lease renewal failed; will try again');
+      } else {
+        this.#lost = true;
+        this.stop();
+        this.options.onLost(error);
+      }
+    });
+  }
+}

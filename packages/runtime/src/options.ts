@@ -1,0 +1,179 @@
+// The options of `createEngine` and their resolution: defaults filled in, every number checked,
+// the workflows turned into one registry of entries. Everything else reads the resolved settings.
+import type { AnyWorkflow, Clock, RetryPolicy } from '@ironflow/core';
+import { createRegistry, isValidWorkflowType, resolveRetryPolicy, systemClock, type Registry } from '@ironflow/core/engine';
+import { invalidArgument, type WorkflowStore } from '@ironflow/core/store';
+import { uuidv7 } from './ids.js';
+import { consoleLogger, type LifecycleEvent, type Logger } from './lifecycle.js';
+import type { EffectHandler, Registration } from './registration.js';
+
+/** Settings of a worker pool; effects and timers take the same ones. */
+export interface WorkerOptions {
+  /**
+   * Items processed at once by this process.
+   * @default 10
+   */
+  concurrency?: number | undefined;
+  /**
+   * Most items claimed in one store call.
+   * @default concurrency
+   */
+  batchSize?: number | undefined;
+  /**
+   * Longest wait between claims when no wake-up arrives, in ms. The timer pool also sleeps
+   * exactly until the next known fire time.
+   * @default 1000
+   */
+  pollIntervalMs?: number | undefined;
+  /**
+   * Lease length; renewed every third of it while an effect handler runs, and while an item
+   * re-claimed after a lost lease waits to run alone.
+   * @default 30000
+   */
+  leaseMs?: number | undefined;
+}
+
+/** Settings of the effect worker pool. */
+export interface EffectWorkerOptions extends WorkerOptions {
+  /**
+   * A handler still running after this long is aborted and its attempt fails (retryable).
+   * @default 60000
+   */
+  timeoutMs?: number | undefined;
+}
+
+/** Settings of the timer worker pool. */
+export type TimerWorkerOptions = WorkerOptions;
+
+/** Options of `createEngine`. */
+export interface EngineOptions {
+  /** Where workflows, effects and timers live. */
+  store: WorkflowStore;
+  /** Workflows, with their effect handlers (`register(workflow).handle(handler)`) or alone. */
+  workflows: readonly (Registration | AnyWorkflow)[];
+  /** @default systemClock */
+  clock?: Clock | undefined;
+  /** A pino-compatible logger. @default warnings and errors to the console */
+  logger?: Logger | undefined;
+  /** Default retry policy of effects and timers; a workflow's own `retry` overrides it. */
+  retry?: Partial<RetryPolicy> | undefined;
+  effects?: EffectWorkerOptions | undefined;
+  timers?: TimerWorkerOptions | undefined;
+  /**
+   * How long `stop()` lets in-flight handlers finish before aborting them and releasing their leases.
+   * @default 10000
+   */
+  shutdownTimeoutMs?: number | undefined;
+  /** Written as the lease owner. @default `ironflow-<random>` */
+  workerId?: string | undefined;
+  /**
+   * Record an observation of every input's outcome.
+   * @default false
+   */
+  observeInputs?: boolean | undefined;
+  /**
+   * Decision retries after version conflicts.
+   * @default 20
+   */
+  maxConflictRetries?: number | undefined;
+  /**
+   * Instances whose folded state this process keeps, so that a decision on a warm instance skips
+   * the load (one round trip instead of two). Safe with other processes writing: a stale entry
+   * makes the commit a version conflict, which reloads. 0 turns the cache off.
+   * @default 10000
+   */
+  cacheSize?: number | undefined;
+  /** Receives every lifecycle event (same as `engine.on('*', fn)`). */
+  onEvent?: ((event: LifecycleEvent) => void) | undefined;
+}
+
+/** A pool's settings with defaults filled in and checked. */
+export interface PoolSettings {
+  readonly concurrency: number;
+  readonly batchSize: number;
+  readonly pollIntervalMs: number;
+  readonly leaseMs: number;
+}
+
+/** A registered workflow with its effect handler and its retry policy (engine default, then its own). */
+export interface WorkflowEntry {
+  readonly workflow: AnyWorkflow;
+  readonly handler?: EffectHandler<unknown, unknown> | undefined;
+  readonly retry: RetryPolicy;
+}
+
+/** `EngineOptions` resolved: what the engine's parts are built from. */
+export interface EngineSettings {
+  readonly store: WorkflowStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly entries: Registry<WorkflowEntry>;
+  readonly defaultRetry: RetryPolicy;
+  readonly workerId: string;
+  readonly effects: PoolSettings;
+  readonly timers: PoolSettings;
+  /** `effects.timeoutMs`. */
+  readonly effectTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly cacheSize: number;
+  readonly maxConflictRetries: number | undefined;
+  readonly observeInputs: boolean | undefined;
+  readonly onEvent: ((event: LifecycleEvent) => void) | undefined;
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isFinite(v) || v <= 0) throw invalidArgument(`${name} must be a positive number, got ${v}`);
+  return v;
+}
+
+function poolSettings(options: WorkerOptions | undefined, name: 'effects' | 'timers'): PoolSettings {
+  const concurrency = positive(options?.concurrency, 10, `${name}.concurrency`);
+  return {
+    concurrency,
+    batchSize: positive(options?.batchSize, concurrency, `${name}.batchSize`),
+    pollIntervalMs: positive(options?.pollIntervalMs, 1000, `${name}.pollIntervalMs`),
+    leaseMs: positive(options?.leaseMs, 30_000, `${name}.leaseMs`),
+  };
+}
+
+/** Checks the shape of `options` (INVALID_ARGUMENT, never a TypeError) and fills in every default. */
+export function resolveEngineOptions(options: EngineOptions): EngineSettings {
+  if (typeof options !== 'object' || options === null) throw invalidArgument('createEngine needs an options object with a store and workflows');
+  const store = options.store;
+  if (typeof store !== 'object' || store === null || typeof store.commit !== 'function' || typeof store.claimEffects !== 'function') {
+    throw invalidArgument('createEngine needs `store`: a WorkflowStore (createMemoryStore(), createPostgresStore(), createRedisStore(), ...)');
+  }
+  if (!Array.isArray(options.workflows)) throw invalidArgument('createEngine needs `workflows`: an array of workflows or register(workflow) entries');
+  const registrations = options.workflows.map((w, index): Registration => {
+    const registration = typeof w === 'object' && w !== null && 'workflow' in w ? w : { workflow: w };
+    const workflow: unknown = registration.workflow;
+    if (typeof workflow !== 'object' || workflow === null || typeof registration.workflow.decide !== 'function' || !isValidWorkflowType(registration.workflow.type)) {
+      throw invalidArgument(`workflows[${index}] is neither a workflow made by defineWorkflow nor register(workflow)`);
+    }
+    return registration;
+  });
+  const defaultRetry = resolveRetryPolicy(options.retry);
+  const entries = createRegistry(
+    registrations.map((r): WorkflowEntry => ({ workflow: r.workflow, handler: r.handler, retry: resolveRetryPolicy(defaultRetry, r.workflow.retry) })),
+    (entry) => entry.workflow.type,
+  );
+  const cacheSize = options.cacheSize ?? 10_000;
+  if (!Number.isInteger(cacheSize) || cacheSize < 0) throw invalidArgument(`cacheSize must be a whole number >= 0, got ${cacheSize}`);
+  return {
+    store,
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? consoleLogger,
+    entries,
+    defaultRetry,
+    workerId: options.workerId ?? `ironflow-${uuidv7().slice(-12)}`,
+    effects: poolSettings(options.effects, 'effects'),
+    timers: poolSettings(options.timers, 'timers'),
+    effectTimeoutMs: positive(options.effects?.timeoutMs, 60_000, 'effects.timeoutMs'),
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
+    cacheSize,
+    maxConflictRetries: options.maxConflictRetries,
+    observeInputs: options.observeInputs,
+    onEvent: options.onEvent,
+  };
+}
