@@ -2,7 +2,6 @@
 // whether retrying can help. Pure and unit-tested without a server; the original goes in `cause`.
 import { isNetworkErrorCode, StoreError, type StoreErrorReason } from '@ironflow/core/store';
 
-
 /** ioredis errors (by name) raised when a connection is gone or a command could not be sent. */
 const CONNECTION_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError', 'AbortError']);
 

@@ -1,80 +1,174 @@
-// How values live in Redis: payloads as JSON strings that Lua never parses, events as compact
-// JSON arrays, work items as hashes with short field names, decoded back to core's records.
-import type { StoredEvent, WorkflowRef } from '@ironflow/core';
-import { invalidArgument, StoreError, toJsonText, type EffectRecord, type EventMetadata, type TimerRecord, type WorkKind, type WorkStatus } from '@ironflow/core/store';
+// How values live in Redis. JSON arrives from the kit as text and is spliced into the stored forms
+// (events as `[type, recordedAt, metadata, payload]`, snapshots, observations) without being
+// parsed again; reading back checks every stored form and decodes it to core's records.
+import {
+  StoreError,
+  stripUndefined,
+  type CheckedCommit,
+  type CheckedEvent,
+  type CheckedObservation,
+  type EffectRecord,
+  type EventMetadata,
+  type IdempotencyRecord,
+  type Observation,
+  type Snapshot,
+  type StoredEvent,
+  type TimerRecord,
+  type WorkflowRef,
+  type WorkKind,
+  type WorkStatus,
+} from '@ironflow/core/store';
 import type { KindLetter } from './keys.js';
+import { parseStoredJson, type Fields } from './reply.js';
 
 /** The letter a kind has inside keys and Lua. */
 export function kindLetter(kind: WorkKind): KindLetter {
   return kind === 'effect' ? 'e' : 't';
 }
 
-/** Serialises a JSON value; INVALID_ARGUMENT when it cannot be (cycles, BigInt, undefined). */
-export const encodeJson = toJsonText;
-
-/** Parses JSON written by this store; a failure means someone else wrote under the prefix. */
-export function decodeJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (cause) {
-    throw new StoreError('integrity', `Stored ${what} is not valid JSON`, { cause });
-  }
-}
-
 /** An event as stored: `[type, recordedAt, metadata, payload]`; the list index gives its sequence. */
-export function encodeEvent(event: StoredEvent, index: number): string {
-  return encodeJson([event.type, event.recordedAt, event.metadata, event.payload], `events[${index}]`);
+export function storedEvent(event: CheckedEvent): string {
+  return `[${JSON.stringify(event.type)},${event.recordedAt},${event.metadata},${event.payload}]`;
 }
 
-/** Rebuilds an event from its stored form. */
-export function decodeEvent(ref: WorkflowRef, sequence: number, text: string): StoredEvent {
-  const value = decodeJson(text, 'event');
-  if (!Array.isArray(value) || value.length !== 4) throw new StoreError('integrity', `Stored event ${sequence} of ${ref.type}:${ref.id} has an unexpected shape`);
-  const [type, recordedAt, metadata, payload] = value as [string, number, EventMetadata, unknown];
-  return { workflowType: ref.type, workflowId: ref.id, sequence, type, payload, metadata, recordedAt };
+/** A snapshot as stored in the instance hash. */
+export function storedSnapshot(snapshot: NonNullable<CheckedCommit['snapshot']>): string {
+  return `{"version":${snapshot.version},"revision":${JSON.stringify(snapshot.revision)},"state":${snapshot.state}}`;
 }
 
-/** Turns a flat HGETALL reply (`[field, value, …]`) into an object. */
-export function fieldsOf(flat: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!Array.isArray(flat)) return out;
-  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = String(flat[i + 1]);
-  return out;
+/** An observation as stored in its instance's list. */
+export function storedObservation(o: CheckedObservation): string {
+  const rejection = o.rejection === undefined ? '' : `,"rejection":${o.rejection}`;
+  return (
+    `{"workflowType":${JSON.stringify(o.workflowType)},"workflowId":${JSON.stringify(o.workflowId)},` +
+    `"inputType":${JSON.stringify(o.inputType)},"input":${o.input},"outcome":${JSON.stringify(o.outcome)}${rejection},"observedAt":${o.observedAt}}`
+  );
 }
 
-const STATUSES = new Set<WorkStatus>(['pending', 'leased', 'done', 'dead', 'fired', 'cancelled']);
+/** The idempotency record a commit with an idempotency key leaves. */
+export function storedIdempotency(commit: CheckedCommit): string {
+  return JSON.stringify({ version: commit.newVersion, eventCount: commit.events.length, committedAt: commit.now });
+}
 
-function required(fields: Record<string, string>, name: string, kind: WorkKind): string {
-  const value = fields[name];
-  if (value === undefined) throw new StoreError('integrity', `A stored ${kind} row lacks its "${name}" field`);
+function fail(where: string, expected: string): StoreError {
+  return new StoreError('integrity', `Redis store: ${where} should be ${expected}`, { details: { where } });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function objectOf(text: string, where: string): Record<string, unknown> {
+  const value = parseStoredJson(text, where);
+  if (!isObject(value)) throw fail(where, 'a JSON object');
   return value;
 }
 
-/** Decodes an effect or timer hash into core's record; optional fields are absent when unset. */
-export function decodeWorkItem(kind: WorkKind, fields: Record<string, string>): EffectRecord | TimerRecord {
-  const status = required(fields, 'st', kind) as WorkStatus;
-  if (!STATUSES.has(status)) throw new StoreError('integrity', `A stored ${kind} has the unknown status "${status}"`);
-  const availableAt = Number(required(fields, 'aa', kind));
-  const base = {
-    id: required(fields, 'id', kind),
-    workflowType: required(fields, 'wt', kind),
-    workflowId: required(fields, 'wid', kind),
-    status,
-    attempts: Number(required(fields, 'at', kind)),
-    createdAt: Number(required(fields, 'ca', kind)),
-    updatedAt: Number(required(fields, 'ua', kind)),
-    availableAt,
-    ...(fields.le === undefined ? {} : { lastError: decodeJson(fields.le, 'lastError') as string }),
-    ...(fields.lo === undefined ? {} : { leaseOwner: decodeJson(fields.lo, 'leaseOwner') as string }),
-    ...(fields.lx === undefined ? {} : { leaseExpiresAt: Number(fields.lx) }),
-  };
-  if (kind === 'effect') return { kind: 'effect', ...base, payload: decodeJson(required(fields, 'p', kind), 'effect payload') };
+function whole(value: unknown, where: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw fail(where, 'a whole number');
+  return value;
+}
+
+function text(value: unknown, where: string): string {
+  if (typeof value !== 'string') throw fail(where, 'a string');
+  return value;
+}
+
+/** Rebuilds an event from its stored form. */
+export function decodeEvent(ref: WorkflowRef, sequence: number, stored: string): StoredEvent {
+  const where = `event ${sequence} of ${ref.type}:${ref.id}`;
+  const value = parseStoredJson(stored, where);
+  if (!Array.isArray(value) || value.length !== 4) throw fail(where, 'a [type, recordedAt, metadata, payload] array');
+  const [type, recordedAt, metadata, payload] = value as unknown[];
+  if (!isObject(metadata)) throw fail(`${where} metadata`, 'an object');
   return {
+    workflowType: ref.type,
+    workflowId: ref.id,
+    sequence,
+    type: text(type, `${where} type`),
+    payload,
+    metadata: metadata as unknown as EventMetadata,
+    recordedAt: whole(recordedAt, `${where} recordedAt`),
+  };
+}
+
+/** Rebuilds a snapshot. */
+export function decodeSnapshot(stored: string): Snapshot {
+  const o = objectOf(stored, 'snapshot');
+  return { version: whole(o.version, 'snapshot version'), revision: text(o.revision, 'snapshot revision'), state: o.state };
+}
+
+/** Rebuilds the idempotency record of `key`. */
+export function decodeIdempotency(key: string, stored: string): IdempotencyRecord {
+  const o = objectOf(stored, 'idempotency record');
+  return {
+    key,
+    version: whole(o.version, 'idempotency record version'),
+    eventCount: whole(o.eventCount, 'idempotency record eventCount'),
+    committedAt: whole(o.committedAt, 'idempotency record committedAt'),
+  };
+}
+
+const OUTCOMES: readonly string[] = ['accepted', 'rejected', 'already-completed'];
+
+/** Rebuilds an observation. */
+export function decodeObservation(stored: string): Observation {
+  const o = objectOf(stored, 'observation');
+  if (typeof o.outcome !== 'string' || !OUTCOMES.includes(o.outcome)) throw fail('observation outcome', OUTCOMES.join(', '));
+  return stripUndefined({
+    workflowType: text(o.workflowType, 'observation workflowType'),
+    workflowId: text(o.workflowId, 'observation workflowId'),
+    inputType: text(o.inputType, 'observation inputType'),
+    input: o.input,
+    outcome: o.outcome as Observation['outcome'],
+    rejection: o.rejection,
+    observedAt: whole(o.observedAt, 'observation observedAt'),
+  });
+}
+
+const STATUSES: readonly WorkStatus[] = ['pending', 'leased', 'done', 'dead', 'fired', 'cancelled'];
+
+/** A string field stored as JSON text (`le`, `lo`), or undefined when absent. */
+function jsonText(fields: Fields, name: string): string | undefined {
+  const stored = fields.get(name).optionalText();
+  return stored === undefined ? undefined : text(parseStoredJson(stored, `${fields.where}.${name}`), `${fields.where}.${name}`);
+}
+
+function decodeItemBase(fields: Fields) {
+  return stripUndefined({
+    id: fields.get('id').text(),
+    workflowType: fields.get('wt').text(),
+    workflowId: fields.get('wid').text(),
+    status: fields.get('st').oneOf(STATUSES),
+    attempts: fields.get('at').integer(),
+    createdAt: fields.get('ca').integer(),
+    updatedAt: fields.get('ua').integer(),
+    availableAt: fields.get('aa').integer(),
+    lastError: jsonText(fields, 'le'),
+    leaseOwner: jsonText(fields, 'lo'),
+    leaseExpiresAt: fields.get('lx').optionalInteger(),
+  });
+}
+
+/** Decodes an effect hash into core's record; optional fields are absent when unset. */
+export function decodeEffect(fields: Fields): EffectRecord {
+  return { kind: 'effect', ...decodeItemBase(fields), payload: parseStoredJson(fields.get('p').text(), `${fields.where}.p`) };
+}
+
+/** Decodes a timer hash into core's record; optional fields are absent when unset. */
+export function decodeTimer(fields: Fields): TimerRecord {
+  const base = decodeItemBase(fields);
+  return stripUndefined({
     kind: 'timer',
     ...base,
-    ...(fields.k === undefined ? {} : { key: fields.k }),
+    key: fields.get('k').optionalText(),
     // A timer is due at availableAt: a retry or re-drive moves both, as in the reference store.
-    fireAt: availableAt,
-    input: decodeJson(required(fields, 'in', kind), 'timer input'),
-  };
+    fireAt: base.availableAt,
+    input: parseStoredJson(fields.get('in').text(), `${fields.where}.in`),
+  });
+}
+
+/** Decodes an effect or timer hash. */
+export function decodeWorkItem(kind: WorkKind, fields: Fields): EffectRecord | TimerRecord {
+  return kind === 'effect' ? decodeEffect(fields) : decodeTimer(fields);
 }

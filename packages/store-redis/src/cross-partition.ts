@@ -16,11 +16,10 @@
 // partition is asked whether G still holds it (PROBE); if G does not exist yet, G's token is
 // blocked in G's partition first, so G's commit, which checks that block atomically, cannot land
 // later. A completed or absent holder's reservation is then taken over (compare-and-set in K).
-import type { WorkflowRef } from '@ironflow/core';
-import { LeaseLostError, StoreError, type Acknowledgement, type Lease } from '@ironflow/core/store';
+import { StoreError, type CheckedAck, type WorkflowRef } from '@ironflow/core/store';
 import { kindLetter } from './codec.js';
-import { deadMember, type KeyLayout, type KindLetter } from './keys.js';
-import type { LuaScript } from './script-runner.js';
+import type { RedisContext } from './context.js';
+import { deadMember, randomToken } from './members.js';
 import {
   CLEAR_HANDOFF,
   FINALIZE_HANDOFF,
@@ -30,103 +29,106 @@ import {
   RESERVE_UNIQUE,
   RESOLVE_HANDOFF,
   TAKE_UNIQUE,
+  type HandoffRef,
 } from './scripts/cross-partition.js';
 
-/** What the protocols need from the store: the layout and a classified script call. */
-export interface ProtocolContext {
-  readonly layout: KeyLayout;
-  run(script: LuaScript, keys: readonly string[], args: readonly (string | number)[], operation: string): Promise<unknown>;
-  newToken(): string;
-}
-
 /** A row whose acknowledgement was handed to another partition and must be resolved. */
-export interface PendingHandoff {
-  readonly kind: KindLetter;
-  readonly id: string;
-  readonly token: string;
+export interface PendingHandoff extends HandoffRef {
   /** Partition of the row. */
   readonly partition: number;
-  /** Partition the acknowledgement went to. */
-  readonly target: number;
 }
 
 /** The handoff record value a landed acknowledgement writes: `d` done, `x<error JSON>` dead. */
-export function handoffRecord(ack: Acknowledgement): string {
+export function handoffRecord(ack: CheckedAck): string {
   if (ack.outcome === 'done') return 'd';
   return ack.error === undefined ? 'x' : `x${JSON.stringify(ack.error)}`;
 }
 
-/** Marks a leased row as handing its acknowledgement to `target`; LEASE_LOST if the lease is not held. */
-export async function prepareHandoff(ctx: ProtocolContext, lease: Lease, partition: number, target: number, now: number): Promise<void> {
+/** Marks a leased row as handing its acknowledgement to `target`; 'lease-lost' if the lease is not held. */
+export async function prepareHandoff(ctx: RedisContext, ack: CheckedAck, partition: number, target: number, now: number): Promise<'ok' | 'lease-lost'> {
   const keys = ctx.layout.partition(partition);
-  const k = kindLetter(lease.kind);
+  const k = kindLetter(ack.kind);
   for (let attempt = 0; attempt < 3; attempt++) {
-    const reply = (await ctx.run(PREPARE_HANDOFF, [keys.item(k, lease.id)], [keys.tag, lease.token, now, target], 'commit')) as string[];
-    if (reply[0] === 'OK') return;
-    if (reply[0] === 'LEASE_LOST') throw new LeaseLostError(lease.kind, lease.id);
+    const reply = await ctx.callScript(PREPARE_HANDOFF, keys.tag, { row: keys.item(k, ack.id) }, { token: ack.token, now, target });
+    if (reply.kind !== 'elsewhere') return reply.kind;
     // The same lease earlier handed off towards another partition: settle that first.
-    await resolveHandoff(ctx, { kind: k, id: lease.id, token: String(reply[1]), partition, target: Number(reply[2]) }, now);
+    await resolveHandoff(ctx, { kind: k, id: ack.id, token: reply.token, partition, target: reply.target }, now);
   }
-  throw new StoreError('transient', `The acknowledgement of ${lease.kind} ${lease.id} kept changing partitions`);
+  throw new StoreError('transient', `The acknowledgement of ${ack.kind} ${ack.id} kept changing partitions`);
 }
 
 /** Settles the row after its acknowledgement landed; a failure is harmless (a later resolve settles it). */
-export async function finalizeHandoff(ctx: ProtocolContext, ack: Acknowledgement, partition: number, now: number): Promise<void> {
+export async function finalizeHandoff(ctx: RedisContext, ack: CheckedAck, partition: number, now: number): Promise<void> {
   const keys = ctx.layout.partition(partition);
   const k = kindLetter(ack.kind);
   const error = ack.outcome === 'dead' && ack.error !== undefined ? JSON.stringify(ack.error) : '';
-  await ctx.run(
+  await ctx.callScript(
     FINALIZE_HANDOFF,
-    [keys.item(k, ack.id)],
-    [keys.tag, k, ack.id, ack.token, now, ack.outcome, error, deadMember(now, ack.id)],
-    'commit',
+    keys.tag,
+    { row: keys.item(k, ack.id) },
+    { kind: k, id: ack.id, token: ack.token, now, outcome: ack.outcome, error, deadMember: deadMember(now, ack.id) },
   );
 }
 
 /** Asks the target whether a handed-off acknowledgement landed, and settles or frees the row. */
-export async function resolveHandoff(ctx: ProtocolContext, handoff: PendingHandoff, now: number): Promise<void> {
+export async function resolveHandoff(ctx: RedisContext, handoff: PendingHandoff, now: number): Promise<void> {
   const { kind, id, token, partition } = handoff;
   const target = ctx.layout.partition(handoff.target);
-  const verdict = String(await ctx.run(RESOLVE_HANDOFF, [target.handoffs(kind, id)], [target.tag, token], 'resolve handoff'));
+  const verdict = await ctx.callScript(RESOLVE_HANDOFF, target.tag, { record: target.handoffs(kind, id) }, { token });
   const keys = ctx.layout.partition(partition);
   if (verdict === 'r') {
-    await ctx.run(CLEAR_HANDOFF, [keys.item(kind, id)], [keys.tag, token], 'resolve handoff');
+    await ctx.callScript(CLEAR_HANDOFF, keys.tag, { row: keys.item(kind, id) }, { token });
     return;
   }
   const outcome = verdict === 'd' ? 'done' : 'dead';
   const error = verdict.startsWith('x') ? verdict.slice(1) : '';
-  await ctx.run(FINALIZE_HANDOFF, [keys.item(kind, id)], [keys.tag, kind, id, token, now, outcome, error, deadMember(now, id)], 'resolve handoff');
+  await ctx.callScript(
+    FINALIZE_HANDOFF,
+    keys.tag,
+    { row: keys.item(kind, id) },
+    { kind, id, token, now, outcome, error, deadMember: deadMember(now, id) },
+  );
+}
+
+/** Resolves each distinct handoff once, in turn. */
+export async function resolveHandoffs(ctx: RedisContext, found: readonly PendingHandoff[], now: number): Promise<void> {
+  const seen = new Set<string>();
+  for (const handoff of found) {
+    const key = `${handoff.kind}:${handoff.id}:${handoff.token}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    await resolveHandoff(ctx, handoff, now);
+  }
 }
 
 /** How the commit script treats the unique key after the reservation protocol. */
 export type UniquePlan = { readonly mode: 'check'; readonly token: string } | { readonly mode: 'conflict'; readonly holder: string };
 
 /** Reserves `key` for `ref` in the key's partition, taking it over from a completed or absent holder. */
-export async function reserveUniqueKey(ctx: ProtocolContext, ref: WorkflowRef, key: string): Promise<UniquePlan> {
+export async function reserveUniqueKey(ctx: RedisContext, ref: WorkflowRef, key: string): Promise<UniquePlan> {
   const home = ctx.layout.partition(ctx.layout.uniquePartitionOf(ref.type, key));
   const record = home.unique(ref.type, key);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const reply = (await ctx.run(RESERVE_UNIQUE, [record], [home.tag, ref.id, ctx.newToken()], 'commit')) as string[];
-    if (reply[0] === 'ok') return { mode: 'check', token: String(reply[1]) };
-    const holder = String(reply[1]);
-    const holderToken = String(reply[2]);
+    const reserved = await ctx.callScript(RESERVE_UNIQUE, home.tag, { record }, { id: ref.id, token: randomToken() });
+    if (reserved.kind === 'ok') return { mode: 'check', token: reserved.token };
+    const { holder, holderToken } = reserved;
     const at = ctx.layout.partition(ctx.layout.partitionOf(ref.type, holder));
-    const state = await ctx.run(
+    const state = await ctx.callScript(
       PROBE_UNIQUE,
-      [at.instance(ref.type, holder), at.uniqueBlocks(ref.type, holder)],
-      [at.tag, key, holderToken],
-      'commit',
+      at.tag,
+      { holder: at.instance(ref.type, holder), blocks: at.uniqueBlocks(ref.type, holder) },
+      { uniqueKey: key, holderToken },
     );
     if (state === 'active') return { mode: 'conflict', holder };
-    const token = ctx.newToken();
-    const taken = await ctx.run(TAKE_UNIQUE, [record], [home.tag, holder, holderToken, ref.id, token], 'commit');
-    if (taken === 1) return { mode: 'check', token };
+    const token = randomToken();
+    const taken = await ctx.callScript(TAKE_UNIQUE, home.tag, { record }, { oldId: holder, oldToken: holderToken, newId: ref.id, newToken: token });
+    if (taken) return { mode: 'check', token };
   }
   throw new StoreError('transient', `The unique key "${key}" of ${ref.type} kept changing hands; retry`);
 }
 
 /** Releases `key` if `id` holds it (after its holder completed); best effort, a later probe also frees it. */
-export async function releaseUniqueKey(ctx: ProtocolContext, type: string, key: string, id: string): Promise<void> {
+export async function releaseUniqueKey(ctx: RedisContext, type: string, key: string, id: string): Promise<void> {
   const home = ctx.layout.partition(ctx.layout.uniquePartitionOf(type, key));
-  await ctx.run(RELEASE_UNIQUE, [home.unique(type, key)], [home.tag, id], 'commit');
+  await ctx.callScript(RELEASE_UNIQUE, home.tag, { record: home.unique(type, key) }, { id });
 }

@@ -1,17 +1,25 @@
-// Key layout of the Redis store. Every key of partition n starts with the hash tag
-// `{<prefix>:p<n>}`, so a commit, a claim or a lease change touches exactly one cluster slot.
+// Key layout of the Redis store: which hash tag a key lives under, which partition an instance
+// lives in, and the SCAN pattern that covers exactly one prefix's keys. No two prefixes share a key.
+//
+// Why no two prefixes can share a key or a pattern match. A prefix P is 1-64 of
+// `A-Z a-z 0-9 : _ . -`: no `{`, `}`, `#`, and no glob character (`* ? [ ] \ ^`). Every key of P
+// starts with `{P}:` (the settings key) or `{P#n}:` (partition n). Redis Cluster's hash tag is
+// the text between the first `{` and the first `}`: `P` or `P#n`, and since P has no `}` or `#`,
+// P is that text up to its first `#`. So a key names its prefix: keys of different prefixes
+// differ. The pattern `{P[#}]*` matches exactly the keys that start with `{P#` or `{P}`; such a
+// key's tag starts with P followed by `#` or `}`, so its prefix is P and no other (`X` never
+// matches `X:p0`'s keys, nor `X:p0` any of `X`'s). test/keys.test.ts checks hostile pairs.
 import { invalidArgument } from '@ironflow/core/store';
+import { fillKey, refSegment } from './key-templates.js';
 
-/** Work item kinds as they appear inside keys: `e` effects, `t` timers. */
+/** Work item kinds as they appear inside keys and Lua: `e` effects, `t` timers. */
 export type KindLetter = 'e' | 't';
 
 const PREFIX_PATTERN = /^[A-Za-z0-9:_.-]{1,64}$/;
 /** The largest partition count; Redis Cluster has 16384 slots, far more than any deployment needs. */
 export const MAX_PARTITIONS = 1024;
-/** Inverted times in sort keys are `LEX_TIME_BASE - t`, zero-padded to 16 digits (t ≤ 2^53). */
-const LEX_TIME_BASE = 9_999_999_999_999_999n;
 
-/** Checks a key prefix: 1 to 64 of `A-Z a-z 0-9 : _ . -`, so it can never open or close a hash tag. */
+/** Checks a key prefix: 1 to 64 of `A-Z a-z 0-9 : _ . -`, so it can never open or close a hash tag, contain `#` or act as a pattern. */
 export function validateKeyPrefix(prefix: unknown): string {
   if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
     throw invalidArgument(`keyPrefix must be 1 to 64 of A-Z a-z 0-9 : _ . -, got ${JSON.stringify(prefix)}`);
@@ -27,19 +35,6 @@ export function validatePartitions(partitions: unknown): number {
   return partitions;
 }
 
-/** Byte length of a string in UTF-8, which is what Lua's `#` measures. */
-export function utf8Length(value: string): number {
-  return Buffer.byteLength(value, 'utf8');
-}
-
-/**
- * Encodes a (type, id) pair without ambiguity: `<utf8 length of type>:<type>:<id>`. The id comes
- * last, so any characters in it (`:`, `{`, `}`, `*`, newlines) cannot be confused with structure.
- */
-export function refSegment(type: string, id: string): string {
-  return `${utf8Length(type)}:${type}:${id}`;
-}
-
 /** 32-bit FNV-1a over UTF-8 bytes: stable across processes, platforms and versions. */
 export function fnv1a(value: string): number {
   let hash = 0x811c9dc5;
@@ -50,79 +45,33 @@ export function fnv1a(value: string): number {
   return hash >>> 0;
 }
 
-/** Escapes a string for a Redis glob pattern (SCAN MATCH), so it only ever matches itself. */
-export function escapeGlob(value: string): string {
-  return value.replace(/[*?[\]\\^]/g, (c) => `\\${c}`);
+/** The hash tag of a key as Redis Cluster computes it (text between the first `{` and the next `}`), or undefined. */
+export function hashTagOf(key: string): string | undefined {
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  return close <= open + 1 ? undefined : key.slice(open + 1, close);
 }
 
-/** Sort key that orders newest first: the inverted time, fixed width. */
-export function invertedTime(epochMs: number): string {
-  return (LEX_TIME_BASE - BigInt(epochMs)).toString().padStart(16, '0');
-}
-
-/** Member of an instance listing index: newest `updatedAt` first, then type, then id (NUL never occurs in either). */
-export function instanceMember(updatedAt: number, type: string, id: string): string {
-  return `${invertedTime(updatedAt)}${type}\u0000${id}`;
-}
-
-/** Reads (type, id) back out of an instance listing member. */
-export function parseInstanceMember(member: string): { type: string; id: string } {
-  const rest = member.slice(16);
-  const nul = rest.indexOf('\u0000');
-  return { type: rest.slice(0, nul), id: rest.slice(nul + 1) };
-}
-
-/** Member of a dead-letter index: newest `updatedAt` first, then id. */
-export function deadMember(updatedAt: number, id: string): string {
-  return `${invertedTime(updatedAt)}${id}`;
-}
-
-/** Compares two strings in UTF-8 byte order, the order Redis sorts members in. */
-export function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
-/** The partition a lease token was issued in (tokens are `<partition>.<random>.<n>`), or undefined. */
-export function leasePartition(token: string, partitions: number): number | undefined {
-  const match = /^(\d{1,4})\.[A-Za-z0-9_-]+\.\d+$/.exec(token);
-  if (match === null) return undefined;
-  const partition = Number(match[1]);
-  return partition < partitions ? partition : undefined;
-}
-
-/** Key names of one partition; each starts with the partition's hash tag. */
+/** Key names of one partition; each starts with the partition's hash tag `{<prefix>#<n>}`. */
 export interface PartitionKeys {
-  /** `{<prefix>:p<n>}`: the hash tag every key of the partition starts with. */
+  /** `{<prefix>#<n>}`: the hash tag every key of the partition starts with. */
   readonly tag: string;
-  /** Hash: version, completion, timestamps, unique key, snapshot of an instance. */
   instance(type: string, id: string): string;
-  /** List of event JSON, index = sequence - 1. */
   events(type: string, id: string): string;
-  /** Hash: idempotency key → record JSON. */
   idempotency(type: string, id: string): string;
-  /** List of observation JSON. */
   observations(type: string, id: string): string;
-  /** Sorted set of an instance's effect or timer ids by `createdAt`. */
   owned(kind: KindLetter, type: string, id: string): string;
-  /** Hash: timer key → id of the pending or leased timer holding it. */
   timerKeys(type: string, id: string): string;
-  /** Hash: unique key → reservation token refused for this instance (partitions > 1). */
   uniqueBlocks(type: string, id: string): string;
-  /** Hash: who holds a unique key of a workflow type. */
   unique(type: string, key: string): string;
-  /** Hash of one effect or timer. */
   item(kind: KindLetter, id: string): string;
-  /** Sorted set of claimable ids of one workflow type by `availableAt`. */
   pending(kind: KindLetter, type: string): string;
-  /** Sorted set of leased ids of one workflow type by lease expiry. */
   leased(kind: KindLetter, type: string): string;
-  /** Lexicographic index of dead letters, all types or one type. */
+  /** Dead letters of a kind, all types or one type. */
   dead(kind: KindLetter, type?: string): string;
-  /** Sorted set of finished ids (done, fired, cancelled) by `updatedAt`, for `purge`. */
   finished(kind: KindLetter): string;
-  /** Lexicographic index of instances by status, all types or one type. */
+  /** Instances of a status, all types or one type. */
   instances(status: 'active' | 'completed', type?: string): string;
-  /** Hash: lease token → how a cross-partition acknowledgement ended (this partition is its target). */
   handoffs(kind: KindLetter, id: string): string;
 }
 
@@ -130,8 +79,10 @@ export interface PartitionKeys {
 export interface KeyLayout {
   readonly prefix: string;
   readonly partitions: number;
-  /** Pub/sub channel for wake-ups (channels are not keys and need no hash tag). */
+  /** Pub/sub channel for wake-ups, `<prefix>:wake` (channels are not keys and need no hash tag). */
   readonly channel: string;
+  /** `{<prefix>}`: the hash tag of the settings key. */
+  readonly settingsTag: string;
   /** Hash `{<prefix>}:meta`: settings that must not change for a deployment. */
   readonly meta: string;
   /** The partition an instance lives in. */
@@ -139,48 +90,48 @@ export interface KeyLayout {
   /** The partition a unique key's holder record lives in. */
   uniquePartitionOf(type: string, key: string): number;
   partition(index: number): PartitionKeys;
-  /** SCAN MATCH patterns that cover every key of this store and nothing else. */
+  /** SCAN MATCH patterns that cover every key of this prefix and no key of another prefix. */
   patterns(): string[];
 }
 
 function partitionKeys(tag: string): PartitionKeys {
-  const ref = refSegment;
   return {
     tag,
-    instance: (type, id) => `${tag}:i:${ref(type, id)}`,
-    events: (type, id) => `${tag}:ev:${ref(type, id)}`,
-    idempotency: (type, id) => `${tag}:id:${ref(type, id)}`,
-    observations: (type, id) => `${tag}:ob:${ref(type, id)}`,
-    owned: (kind, type, id) => `${tag}:i${kind}:${ref(type, id)}`,
-    timerKeys: (type, id) => `${tag}:tk:${ref(type, id)}`,
-    uniqueBlocks: (type, id) => `${tag}:ub:${ref(type, id)}`,
-    unique: (type, key) => `${tag}:u:${ref(type, key)}`,
-    item: (kind, id) => `${tag}:${kind}:${id}`,
-    pending: (kind, type) => `${tag}:q:${kind}:${type}`,
-    leased: (kind, type) => `${tag}:l:${kind}:${type}`,
-    dead: (kind, type) => (type === undefined ? `${tag}:d:${kind}` : `${tag}:d:${kind}:${type}`),
-    finished: (kind) => `${tag}:f:${kind}`,
-    instances: (status, type) => {
-      const base = `${tag}:x:${status === 'active' ? 'a' : 'c'}`;
-      return type === undefined ? base : `${base}:${type}`;
+    instance: (t, id) => fillKey(tag, 'instance', { t, id }),
+    events: (t, id) => fillKey(tag, 'events', { t, id }),
+    idempotency: (t, id) => fillKey(tag, 'idempotency', { t, id }),
+    observations: (t, id) => fillKey(tag, 'observations', { t, id }),
+    owned: (k, t, id) => fillKey(tag, 'owned', { k, t, id }),
+    timerKeys: (t, id) => fillKey(tag, 'timerKeys', { t, id }),
+    uniqueBlocks: (t, id) => fillKey(tag, 'uniqueBlocks', { t, id }),
+    unique: (t, key) => fillKey(tag, 'unique', { t, key }),
+    item: (k, id) => fillKey(tag, 'item', { k, id }),
+    pending: (k, t) => fillKey(tag, 'pending', { k, t }),
+    leased: (k, t) => fillKey(tag, 'leased', { k, t }),
+    dead: (k, t) => (t === undefined ? fillKey(tag, 'deadAll', { k }) : fillKey(tag, 'deadOfType', { k, t })),
+    finished: (k) => fillKey(tag, 'finished', { k }),
+    instances: (status, t) => {
+      const s = status === 'active' ? 'a' : 'c';
+      return t === undefined ? fillKey(tag, 'instancesAll', { s }) : fillKey(tag, 'instancesOfType', { s, t });
     },
-    handoffs: (kind, id) => `${tag}:h:${kind}:${id}`,
+    handoffs: (k, id) => fillKey(tag, 'handoffs', { k, id }),
   };
 }
 
 /**
  * Builds the key layout of a prefix and partition count (both validated).
- * @example createKeyLayout('orders', 1).patterns() // ['{orders:p0}:*', '{orders}:*']
+ * @example createKeyLayout('orders', 2).partition(1).tag // '{orders#1}'
  */
 export function createKeyLayout(keyPrefix: string, partitionCount: number): KeyLayout {
   const prefix = validateKeyPrefix(keyPrefix);
   const partitions = validatePartitions(partitionCount);
-  const all = Array.from({ length: partitions }, (_, n) => partitionKeys(`{${prefix}:p${n}}`));
+  const all = Array.from({ length: partitions }, (_, n) => partitionKeys(`{${prefix}#${n}}`));
   const pick = (hashed: string) => fnv1a(hashed) % partitions;
   return {
     prefix,
     partitions,
     channel: `${prefix}:wake`,
+    settingsTag: `{${prefix}}`,
     meta: `{${prefix}}:meta`,
     partitionOf: (type, id) => pick(refSegment(type, id)),
     uniquePartitionOf: (type, key) => pick(`u:${refSegment(type, key)}`),
@@ -189,6 +140,8 @@ export function createKeyLayout(keyPrefix: string, partitionCount: number): KeyL
       if (keys === undefined) throw new RangeError(`partition ${index} is out of range`);
       return keys;
     },
-    patterns: () => [...all.map((p) => `${escapeGlob(p.tag)}:*`), `${escapeGlob(`{${prefix}}`)}:*`],
+    // One pattern for the settings key and every partition, whatever their count: one SCAN pass.
+    // The prefix holds no glob character, so it needs no escaping.
+    patterns: () => [`{${prefix}[#}]*`],
   };
 }

@@ -4,7 +4,6 @@
 /** A connection in subscriber mode, made by `duplicate()`; the store closes only these. */
 export interface RedisSubscriberLike {
   subscribe(...channels: string[]): Promise<unknown>;
-  unsubscribe(...channels: string[]): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   /** Emitted on every (re)connection; ioredis re-subscribes by itself after a reconnect. */
@@ -13,16 +12,17 @@ export interface RedisSubscriberLike {
   disconnect(): void;
 }
 
-/** A connection that can load a script (a cluster node). */
-export interface RedisScriptLoader {
+/** One server (or one primary of a cluster): what loading scripts and `destroy()` send to each. */
+export interface RedisNodeLike {
   script(subcommand: 'LOAD', script: string): Promise<unknown>;
+  scan(cursor: string, match: 'MATCH', pattern: string, count: 'COUNT', n: number): Promise<[cursor: string, keys: string[]]>;
+  unlink(...keys: string[]): Promise<number>;
 }
 
 /** The commands the Redis store sends; an ioredis `Redis` or `Cluster` satisfies it. */
-export interface RedisClientLike {
+export interface RedisClientLike extends RedisNodeLike {
   evalsha(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
-  script(subcommand: 'LOAD', script: string): Promise<unknown>;
   config(subcommand: 'GET', parameter: string): Promise<unknown>;
   lrange(key: string, start: number, stop: number): Promise<string[]>;
   rpush(key: string, ...values: string[]): Promise<number>;
@@ -33,8 +33,8 @@ export interface RedisClientLike {
   del(...keys: string[]): Promise<number>;
   /** A new connection with the same options, used for pub/sub; it reconnects like the client. */
   duplicate(): RedisSubscriberLike;
-  /** Present on an ioredis `Cluster`: its primaries, so scripts can be loaded on every one. */
-  readonly nodes?: ((role: 'master') => readonly RedisScriptLoader[]) | undefined;
+  /** Present on an ioredis `Cluster`: its primaries, to load scripts on and to SCAN in `destroy()`. */
+  readonly nodes?: ((role: 'master') => readonly RedisNodeLike[]) | undefined;
   /** ioredis options; a client-side `keyPrefix` would break the Lua key layout, so it is refused. */
   readonly options?: { readonly keyPrefix?: string | undefined } | undefined;
 }

@@ -1,15 +1,10 @@
 // Test plumbing for the Redis integration tests: stores on their own key prefix, teardowns that
-// delete exactly that prefix's keys (SCAN MATCH with escaped patterns), and a client wrapper that
-// counts calls and fails chosen script calls like a dropped connection.
+// delete exactly that prefix's keys (`store.destroy()`), and a client wrapper that counts calls
+// and fails chosen script calls like a dropped connection.
 import { Cluster, Redis } from 'ioredis';
 import { uniqueName } from '@ironflow/testing';
 import { createKeyLayout, createRedisStore, type RedisClientLike, type RedisStore, type RedisStoreOptions } from '../src/index.js';
-import { CLAIM } from '../src/scripts/claim.js';
-import { COMMIT } from '../src/scripts/commit.js';
-import * as crossPartition from '../src/scripts/cross-partition.js';
-import { REDRIVE, SETTLE } from '../src/scripts/leases.js';
-import { CLAIM_SETTINGS, PURGE } from '../src/scripts/maintenance.js';
-import { LOAD, NEXT_TIMER, OWNED_ROWS } from '../src/scripts/reads.js';
+import { SCRIPTS } from '../src/scripts/index.js';
 
 /** Every key matching the store's patterns, found with SCAN. */
 export async function scanKeys(client: Redis, patterns: readonly string[]): Promise<string[]> {
@@ -25,10 +20,9 @@ export async function scanKeys(client: Redis, patterns: readonly string[]): Prom
   return keys;
 }
 
-/** Deletes every key of a prefix and partition count. */
-export async function deleteStoreKeys(client: Redis, keyPrefix: string, partitions = 1): Promise<void> {
-  const keys = await scanKeys(client, createKeyLayout(keyPrefix, partitions).patterns());
-  for (let i = 0; i < keys.length; i += 500) await client.unlink(...keys.slice(i, i + 500));
+/** Every key of a prefix, found with SCAN on one server. */
+export async function prefixKeys(client: Redis, keyPrefix: string): Promise<string[]> {
+  return scanKeys(client, createKeyLayout(keyPrefix, 1).patterns());
 }
 
 /** What the conformance suite needs from a store it opens on a key prefix. */
@@ -40,7 +34,7 @@ export async function openForSuite(url: string, keyPrefix: string, options: Part
       await opened.store.close();
       await opened.client.quit();
     },
-    destroy: () => deleteStoreKeys(opened.client, keyPrefix, opened.store.partitions),
+    destroy: async () => void (await opened.store.destroy()),
   };
 }
 
@@ -64,7 +58,7 @@ export async function openStore(url: string, options: Partial<Omit<RedisStoreOpt
     keyPrefix,
     async teardown() {
       await store.close();
-      await deleteStoreKeys(client, keyPrefix, store.partitions);
+      await store.destroy();
       await client.quit();
     },
   };
@@ -85,9 +79,7 @@ export interface InstrumentedClient {
   fault: (script: string, args: readonly (string | number)[]) => ScriptFault;
 }
 
-const SCRIPT_NAMES = new Map<string, string>(
-  [LOAD, COMMIT, CLAIM, SETTLE, REDRIVE, PURGE, NEXT_TIMER, OWNED_ROWS, CLAIM_SETTINGS, ...Object.values(crossPartition)].map((s) => [s.sha, s.name]),
-);
+const SCRIPT_NAMES = new Map<string, string>(SCRIPTS.map((s) => [s.sha, s.name]));
 
 /** A connection error as ioredis raises it when the socket drops. */
 export function connectionLost(): Error {
@@ -151,6 +143,14 @@ export function instrument(real: Redis): InstrumentedClient {
         calls.push('DEL');
         return real.del(...keys);
       },
+      async scan(cursor, match, pattern, count, n) {
+        calls.push('SCAN');
+        return real.scan(cursor, match, pattern, count, n);
+      },
+      async unlink(...keys) {
+        calls.push('UNLINK');
+        return real.unlink(...keys);
+      },
       duplicate: () => real.duplicate(),
     },
   };
@@ -158,10 +158,9 @@ export function instrument(real: Redis): InstrumentedClient {
 }
 
 /** Every key of a prefix on every primary of a cluster (SCAN runs per node). */
-export async function deleteClusterKeys(cluster: Cluster, keyPrefix: string, partitions: number): Promise<void> {
-  for (const node of cluster.nodes('master')) {
-    for (const key of await scanKeys(node, createKeyLayout(keyPrefix, partitions).patterns())) await node.unlink(key);
-  }
+export async function clusterPrefixKeys(cluster: Cluster, keyPrefix: string): Promise<string[]> {
+  const perNode = await Promise.all(cluster.nodes('master').map((node) => scanKeys(node, createKeyLayout(keyPrefix, 1).patterns())));
+  return perNode.flat();
 }
 
 /** What the conformance suite needs from a cluster store it opens on a key prefix. */
@@ -173,7 +172,7 @@ export async function openClusterForSuite(nodes: readonly string[], keyPrefix: s
       await opened.store.close();
       await opened.cluster.quit();
     },
-    destroy: () => deleteClusterKeys(opened.cluster, keyPrefix, opened.store.partitions),
+    destroy: async () => void (await opened.store.destroy()),
   };
 }
 
@@ -188,7 +187,7 @@ export async function openClusterStore(nodes: readonly string[], options: Partia
     cluster,
     async teardown() {
       await store.close();
-      await deleteClusterKeys(cluster, keyPrefix, store.partitions);
+      await store.destroy();
       await cluster.quit();
     },
   };

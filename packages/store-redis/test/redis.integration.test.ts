@@ -10,8 +10,8 @@ import { executeInput, systemClock } from '@ironflow/core/engine';
 import type { CommitRequest, WorkKind } from '@ironflow/core/store';
 import { testServerUrl, uniqueName } from '@ironflow/testing';
 import { createKeyLayout, createRedisStore, type KeyLayout, type RedisStore } from '../src/index.js';
-import { COMMIT, COMMIT_KEYS } from '../src/scripts/commit.js';
-import { deleteStoreKeys, instrument, openStore, scanKeys, type TestStore } from './helpers.js';
+import { COMMIT } from '../src/scripts/commit.js';
+import { instrument, openStore, scanKeys, type TestStore } from './helpers.js';
 
 const url = testServerUrl('redis');
 const T0 = Date.UTC(2026, 0, 1, 12);
@@ -262,7 +262,7 @@ describe.skipIf(!url)('redis store on a real server', () => {
         expect(await store.claimEffects(claimArgs(['src'], T0 + 999))).toEqual([]);
         const [again] = await store.claimEffects(claimArgs(['src'], T0 + 1000));
         expect(again).toMatchObject({ id: effectId, attempts: 2, status: 'leased' });
-        const late = (await s.client.evalsha(COMMIT.sha, COMMIT_KEYS.length, ...stalled)) as string[];
+        const late = (await s.client.evalsha(COMMIT.sha, COMMIT.keys.length, ...stalled)) as string[];
         expect(late[0]).toBe('LEASE_LOST');
         expect((await store.load(target)).version).toBe(0);
         await store.complete(again!.lease, T0 + 1001);
@@ -310,7 +310,7 @@ describe.skipIf(!url)('redis store on a real server', () => {
       expect(await codeOf(store.commit(commitOf({ type, id: ghost }, 0, { uniqueKey: 'k' })))).toBe('STORE_FAILURE');
       probe.fault = () => 'run';
       await store.commit(commitOf({ type, id: winner }, 0, { uniqueKey: 'k' }));
-      const late = (await s.client.evalsha(COMMIT.sha, COMMIT_KEYS.length, ...stalled)) as string[];
+      const late = (await s.client.evalsha(COMMIT.sha, COMMIT.keys.length, ...stalled)) as string[];
       expect(late[0]).toBe('UNIQUE_KEY_CONFLICT');
       expect((await store.load({ type, id: ghost })).version).toBe(0);
       let caught: unknown;
@@ -356,7 +356,7 @@ describe.skipIf(!url)('redis store on a real server', () => {
       expect(probe4.calls).toEqual(['commit']);
       probe4.calls.length = 0;
       await store4.claimEffects(claimArgs(['count'], T0, 30_000, 5));
-      expect(probe4.calls).toEqual(['claim', 'claim', 'claim', 'claim', 'claim']);
+      expect(probe4.calls).toEqual(['peek', 'peek', 'peek', 'peek', 'claim']);
       probe4.calls.length = 0;
       await store4.commit(commitOf({ type: 'count', id: 'unique' }, 0, { uniqueKey: 'u' }));
       expect(probe4.calls).toEqual(['reserve-unique', 'commit']);
@@ -491,7 +491,7 @@ describe.skipIf(!url)('redis store on a real server', () => {
         expect(warn).toHaveBeenCalledWith({ maxmemoryPolicy: 'allkeys-lru' }, expect.stringMatching(/allkeys-lru/));
       } finally {
         await admin.config('SET', 'maxmemory-policy', original);
-        await deleteStoreKeys(admin, keyPrefix);
+        await createRedisStore({ client: admin, keyPrefix }).destroy();
         await admin.quit();
       }
     });

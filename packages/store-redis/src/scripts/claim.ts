@@ -1,26 +1,28 @@
-// Batched claims of one partition: expired leases go back to their type's queue at their
-// availableAt, then the oldest claimable rows across the requested types' queues are leased.
-import { defineScript } from '../script-runner.js';
+// Claims of one partition. Expired leases go back to their type's queue at their availableAt;
+// then claimable rows are walked in (availableAt, id) order across the requested types' queues,
+// under the poison-isolation rule: a row whose lease expired unsettled is claimed alone.
+import type { Fields, Reply } from '../reply.js';
+import { defineScript } from '../script.js';
+import { handoffsIn, type HandoffRef } from './cross-partition.js';
 
 /**
- * KEYS: (pending queue, leased set) per requested workflow type, all of one kind.
- * ARGV: 1 TAG, 2 kind letter, 3 now, 4 limit, 5 lease expiry, 6 owner JSON, 7 token base,
- * 8 dry run (1: only report the claimable ids and availableAt, for a cross-partition merge).
- * Returns {rows or {id, availableAt} pairs, {id, handoff token, handoff partition}…}.
+ * The sweep and the ordered walk, shared by PEEK and CLAIM. KEYS (the variadic tail) are
+ * (pending queue, leased set) pairs, one per requested workflow type, all of one kind.
+ * `walk(visit)` calls `visit(i, id, availableAt, recovered)` for each claimable row in order;
+ * visit answers 'skip' (the row stays queued), 'taken' (it left the queue) or 'stop'.
  */
-export const CLAIM = defineScript(
-  'claim',
-  String.raw`
-local kind, nows = ARGV[2], ARGV[3]
-local now, limit = tonumber(nows), tonumber(ARGV[4])
-local expires, owner, base, dry = ARGV[5], ARGV[6], ARGV[7], ARGV[8] == '1'
-local nTypes = #KEYS / 2
+const WALK = String.raw`
+local kind, nows = A_kind, A_now
+local now, limit = tonumber(nows), tonumber(A_limit)
+local nTypes = (#KEYS - KEYS_FROM + 1) / 2
+local function queueOf(i) return KEYS[KEYS_FROM + 2 * i - 2] end
+local function leasedOf(i) return KEYS[KEYS_FROM + 2 * i - 1] end
 local handoffs = {}
 
 -- Expired leases rejoin their pending queue, scored by availableAt, so one ordered queue per
 -- type serves both kinds of claimable rows. Each expired row moves once (amortised).
 for i = 1, nTypes do
-  local q, l = KEYS[2 * i - 1], KEYS[2 * i]
+  local q, l = queueOf(i), leasedOf(i)
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', l, '-inf', nows, 'LIMIT', 0, 1000)) do
     local r = redis.call('HMGET', itemKey(kind, id), 'st', 'lx', 'aa', 'hoT', 'hoP')
     if r[1] ~= 'leased' then
@@ -28,8 +30,8 @@ for i = 1, nTypes do
     elseif tonumber(r[2]) <= now then
       if r[4] then
         -- its acknowledgement may have landed in another partition: resolved by the caller first
-        if #handoffs < 300 then
-          table.insert(handoffs, id); table.insert(handoffs, r[4]); table.insert(handoffs, r[5])
+        if #handoffs < 400 then
+          table.insert(handoffs, kind); table.insert(handoffs, id); table.insert(handoffs, r[4]); table.insert(handoffs, r[5])
         end
       else
         redis.call('ZREM', l, id)
@@ -54,46 +56,111 @@ local heads, skipped = {}, {}
 for i = 1, nTypes do skipped[i] = 0 end
 local function head(i)
   if heads[i] == nil then
-    local r = redis.call('ZRANGEBYSCORE', KEYS[2 * i - 1], '-inf', nows, 'WITHSCORES', 'LIMIT', skipped[i], 1)
+    local r = redis.call('ZRANGEBYSCORE', queueOf(i), '-inf', nows, 'WITHSCORES', 'LIMIT', skipped[i], 1)
     if r[1] then heads[i] = {r[1], tonumber(r[2])} else heads[i] = false end
   end
   return heads[i]
 end
 
-local out, taken = {}, 0
-while taken < limit do
-  local best, bi = nil, 0
-  for i = 1, nTypes do
-    local h = head(i)
-    if h and (best == nil or h[2] < best[2] or (h[2] == best[2] and bytesLess(h[1], best[1]))) then
-      best, bi = h, i
+local function walk(visit)
+  if limit < 1 then return end
+  while true do
+    local best, bi = nil, 0
+    for i = 1, nTypes do
+      local h = head(i)
+      if h and (best == nil or h[2] < best[2] or (h[2] == best[2] and bytesLess(h[1], best[1]))) then
+        best, bi = h, i
+      end
     end
-  end
-  if best == nil then break end
-  heads[bi] = nil
-  local id = best[1]
-  local rk = itemKey(kind, id)
-  local r = redis.call('HMGET', rk, 'st', 'aa', 'lx', 'hoT')
-  local claimable = (r[1] == 'pending' and tonumber(r[2]) <= now)
-    or (r[1] == 'leased' and tonumber(r[3]) <= now and not r[4])
-  if claimable then
-    taken = taken + 1
-    if dry then
+    if best == nil then return end
+    heads[bi] = nil
+    local id = best[1]
+    local r = redis.call('HMGET', itemKey(kind, id), 'st', 'aa', 'lx', 'hoT')
+    local fresh = r[1] == 'pending' and tonumber(r[2]) <= now
+    local recovered = r[1] == 'leased' and tonumber(r[3]) <= now and not r[4]
+    if fresh or recovered then
+      local step = visit(bi, id, r[2], recovered)
+      if step == 'stop' then return end
+      if step == 'skip' then skipped[bi] = skipped[bi] + 1 end
+    elseif r[1] == 'pending' or r[1] == 'leased' then
       skipped[bi] = skipped[bi] + 1
-      table.insert(out, {id, r[2]})
     else
-      redis.call('HSET', rk, 'st', 'leased', 'lt', base .. '.' .. taken, 'lo', owner, 'lx', expires, 'ua', nows)
-      redis.call('HINCRBY', rk, 'at', 1)
-      redis.call('ZREM', KEYS[2 * bi - 1], id)
-      redis.call('ZADD', KEYS[2 * bi], expires, id)
-      table.insert(out, redis.call('HGETALL', rk))
+      redis.call('ZREM', queueOf(bi), id)
     end
-  elseif r[1] == 'pending' or r[1] == 'leased' then
-    skipped[bi] = skipped[bi] + 1
-  else
-    redis.call('ZREM', KEYS[2 * bi - 1], id)
   end
 end
+`;
+
+/** A claimable row as a dry run reports it. */
+export interface PeekedRow {
+  readonly id: string;
+  readonly availableAt: number;
+  /** Its lease expired unsettled: it may only be claimed alone. */
+  readonly recovered: boolean;
+}
+
+/**
+ * Dry run, for the cross-partition merge: the claimable rows in order, up to `limit`, ending
+ * with the first recovered row (nothing after it can join a batch), plus rows stuck mid-handoff.
+ */
+export const PEEK = defineScript({
+  name: 'peek',
+  keys: [],
+  args: ['kind', 'now', 'limit'],
+  variadic: 'keys',
+  decode: (reply: Reply): { rows: PeekedRow[]; handoffs: HandoffRef[] } => ({
+    rows: reply.at(0).list().map((row) => ({ id: row.at(0).text(), availableAt: row.at(1).integer(), recovered: row.at(2).integer() === 1 })),
+    handoffs: handoffsIn(reply.at(1).list()),
+  }),
+  body: String.raw`${WALK}
+local out = {}
+walk(function(i, id, aa, recovered)
+  local flag = 0
+  if recovered then flag = 1 end
+  table.insert(out, {id, aa, flag})
+  if recovered or #out >= limit then return 'stop' end
+  return 'skip'
+end)
 return {out, handoffs}
 `,
-);
+});
+
+/** A row the claim leased, with its fields after the claim. */
+export interface ClaimedRow {
+  readonly recovered: boolean;
+  readonly fields: Fields;
+}
+
+/**
+ * Leases up to `limit` rows: one recovered row alone when it comes first and `allowRecovered`
+ * is '1', else fresh rows in order, stopping before the first recovered one. Tokens are
+ * `<tokenBase>.<n>`; each claim counts an attempt.
+ */
+export const CLAIM = defineScript({
+  name: 'claim',
+  keys: [],
+  args: ['kind', 'now', 'limit', 'expiresAt', 'owner', 'tokenBase', 'allowRecovered'],
+  variadic: 'keys',
+  decode: (reply: Reply): { rows: ClaimedRow[]; handoffs: HandoffRef[] } => ({
+    rows: reply.at(0).list().map((row) => ({ recovered: row.at(0).integer() === 1, fields: row.at(1).fields() })),
+    handoffs: handoffsIn(reply.at(1).list()),
+  }),
+  body: String.raw`${WALK}
+local out, taken = {}, 0
+walk(function(i, id, aa, recovered)
+  if recovered and (taken > 0 or A_allowRecovered ~= '1') then return 'stop' end
+  taken = taken + 1
+  local rk = itemKey(kind, id)
+  redis.call('HSET', rk, 'st', 'leased', 'lt', A_tokenBase .. '.' .. taken, 'lo', A_owner, 'lx', A_expiresAt, 'ua', nows)
+  redis.call('HINCRBY', rk, 'at', 1)
+  redis.call('ZREM', queueOf(i), id)
+  redis.call('ZADD', leasedOf(i), A_expiresAt, id)
+  local flag = 0
+  if recovered then flag = 1 end
+  table.insert(out, {flag, redis.call('HGETALL', rk)})
+  if recovered or taken >= limit then return 'stop' end
+  return 'taken'
+end)
+return {out, handoffs}
+`,
+});

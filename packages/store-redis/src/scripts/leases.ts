@@ -1,59 +1,80 @@
 // Changes to one leased row after a claim, each fenced by the lease token, plus re-drive of a
 // dead letter. One row, its queues and indexes: all in the row's partition.
-import { defineScript } from '../script-runner.js';
+import type { Reply } from '../reply.js';
+import { defineScript } from '../script.js';
+import { handoffsIn, type HandoffRef } from './cross-partition.js';
 
-/**
- * KEYS: the row. ARGV: 1 TAG, 2 kind letter, 3 id, 4 token, 5 now, 6 operation (renew |
- * complete | retry | dead | release), 7 new lease expiry (renew) or retryAt (retry), 8 error
- * JSON, 9 dead-letter member, 10 wake channel.
- * Returns {'OK'}, {'LEASE_LOST'}, or {'HANDOFF', kind, id, token, partition}.
- */
-export const SETTLE = defineScript(
-  'settle',
-  String.raw`
-local rk = KEYS[1]
-local kind, id, token, nows, op = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local arg, err, member, channel = ARGV[7], ARGV[8], ARGV[9], ARGV[10]
-local state, hoT, hoP = leaseState(rk, token, tonumber(nows))
+/** What a fenced change answered. */
+export type SettleReply = { readonly kind: 'ok' } | { readonly kind: 'lease-lost' } | { readonly kind: 'handoff'; readonly handoffs: readonly HandoffRef[] };
+
+/** A fenced change: renew | complete | retry | dead | release. */
+export const SETTLE = defineScript({
+  name: 'settle',
+  keys: ['row'],
+  args: [
+    'kind',
+    'id',
+    'token',
+    'now',
+    'op',
+    /** The new lease expiry (renew) or retryAt (retry); '' otherwise. */
+    'at',
+    /** Error JSON (retry, dead) or ''. */
+    'error',
+    'deadMember',
+    'channel',
+  ],
+  decode(reply: Reply): SettleReply {
+    switch (reply.at(0).oneOf(['OK', 'LEASE_LOST', 'HANDOFF'])) {
+      case 'OK':
+        return { kind: 'ok' };
+      case 'LEASE_LOST':
+        return { kind: 'lease-lost' };
+      case 'HANDOFF':
+        return { kind: 'handoff', handoffs: handoffsIn(reply.list().slice(1)) };
+    }
+  },
+  body: String.raw`
+local kind, id, nows, op = A_kind, A_id, A_now, A_op
+local state, hoT, hoP = leaseState(K_row, A_token, tonumber(nows))
 if state == 'lost' then return {'LEASE_LOST'} end
 if state == 'handoff' and op ~= 'renew' then return {'HANDOFF', kind, id, hoT, hoP} end
-local wt = redis.call('HGET', rk, 'wt')
+local wt = redis.call('HGET', K_row, 'wt')
 if op == 'renew' then
-  redis.call('HSET', rk, 'lx', arg, 'ua', nows)
+  redis.call('HSET', K_row, 'lx', A_at, 'ua', nows)
   redis.call('ZREM', pendingKey(kind, wt), id)
-  redis.call('ZADD', leasedKey(kind, wt), arg, id)
+  redis.call('ZADD', leasedKey(kind, wt), A_at, id)
 elseif op == 'complete' then
   finish(kind, id, 'done', nows, '', '')
 elseif op == 'dead' then
-  finish(kind, id, 'dead', nows, err, member)
+  finish(kind, id, 'dead', nows, A_error, A_deadMember)
 else
-  local at = arg
+  local at = A_at
   if op == 'release' then at = nows end
-  redis.call('HDEL', rk, 'lo', 'lx', 'lt')
-  redis.call('HSET', rk, 'st', 'pending', 'aa', at, 'ua', nows)
+  redis.call('HDEL', K_row, 'lo', 'lx', 'lt')
+  redis.call('HSET', K_row, 'st', 'pending', 'aa', at, 'ua', nows)
   if op == 'retry' then
-    redis.call('HSET', rk, 'le', err)
-  elseif tonumber(redis.call('HGET', rk, 'at') or '0') > 0 then
-    redis.call('HINCRBY', rk, 'at', -1)
+    redis.call('HSET', K_row, 'le', A_error)
+  elseif tonumber(redis.call('HGET', K_row, 'at') or '0') > 0 then
+    redis.call('HINCRBY', K_row, 'at', -1)
   end
   redis.call('ZREM', leasedKey(kind, wt), id)
   redis.call('ZADD', pendingKey(kind, wt), at, id)
-  if op == 'release' then redis.call('PUBLISH', channel, wakeName(kind)) end
+  if op == 'release' then redis.call('PUBLISH', A_channel, wakeName(kind)) end
 end
 return {'OK'}
 `,
-);
+});
 
-/**
- * KEYS: the row. ARGV: 1 TAG, 2 kind letter, 3 id, 4 now, 5 wake channel.
- * Returns 'ok', 'refused' (not dead, or its timer key is held) or 'missing'.
- */
-export const REDRIVE = defineScript(
-  'redrive',
-  String.raw`
-local rk = KEYS[1]
-local kind, id, nows, channel = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local r = redis.call('HMGET', rk, 'st', 'wt', 'wid', 'k', 'dm')
+/** Makes a dead letter pending again with its attempts reset: 'ok', 'refused' (not dead, or its timer key is held) or 'missing'. */
+export const REDRIVE = defineScript({
+  name: 'redrive',
+  keys: ['row'],
+  args: ['kind', 'id', 'now', 'channel'],
+  decode: (reply: Reply) => reply.oneOf(['ok', 'refused', 'missing']),
+  body: String.raw`
+local kind, id, nows = A_kind, A_id, A_now
+local r = redis.call('HMGET', K_row, 'st', 'wt', 'wid', 'k', 'dm')
 if not r[1] then return 'missing' end
 if r[1] ~= 'dead' then return 'refused' end
 if kind == 't' and r[4] then
@@ -66,13 +87,13 @@ if kind == 't' and r[4] then
   redis.call('HSET', tk, r[4], id)
 end
 if r[5] then
-  redis.call('ZREM', deadKey(kind), r[5])
-  redis.call('ZREM', deadKey(kind, r[2]), r[5])
+  redis.call('ZREM', deadAllKey(kind), r[5])
+  redis.call('ZREM', deadOfTypeKey(kind, r[2]), r[5])
 end
-redis.call('HDEL', rk, 'dm')
-redis.call('HSET', rk, 'st', 'pending', 'at', 0, 'aa', nows, 'ua', nows)
+redis.call('HDEL', K_row, 'dm')
+redis.call('HSET', K_row, 'st', 'pending', 'at', 0, 'aa', nows, 'ua', nows)
 redis.call('ZADD', pendingKey(kind, r[2]), nows, id)
-redis.call('PUBLISH', channel, wakeName(kind))
+redis.call('PUBLISH', A_channel, wakeName(kind))
 return 'ok'
 `,
-);
+});

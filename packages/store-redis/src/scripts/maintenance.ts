@@ -1,22 +1,52 @@
 // Housekeeping scripts: retention (purge) of finished rows, and the deployment settings record
 // that guards the partition count.
-import { defineScript } from '../script-runner.js';
+import type { Reply } from '../reply.js';
+import { defineScript } from '../script.js';
 
-/**
- * KEYS: finished effects, finished timers. ARGV: 1 TAG, 2 olderThan, 3 batch size.
- * Returns {effects deleted, timers deleted, effects examined, timers examined,
- * {kind, id, handoff partitions}…} — the last for rows that left handoff records elsewhere.
- */
-export const PURGE = defineScript(
-  'purge',
-  String.raw`
-local olderThan = ARGV[2]
-local cut, batch = tonumber(olderThan), tonumber(ARGV[3])
+/** A purged row that left handoff records in other partitions. */
+export interface HandoffLeftovers {
+  readonly kind: 'e' | 't';
+  readonly id: string;
+  readonly partitions: readonly number[];
+}
+
+/** What one PURGE batch did. */
+export interface PurgeReply {
+  readonly effectsDeleted: number;
+  readonly timersDeleted: number;
+  readonly effectsExamined: number;
+  readonly timersExamined: number;
+  readonly leftovers: readonly HandoffLeftovers[];
+}
+
+/** Deletes up to `batch` finished effects and timers last changed before `olderThan`. */
+export const PURGE = defineScript({
+  name: 'purge',
+  keys: ['finishedEffects', 'finishedTimers'],
+  args: ['olderThan', 'batch'],
+  decode(reply: Reply): PurgeReply {
+    const leftovers = reply.at(4).list();
+    const out: HandoffLeftovers[] = [];
+    for (let i = 0; i + 2 < leftovers.length; i += 3) {
+      const partitions = leftovers[i + 2]!.text().split(',').filter(Boolean).map(Number);
+      out.push({ kind: leftovers[i]!.oneOf(['e', 't']), id: leftovers[i + 1]!.text(), partitions });
+    }
+    return {
+      effectsDeleted: reply.at(0).integer(),
+      timersDeleted: reply.at(1).integer(),
+      effectsExamined: reply.at(2).integer(),
+      timersExamined: reply.at(3).integer(),
+      leftovers: out,
+    };
+  },
+  body: String.raw`
+local cut, batch = tonumber(A_olderThan), tonumber(A_batch)
+local sets = {K_finishedEffects, K_finishedTimers}
 local kinds = {'e', 't'}
 local deleted, examined, elsewhere = {0, 0}, {0, 0}, {}
 for i = 1, 2 do
   local k = kinds[i]
-  local ids = redis.call('ZRANGEBYSCORE', KEYS[i], '-inf', '(' .. olderThan, 'LIMIT', 0, batch)
+  local ids = redis.call('ZRANGEBYSCORE', sets[i], '-inf', '(' .. A_olderThan, 'LIMIT', 0, batch)
   examined[i] = #ids
   for _, id in ipairs(ids) do
     local rk = itemKey(k, id)
@@ -27,18 +57,21 @@ for i = 1, 2 do
       deleted[i] = deleted[i] + 1
       if r[5] then table.insert(elsewhere, k); table.insert(elsewhere, id); table.insert(elsewhere, r[5]) end
     end
-    redis.call('ZREM', KEYS[i], id)
+    redis.call('ZREM', sets[i], id)
   end
 end
 return {deleted[1], deleted[2], examined[1], examined[2], elsewhere}
 `,
-);
+});
 
-/** KEYS: the meta hash. ARGV: 1 unused tag, 2 partition count. Returns the count recorded first. */
-export const CLAIM_SETTINGS = defineScript(
-  'settings',
-  String.raw`
-redis.call('HSETNX', KEYS[1], 'partitions', ARGV[2])
-return redis.call('HGET', KEYS[1], 'partitions')
+/** Records the partition count on first setup; answers the count recorded first. */
+export const RECORD_SETTINGS = defineScript({
+  name: 'settings',
+  keys: ['meta'],
+  args: ['partitions'],
+  decode: (reply: Reply) => reply.integer(),
+  body: String.raw`
+redis.call('HSETNX', K_meta, 'partitions', A_partitions)
+return redis.call('HGET', K_meta, 'partitions')
 `,
-);
+});

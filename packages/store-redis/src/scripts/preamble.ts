@@ -1,25 +1,15 @@
-// Lua shared by every script: key builders that mirror src/keys.ts, the lease check and the
-// settlement of a leased row. Scripts derive keys only under TAG, the partition's hash tag.
+// Lua shared by every script, after its generated header: the key builders (generated from
+// src/key-templates.ts), the lease check and the settlement of a leased row. Scripts derive keys
+// only under TAG, the partition's hash tag.
+import { luaKeyBuilders } from '../key-templates.js';
 
 /**
- * ARGV[1] of every script is the partition's hash tag. Keys built here are derived inside the
- * script (work item rows and their per-type queues are known only after reading a row); they
- * all start with TAG, so they hash to the same cluster slot as the KEYS the script was given.
+ * Keys built here are derived inside a script (work item rows and their per-type queues are
+ * known only after reading a row); they all start with TAG, so they hash to the same cluster
+ * slot as the KEYS the script was given.
  */
-export const PREAMBLE = String.raw`
-local TAG = ARGV[1]
-local function ref(t, id) return #t .. ':' .. t .. ':' .. id end
-local function itemKey(k, id) return TAG .. ':' .. k .. ':' .. id end
-local function pendingKey(k, t) return TAG .. ':q:' .. k .. ':' .. t end
-local function leasedKey(k, t) return TAG .. ':l:' .. k .. ':' .. t end
-local function deadKey(k, t)
-  if t then return TAG .. ':d:' .. k .. ':' .. t end
-  return TAG .. ':d:' .. k
-end
-local function finishedKey(k) return TAG .. ':f:' .. k end
-local function ownedKey(k, t, id) return TAG .. ':i' .. k .. ':' .. ref(t, id) end
-local function timerKeysKey(t, id) return TAG .. ':tk:' .. ref(t, id) end
-local function uniqueKey(t, key) return TAG .. ':u:' .. ref(t, key) end
+export const PREAMBLE = `${luaKeyBuilders()}
+${String.raw`
 local function wakeName(k) if k == 'e' then return 'effect' end return 'timer' end
 
 -- 'held', 'lost', or 'handoff' plus the pending cross-partition acknowledgement (token, partition).
@@ -47,8 +37,8 @@ local function finish(k, id, outcome, nows, err, member)
   if outcome == 'dead' then
     if err == '' then redis.call('HDEL', rk, 'le') else redis.call('HSET', rk, 'le', err) end
     redis.call('HSET', rk, 'st', 'dead', 'ua', nows, 'dm', member)
-    redis.call('ZADD', deadKey(k), 0, member)
-    redis.call('ZADD', deadKey(k, wt), 0, member)
+    redis.call('ZADD', deadAllKey(k), 0, member)
+    redis.call('ZADD', deadOfTypeKey(k, wt), 0, member)
   else
     local st = 'fired'
     if k == 'e' then st = 'done' end
@@ -56,4 +46,4 @@ local function finish(k, id, outcome, nows, err, member)
     redis.call('ZADD', finishedKey(k), nows, id)
   end
 end
-`;
+`}`;

@@ -1,0 +1,35 @@
+// The Redis backend of the store kit: each primitive is one module's function over the shared
+// RedisContext; the kit parses arguments, raises typed errors and fans out wake-ups around them.
+import type { StoreBackend } from '@ironflow/core/store';
+import { claim } from './claim.js';
+import { classifyRedisError } from './classify-error.js';
+import { commit } from './commit.js';
+import type { RedisContext } from './context.js';
+import { countDeadLetters, listDeadLetters, purge } from './dead-letters.js';
+import { redrive, settle } from './leases.js';
+import { listEffects, listInstances, listObservations, listTimers, load, nextTimerAt, readEvents, recordObservation } from './queries.js';
+import { listenForWakeUps } from './wake.js';
+
+/** Assembles the StoreBackend of one Redis store. */
+export function createRedisBackend(ctx: RedisContext): StoreBackend {
+  return {
+    name: 'redis',
+    classify: classifyRedisError,
+    load: (ref, idempotencyKey) => load(ctx, ref, idempotencyKey),
+    commit: (request) => commit(ctx, request),
+    recordObservation: (observation) => recordObservation(ctx, observation),
+    claim: (kind, request) => claim(ctx, kind, request),
+    nextTimerAt: (types) => nextTimerAt(ctx, types),
+    settle: (operation) => settle(ctx, operation),
+    listDeadLetters: (query) => listDeadLetters(ctx, query),
+    countDeadLetters: (query) => countDeadLetters(ctx, query),
+    redrive: (kind, id, now) => redrive(ctx, kind, id, now),
+    purge: (olderThan) => purge(ctx, olderThan),
+    readEvents: (ref, fromSequence) => readEvents(ctx, ref, fromSequence),
+    listInstances: (query) => listInstances(ctx, query),
+    listEffects: (ref) => listEffects(ctx, ref),
+    listTimers: (ref) => listTimers(ctx, ref),
+    listObservations: (ref) => listObservations(ctx, ref),
+    listen: (wake) => listenForWakeUps(ctx, wake),
+  };
+}

@@ -1,0 +1,151 @@
+// The commit primitive: one COMMIT script call in the instance's partition, preceded by the
+// cross-partition steps it may need (a handed-off acknowledgement, a unique-key reservation).
+import { invalidArgument, StoreError, type CheckedCommit, type CommitOutcome } from '@ironflow/core/store';
+import { kindLetter, storedEvent, storedIdempotency, storedObservation, storedSnapshot } from './codec.js';
+import type { RedisContext } from './context.js';
+import { finalizeHandoff, handoffRecord, prepareHandoff, releaseUniqueKey, reserveUniqueKey, resolveHandoffs } from './cross-partition.js';
+import { deadMember, instanceMember, leasePartition, randomToken } from './members.js';
+import type { ScriptValue } from './script.js';
+import { COMMIT } from './scripts/commit.js';
+
+/** A commit or lease change that meets an unresolved cross-partition handoff resolves it and retries this often. */
+export const HANDOFF_ROUNDS = 4;
+
+/** The commit's variadic tail: events, (effect id, payload), cancelled timer keys, (timer id, key, fireAt, input). */
+function commitTail(request: CheckedCommit): ScriptValue[] {
+  return [
+    ...request.events.map(storedEvent),
+    ...request.effects.flatMap((effect) => [effect.id, effect.payload]),
+    ...request.cancelTimers,
+    ...request.timers.flatMap((timer) => [timer.id, timer.key ?? '', timer.fireAt, timer.input]),
+  ];
+}
+
+/** Applies a checked commit atomically, or reports why not. */
+export async function commit(ctx: RedisContext, request: CheckedCommit): Promise<CommitOutcome> {
+  await ctx.ready();
+  const { layout } = ctx;
+  const { ref, now, ack } = request;
+  const partition = layout.partitionOf(ref.type, ref.id);
+  const keys = layout.partition(partition);
+
+  let ackMode: '' | 'local' | 'remote' = '';
+  let ackPartition = partition;
+  if (ack !== undefined) {
+    const issued = leasePartition(ack.token, layout.partitions);
+    if (issued === undefined) return { outcome: 'lease-lost' };
+    ackPartition = issued;
+    ackMode = issued === partition ? 'local' : 'remote';
+    if (ackMode === 'remote' && (await prepareHandoff(ctx, ack, ackPartition, partition, now)) === 'lease-lost') return { outcome: 'lease-lost' };
+  }
+
+  let uniqueMode = '';
+  let uniqueArg = '';
+  let uniqueRecord = keys.instance(ref.type, ref.id);
+  if (request.uniqueKey !== undefined) {
+    if (layout.partitions === 1) {
+      uniqueMode = 'claim';
+      uniqueRecord = keys.unique(ref.type, request.uniqueKey);
+    } else {
+      const plan = await reserveUniqueKey(ctx, ref, request.uniqueKey);
+      uniqueMode = plan.mode;
+      uniqueArg = plan.mode === 'check' ? plan.token : plan.holder;
+      uniqueRecord = keys.uniqueBlocks(ref.type, ref.id);
+    }
+  }
+
+  const scriptKeys = {
+    instance: keys.instance(ref.type, ref.id),
+    events: keys.events(ref.type, ref.id),
+    idempotency: keys.idempotency(ref.type, ref.id),
+    observations: keys.observations(ref.type, ref.id),
+    ownedEffects: keys.owned('e', ref.type, ref.id),
+    ownedTimers: keys.owned('t', ref.type, ref.id),
+    timerKeys: keys.timerKeys(ref.type, ref.id),
+    activeAll: keys.instances('active'),
+    activeOfType: keys.instances('active', ref.type),
+    completedAll: keys.instances('completed'),
+    completedOfType: keys.instances('completed', ref.type),
+    pendingEffects: keys.pending('e', ref.type),
+    pendingTimers: keys.pending('t', ref.type),
+    leasedTimers: keys.leased('t', ref.type),
+    finishedTimers: keys.finished('t'),
+    unique: uniqueRecord,
+    // Unused without an acknowledgement; any key of the partition keeps the call in one slot.
+    handoffs: ack === undefined ? keys.instance(ref.type, ref.id) : keys.handoffs(kindLetter(ack.kind), ack.id),
+  };
+  const args = {
+    type: ref.type,
+    id: ref.id,
+    expectedVersion: request.expectedVersion,
+    newVersion: request.newVersion,
+    now,
+    completed: request.completed ? '1' : '0',
+    member: instanceMember(now, ref.type, ref.id),
+    channel: layout.channel,
+    uniqueMode,
+    uniqueKey: request.uniqueKey ?? '',
+    uniqueArg,
+    idempotencyKey: request.idempotencyKey ?? '',
+    idempotencyRecord: request.idempotencyKey === undefined ? '' : storedIdempotency(request),
+    snapshotVersion: request.snapshot?.version ?? '',
+    snapshot: request.snapshot === undefined ? '' : storedSnapshot(request.snapshot),
+    observation: request.observation === undefined ? '' : storedObservation(request.observation),
+    ackMode,
+    ackKind: ack === undefined ? '' : kindLetter(ack.kind),
+    ackId: ack?.id ?? '',
+    ackToken: ack?.token ?? '',
+    ackOutcome: ack?.outcome ?? '',
+    ackError: ack?.outcome === 'dead' && ack.error !== undefined ? JSON.stringify(ack.error) : '',
+    ackMember: ack === undefined ? '' : deadMember(now, ack.id),
+    handoffRecord: ack === undefined ? '' : handoffRecord(ack),
+    nonce: randomToken(),
+    eventCount: request.events.length,
+    effectCount: request.effects.length,
+    cancelCount: request.cancelTimers.length,
+    timerCount: request.timers.length,
+  };
+  const tail = commitTail(request);
+
+  for (let round = 0; round < HANDOFF_ROUNDS; round++) {
+    const reply = await ctx.callScript(COMMIT, keys.tag, scriptKeys, args, tail);
+    switch (reply.kind) {
+      case 'ok':
+        if (ack !== undefined && ackMode === 'remote') {
+          await finalizeHandoff(ctx, ack, ackPartition, now).catch((error: unknown) =>
+            ctx.logger?.warn({ err: error, kind: ack.kind, id: ack.id }, 'ironflow redis store: settling a handed-off acknowledgement failed; the next claim settles it'),
+          );
+        }
+        if (layout.partitions > 1 && reply.releasedUniqueKey !== undefined) {
+          const released = reply.releasedUniqueKey;
+          await releaseUniqueKey(ctx, ref.type, released, ref.id).catch((error: unknown) =>
+            ctx.logger?.warn({ err: error, uniqueKey: released }, 'ironflow redis store: releasing a unique key failed; the next claimant frees it'),
+          );
+        }
+        return { outcome: 'ok' };
+      case 'lease-lost':
+        return { outcome: 'lease-lost' };
+      case 'version-conflict':
+        return { outcome: 'version-conflict', actualVersion: reply.actualVersion };
+      case 'unique-key-conflict':
+        return { outcome: 'unique-key-conflict', holderId: reply.holder ?? (await currentHolder(ctx, ref.type, request.uniqueKey ?? '')) };
+      case 'duplicate-id':
+        throw invalidArgument(`The ${reply.what} id ${JSON.stringify(reply.id)} already exists`, { kind: reply.what, id: reply.id });
+      case 'handoff':
+        await resolveHandoffs(
+          ctx,
+          reply.handoffs.map((h) => ({ ...h, partition })),
+          now,
+        );
+        break;
+    }
+  }
+  throw new StoreError('transient', `Commit to ${ref.type}:${ref.id} kept meeting unresolved acknowledgements; retry`);
+}
+
+/** The instance holding a unique key, read from the key's holder record. */
+async function currentHolder(ctx: RedisContext, type: string, key: string): Promise<string | undefined> {
+  const record = ctx.layout.partition(ctx.layout.uniquePartitionOf(type, key)).unique(type, key);
+  const [holder] = await ctx.client.hmget(record, 'id');
+  return holder ?? undefined;
+}

@@ -1,0 +1,108 @@
+// The keys of one partition, written once as templates: src/keys.ts fills them in TypeScript and
+// the Lua preamble's key builders are generated from them, so the two sides cannot disagree.
+
+/**
+ * Every key of a partition as a template of what follows the partition's hash tag and a `:`.
+ * Segments are separated by `:`; a segment is a literal, a parameter `$name`, or `$ref(a,b)`:
+ * two parameters written `<UTF-8 byte length of a>:a:b`, which cannot be read two ways. The first
+ * segment names the key's kind (all distinct), and a free-form parameter (a type, id or key) is
+ * only ever the last component of the key or of a `$ref`, so keys of different kinds or
+ * parameters never coincide.
+ */
+export const KEY_TEMPLATES = {
+  /** Hash: version, completion, timestamps, unique key, snapshot of an instance. */
+  instance: 'i:$ref(t,id)',
+  /** List of event JSON, index = sequence - 1. */
+  events: 'ev:$ref(t,id)',
+  /** Hash: idempotency key → record JSON. */
+  idempotency: 'id:$ref(t,id)',
+  /** List of observation JSON. */
+  observations: 'ob:$ref(t,id)',
+  /** Sorted set of an instance's effect or timer ids by `createdAt`. */
+  owned: 'o:$k:$ref(t,id)',
+  /** Hash: timer key → id of the pending or leased timer holding it. */
+  timerKeys: 'tk:$ref(t,id)',
+  /** Hash: unique key → reservation token refused for this instance (partitions > 1). */
+  uniqueBlocks: 'ub:$ref(t,id)',
+  /** Hash: who holds a unique key of a workflow type. */
+  unique: 'u:$ref(t,key)',
+  /** Hash of one effect or timer. */
+  item: 'w:$k:$id',
+  /** Sorted set of claimable ids of one workflow type by `availableAt`. */
+  pending: 'q:$k:$t',
+  /** Sorted set of leased ids of one workflow type by lease expiry. */
+  leased: 'l:$k:$t',
+  /** Lexicographic index of all dead letters of a kind. */
+  deadAll: 'd:$k',
+  /** Lexicographic index of the dead letters of a kind and workflow type. */
+  deadOfType: 'd:$k:$t',
+  /** Sorted set of finished ids (done, fired, cancelled) by `updatedAt`, for `purge`. */
+  finished: 'f:$k',
+  /** Lexicographic index of instances of a status (`a` active, `c` completed). */
+  instancesAll: 'x:$s',
+  /** Lexicographic index of instances of a status and workflow type. */
+  instancesOfType: 'x:$s:$t',
+  /** Hash: lease token → how a cross-partition acknowledgement ended (this partition is its target). */
+  handoffs: 'h:$k:$id',
+} as const;
+
+/** The name of a partition key template. */
+export type KeyName = keyof typeof KEY_TEMPLATES;
+
+type SegmentParams<S extends string> = S extends `$ref(${infer A},${infer B})` ? A | B : S extends `$${infer P}` ? P : never;
+type TemplateParams<T extends string> = T extends `${infer Head}:${infer Rest}` ? SegmentParams<Head> | TemplateParams<Rest> : SegmentParams<T>;
+
+/** The parameters of a key template, by name: `fillKey(tag, 'pending', { k: 'e', t: 'order' })`. */
+export type KeyParams<N extends KeyName> = Record<TemplateParams<(typeof KEY_TEMPLATES)[N]>, string>;
+
+type Segment = { readonly literal: string } | { readonly param: string } | { readonly ref: readonly [string, string] };
+
+const REF = /^\$ref\(([a-z]+),([a-z]+)\)$/;
+const PARAM = /^\$([a-z]+)$/;
+
+function segmentsOf(template: string): Segment[] {
+  return template.split(':').map((segment): Segment => {
+    const ref = REF.exec(segment);
+    if (ref !== null) return { ref: [ref[1] ?? '', ref[2] ?? ''] };
+    const param = PARAM.exec(segment);
+    return param === null ? { literal: segment } : { param: param[1] ?? '' };
+  });
+}
+
+const SEGMENTS = new Map<string, Segment[]>(Object.entries(KEY_TEMPLATES).map(([name, template]) => [name, segmentsOf(template)]));
+
+/** Byte length of a string in UTF-8, which is what Lua's `#` measures. */
+export function utf8Length(value: string): number {
+  return Buffer.byteLength(value, 'utf8');
+}
+
+/** Encodes a pair without ambiguity: `<utf8 length of a>:<a>:<b>`, the free-form `b` last. */
+export function refSegment(a: string, b: string): string {
+  return `${utf8Length(a)}:${a}:${b}`;
+}
+
+/** Builds the key `name` of the partition whose hash tag is `tag`. */
+export function fillKey<N extends KeyName>(tag: string, name: N, params: KeyParams<N>): string {
+  const values = params as Record<string, string>;
+  const value = (param: string): string => {
+    const v = values[param];
+    if (v === undefined) throw new TypeError(`key ${name} needs the parameter ${param}`);
+    return v;
+  };
+  const parts = (SEGMENTS.get(name) ?? []).map((s) => ('literal' in s ? s.literal : 'param' in s ? value(s.param) : refSegment(value(s.ref[0]), value(s.ref[1]))));
+  return `${tag}:${parts.join(':')}`;
+}
+
+/** The Lua function that builds key `name` under TAG, e.g. `local function pendingKey(k, t) return TAG .. ':q:' .. k .. ':' .. t end`. */
+export function luaKeyBuilder(name: KeyName): string {
+  const segments = SEGMENTS.get(name) ?? [];
+  const params = [...new Set(segments.flatMap((s) => ('param' in s ? [s.param] : 'ref' in s ? [...s.ref] : [])))];
+  const parts = segments.map((s) => ('literal' in s ? `'${s.literal}'` : 'param' in s ? s.param : `ref(${s.ref[0]}, ${s.ref[1]})`));
+  return `local function ${name}Key(${params.join(', ')}) return TAG .. ':' .. ${parts.join(" .. ':' .. ")} end`;
+}
+
+/** The Lua key builders of every template, and the `ref` encoding they share. */
+export function luaKeyBuilders(): string {
+  const names = Object.keys(KEY_TEMPLATES) as KeyName[];
+  return [`local function ref(a, b) return #a .. ':' .. a .. ':' .. b end`, ...names.map(luaKeyBuilder)].join('\n');
+}

@@ -1,0 +1,30 @@
+// Every script the store runs, for SCRIPT LOAD at setup and for tests that check them all.
+import type { LuaScript } from '../script.js';
+import { CLAIM, PEEK } from './claim.js';
+import { COMMIT } from './commit.js';
+import { CLEAR_HANDOFF, FINALIZE_HANDOFF, PREPARE_HANDOFF, PROBE_UNIQUE, RELEASE_UNIQUE, RESERVE_UNIQUE, RESOLVE_HANDOFF, TAKE_UNIQUE } from './cross-partition.js';
+import { REDRIVE, SETTLE } from './leases.js';
+import { PURGE, RECORD_SETTINGS } from './maintenance.js';
+import { LOAD, NEXT_TIMER, OWNED_ROWS } from './reads.js';
+
+/** All scripts of the store. */
+export const SCRIPTS: readonly LuaScript<string, string, unknown>[] = [
+  LOAD,
+  COMMIT,
+  PEEK,
+  CLAIM,
+  SETTLE,
+  REDRIVE,
+  PURGE,
+  NEXT_TIMER,
+  OWNED_ROWS,
+  RECORD_SETTINGS,
+  PREPARE_HANDOFF,
+  RESOLVE_HANDOFF,
+  FINALIZE_HANDOFF,
+  CLEAR_HANDOFF,
+  RESERVE_UNIQUE,
+  PROBE_UNIQUE,
+  TAKE_UNIQUE,
+  RELEASE_UNIQUE,
+];
