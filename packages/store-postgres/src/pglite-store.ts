@@ -55,6 +55,9 @@ export async function createPGliteStore(options: PGliteStoreOptions): Promise<Po
   if (dataDir !== undefined && (typeof dataDir !== 'string' || dataDir.length === 0)) {
     throw invalidArgument('dataDir must be a non-empty directory path (or memory://)');
   }
+  if (options.onListenError !== undefined && typeof options.onListenError !== 'function') {
+    throw invalidArgument('onListenError must be a function');
+  }
   const schema = parseSchemaName(options.schema);
   const db = pglite ?? (await openPGlite(dataDir ?? 'memory://'));
   const owned = pglite === undefined;

@@ -13,7 +13,9 @@ import { crashWorkflow } from './fixtures/crash-workflow.js';
 const url = testServerUrl('postgres');
 
 describe.skipIf(!url)('crash recovery across processes (PostgreSQL)', () => {
-  it('an effect whose worker process was killed mid-handler is reclaimed after its lease, run again and routed once', async () => {
+  // A child process starting tsx and a lease running out take as long as the machine's load makes
+  // them: the budgets are ones no busy machine reaches, not the shared default.
+  it('an effect whose worker process was killed mid-handler is reclaimed after its lease, run again and routed once', { timeout: 300_000 }, async () => {
     const pool = new pg.Pool({ connectionString: url, max: 8 });
     const schema = uniqueName('ironflow_crash');
     await migratePostgresStore({ pool, schema });
@@ -51,9 +53,9 @@ describe.skipIf(!url)('crash recovery across processes (PostgreSQL)', () => {
       });
       survivor.start();
       try {
-        const deadline = Date.now() + 15_000;
+        const deadline = Date.now() + 240_000;
         while (!(await survivor.getState(crashWorkflow, 'p-1')).completed) {
-          if (Date.now() > deadline) throw new Error('the effect was not recovered within 15 s');
+          if (Date.now() > deadline) throw new Error('the effect was not recovered within 240 s');
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       } finally {
