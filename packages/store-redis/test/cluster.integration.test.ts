@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
 import { describeStoreConformance, testServerUrl } from '@ironflow/testing';
 import { createKeyLayout } from '../src/index.js';
-import { openClusterForSuite, openClusterStore } from './helpers.js';
+import { clusterPrefixKeys, openClusterForSuite, openClusterStore, OVERLAPPING_PREFIXES } from './helpers.js';
 
 const nodes = (testServerUrl('redis-cluster') ?? '')
   .split(',')
@@ -15,8 +15,16 @@ const nodes = (testServerUrl('redis-cluster') ?? '')
   .filter(Boolean);
 
 describe.skipIf(nodes.length === 0)('redis cluster (8 partitions)', () => {
-  describeStoreConformance({ name: 'redis cluster, 8 partitions', open: (prefix) => openClusterForSuite(nodes, prefix, { partitions: 8 }) });
+  describeStoreConformance({
+    name: 'redis cluster, 8 partitions',
+    open: (prefix) => openClusterForSuite(nodes, prefix, { partitions: 8 }),
+    overlappingNamespaces: OVERLAPPING_PREFIXES,
+    additionalTests: clusterOnlyTests,
+  });
+});
 
+/** What only a cluster can show: scripts reloaded on every node, tags spread over nodes, destroy() on every primary. */
+function clusterOnlyTests(): void {
   it('commits, claims and cross-partition acknowledgements keep working after SCRIPT FLUSH on every node', async () => {
     const { store, cluster, teardown } = await openClusterStore(nodes, { partitions: 8 });
     try {
@@ -58,4 +66,33 @@ describe.skipIf(nodes.length === 0)('redis cluster (8 partitions)', () => {
       await cluster.quit();
     }
   });
-});
+
+  it('destroy() deletes a prefix’s keys on every primary and leaves an overlapping prefix whole', async () => {
+    const x = await openClusterStore(nodes, { partitions: 8 });
+    const p0 = await openClusterStore(nodes, { partitions: 8, keyPrefix: `${x.store.keyPrefix}:p0` });
+    try {
+      const T0 = Date.UTC(2026, 0, 1);
+      for (const opened of [x, p0]) {
+        for (let i = 0; i < 16; i++) {
+          const ref = { type: 'spread', id: `i-${i}` };
+          await opened.store.commit({
+            ref, expectedVersion: 0, now: T0, completed: false, cancelTimers: [], timers: [],
+            events: [{ workflowType: ref.type, workflowId: ref.id, sequence: 1, type: 'E', payload: {}, metadata: { decidedAt: T0 }, recordedAt: T0 }],
+            effects: [{ id: `${opened.store.keyPrefix}-${i}`, payload: {} }],
+          });
+        }
+      }
+      const keysX = await clusterPrefixKeys(x.cluster, x.store.keyPrefix);
+      const keysP0 = await clusterPrefixKeys(x.cluster, p0.store.keyPrefix);
+      const nodesWithKeys = await Promise.all(x.cluster.nodes('master').map(async (node) => (await node.dbsize()) > 0));
+      expect(nodesWithKeys.filter(Boolean).length).toBeGreaterThan(1);
+      expect(await x.store.destroy()).toBe(keysX.length);
+      expect(await clusterPrefixKeys(x.cluster, x.store.keyPrefix)).toEqual([]);
+      expect((await clusterPrefixKeys(x.cluster, p0.store.keyPrefix)).sort()).toEqual([...keysP0].sort());
+      expect(await p0.store.listInstances({ workflowType: 'spread' })).toHaveLength(16);
+    } finally {
+      await x.teardown();
+      await p0.teardown();
+    }
+  });
+}

@@ -2,10 +2,14 @@
 // (claims merged across partitions, acknowledgements and unique keys in other slots) runs.
 import { describe } from 'vitest';
 import { describeStoreConformance, testServerUrl } from '@ironflow/testing';
-import { openForSuite } from './helpers.js';
+import { openForSuite, OVERLAPPING_PREFIXES } from './helpers.js';
 
 const url = testServerUrl('redis');
 
 describe.skipIf(!url)('redis (4 partitions)', () => {
-  describeStoreConformance({ name: 'redis, 4 partitions', open: (prefix) => openForSuite(url ?? '', prefix, { partitions: 4 }) });
+  describeStoreConformance({
+    name: 'redis, 4 partitions',
+    open: (prefix) => openForSuite(url ?? '', prefix, { partitions: 4 }),
+    overlappingNamespaces: OVERLAPPING_PREFIXES,
+  });
 });

@@ -25,6 +25,19 @@ export async function prefixKeys(client: Redis, keyPrefix: string): Promise<stri
   return scanKeys(client, createKeyLayout(keyPrefix, 1).patterns());
 }
 
+/**
+ * Namespace suffix pairs for the tenant-isolation family: prefixes that overlap as strings, the
+ * first pair being the one that made the old layout delete another tenant (`X` and `X:p0`).
+ */
+export const OVERLAPPING_PREFIXES: readonly (readonly [string, string])[] = [
+  ['', ':p0'],
+  ['', ':'],
+  ['', ':p'],
+  [':a', ':a:b'],
+  ['_p', '_p0'],
+  ['', '_b'],
+];
+
 /** What the conformance suite needs from a store it opens on a key prefix. */
 export async function openForSuite(url: string, keyPrefix: string, options: Partial<Omit<RedisStoreOptions, 'client' | 'keyPrefix'>> = {}) {
   const opened = await openStore(url, { ...options, keyPrefix });
