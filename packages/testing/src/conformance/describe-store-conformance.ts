@@ -2,12 +2,16 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { WorkflowStore } from '@ironflow/core/store';
 import { acknowledgementCases } from './acknowledgement.js';
+import { badInputCases } from './bad-input.js';
 import { concurrencyCases } from './concurrency.js';
 import type { ConformanceContext, OpenedStore, StoreConformanceOptions } from './context.js';
 import { effectCases } from './effects.js';
 import { eventCases } from './events.js';
+import { hostileIdentifierCases } from './hostile-identifiers.js';
+import { poisonIsolationCases } from './poison-isolation.js';
 import { queryCases } from './queries.js';
 import { runtimeCases } from './runtime.js';
+import { tenantIsolationCases } from './tenant-isolation.js';
 import { timerCases } from './timers.js';
 import { uniqueKeyCases } from './unique-keys.js';
 import { wakeUpCases } from './wake-ups.js';
@@ -31,17 +35,20 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
     suites += 1;
     const base = `conf${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}${suites}`;
     const opened: { namespace: string; handle: OpenedStore }[] = [];
+    // Namespaces destroyed and not opened since: the suite's clean-up leaves them alone.
+    const destroyed = new Set<string>();
     const open = async (namespace: string): Promise<WorkflowStore> => {
       const handle = await options.open(namespace);
       opened.push({ namespace, handle });
+      destroyed.delete(namespace);
       return handle.store;
     };
-    const destroyed = new Set<string>();
+    const latest = (namespace: string) => opened.findLast((o) => o.namespace === namespace)?.handle;
     const destroy = async (namespace: string): Promise<void> => {
-      const any = opened.find((o) => o.namespace === namespace);
-      if (any === undefined) throw new Error(`namespace ${namespace} was not opened by this suite`);
+      const handle = latest(namespace);
+      if (handle === undefined) throw new Error(`namespace ${namespace} was not opened by this suite`);
       destroyed.add(namespace);
-      await any.handle.destroy();
+      await handle.destroy();
     };
     const ctx: ConformanceContext = { store: undefined as unknown as WorkflowStore, namespace: base, open, destroy, options };
     beforeAll(async () => {
@@ -50,7 +57,7 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
     afterAll(async () => {
       // Destroy through a still-open handle of each namespace, then close everything.
       const namespaces = [...new Set(opened.map((o) => o.namespace))].filter((n) => !destroyed.has(n));
-      for (const namespace of namespaces) await opened.find((o) => o.namespace === namespace)!.handle.destroy();
+      for (const namespace of namespaces) await latest(namespace)!.destroy();
       for (const { handle } of [...opened].reverse()) await handle.close();
     });
 
@@ -60,7 +67,11 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
     describe('effects', () => effectCases(ctx));
     describe('timers', () => timerCases(ctx));
     describe('atomic acknowledgement', () => acknowledgementCases(ctx));
+    describe('poison isolation', () => poisonIsolationCases(ctx));
     describe('queries and retention', () => queryCases(ctx));
+    describe('hostile identifiers', () => hostileIdentifierCases(ctx));
+    describe('tenant isolation', () => tenantIsolationCases(ctx));
+    describe('bad input: INVALID_ARGUMENT, nothing written', () => badInputCases(ctx));
     describe('wake-ups', () => wakeUpCases(ctx));
     describe('runtime end to end', () => runtimeCases(ctx));
     if (options.additionalTests) describe(`${options.name} only`, () => options.additionalTests!(ctx));

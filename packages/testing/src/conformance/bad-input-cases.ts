@@ -1,0 +1,373 @@
+// The malformed calls of the bad-input family, one table per port method, derived from the kit's
+// rules (packages/core/src/store/rules.ts). Each case is a well-formed call with one thing broken.
+import type { Lease, WorkflowRef, WorkflowStore } from '@ironflow/core/store';
+import { eventsFor } from './context.js';
+
+/** The port methods that take arguments. */
+export type PortMethod = Exclude<keyof WorkflowStore, 'name' | 'close'>;
+
+/** What the cases are built on: rows seeded by the family, at a time when their leases are live. */
+export interface BadInputWorld {
+  readonly type: string;
+  /** At version `mainVersion`; holds unique key `held-by-main`, idempotency key `idem-1`, a pending timer keyed `pending-key`. */
+  readonly main: WorkflowRef;
+  readonly mainVersion: number;
+  /** Holds unique key `held-by-other`. */
+  readonly other: WorkflowRef;
+  /** Does not exist; commits that create an instance target it. */
+  readonly fresh: WorkflowRef;
+  /** A live lease on an effect of `main`, and one on a timer of `main`. */
+  readonly effectLease: Lease;
+  readonly timerLease: Lease;
+  /** A dead effect of `main`. */
+  readonly deadEffect: string;
+  /** A time at which both leases are live and a pending effect and timer are claimable. */
+  readonly now: number;
+}
+
+/** One malformed call: `method` refuses `name`. */
+export interface BadCase {
+  readonly method: PortMethod;
+  readonly name: string;
+  readonly args: (w: BadInputWorld) => readonly unknown[];
+}
+
+/** Calls that cannot write, so only their answer is checked. */
+export const READ_ONLY: ReadonlySet<PortMethod> = new Set<PortMethod>([
+  'load', 'nextTimerAt', 'listDeadLetters', 'countDeadLetters', 'readEvents', 'listInstances', 'listEffects', 'listTimers', 'listObservations', 'subscribe',
+]);
+
+type Fields = Record<string, unknown>;
+/** A bad value, named for the test title, built for a world when it needs one. */
+type Bad = readonly [name: string, value: (w: BadInputWorld) => unknown];
+
+const fixed = (values: readonly (readonly [string, unknown])[]): Bad[] => values.map(([name, value]) => [name, () => value]);
+const named = (prefix: string, values: readonly Bad[]): Bad[] => values.map(([name, value]) => [`${prefix} ${name}`, value]);
+
+function cycle(): Fields {
+  const value: Fields = { name: 'loop' };
+  value.self = value;
+  return value;
+}
+
+/** What the id/type/key rule refuses, besides absence (optional keys may be absent). */
+const KEYS = fixed([
+  ['an empty string', ''],
+  ['a string with NUL', 'a\u0000b'],
+  ['a lone high surrogate', 'a\uD800'],
+  ['a lone low surrogate', '\uDC00b'],
+  ['513 characters', 'x'.repeat(513)],
+  ['a number', 42],
+  ['null', null],
+  ['an object', { id: 'x' }],
+]);
+const REQUIRED_KEYS = [...KEYS, ...fixed([['missing', undefined]])];
+
+/** What the time rule refuses: epoch milliseconds are whole numbers from 0 to 2^53 - 1. */
+const TIMES = fixed([
+  ['-5', -5],
+  ['NaN', Number.NaN],
+  ['1.5', 1.5],
+  ['Infinity', Number.POSITIVE_INFINITY],
+  ['2^53', 2 ** 53],
+  ['a numeric string', '1000'],
+  ['null', null],
+  ['missing', undefined],
+]);
+
+/** What the count rule refuses (limits, offsets, versions, durations), besides absence. */
+const COUNTS = fixed([
+  ['-1', -1],
+  ['NaN', Number.NaN],
+  ['2.5', 2.5],
+  ['Infinity', Number.POSITIVE_INFINITY],
+  ['2^53', 2 ** 53],
+  ['a numeric string', '10'],
+  ['null', null],
+]);
+
+/** What the JSON rule refuses. */
+const NOT_JSON = fixed([
+  ['a BigInt', 10n],
+  ['an object holding a BigInt', { amount: 10n }],
+  ['a cycle', cycle()],
+  ['undefined', undefined],
+  ['a function', () => 1],
+  ['a symbol', Symbol('x')],
+]);
+
+const NOT_OBJECTS = fixed([
+  ['null', null],
+  ['a string', 'x'],
+  ['a number', 7],
+  ['an array', []],
+]);
+
+const NOT_ARRAYS = fixed([
+  ['missing', undefined],
+  ['null', null],
+  ['a string', 'x'],
+  ['an object', { 0: 'x' }],
+]);
+
+const REFS: Bad[] = [
+  ...named('a ref that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])]),
+  ...REQUIRED_KEYS.map(([name, value]): Bad => [`a ref whose type is ${name}`, (w) => ({ type: value(w), id: w.fresh.id })]),
+  ...REQUIRED_KEYS.map(([name, value]): Bad => [`a ref whose id is ${name}`, (w) => ({ type: w.type, id: value(w) })]),
+];
+
+const LEASES: Bad[] = [
+  ...named('a lease that is', NOT_OBJECTS),
+  ['a lease of kind "job"', (w) => ({ ...w.effectLease, kind: 'job' })],
+  ['a lease without a kind', (w) => ({ id: w.effectLease.id, token: w.effectLease.token })],
+  ...REQUIRED_KEYS.map(([name, value]): Bad => [`a lease whose id is ${name}`, (w) => ({ ...w.effectLease, id: value(w) })]),
+  ...REQUIRED_KEYS.map(([name, value]): Bad => [`a lease whose token is ${name}`, (w) => ({ ...w.effectLease, token: value(w) })]),
+];
+
+/** Cases of `method`: the well-formed call `valid` with argument `index` replaced by each bad value. */
+function vary(method: PortMethod, valid: (w: BadInputWorld) => readonly unknown[], index: number, values: readonly Bad[]): BadCase[] {
+  return values.map(([name, value]) => ({ method, name, args: (w) => valid(w).map((arg, i) => (i === index ? value(w) : arg)) }));
+}
+
+/** Cases of `method`: the well-formed options object at argument `index` with `field` set to each bad value. */
+function varyField(method: PortMethod, valid: (w: BadInputWorld) => readonly unknown[], index: number, field: string, values: readonly Bad[]): BadCase[] {
+  return values.map(([name, value]) => ({
+    method,
+    name: `${field} = ${name}`,
+    args: (w) => valid(w).map((arg, i) => (i === index ? { ...(arg as Fields), [field]: value(w) } : arg)),
+  }));
+}
+
+// ---- commit ----
+
+interface ValidCommit extends Fields {
+  readonly events: Fields[];
+  readonly effects: Fields[];
+  readonly timers: Fields[];
+  readonly snapshot: Fields;
+  readonly ack: Fields;
+  readonly observation: Fields;
+}
+
+/** A well-formed commit to `main`: an event, an effect, a cancel, a keyed timer, keys, a snapshot, an ack and an observation. */
+export function validCommit(w: BadInputWorld): ValidCommit {
+  return {
+    ref: w.main,
+    expectedVersion: w.mainVersion,
+    now: w.now,
+    events: eventsFor(w.main, w.mainVersion, 1, w.now).map((e) => ({ ...e })),
+    effects: [{ id: `${w.type}/effect`, payload: { n: 1 } }],
+    cancelTimers: ['pending-key'],
+    timers: [{ id: `${w.type}/timer`, key: 'new-key', fireAt: w.now + 10, input: { n: 1 } }],
+    completed: false,
+    idempotencyKey: 'idem-2',
+    snapshot: { version: w.mainVersion + 1, revision: 'r1', state: { n: 1 } },
+    ack: { ...w.effectLease, outcome: 'done' },
+    observation: { workflowType: w.type, workflowId: w.main.id, inputType: 'Poke', input: { n: 1 }, outcome: 'accepted', observedAt: w.now },
+  };
+}
+
+/** A well-formed commit that creates the instance `ref`, its event belonging to `ref`, whatever `ref` is. */
+function creating(w: BadInputWorld, ref: unknown): Fields {
+  const { type, id } = typeof ref === 'object' && ref !== null ? (ref as Fields) : {};
+  const events = eventsFor(w.fresh, 0, 1, w.now).map((e) => ({ ...e, workflowType: type, workflowId: id }));
+  return { ref, expectedVersion: 0, now: w.now, events, effects: [], cancelTimers: [], timers: [], completed: false };
+}
+
+/** Commit cases: each bad value placed into the well-formed commit by `place`. */
+function commitCases(prefix: string, values: readonly Bad[], place: (c: ValidCommit, value: unknown, w: BadInputWorld) => Fields): BadCase[] {
+  return values.map(([name, value]) => ({ method: 'commit', name: `${prefix} ${name}`, args: (w) => [place(validCommit(w), value(w), w)] }));
+}
+const one = (name: string, build: (w: BadInputWorld) => Fields): BadCase => ({ method: 'commit', name, args: (w) => [build(w)] });
+const patched = (name: string, patch: (c: ValidCommit, w: BadInputWorld) => Fields): BadCase => one(name, (w) => {
+  const c = validCommit(w);
+  return { ...c, ...patch(c, w) };
+});
+const firstEvent = (c: ValidCommit, change: Fields): Fields => ({ ...c, events: [{ ...c.events[0], ...change }] });
+const firstTimer = (c: ValidCommit, change: Fields): Fields => ({ ...c, timers: [{ ...c.timers[0], ...change }] });
+const without = (fields: Fields, ...names: string[]): Fields => Object.fromEntries(Object.entries(fields).filter(([k]) => !names.includes(k)));
+
+const COMMIT: BadCase[] = [
+  // The five requests the stores used to answer differently (store-layer review, P1).
+  one('an empty workflow id', (w) => creating(w, { type: w.type, id: '' })),
+  patched('an effect id equal to a timer id', (c) => ({ effects: [{ id: 'same-id', payload: {} }], timers: [{ ...c.timers[0], id: 'same-id' }] })),
+  patched('now = -5', () => ({ now: -5 })),
+  patched('a unique key after creation (expectedVersion 2), even one another instance holds', () => ({ uniqueKey: 'held-by-other' })),
+  patched('an event of another instance', (c, w) => firstEvent(c, { workflowId: w.other.id })),
+
+  ...named('a request that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])]).map(([name, value]): BadCase => ({ method: 'commit', name, args: (w) => [value(w)] })),
+  ...REFS.filter(([name]) => name !== 'a ref whose id is an empty string').map(([name, value]) => one(name, (w) => creating(w, value(w)))),
+  ...commitCases('expectedVersion =', [...COUNTS, ...fixed([['missing', undefined]])], (c, v) => ({ ...c, expectedVersion: v })),
+  ...commitCases('now =', TIMES.filter(([name]) => name !== '-5'), (c, v) => ({ ...c, now: v })),
+
+  ...commitCases('events that are', NOT_ARRAYS, (c, v) => ({ ...c, events: v })),
+  patched('no events', () => ({ events: [] })),
+  ...commitCases('an event that is', NOT_OBJECTS, (c, v) => ({ ...c, events: [v] })),
+  patched('an event of another workflow type', (c) => firstEvent(c, { workflowType: 'another-type' })),
+  patched('an event without its instance', (c) => ({ events: [without(c.events[0]!, 'workflowType', 'workflowId')] })),
+  patched('an event sequence that skips one', (c, w) => firstEvent(c, { sequence: w.mainVersion + 2 })),
+  patched('an event sequence that repeats the current version', (c, w) => firstEvent(c, { sequence: w.mainVersion })),
+  patched('an event sequence as a string', (c, w) => firstEvent(c, { sequence: String(w.mainVersion + 1) })),
+  patched('a fractional event sequence', (c, w) => firstEvent(c, { sequence: w.mainVersion + 1.5 })),
+  patched('two events with the same sequence', (c) => ({ events: [c.events[0], c.events[0]] })),
+  ...commitCases('an event type that is', REQUIRED_KEYS, (c, v) => firstEvent(c, { type: v })),
+  ...commitCases('an event payload that is', NOT_JSON, (c, v) => firstEvent(c, { payload: v })),
+  ...commitCases('event metadata that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])], (c, v) => firstEvent(c, { metadata: v })),
+  patched('event metadata holding a BigInt', (c) => firstEvent(c, { metadata: { decidedAt: 10n } })),
+  ...commitCases('an event recordedAt =', TIMES, (c, v) => firstEvent(c, { recordedAt: v })),
+
+  ...commitCases('effects that are', NOT_ARRAYS, (c, v) => ({ ...c, effects: v })),
+  ...commitCases('an effect that is', NOT_OBJECTS, (c, v) => ({ ...c, effects: [v] })),
+  ...commitCases('an effect id that is', REQUIRED_KEYS, (c, v) => ({ ...c, effects: [{ id: v, payload: {} }] })),
+  patched('two effects with one id', (c) => ({ effects: [c.effects, c.effects].flat() })),
+  ...commitCases('an effect payload that is', NOT_JSON, (c, v) => ({ ...c, effects: [{ id: 'bad-payload', payload: v }] })),
+
+  ...commitCases('cancelTimers that are', NOT_ARRAYS, (c, v) => ({ ...c, cancelTimers: v })),
+  ...commitCases('a timer key to cancel that is', REQUIRED_KEYS, (c, v) => ({ ...c, cancelTimers: [v] })),
+
+  ...commitCases('timers that are', NOT_ARRAYS, (c, v) => ({ ...c, timers: v })),
+  ...commitCases('a timer that is', NOT_OBJECTS, (c, v) => ({ ...c, timers: [v] })),
+  ...commitCases('a timer id that is', REQUIRED_KEYS, (c, v) => firstTimer(c, { id: v })),
+  ...commitCases('a timer key that is', KEYS, (c, v) => firstTimer(c, { key: v })),
+  patched('two timers with one id', (c) => ({ timers: [c.timers[0], { ...c.timers[0], key: 'other-key' }] })),
+  patched('two timers with one key', (c, w) => ({ timers: [c.timers[0], { ...c.timers[0], id: `${w.type}/timer-2` }] })),
+  ...commitCases('a timer fireAt =', TIMES, (c, v) => firstTimer(c, { fireAt: v })),
+  ...commitCases('a timer input that is', NOT_JSON, (c, v) => firstTimer(c, { input: v })),
+
+  ...commitCases('completed =', fixed([['missing', undefined], ['the string "true"', 'true'], ['1', 1], ['null', null]]), (c, v) => ({ ...c, completed: v })),
+  ...KEYS.map(([name, value]) => one(`a unique key that is ${name}`, (w) => ({ ...creating(w, w.fresh), uniqueKey: value(w) }))),
+  patched('a unique key after creation that nobody holds', () => ({ uniqueKey: 'free-key' })),
+  ...commitCases('an idempotency key that is', KEYS, (c, v) => ({ ...c, idempotencyKey: v })),
+
+  ...commitCases('a snapshot that is', NOT_OBJECTS, (c, v) => ({ ...c, snapshot: v })),
+  patched('a snapshot at version 0', (c) => ({ snapshot: { ...c.snapshot, version: 0 } })),
+  patched('a snapshot past the new version', (c, w) => ({ snapshot: { ...c.snapshot, version: w.mainVersion + 2 } })),
+  ...commitCases('a snapshot version =', COUNTS, (c, v) => ({ ...c, snapshot: { ...c.snapshot, version: v } })),
+  ...commitCases('a snapshot revision that is', REQUIRED_KEYS, (c, v) => ({ ...c, snapshot: { ...c.snapshot, revision: v } })),
+  ...commitCases('a snapshot state that is', NOT_JSON, (c, v) => ({ ...c, snapshot: { ...c.snapshot, state: v } })),
+
+  ...commitCases('an acknowledgement that is', NOT_OBJECTS, (c, v) => ({ ...c, ack: v })),
+  patched('an acknowledgement of kind "job"', (c) => ({ ack: { ...c.ack, kind: 'job' } })),
+  ...commitCases('an acknowledgement whose id is', REQUIRED_KEYS, (c, v) => ({ ...c, ack: { ...c.ack, id: v } })),
+  ...commitCases('an acknowledgement whose token is', REQUIRED_KEYS, (c, v) => ({ ...c, ack: { ...c.ack, token: v } })),
+  ...commitCases('an acknowledgement outcome', fixed([['"ok"', 'ok'], ['"DONE"', 'DONE'], ['missing', undefined], ['null', null]]), (c, v) => ({ ...c, ack: { ...c.ack, outcome: v } })),
+  ...commitCases('an acknowledgement error that is', fixed([['a number', 42], ['null', null], ['an object', { message: 'x' }]]), (c, v) => ({ ...c, ack: { ...c.ack, outcome: 'dead', error: v } })),
+
+  patched('an observation of another instance', (c, w) => ({ observation: { ...c.observation, workflowId: w.other.id } })),
+  patched('an observation of another workflow type', (c) => ({ observation: { ...c.observation, workflowType: 'another-type' } })),
+  ...commitCases('an observation that is', NOT_OBJECTS, (c, v) => ({ ...c, observation: v })),
+  patched('an observation outcome "maybe"', (c) => ({ observation: { ...c.observation, outcome: 'maybe' } })),
+  ...commitCases('an observation input that is', NOT_JSON, (c, v) => ({ ...c, observation: { ...c.observation, input: v } })),
+  ...commitCases('an observation observedAt =', TIMES, (c, v) => ({ ...c, observation: { ...c.observation, observedAt: v } })),
+];
+
+// ---- every other method ----
+
+/** The well-formed call of each method, on the world. */
+export const VALID_CALLS: { readonly [M in PortMethod]: (w: BadInputWorld) => readonly unknown[] } = {
+  load: (w) => [w.main, { idempotencyKey: 'idem-1' }],
+  commit: (w) => [validCommit(w)],
+  recordObservation: (w) => [{ workflowType: w.type, workflowId: w.main.id, inputType: 'Poke', input: { n: 1 }, outcome: 'rejected', rejection: { why: 'x' }, observedAt: w.now }],
+  claimEffects: (w) => [{ now: w.now, limit: 10, types: [w.type], leaseMs: 1000, owner: 'bad-input' }],
+  claimTimers: (w) => [{ now: w.now, limit: 10, types: [w.type], leaseMs: 1000, owner: 'bad-input' }],
+  nextTimerAt: (w) => [[w.type]],
+  renewLease: (w) => [w.effectLease, w.now, 1000],
+  complete: (w) => [w.effectLease, w.now],
+  retry: (w) => [w.effectLease, w.now, w.now + 1, 'try again'],
+  deadLetter: (w) => [w.effectLease, w.now, 'gave up'],
+  release: (w) => [w.timerLease, w.now],
+  listDeadLetters: (w) => [{ kind: 'effect', workflowType: w.type, workflowId: w.main.id, limit: 10, offset: 0 }],
+  countDeadLetters: (w) => [{ kind: 'effect', workflowType: w.type, workflowId: w.main.id }],
+  redrive: (w) => ['effect', w.deadEffect, w.now],
+  purge: () => [0],
+  readEvents: (w) => [w.main, { fromSequence: 1 }],
+  listInstances: (w) => [{ workflowType: w.type, status: 'active', limit: 10, offset: 0 }],
+  listEffects: (w) => [w.main],
+  listTimers: (w) => [w.main],
+  listObservations: (w) => [w.main],
+  subscribe: () => [() => undefined],
+};
+const call = VALID_CALLS;
+
+const TYPE_LISTS: Bad[] = [
+  ...named('types that are', NOT_ARRAYS),
+  ...REQUIRED_KEYS.map(([name, value]): Bad => [`a type that is ${name}`, (w) => [w.type, value(w)]]),
+];
+const KINDS = fixed([['"job"', 'job'], ['"Effect"', 'Effect'], ['missing', undefined], ['null', null]]);
+const ERRORS = fixed([['a number', 42], ['null', null], ['missing', undefined], ['an object', { message: 'x' }]]);
+const QUERIES = named('a query that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])]);
+const OPTIONS = named('options that are', fixed([['null', null], ['a string', 'x'], ['a number', 7]]));
+
+function claimCases(method: 'claimEffects' | 'claimTimers'): BadCase[] {
+  return [
+    ...vary(method, call[method], 0, named('a request that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])])),
+    ...varyField(method, call[method], 0, 'now', TIMES),
+    ...varyField(method, call[method], 0, 'limit', [...COUNTS, ...fixed([['missing', undefined]])]),
+    ...varyField(method, call[method], 0, 'types', [...NOT_ARRAYS, ...REQUIRED_KEYS.map(([name, value]): Bad => [`[${name}]`, (w) => [w.type, value(w)]])]),
+    ...varyField(method, call[method], 0, 'leaseMs', [...COUNTS, ...fixed([['0', 0], ['missing', undefined]])]),
+    ...varyField(method, call[method], 0, 'owner', fixed([['a number', 42], ['null', null], ['missing', undefined], ['an object', {}]])),
+    { method, name: 'now + leaseMs past 2^53 - 1', args: (w) => [{ ...(call[method](w)[0] as Fields), now: Number.MAX_SAFE_INTEGER - 10, leaseMs: 100 }] },
+  ];
+}
+
+function deadLetterQueryCases(method: 'listDeadLetters' | 'countDeadLetters'): BadCase[] {
+  return [
+    ...vary(method, call[method], 0, QUERIES),
+    ...varyField(method, call[method], 0, 'kind', KINDS),
+    ...varyField(method, call[method], 0, 'workflowType', KEYS),
+    ...varyField(method, call[method], 0, 'workflowId', KEYS),
+    ...(method === 'listDeadLetters' ? [...varyField(method, call[method], 0, 'limit', COUNTS), ...varyField(method, call[method], 0, 'offset', COUNTS)] : []),
+  ];
+}
+
+/** Every case of the family, grouped by method in port order. */
+export const BAD_CASES: readonly BadCase[] = [
+  ...vary('load', call.load, 0, REFS),
+  ...vary('load', call.load, 1, OPTIONS),
+  ...varyField('load', call.load, 1, 'idempotencyKey', KEYS),
+  ...COMMIT,
+  ...vary('recordObservation', call.recordObservation, 0, named('an observation that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])])),
+  ...varyField('recordObservation', call.recordObservation, 0, 'workflowType', REQUIRED_KEYS),
+  ...varyField('recordObservation', call.recordObservation, 0, 'workflowId', REQUIRED_KEYS),
+  ...varyField('recordObservation', call.recordObservation, 0, 'inputType', REQUIRED_KEYS),
+  ...varyField('recordObservation', call.recordObservation, 0, 'input', NOT_JSON),
+  ...varyField('recordObservation', call.recordObservation, 0, 'outcome', fixed([['"maybe"', 'maybe'], ['missing', undefined], ['null', null]])),
+  ...varyField('recordObservation', call.recordObservation, 0, 'rejection', NOT_JSON.filter(([name]) => name !== 'undefined')),
+  ...varyField('recordObservation', call.recordObservation, 0, 'observedAt', TIMES),
+  ...claimCases('claimEffects'),
+  ...claimCases('claimTimers'),
+  ...vary('nextTimerAt', call.nextTimerAt, 0, TYPE_LISTS),
+  ...vary('renewLease', call.renewLease, 0, LEASES),
+  ...vary('renewLease', call.renewLease, 1, named('now =', TIMES)),
+  ...vary('renewLease', call.renewLease, 2, named('leaseMs =', [...COUNTS, ...fixed([['0', 0], ['missing', undefined]])])),
+  { method: 'renewLease', name: 'now + leaseMs past 2^53 - 1', args: (w) => [w.effectLease, Number.MAX_SAFE_INTEGER - 10, 100] },
+  ...vary('complete', call.complete, 0, LEASES),
+  ...vary('complete', call.complete, 1, named('now =', TIMES)),
+  ...vary('retry', call.retry, 0, LEASES),
+  ...vary('retry', call.retry, 1, named('now =', TIMES)),
+  ...vary('retry', call.retry, 2, named('retryAt =', TIMES)),
+  ...vary('retry', call.retry, 3, named('an error that is', ERRORS)),
+  ...vary('deadLetter', call.deadLetter, 0, LEASES),
+  ...vary('deadLetter', call.deadLetter, 1, named('now =', TIMES)),
+  ...vary('deadLetter', call.deadLetter, 2, named('an error that is', ERRORS)),
+  ...vary('release', call.release, 0, LEASES),
+  ...vary('release', call.release, 1, named('now =', TIMES)),
+  ...deadLetterQueryCases('listDeadLetters'),
+  ...deadLetterQueryCases('countDeadLetters'),
+  ...vary('redrive', call.redrive, 0, named('kind', KINDS)),
+  ...vary('redrive', call.redrive, 1, named('an id that is', REQUIRED_KEYS)),
+  ...vary('redrive', call.redrive, 2, named('now =', TIMES)),
+  ...vary('purge', call.purge, 0, named('olderThan =', TIMES)),
+  ...vary('readEvents', call.readEvents, 0, REFS),
+  ...vary('readEvents', call.readEvents, 1, OPTIONS),
+  ...varyField('readEvents', call.readEvents, 1, 'fromSequence', COUNTS),
+  ...vary('listInstances', call.listInstances, 0, named('a query that is', NOT_OBJECTS)),
+  ...varyField('listInstances', call.listInstances, 0, 'workflowType', KEYS),
+  ...varyField('listInstances', call.listInstances, 0, 'status', fixed([['"done"', 'done'], ['"ACTIVE"', 'ACTIVE'], ['null', null], ['a number', 1]])),
+  ...varyField('listInstances', call.listInstances, 0, 'limit', COUNTS),
+  ...varyField('listInstances', call.listInstances, 0, 'offset', COUNTS),
+  ...vary('listEffects', call.listEffects, 0, REFS),
+  ...vary('listTimers', call.listTimers, 0, REFS),
+  ...vary('listObservations', call.listObservations, 0, REFS),
+  ...vary('subscribe', call.subscribe, 0, named('a listener that is', fixed([['missing', undefined], ['null', null], ['a string', 'listener'], ['an object', { call: () => undefined }]]))),
+];
