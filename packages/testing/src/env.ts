@@ -3,7 +3,7 @@
 import { IronflowError } from '@ironflow/core';
 
 /** Backends whose integration suites read a server URL from the environment. */
-export type TestBackend = 'postgres' | 'redis' | 'redis-cluster' | 'mongodb';
+export type TestBackend = 'postgres' | 'redis' | 'redis-cluster';
 
 /**
  * The server URL for `backend` from `IRONFLOW_TEST_<BACKEND>_URL` (`redis-cluster`:

@@ -52,13 +52,13 @@ describe('test environment', () => {
   it('testServerUrl reads the URL, skips without one, and throws when the backend is required', () => {
     const saved = { ...process.env };
     try {
-      process.env.IRONFLOW_TEST_MONGODB_URL = 'mongodb://127.0.0.1:1';
-      expect(testServerUrl('mongodb')).toBe('mongodb://127.0.0.1:1');
-      delete process.env.IRONFLOW_TEST_MONGODB_URL;
+      process.env.IRONFLOW_TEST_REDIS_CLUSTER_URL = 'redis://127.0.0.1:1,redis://127.0.0.1:2';
+      expect(testServerUrl('redis-cluster')).toBe('redis://127.0.0.1:1,redis://127.0.0.1:2');
+      delete process.env.IRONFLOW_TEST_REDIS_CLUSTER_URL;
       process.env.IRONFLOW_TEST_REQUIRE = 'postgres';
-      expect(testServerUrl('mongodb')).toBeUndefined();
-      process.env.IRONFLOW_TEST_REQUIRE = 'postgres, mongodb';
-      expect(() => testServerUrl('mongodb')).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+      expect(testServerUrl('redis-cluster')).toBeUndefined();
+      process.env.IRONFLOW_TEST_REQUIRE = 'postgres, redis-cluster';
+      expect(() => testServerUrl('redis-cluster')).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     } finally {
       process.env = saved;
     }
