@@ -28,6 +28,12 @@ export interface OrderFulfilmentOptions {
    * @default 30000
    */
   leaseMs?: number | undefined;
+  /**
+   * How long `engine.stop()` lets in-flight handlers finish before aborting them and releasing
+   * their leases (a released attempt is not counted).
+   * @default 10000
+   */
+  shutdownTimeoutMs?: number | undefined;
 }
 
 /** The workflow, its services, and the engine options that register them. */
@@ -53,6 +59,7 @@ export function orderFulfilment(options: OrderFulfilmentOptions = {}): OrderFulf
       retry: { ...ORDER_RETRY, ...options.retry },
       effects: { pollIntervalMs, leaseMs: options.leaseMs },
       timers: { pollIntervalMs, leaseMs: options.leaseMs },
+      shutdownTimeoutMs: options.shutdownTimeoutMs,
     },
   };
 }

@@ -7,7 +7,7 @@ import type { OrderInput, OrderLine, OrderWorkflow } from './order-workflow.js';
 
 /** The gateway declines this card. */
 export const DECLINED_CARD = '4000-0000-0000-0002';
-/** The issuer of this card takes `slowIssuerMs` to answer. */
+/** The issuer of this card is slow: it answers after `slowIssuerMs`, or when `slowIssuer` says. */
 export const SLOW_ISSUER_CARD = '4000-0000-0000-3220';
 /** A card that always works. */
 export const GOOD_CARD = '4242-4242-4242-4242';
@@ -33,6 +33,12 @@ export interface ServiceOptions {
    * @default 0
    */
   slowIssuerMs?: number | undefined;
+  /**
+   * Decides when the issuer of `SLOW_ISSUER_CARD` answers instead of `slowIssuerMs`: the charge
+   * goes through once the promise resolves. The demo answers only after the order's payment
+   * deadline has passed, so the deadline wins however fast or slow the machine is.
+   */
+  slowIssuer?: ((orderId: string, signal: AbortSignal) => Promise<void>) | undefined;
   /**
    * Units in stock at start, by SKU; unknown SKUs have none.
    * @default { 'BOOK-1': 100, 'MUG-1': 100, 'TEE-1': 100, 'LAMP-1': 1 }
@@ -101,6 +107,7 @@ export class PaymentGateway {
   constructor(
     private readonly latencyMs: number,
     private readonly slowIssuerMs: number,
+    private readonly slowIssuer?: ((orderId: string, signal: AbortSignal) => Promise<void>) | undefined,
   ) {}
 
   /** Charges made for an order (at most one when callers pass an idempotency key). */
@@ -126,20 +133,26 @@ export class PaymentGateway {
     const existing = this.charges.get(idempotencyKey);
     if (existing) return { status: 'succeeded', paymentId: existing.paymentId };
     if (request.card === DECLINED_CARD) return { status: 'declined', reason: 'card declined by issuer' };
-    if (request.card === SLOW_ISSUER_CARD) await delay(this.slowIssuerMs, signal);
+    if (request.card === SLOW_ISSUER_CARD) {
+      if (this.slowIssuer) await this.slowIssuer(request.orderId, signal);
+      else await delay(this.slowIssuerMs, signal);
+      signal.throwIfAborted();
+    }
     const paymentId = `pay-${this.charges.size + 1}`;
     this.charges.set(idempotencyKey, { paymentId, orderId: request.orderId, amount: request.amount, refunded: false });
     if (flaky && seen === 2) throw new Error('payment gateway timed out after charging');
     return { status: 'succeeded', paymentId };
   }
 
-  /** Refunds a charge; refunding twice is harmless. */
+  /**
+   * Refunds a charge; refunding twice is harmless. A real gateway outlives this process: a charge
+   * made before a restart is refunded too, though this simulation no longer remembers it.
+   */
   async refund(paymentId: string, signal: AbortSignal): Promise<string> {
     await delay(this.latencyMs, signal);
     if (this.outage) throw new Error('payment gateway unavailable (503)');
     const charge = [...this.charges.values()].find((c) => c.paymentId === paymentId);
-    if (!charge) throw new NonRetryableError(`no charge ${paymentId} to refund`);
-    charge.refunded = true;
+    if (charge) charge.refunded = true;
     return `ref-${paymentId}`;
   }
 }
@@ -201,7 +214,7 @@ export function createServices(options: ServiceOptions = {}): OrderServices {
   const latencyMs = options.latencyMs ?? 0;
   return {
     inventory: new Inventory(options.stock ?? { 'BOOK-1': 100, 'MUG-1': 100, 'TEE-1': 100, 'LAMP-1': 1 }, latencyMs),
-    payments: new PaymentGateway(latencyMs, options.slowIssuerMs ?? 0),
+    payments: new PaymentGateway(latencyMs, options.slowIssuerMs ?? 0, options.slowIssuer),
     shipping: new ShippingService(latencyMs),
     giftCards: new GiftCardProvider(latencyMs, options.giftCardLimit ?? 5_000),
   };

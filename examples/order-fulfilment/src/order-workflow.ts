@@ -21,7 +21,17 @@ export type CancelReason = 'payment-timeout' | 'card-declined' | 'payment-failed
 /** Everything the order workflow accepts: commands from outside, results of its effects, its timer. */
 export type OrderInput =
   // Commands. `amount` is in cents; `card` stands in for the payment-method token a real shop would keep.
-  | { readonly type: 'PlaceOrder'; readonly orderId: string; readonly items: readonly OrderLine[]; readonly amount: number; readonly card: string; readonly giftCard?: GiftCard }
+  // `placedAt` (epoch ms) is when the customer placed the order, if that was before it reached the
+  // workflow (a checkout queue): the payment deadline counts from it.
+  | {
+      readonly type: 'PlaceOrder';
+      readonly orderId: string;
+      readonly items: readonly OrderLine[];
+      readonly amount: number;
+      readonly card: string;
+      readonly giftCard?: GiftCard;
+      readonly placedAt?: number;
+    }
   | { readonly type: 'CancelOrder'; readonly orderId: string }
   // Results routed back from effect handlers (and from onDeadLetter).
   | { readonly type: 'StockReserved'; readonly orderId: string; readonly reservationId: string }
@@ -39,7 +49,15 @@ export type OrderInput =
 
 /** What happened to an order; the state is a fold of these. */
 export type OrderEvent =
-  | { readonly type: 'OrderPlaced'; readonly orderId: string; readonly items: readonly OrderLine[]; readonly amount: number; readonly card: string; readonly giftCard?: GiftCard }
+  | {
+      readonly type: 'OrderPlaced';
+      readonly orderId: string;
+      readonly items: readonly OrderLine[];
+      readonly amount: number;
+      readonly card: string;
+      readonly giftCard?: GiftCard;
+      readonly placedAt?: number;
+    }
   | { readonly type: 'StockReserved'; readonly reservationId: string }
   | { readonly type: 'StockUnavailable'; readonly sku: string }
   | { readonly type: 'StockReleased' }
@@ -88,6 +106,7 @@ export interface Order {
   readonly amount: number;
   readonly card: string;
   readonly giftCard?: GiftCard;
+  readonly placedAt?: number;
   readonly stock: StockStatus;
   readonly payment: PaymentStatus;
   readonly giftCardStatus: GiftCardStatus;
@@ -106,7 +125,8 @@ export type OrderWorkflow = Workflow<OrderState, OrderInput, OrderEvent, OrderEf
 /** Options of `createOrderWorkflow`. */
 export interface OrderWorkflowOptions {
   /**
-   * How long a placed order waits for its payment before it is cancelled.
+   * How long a placed order waits for its payment before it is cancelled, counted from
+   * `placedAt` when the order has one.
    * @default 900000 (15 minutes)
    */
   paymentDeadlineMs?: number | undefined;
@@ -203,11 +223,16 @@ function decideFor(paymentDeadlineMs: number) {
     if (input.type === 'PlaceOrder') {
       if (state.status !== 'none') return reject({ code: 'ORDER_EXISTS' });
       const { type: _type, ...order } = input;
+      const deadline = { type: 'PaymentDeadlinePassed', orderId: input.orderId } as const;
       return accept(
         { type: 'OrderPlaced', ...order },
         {
           effects: [{ type: 'ReserveStock', orderId: input.orderId, items: input.items }],
-          timers: [{ key: PAYMENT_DEADLINE, after: paymentDeadlineMs, input: { type: 'PaymentDeadlinePassed', orderId: input.orderId } }],
+          timers: [
+            input.placedAt === undefined
+              ? { key: PAYMENT_DEADLINE, after: paymentDeadlineMs, input: deadline }
+              : { key: PAYMENT_DEADLINE, at: input.placedAt + paymentDeadlineMs, input: deadline },
+          ],
         },
       );
     }

@@ -21,6 +21,9 @@ const pattern =
   (value, path) =>
     typeof value === 'string' && regex.test(value) ? [] : issue(`must be ${what}`, path);
 
+/** An instant as epoch milliseconds. */
+const instant: Check = (value, path) => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? [] : issue('must be epoch milliseconds', path));
+
 /** Whole, positive numbers: quantities and amounts in cents. */
 const count: Check = (value, path) =>
   typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? [] : issue('must be a whole number greater than 0', path);
@@ -55,7 +58,7 @@ const card = pattern(/^\d{4}-\d{4}-\d{4}-\d{4}$/, 'a card number like 4242-4242-
 
 /** The fields of each input kind, besides `type`; typed so that every kind must be listed. */
 const shapes: { readonly [K in OrderInput['type']]: Readonly<Record<string, Check>> } = {
-  PlaceOrder: { orderId: id, items: listOf(line, 50), amount: count, card, giftCard: optional(giftCard) },
+  PlaceOrder: { orderId: id, items: listOf(line, 50), amount: count, card, giftCard: optional(giftCard), placedAt: optional(instant) },
   CancelOrder: { orderId: id },
   StockReserved: { orderId: id, reservationId: id },
   StockUnavailable: { orderId: id, sku: id },

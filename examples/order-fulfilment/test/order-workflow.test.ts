@@ -42,6 +42,14 @@ describe('placing an order', () => {
     spec.when({ ...place, giftCard }).then([placedWithGift]);
   });
 
+  it('counts the payment deadline from placedAt when the customer placed the order earlier', () => {
+    const placedAt = Date.UTC(2026, 0, 1, 11, 50);
+    spec
+      .when({ ...place, placedAt })
+      .then([{ ...placed, placedAt }])
+      .thenTimers([{ key: PAYMENT_DEADLINE, at: placedAt + 15 * 60_000, input: { type: 'PaymentDeadlinePassed', orderId } }]);
+  });
+
   it('takes the payment deadline from the workflow options', () => {
     deciderSpec(createOrderWorkflow({ paymentDeadlineMs: 1_500 }))
       .when(place)

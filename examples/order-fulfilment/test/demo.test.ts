@@ -1,0 +1,67 @@
+// The demo as a newcomer runs it, on the memory store, in a child process: it exits 0 with every
+// order as its scenario says, and Ctrl-C stops it cleanly. Nothing here depends on how fast the
+// machine is: the demo's deadline fires because its gateway waits for it, and leases are 30 s.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const exampleDir = fileURLToPath(new URL('..', import.meta.url));
+/** A generous bound for a loaded machine; the demo itself needs about 4 s. */
+const BUDGET_MS = 300_000;
+
+/** Runs src/demo.ts with `args`; `onOutput` sees stdout as it grows. */
+function runDemo(args: string[], onOutput: (stdout: string, signal: (name: NodeJS.Signals) => void) => void = () => {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@ironflow/source', 'src/demo.ts', ...args], { cwd: exampleDir });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      onOutput(stdout, (name) => child.kill(name));
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the demo', () => {
+  it(
+    'on the memory store, exits 0 and every order ends as its scenario says',
+    async () => {
+      const { code, stdout, stderr } = await runDemo(['--memory']);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout.split('\n')[0]).toMatch(/^Ironflow order-fulfilment demo: 12 orders/);
+      expect(stdout).toContain('instances  12 completed, 0 active');
+      expect(stdout).toContain('orders     8 shipped, 4 cancelled');
+      expect(stdout).toMatch(/✓ o-1005 .* cancelled: payment-timeout, stock released/);
+      expect(stdout).toMatch(/✓ o-1006 .* gift card failed/);
+      expect(stdout).toMatch(/this run {3}\d+ retries, \d+ leases lost/);
+      expect(stdout).toContain('dead letters now: 1');
+      expect(stdout).toContain('Every order ended as its scenario says.');
+    },
+    BUDGET_MS,
+  );
+
+  it(
+    'Ctrl-C stops the engine and exits 130 with a clean message',
+    async () => {
+      let sent = false;
+      const { code, stdout } = await runDemo(['--memory'], (out, signal) => {
+        if (!sent && out.includes('PlaceOrder')) {
+          sent = true;
+          signal('SIGINT');
+        }
+      });
+      expect(sent).toBe(true);
+      expect(code).toBe(130);
+      expect(stdout).toContain('Ctrl-C: stopping the engine');
+      expect(stdout.trimEnd().split('\n').at(-1)).toBe('stopped; run again to resume');
+      expect(stdout).not.toContain('Summary');
+    },
+    BUDGET_MS,
+  );
+});
