@@ -37,6 +37,7 @@ export type { DefineStoreOptions, KitStore } from './define-store.js';
 export type { ClaimedRecord, CommitOutcome, LeaseOperation, StoreBackend, WorkRecord } from './backend.js';
 export {
   MAX_KEY_LENGTH,
+  MAX_VERSION,
   parseClaim,
   parseCommit,
   parseCount,

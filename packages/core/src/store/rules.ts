@@ -8,6 +8,9 @@ import type { Acknowledgement, ClaimRequest, CommitRequest, DeadLetterQuery, Ins
 /** The longest id, type or key a store indexes, in UTF-16 code units. */
 export const MAX_KEY_LENGTH = 512;
 
+/** The highest version or event sequence: PostgreSQL keeps them as `integer`, so every store stops there. */
+export const MAX_VERSION = 2 ** 31 - 1;
+
 // An unpaired surrogate cannot be stored as UTF-8: PostgreSQL and Redis would replace it, and two ids could collide.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
@@ -44,10 +47,11 @@ export function parseTime(value: unknown, what: string): number {
   return value;
 }
 
-/** A count, limit, offset, version or duration: a whole number >= `min` (default 0). */
-export function parseCount(value: unknown, what: string, min = 0): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw invalidArgument(`${what} must be a whole number >= ${min}, got ${describe(value)}`, { what });
+/** A count, limit, offset, version or duration: a whole number from `min` (default 0) to `max` (default 2^53 - 1). */
+export function parseCount(value: unknown, what: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
+    throw invalidArgument(`${what} must be a whole number ${range}, got ${describe(value)}`, { what });
   }
   return value;
 }
@@ -218,7 +222,7 @@ export interface CheckedCommit {
 export function parseCommit(value: unknown): CheckedCommit {
   const r = parseObject<Partial<CommitRequest>>(value, 'commit request', 'a CommitRequest object');
   const ref = parseRef(r.ref);
-  const expectedVersion = parseCount(r.expectedVersion, 'expectedVersion');
+  const expectedVersion = parseCount(r.expectedVersion, 'expectedVersion', 0, MAX_VERSION);
   const now = parseTime(r.now, 'now');
   const rawEvents = parseArray(r.events, 'events');
   if (rawEvents.length === 0) throw invalidArgument('A commit needs at least one event');
@@ -239,7 +243,7 @@ export function parseCommit(value: unknown): CheckedCommit {
       recordedAt: parseTime(event.recordedAt, `${what}.recordedAt`),
     };
   });
-  const newVersion = expectedVersion + events.length;
+  const newVersion = parseCount(expectedVersion + events.length, 'expectedVersion + events.length', 1, MAX_VERSION);
 
   const ids = new Set<string>();
   const fresh = (id: string, what: string): string => {
@@ -347,5 +351,5 @@ export function parseLoadOptions(value: unknown): { idempotencyKey?: string | un
 /** The options of `readEvents`: the first sequence to read (default 1). */
 export function parseReadOptions(value: unknown): { fromSequence: number } {
   const o = parseOptions<{ fromSequence: number }>(value, 'readEvents options');
-  return { fromSequence: o.fromSequence === undefined ? 1 : Math.max(1, parseCount(o.fromSequence, 'fromSequence')) };
+  return { fromSequence: o.fromSequence === undefined ? 1 : Math.max(1, parseCount(o.fromSequence, 'fromSequence', 0, MAX_VERSION)) };
 }
