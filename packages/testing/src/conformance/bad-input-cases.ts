@@ -1,6 +1,6 @@
 // The malformed calls of the bad-input family, one table per port method, derived from the kit's
 // rules (packages/core/src/store/rules.ts). Each case is a well-formed call with one thing broken.
-import type { Lease, WorkflowRef, WorkflowStore } from '@ironflow/core/store';
+import { MAX_VERSION, type Lease, type WorkflowRef, type WorkflowStore } from '@ironflow/core/store';
 import { eventsFor } from './context.js';
 
 /** The port methods that take arguments. */
@@ -197,7 +197,8 @@ const COMMIT: BadCase[] = [
 
   ...named('a request that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])]).map(([name, value]): BadCase => ({ method: 'commit', name, args: (w) => [value(w)] })),
   ...REFS.filter(([name]) => name !== 'a ref whose id is an empty string').map(([name, value]) => one(name, (w) => creating(w, value(w)))),
-  ...commitCases('expectedVersion =', [...COUNTS, ...fixed([['missing', undefined]])], (c, v) => ({ ...c, expectedVersion: v })),
+  ...commitCases('expectedVersion =', [...COUNTS, ...fixed([['2^31, past the highest version', 2 ** 31], ['missing', undefined]])], (c, v) => ({ ...c, expectedVersion: v })),
+  one('a new version past 2^31 - 1 (expectedVersion 2^31 - 1 and one event)', (w) => ({ ...creating(w, w.fresh), expectedVersion: MAX_VERSION, events: eventsFor(w.fresh, MAX_VERSION, 1, w.now) })),
   ...commitCases('now =', TIMES.filter(([name]) => name !== '-5'), (c, v) => ({ ...c, now: v })),
 
   ...commitCases('events that are', NOT_ARRAYS, (c, v) => ({ ...c, events: v })),
@@ -360,7 +361,7 @@ export const BAD_CASES: readonly BadCase[] = [
   ...vary('purge', call.purge, 0, named('olderThan =', TIMES)),
   ...vary('readEvents', call.readEvents, 0, REFS),
   ...vary('readEvents', call.readEvents, 1, OPTIONS),
-  ...varyField('readEvents', call.readEvents, 1, 'fromSequence', COUNTS),
+  ...varyField('readEvents', call.readEvents, 1, 'fromSequence', [...COUNTS, ...fixed([['2^31, past the highest sequence', 2 ** 31]])]),
   ...vary('listInstances', call.listInstances, 0, named('a query that is', NOT_OBJECTS)),
   ...varyField('listInstances', call.listInstances, 0, 'workflowType', KEYS),
   ...varyField('listInstances', call.listInstances, 0, 'status', fixed([['"done"', 'done'], ['"ACTIVE"', 'ACTIVE'], ['null', null], ['a number', 1]])),
