@@ -74,20 +74,24 @@ function text(value: unknown, where: string): string {
   return value;
 }
 
+function isEventMetadata(value: unknown): value is EventMetadata {
+  return isObject(value) && typeof value.decidedAt === 'number';
+}
+
 /** Rebuilds an event from its stored form. */
 export function decodeEvent(ref: WorkflowRef, sequence: number, stored: string): StoredEvent {
   const where = `event ${sequence} of ${ref.type}:${ref.id}`;
   const value = parseStoredJson(stored, where);
   if (!Array.isArray(value) || value.length !== 4) throw fail(where, 'a [type, recordedAt, metadata, payload] array');
   const [type, recordedAt, metadata, payload] = value as unknown[];
-  if (!isObject(metadata)) throw fail(`${where} metadata`, 'an object');
+  if (!isEventMetadata(metadata)) throw fail(`${where} metadata`, 'an object with decidedAt');
   return {
     workflowType: ref.type,
     workflowId: ref.id,
     sequence,
     type: text(type, `${where} type`),
     payload,
-    metadata: metadata as unknown as EventMetadata,
+    metadata,
     recordedAt: whole(recordedAt, `${where} recordedAt`),
   };
 }
@@ -109,18 +113,22 @@ export function decodeIdempotency(key: string, stored: string): IdempotencyRecor
   };
 }
 
-const OUTCOMES: readonly string[] = ['accepted', 'rejected', 'already-completed'];
+const OUTCOMES: readonly Observation['outcome'][] = ['accepted', 'rejected', 'already-completed'];
+
+function isOutcome(value: unknown): value is Observation['outcome'] {
+  return OUTCOMES.some((outcome) => outcome === value);
+}
 
 /** Rebuilds an observation. */
 export function decodeObservation(stored: string): Observation {
   const o = objectOf(stored, 'observation');
-  if (typeof o.outcome !== 'string' || !OUTCOMES.includes(o.outcome)) throw fail('observation outcome', OUTCOMES.join(', '));
+  if (!isOutcome(o.outcome)) throw fail('observation outcome', OUTCOMES.join(', '));
   return stripUndefined({
     workflowType: text(o.workflowType, 'observation workflowType'),
     workflowId: text(o.workflowId, 'observation workflowId'),
     inputType: text(o.inputType, 'observation inputType'),
     input: o.input,
-    outcome: o.outcome as Observation['outcome'],
+    outcome: o.outcome,
     rejection: o.rejection,
     observedAt: whole(o.observedAt, 'observation observedAt'),
   });

@@ -52,8 +52,9 @@ export class Reply {
   /** One of a few known strings (a status, a verdict). */
   oneOf<T extends string>(allowed: readonly T[]): T {
     const text = this.text();
-    if (!(allowed as readonly string[]).includes(text)) throw this.fail(`one of ${allowed.join(', ')}`);
-    return text as T;
+    const known = allowed.find((value) => value === text);
+    if (known === undefined) throw this.fail(`one of ${allowed.join(', ')}`);
+    return known;
   }
 
   /** The elements of an array. */
