@@ -1,7 +1,7 @@
 // The outbox: claims, leases, fencing, retries, dead letters and re-drive.
 import { expect, it } from 'vitest';
-import type { Lease } from '@ironflow/core/store';
-import { claimArgs, commitOf, concurrently, effect, expectCode, freshType, T0, type ConformanceContext } from './context.js';
+import { isIronflowError, type Lease } from '@ironflow/core/store';
+import { claimArgs, commitOf, concurrently, effect, expectCode, freshType, T0, timer, type ConformanceContext } from './context.js';
 
 export function effectCases(ctx: ConformanceContext): void {
   it('effects committed with events are pending and claimable at once, oldest first', async () => {
@@ -175,6 +175,22 @@ export function effectCases(ctx: ConformanceContext): void {
     expect(await ctx.store.countDeadLetters({ kind: 'effect', workflowType: ref.type })).toBe(0);
     const [again] = await ctx.store.claimEffects(claimArgs([ref.type], T0 + 2));
     expect(again).toMatchObject({ id: fx.id, attempts: 1, status: 'leased' });
+  });
+
+  it('a commit that reuses the id of an existing effect or timer is refused and writes nothing', async () => {
+    const type = freshType();
+    const fx = effect({ first: true });
+    const t = timer(T0 + 10, { first: true });
+    await ctx.store.commit(commitOf({ type, id: 'first' }, 0, { effects: [fx], timers: [t] }));
+    const second = { type, id: 'second' };
+    for (const reuse of [{ effects: [{ id: fx.id, payload: { second: true } }] }, { timers: [{ ...t, input: { second: true } }] }]) {
+      await expect(ctx.store.commit(commitOf(second, 0, reuse))).rejects.toSatisfy((error: unknown) => isIronflowError(error));
+    }
+    expect((await ctx.store.load(second)).version).toBe(0);
+    expect(await ctx.store.listEffects(second)).toEqual([]);
+    expect(await ctx.store.listTimers(second)).toEqual([]);
+    expect((await ctx.store.listEffects({ type, id: 'first' })).map((e) => e.payload)).toEqual([{ first: true }]);
+    expect((await ctx.store.listTimers({ type, id: 'first' })).map((x) => x.input)).toEqual([{ first: true }]);
   });
 
   it('every lease operation with an unknown token raises LEASE_LOST and changes nothing', async () => {
