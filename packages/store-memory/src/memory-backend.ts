@@ -1,7 +1,20 @@
 // The memory store's backend for the store kit: each primitive checks, then writes, without an
 // await in between, so calls in one process never interleave. The kit has already checked every
 // argument; conflicts and lost leases are returned as data for the kit to raise.
-import { StoreError, compareIds, type CheckedAck, type CheckedCommit, type CommitOutcome, type LeaseOperation, type StoreBackend, type WorkflowRef } from '@ironflow/core/store';
+import {
+  StoreError,
+  compareIds,
+  type CheckedAck,
+  type CheckedCommit,
+  type CheckedDeadLetterQuery,
+  type CheckedObservation,
+  type CheckedTimer,
+  type CommitOutcome,
+  type Lease,
+  type LeaseOperation,
+  type StoreBackend,
+  type WorkflowRef,
+} from '@ironflow/core/store';
 import {
   byAvailable,
   byCreated,
@@ -31,7 +44,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
   const newToken = (): string => `${(issued += 1).toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
 
   /** The row a lease names, if that lease still holds it at `now`. */
-  function held(lease: { kind: WorkRow['kind']; id: string; token: string }, now: number): WorkRow | undefined {
+  function held(lease: Lease, now: number): WorkRow | undefined {
     const row = tables.work.get(workKey(lease.kind, lease.id));
     return row?.status === 'leased' && row.lease?.token === lease.token && row.lease.expiresAt > now ? row : undefined;
   }
@@ -63,6 +76,19 @@ export function memoryBackend(tables: Tables): StoreBackend {
     row.updatedAt = now;
   }
 
+  /** A keyed timer scheduled again replaces the pending one in place: it keeps its id, nothing else. */
+  function rearm(row: TimerRow, timer: CheckedTimer, now: number): void {
+    row.status = 'pending';
+    row.attempts = 0;
+    row.lastError = undefined;
+    row.lease = undefined;
+    row.fireAt = timer.fireAt;
+    row.availableAt = timer.fireAt;
+    row.input = timer.input;
+    row.createdAt = now;
+    row.updatedAt = now;
+  }
+
   function apply(c: CheckedCommit, existing: InstanceRow | undefined, ackRow: WorkRow | undefined): void {
     const { ref, now } = c;
     if (ackRow !== undefined && c.ack !== undefined) settleAck(ackRow, c.ack, now);
@@ -84,14 +110,14 @@ export function memoryBackend(tables: Tables): StoreBackend {
     }
     for (const timer of c.timers) {
       const current = timer.key === undefined ? undefined : liveTimer(ref, timer.key);
-      if (current !== undefined) {
-        Object.assign(current, { status: 'pending', attempts: 0, lastError: undefined, lease: undefined, fireAt: timer.fireAt, availableAt: timer.fireAt, input: timer.input, createdAt: now, updatedAt: now });
-        continue;
+      if (current === undefined) {
+        tables.work.set(workKey('timer', timer.id), {
+          kind: 'timer', id: timer.id, workflowType: ref.type, workflowId: ref.id, key: timer.key, fireAt: timer.fireAt, input: timer.input,
+          status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: timer.fireAt,
+        });
+      } else {
+        rearm(current, timer, now);
       }
-      tables.work.set(workKey('timer', timer.id), {
-        kind: 'timer', id: timer.id, workflowType: ref.type, workflowId: ref.id, key: timer.key, fireAt: timer.fireAt, input: timer.input,
-        status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: timer.fireAt,
-      });
     }
     instance.version = c.newVersion;
     instance.updatedAt = now;
@@ -110,14 +136,14 @@ export function memoryBackend(tables: Tables): StoreBackend {
     if (c.observation !== undefined) record(c.observation);
   }
 
-  function record(observation: Parameters<StoreBackend['recordObservation']>[0]): void {
+  function record(observation: CheckedObservation): void {
     const key = refKey(observation.workflowType, observation.workflowId);
     const list = tables.observations.get(key) ?? [];
     list.push(observation);
     tables.observations.set(key, list);
   }
 
-  function deadRows(query: Parameters<StoreBackend['countDeadLetters']>[0]): WorkRow[] {
+  function deadRows(query: CheckedDeadLetterQuery): WorkRow[] {
     return [...tables.work.values()].filter(
       (row) =>
         row.kind === query.kind &&
