@@ -81,8 +81,8 @@ function firstCommit(now: number) {
   };
 }
 
-// Budget of tests whose duration depends on the machine's load (a real initdb, a child process
-// starting tsx): one no busy machine reaches, set here rather than left to the shared default.
+// Budget of tests whose duration depends on the machine's load (opening PGlite databases, one
+// real initdb, a child process starting tsx): one no busy machine reaches, not the shared default.
 const SLOW = { timeout: 300_000 };
 
 describe('a file-backed PGlite store', () => {
@@ -102,7 +102,7 @@ describe('a file-backed PGlite store', () => {
     }
   });
 
-  it('sees everything committed after it is closed and reopened', async () => {
+  it('sees everything committed after it is closed and reopened', SLOW, async () => {
     const base = await mkdtemp(join(tmpdir(), 'ironflow-pglite-'));
     const dataDir = join(base, 'db');
     try {
