@@ -1,5 +1,6 @@
-// Shared state and builders for the conformance cases: one store per test file, one fresh
-// workflow type per test (claims filter by type, so tests cannot see each other's work).
+// Shared state and builders for the conformance cases: the suite's store and namespace, more
+// stores on demand, and one fresh workflow type per test (claims filter by type, so tests cannot
+// see each other's work).
 import { expect } from 'vitest';
 import { isIronflowError, type IronflowErrorCode, type StoredEvent, type WorkflowRef } from '@ironflow/core';
 import type { CommitRequest, NewEffect, NewTimer, WorkflowStore } from '@ironflow/core/store';

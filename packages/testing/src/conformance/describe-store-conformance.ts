@@ -19,14 +19,21 @@ import { wakeUpCases } from './wake-ups.js';
 let suites = 0;
 
 /**
- * Declares the store conformance suite for one store.
+ * Declares the store conformance suite for one store. `open` is called once per store the suite
+ * needs: several times with one namespace (stores sharing data, like processes on one schema), and
+ * with namespaces of their own (tenants that must stay apart, then destroyed one at a time).
  * @example
  * describeStoreConformance({
  *   name: 'postgres',
- *   async open(namespace) {
- *     await migratePostgresStore({ pool, schema: namespace });
- *     const store = createPostgresStore({ pool, schema: namespace });
- *     return { store, close: () => store.close(), destroy: async () => void (await pool.query(`DROP SCHEMA "${namespace}" CASCADE`)) };
+ *   async open(schema) {
+ *     const pool = new pg.Pool({ connectionString: url, max: 10 });
+ *     await migratePostgresStore({ pool, schema });
+ *     const store = createPostgresStore({ pool, schema });
+ *     return {
+ *       store,
+ *       close: async () => { await store.close(); await pool.end(); },
+ *       destroy: async () => void (await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)),
+ *     };
  *   },
  * });
  */
