@@ -180,6 +180,14 @@ describe('defineStore', () => {
     await store.commit(commit({ effects: [{ id: 'e1', payload: {} }] }));
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(heard).toEqual(['effect']);
+  });
+
+  it('close() is idempotent: the backend is closed once however often it is called', async () => {
+    let closed = 0;
+    const store = defineStore({ ...backendWith({ outcome: 'ok' }), close: async () => void (closed += 1) });
+    await Promise.all([store.close(), store.close()]);
     await store.close();
+    expect(closed).toBe(1);
+    expect(() => store.subscribe(() => {})).toThrowError(expect.objectContaining({ code: 'SHUTTING_DOWN' }));
   });
 });

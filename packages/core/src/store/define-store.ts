@@ -63,6 +63,8 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
     }
   }
 
+  let closing: Promise<void> | undefined;
+
   async function settle(name: string, operation: LeaseOperation): Promise<void> {
     const outcome = await call(name, () => backend.settle(operation));
     if (outcome === 'lease-lost') throw new LeaseLostError(operation.lease.kind, operation.lease.id);
@@ -183,9 +185,10 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
     },
 
     subscribe: (listener) => hub.subscribe(listener),
-    async close() {
-      await hub.close();
-      await backend.close?.();
+    close() {
+      // Idempotent: a second close (or two at once) waits for the first and closes nothing twice.
+      closing ??= hub.close().then(() => backend.close?.());
+      return closing;
     },
   };
   return Object.assign(store, extras) as KitStore & E;
