@@ -163,6 +163,9 @@ describe('defineStore', () => {
     await expect(
       defineStore(backendWith({ outcome: 'lease-lost' })).commit(commit({ ack: { kind: 'timer', id: 't9', token: 'x', outcome: 'done' } })),
     ).rejects.toMatchObject({ code: 'LEASE_LOST', kind: 'timer', id: 't9' });
+    await expect(defineStore(backendWith({ outcome: 'duplicate-id', kind: 'timer', id: 't1' })).commit(commit())).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT', details: { kind: 'timer', id: 't1' },
+    });
     await expect(defineStore(backendWith({ outcome: 'ok' }, calls)).commit(commit({ now: -1 }))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(calls).toEqual(['commit']);
   });

@@ -14,6 +14,7 @@ import {
   type LeaseOperation,
   type StoreBackend,
   type WorkflowRef,
+  type WorkKind,
 } from '@ironflow/core/store';
 import {
   byAvailable,
@@ -58,15 +59,15 @@ export function memoryBackend(tables: Tables): StoreBackend {
   }
 
   /** The first id of the commit that another row of its kind already has (a caller bug: refused before any write). */
-  function reusedId(c: CheckedCommit): string | undefined {
+  function reusedId(c: CheckedCommit): { kind: WorkKind; id: string } | undefined {
     const effect = c.effects.find((e) => tables.work.has(workKey('effect', e.id)));
-    if (effect !== undefined) return effect.id;
+    if (effect !== undefined) return { kind: 'effect', id: effect.id };
     // Re-scheduling a keyed timer under the id it already has is an upsert, not a reuse.
     const timer = c.timers.find((t) => {
       const row = tables.work.get(workKey('timer', t.id));
       return row !== undefined && !(row.kind === 'timer' && t.key !== undefined && row.key === t.key && ofInstance(row, c.ref));
     });
-    return timer?.id;
+    return timer === undefined ? undefined : { kind: 'timer', id: timer.id };
   }
 
   function settleAck(row: WorkRow, ack: CheckedAck, now: number): void {
@@ -214,7 +215,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
       const holderId = c.uniqueKey === undefined ? undefined : tables.uniqueKeys.get(refKey(c.ref.type, c.uniqueKey));
       if (holderId !== undefined) return { outcome: 'unique-key-conflict', holderId };
       const reused = reusedId(c);
-      if (reused !== undefined) throw new StoreError('integrity', `memory store: commit reuses the id ${JSON.stringify(reused)} of an existing effect or timer`);
+      if (reused !== undefined) return { outcome: 'duplicate-id', ...reused };
       apply(c, existing, ackRow);
       return { outcome: 'ok' };
     },

@@ -35,11 +35,11 @@ describe('memory store', () => {
 });
 
 describe('memory store input checks', () => {
-  it('refuses a commit that reuses the id of an existing effect with STORE_FAILURE and writes nothing', async () => {
+  it('refuses a commit that reuses the id of another instance\'s effect with INVALID_ARGUMENT and writes nothing', async () => {
     const store = createMemoryStore();
     await store.commit({ ...commit({}), effects: [{ id: 'e1', payload: { first: true } }] });
     const second = { ...commit({}), ref: { type: 'order', id: 'o-2' }, events: commit({}).events.map((e) => ({ ...e, workflowId: 'o-2' })), effects: [{ id: 'e1', payload: {} }] };
-    await expect(store.commit(second)).rejects.toMatchObject({ code: 'STORE_FAILURE', reason: 'integrity' });
+    await expect(store.commit(second)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: { kind: 'effect', id: 'e1' } });
     expect((await store.load({ type: 'order', id: 'o-2' })).version).toBe(0);
     expect((await store.listEffects(ref)).map((e) => e.payload)).toEqual([{ first: true }]);
   });

@@ -3,6 +3,7 @@
 import {
   StoreError,
   stripUndefined,
+  type CheckedCommit,
   type CommitOutcome,
   type LeaseOperation,
   type StoreBackend,
@@ -11,7 +12,7 @@ import {
 } from '@ironflow/core/store';
 import { classifyPostgresError } from './classify-error.js';
 import { encodeCommit } from './commit-document.js';
-import type { SqlDriver } from './driver.js';
+import type { SqlDriver, SqlResult } from './driver.js';
 import { Row, toEffect, toEvent, toEvents, toInstanceSummary, toObservation, toTimer } from './rows.js';
 import type { SchemaName } from './schema-name.js';
 import { statements, type WorkStatements } from './sql.js';
@@ -82,7 +83,15 @@ export function createSqlBackend(driver: SqlDriver, settings: SqlBackendSettings
     },
 
     async commit(commit): Promise<CommitOutcome> {
-      const result = await driver.query(sql.commit, [encodeCommit(commit)]);
+      let result: SqlResult;
+      try {
+        result = await driver.query(sql.commit, [encodeCommit(commit)]);
+      } catch (error) {
+        // A new effect or timer whose id is taken fails the whole statement on its primary key.
+        const taken = takenId(error, commit);
+        if (taken !== undefined) return { outcome: 'duplicate-id', ...taken };
+        throw error;
+      }
       const row = new Row(result.rows[0]);
       const outcome = row.text('r_outcome');
       switch (outcome) {
@@ -201,4 +210,15 @@ export function createSqlBackend(driver: SqlDriver, settings: SqlBackendSettings
 
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+}
+
+/** Which new effect or timer of `commit` a primary-key violation is about, if that is what `error` is. */
+function takenId(error: unknown, commit: CheckedCommit): { kind: 'effect' | 'timer'; id: string } | undefined {
+  if (!isUniqueViolation(error)) return undefined;
+  const constraint = (error as { constraint?: unknown }).constraint;
+  const kind = constraint === 'effects_pkey' ? 'effect' : constraint === 'timers_pkey' ? 'timer' : undefined;
+  if (kind === undefined) return undefined;
+  const detail = String((error as { detail?: unknown }).detail ?? '');
+  const ids = kind === 'effect' ? commit.effects.map((e) => e.id) : commit.timers.map((t) => t.id);
+  return { kind, id: ids.find((id) => detail.includes(`=(${id})`)) ?? ids[0] ?? '' };
 }

@@ -1,14 +1,12 @@
 // The commit primitive: one COMMIT script call in the instance's partition, preceded by the
-// cross-partition steps it may need (new ids reserved store-wide, a handed-off acknowledgement,
-// a unique-key reservation).
-import { invalidArgument, StoreError, type CheckedCommit, type CommitOutcome } from '@ironflow/core/store';
+// cross-partition steps it may need (a handed-off acknowledgement, a unique-key reservation).
+import { StoreError, type CheckedCommit, type CommitOutcome } from '@ironflow/core/store';
 import { kindLetter, storedEvent, storedIdempotency, storedObservation, storedSnapshot } from './codec.js';
 import type { RedisContext } from './context.js';
 import { finalizeHandoff, handoffRecord, prepareHandoff, releaseUniqueKey, reserveUniqueKey, resolveHandoffs } from './cross-partition.js';
 import { deadMember, instanceMember, leasePartition, randomToken } from './members.js';
 import type { ScriptValue } from './script.js';
 import { COMMIT } from './scripts/commit.js';
-import { releaseWorkIds, reserveWorkIds } from './work-ids.js';
 
 /** A commit or lease change that meets an unresolved cross-partition handoff resolves it and retries this often. */
 export const HANDOFF_ROUNDS = 4;
@@ -26,29 +24,6 @@ function commitTail(request: CheckedCommit): ScriptValue[] {
 /** Applies a checked commit atomically, or reports why not. */
 export async function commit(ctx: RedisContext, request: CheckedCommit): Promise<CommitOutcome> {
   await ctx.ready();
-  const reserved = await reserveWorkIds(ctx, request);
-  if (reserved.length === 0) return applyCommit(ctx, request, () => undefined);
-  // Ids reserved for a commit that did not land are released; after a commit call that failed
-  // in flight (it may have landed, its reply lost) they stay reserved.
-  let inFlight = false;
-  const release = () =>
-    releaseWorkIds(ctx, reserved).catch((error: unknown) =>
-      ctx.logger?.warn({ err: error }, 'ironflow redis store: releasing the ids of a refused commit failed; they stay reserved'),
-    );
-  try {
-    const outcome = await applyCommit(ctx, request, (sending) => {
-      inFlight = sending;
-    });
-    if (outcome.outcome !== 'ok') await release();
-    return outcome;
-  } catch (error) {
-    if (!inFlight) await release();
-    throw error;
-  }
-}
-
-/** The commit after its ids are reserved; `inFlight(true)` before each COMMIT call, `inFlight(false)` once it answered. */
-async function applyCommit(ctx: RedisContext, request: CheckedCommit, inFlight: (sending: boolean) => void): Promise<CommitOutcome> {
   const { layout } = ctx;
   const { ref, now, ack } = request;
   const partition = layout.partitionOf(ref.type, ref.id);
@@ -133,9 +108,7 @@ async function applyCommit(ctx: RedisContext, request: CheckedCommit, inFlight: 
   const tail = commitTail(request);
 
   for (let round = 0; round < HANDOFF_ROUNDS; round++) {
-    inFlight(true);
     const reply = await ctx.callScript(COMMIT, keys.tag, scriptKeys, args, tail);
-    inFlight(false);
     switch (reply.kind) {
       case 'ok':
         if (ack !== undefined && ackMode === 'remote') {
@@ -157,7 +130,7 @@ async function applyCommit(ctx: RedisContext, request: CheckedCommit, inFlight: 
       case 'unique-key-conflict':
         return { outcome: 'unique-key-conflict', holderId: reply.holder ?? (await currentHolder(ctx, ref.type, request.uniqueKey ?? '')) };
       case 'duplicate-id':
-        throw invalidArgument(`The ${reply.what} id ${JSON.stringify(reply.id)} already exists`, { kind: reply.what, id: reply.id });
+        return { outcome: 'duplicate-id', kind: reply.what, id: reply.id };
       case 'handoff':
         await resolveHandoffs(
           ctx,

@@ -1,6 +1,5 @@
 // Dead letters, listed and counted across partitions in one order (newest `updatedAt` first,
-// then id), and retention: purge of finished rows, partition by partition, in short batches
-// (releasing their ids from the id registry when partitions > 1).
+// then id), and retention: purge of finished rows, partition by partition, in short batches.
 import { compareIds, type CheckedDeadLetterQuery, type PurgeResult, type WorkKind, type WorkRecord } from '@ironflow/core/store';
 import { decodeWorkItem, kindLetter } from './codec.js';
 import type { RedisContext } from './context.js';
@@ -8,7 +7,6 @@ import { deadMember, deadMemberId } from './members.js';
 import { listRows } from './queries.js';
 import { Fields } from './reply.js';
 import { PURGE } from './scripts/maintenance.js';
-import { releaseWorkIds } from './work-ids.js';
 
 /** Rows examined per purge call: keeps each script short, so it never blocks the server for long. */
 const PURGE_BATCH = 500;
@@ -88,9 +86,8 @@ export async function purge(ctx: RedisContext, olderThan: number): Promise<Purge
         PURGE,
         keys.tag,
         { finishedEffects: keys.finished('e'), finishedTimers: keys.finished('t') },
-        { olderThan, batch: PURGE_BATCH, listDeleted: ctx.layout.partitions > 1 ? '1' : '0' },
+        { olderThan, batch: PURGE_BATCH },
       );
-      await releaseWorkIds(ctx, reply.deleted);
       effects += reply.effectsDeleted;
       timers += reply.timersDeleted;
       for (const leftover of reply.leftovers) {

@@ -44,8 +44,6 @@ export const KEY_TEMPLATES = {
   instancesOfType: 'x:$s:$t',
   /** Hash: lease token → how a cross-partition acknowledgement ended (this partition is its target). */
   handoffs: 'h:$k:$id',
-  /** Hash (partitions > 1): effect or timer id → `<ref>` of the instance that owns it, in the id's registry partition. */
-  workIds: 'r:$k',
 } as const;
 
 /** The name of a partition key template. */

@@ -73,8 +73,6 @@ export interface PartitionKeys {
   /** Instances of a status, all types or one type. */
   instances(status: 'active' | 'completed', type?: string): string;
   handoffs(kind: KindLetter, id: string): string;
-  /** Registry of the effect or timer ids whose registry partition this is (partitions > 1). */
-  workIds(kind: KindLetter): string;
 }
 
 /** The whole key layout of one store: prefix, partitions and the partition of every instance. */
@@ -91,8 +89,6 @@ export interface KeyLayout {
   partitionOf(type: string, id: string): number;
   /** The partition a unique key's holder record lives in. */
   uniquePartitionOf(type: string, key: string): number;
-  /** The partition whose registry records which instance owns an effect or timer id (partitions > 1). */
-  workIdPartitionOf(kind: KindLetter, id: string): number;
   partition(index: number): PartitionKeys;
   /** SCAN MATCH patterns that cover every key of this prefix and no key of another prefix. */
   patterns(): string[];
@@ -119,7 +115,6 @@ function partitionKeys(tag: string): PartitionKeys {
       return t === undefined ? fillKey(tag, 'instancesAll', { s }) : fillKey(tag, 'instancesOfType', { s, t });
     },
     handoffs: (k, id) => fillKey(tag, 'handoffs', { k, id }),
-    workIds: (k) => fillKey(tag, 'workIds', { k }),
   };
 }
 
@@ -140,7 +135,6 @@ export function createKeyLayout(keyPrefix: string, partitionCount: number): KeyL
     meta: `{${prefix}}:meta`,
     partitionOf: (type, id) => pick(refSegment(type, id)),
     uniquePartitionOf: (type, key) => pick(`u:${refSegment(type, key)}`),
-    workIdPartitionOf: (kind, id) => pick(`w:${kind}:${id}`),
     partition(index) {
       const keys = all[index];
       if (keys === undefined) throw new RangeError(`partition ${index} is out of range`);

@@ -34,7 +34,7 @@ function keysOf(layout: KeyLayout): string[] {
           keys.handoffs('t', id),
         );
       }
-      for (const k of ['e', 't'] as const) out.push(keys.pending(k, type), keys.leased(k, type), keys.dead(k), keys.dead(k, type), keys.finished(k), keys.workIds(k));
+      for (const k of ['e', 't'] as const) out.push(keys.pending(k, type), keys.leased(k, type), keys.dead(k), keys.dead(k, type), keys.finished(k));
       for (const status of ['active', 'completed'] as const) out.push(keys.instances(status), keys.instances(status, type));
     }
   }
@@ -109,7 +109,6 @@ describe('key layout', () => {
       instancesAll: fillKey(tag, 'instancesAll', { s: 'a' }),
       instancesOfType: fillKey(tag, 'instancesOfType', { s: 'c', t: 'order' }),
       handoffs: fillKey(tag, 'handoffs', { k: 'e', id: 'x' }),
-      workIds: fillKey(tag, 'workIds', { k: 't' }),
     };
     expect(samples).toEqual({
       instance: '{p#0}:i:5:order:o:1',
@@ -129,7 +128,6 @@ describe('key layout', () => {
       instancesAll: '{p#0}:x:a',
       instancesOfType: '{p#0}:x:c:order',
       handoffs: '{p#0}:h:e:x',
-      workIds: '{p#0}:r:t',
     });
     expect(Object.keys(samples).sort()).toEqual(Object.keys(KEY_TEMPLATES).sort());
   });

@@ -27,7 +27,9 @@ export type CommitOutcome =
   /** Another active instance of the type holds the unique key: UNIQUE_KEY_CONFLICT. */
   | { readonly outcome: 'unique-key-conflict'; readonly holderId?: string | undefined }
   /** The acknowledged lease is no longer held: LEASE_LOST. */
-  | { readonly outcome: 'lease-lost' };
+  | { readonly outcome: 'lease-lost' }
+  /** A new effect or timer reuses the id of a stored one: INVALID_ARGUMENT (ids must be fresh). */
+  | { readonly outcome: 'duplicate-id'; readonly kind: WorkKind; readonly id: string };
 
 /** A change to a leased row after its claim, fenced by the lease token. */
 export type LeaseOperation =

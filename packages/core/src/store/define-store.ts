@@ -1,7 +1,7 @@
 // Turns a backend's primitives into a WorkflowStore: every call's arguments go through the kit's
 // rules, outcomes become typed errors, native errors are classified, claims come back in one id
 // order, and wake-ups fan out from one hub. Every store, memory included, is built here.
-import { LeaseLostError, UniqueKeyConflictError, VersionConflictError, isIronflowError } from '../errors.js';
+import { LeaseLostError, UniqueKeyConflictError, VersionConflictError, invalidArgument, isIronflowError } from '../errors.js';
 import type { ClaimedRecord, LeaseOperation, StoreBackend } from './backend.js';
 import { compareIds } from './order.js';
 import type { Claimed, EffectRecord, TimerRecord, WorkflowStore, WorkKind } from './port.js';
@@ -99,6 +99,11 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
           throw new VersionConflictError(checked.ref.type, checked.ref.id, checked.expectedVersion, { actualVersion: result.actualVersion });
         case 'unique-key-conflict':
           throw new UniqueKeyConflictError(checked.ref.type, checked.uniqueKey ?? '', result.holderId);
+        case 'duplicate-id':
+          throw invalidArgument(`The ${result.kind} id ${JSON.stringify(result.id)} is already taken: a commit's effect and timer ids must be new`, {
+            kind: result.kind,
+            id: result.id,
+          });
         case 'lease-lost': {
           const ack = checked.ack ?? { kind: 'effect', id: '?' };
           throw new LeaseLostError(ack.kind, ack.id);

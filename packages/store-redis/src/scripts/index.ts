@@ -6,7 +6,6 @@ import { CLEAR_HANDOFF, FINALIZE_HANDOFF, PREPARE_HANDOFF, PROBE_UNIQUE, RELEASE
 import { REDRIVE, SETTLE } from './leases.js';
 import { PURGE, RECORD_SETTINGS } from './maintenance.js';
 import { LOAD, NEXT_TIMER, OWNED_ROWS } from './reads.js';
-import { RELEASE_WORK_IDS, RESERVE_WORK_IDS } from './work-ids.js';
 
 /** All scripts of the store. */
 export const SCRIPTS: readonly LuaScript<string, string, unknown>[] = [
@@ -28,6 +27,4 @@ export const SCRIPTS: readonly LuaScript<string, string, unknown>[] = [
   PROBE_UNIQUE,
   TAKE_UNIQUE,
   RELEASE_UNIQUE,
-  RESERVE_WORK_IDS,
-  RELEASE_WORK_IDS,
 ];

@@ -17,15 +17,13 @@ export interface PurgeReply {
   readonly effectsExamined: number;
   readonly timersExamined: number;
   readonly leftovers: readonly HandoffLeftovers[];
-  /** The deleted rows' ids and owners, when asked for (to release them from the id registry). */
-  readonly deleted: readonly { readonly kind: 'e' | 't'; readonly id: string; readonly owner: string }[];
 }
 
 /** Deletes up to `batch` finished effects and timers last changed before `olderThan`. */
 export const PURGE = defineScript({
   name: 'purge',
   keys: ['finishedEffects', 'finishedTimers'],
-  args: ['olderThan', 'batch', 'listDeleted'],
+  args: ['olderThan', 'batch'],
   decode(reply: Reply): PurgeReply {
     const leftovers = reply.at(4).list();
     const out: HandoffLeftovers[] = [];
@@ -33,23 +31,19 @@ export const PURGE = defineScript({
       const partitions = leftovers[i + 2]!.text().split(',').filter(Boolean).map(Number);
       out.push({ kind: leftovers[i]!.oneOf(['e', 't']), id: leftovers[i + 1]!.text(), partitions });
     }
-    const listed = reply.at(5).list();
-    const deleted: PurgeReply['deleted'][number][] = [];
-    for (let i = 0; i + 2 < listed.length; i += 3) deleted.push({ kind: listed[i]!.oneOf(['e', 't']), id: listed[i + 1]!.text(), owner: listed[i + 2]!.text() });
     return {
       effectsDeleted: reply.at(0).integer(),
       timersDeleted: reply.at(1).integer(),
       effectsExamined: reply.at(2).integer(),
       timersExamined: reply.at(3).integer(),
       leftovers: out,
-      deleted,
     };
   },
   body: String.raw`
 local cut, batch = tonumber(A_olderThan), tonumber(A_batch)
 local sets = {K_finishedEffects, K_finishedTimers}
 local kinds = {'e', 't'}
-local deleted, examined, elsewhere, listed = {0, 0}, {0, 0}, {}, {}
+local deleted, examined, elsewhere = {0, 0}, {0, 0}, {}
 for i = 1, 2 do
   local k = kinds[i]
   local ids = redis.call('ZRANGEBYSCORE', sets[i], '-inf', '(' .. A_olderThan, 'LIMIT', 0, batch)
@@ -61,13 +55,12 @@ for i = 1, 2 do
       redis.call('DEL', rk)
       redis.call('ZREM', ownedKey(k, r[3], r[4]), id)
       deleted[i] = deleted[i] + 1
-      if A_listDeleted == '1' then table.insert(listed, k); table.insert(listed, id); table.insert(listed, ref(r[3], r[4])) end
       if r[5] then table.insert(elsewhere, k); table.insert(elsewhere, id); table.insert(elsewhere, r[5]) end
     end
     redis.call('ZREM', sets[i], id)
   end
 end
-return {deleted[1], deleted[2], examined[1], examined[2], elsewhere, listed}
+return {deleted[1], deleted[2], examined[1], examined[2], elsewhere}
 `,
 });
 

@@ -56,26 +56,6 @@ export function partitionCases(fx: RedisFixture): void {
       ]);
     });
 
-    it('effect and timer ids are unique store-wide: an id another partition’s instance owns is refused, and ids of commits that did not land or rows purged are free again', async () => {
-      const s = await open({ partitions: 4 });
-      const layout = createKeyLayout(s.keyPrefix, 4);
-      const type = 'ids';
-      const a = { type, id: idIn(layout, type, 0, 'a') };
-      const b = { type, id: idIn(layout, type, 1, 'b') };
-      expect(await codeOf(s.store.commit(commitOf(a, 3, { effects: [{ id: 'fx-1', payload: {} }] })))).toBe('VERSION_CONFLICT');
-      await s.store.commit(commitOf(b, 0, { effects: [{ id: 'fx-1', payload: { owner: 'b' } }], timers: [{ id: 'tm-1', fireAt: T0, input: {} }] }));
-      expect(await codeOf(s.store.commit(commitOf(a, 0, { effects: [{ id: 'fx-2', payload: {} }, { id: 'fx-1', payload: {} }] })))).toBe('INVALID_ARGUMENT');
-      expect(await codeOf(s.store.commit(commitOf(a, 0, { timers: [{ id: 'tm-1', fireAt: T0, input: {} }] })))).toBe('INVALID_ARGUMENT');
-      expect((await s.store.load(a)).version).toBe(0);
-      await s.store.commit(commitOf(a, 0, { effects: [{ id: 'fx-2', payload: {} }] }));
-
-      const claimed = [...(await s.store.claimEffects(claimArgs([type]))), ...(await s.store.claimTimers(claimArgs([type])))];
-      for (const c of claimed.filter((c) => c.workflowId === b.id)) await s.store.complete(c.lease, T0 + 1);
-      expect(await s.store.purge(T0 + 2)).toEqual({ effects: 1, timers: 1 });
-      await s.store.commit(commitOf(a, 1, { effects: [{ id: 'fx-1', payload: { owner: 'a' } }] }));
-      expect((await s.store.listEffects(a)).map((e) => e.id).sort()).toEqual(['fx-1', 'fx-2']);
-    });
-
     it('dead letters filtered by workflow id alone are found across partitions, newest first', async () => {
       const s = await open({ partitions: 4 });
       const layout = createKeyLayout(s.keyPrefix, 4);
