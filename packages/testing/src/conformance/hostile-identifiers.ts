@@ -2,7 +2,7 @@
 // the characters those languages treat specially, they round-trip exactly and match only themselves.
 import { expect, it } from 'vitest';
 import { compareIds, MAX_KEY_LENGTH, type WorkflowRef } from '@ironflow/core/store';
-import { claimArgs, commitOf, effect, eventsFor, expectCode, freshId, freshType, T0, timer, type ConformanceContext } from './context.js';
+import { claimArgs, commitOf, eventsFor, expectCode, freshId, freshType, T0, timer, type ConformanceContext } from './context.js';
 
 /** Strings that mean something to SQL, Lua, Redis key patterns and hash tags, JSON, or Unicode normalisation. */
 export const HOSTILE: readonly string[] = [
