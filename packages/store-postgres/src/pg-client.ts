@@ -58,7 +58,7 @@ export interface PGliteTransactionLike {
   exec(text: string): Promise<unknown>;
 }
 
-/** A PGlite instance (`@electric-sql/pglite` 0.2 or later), typed by the methods the store uses. */
+/** A PGlite instance (`@electric-sql/pglite` 0.3 or later), typed by the methods the store uses. */
 export interface PGliteLike {
   query(text: string, params?: unknown[]): Promise<PGliteResultsLike>;
   transaction<T>(callback: (tx: PGliteTransactionLike) => Promise<T>): Promise<T>;
