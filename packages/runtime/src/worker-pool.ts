@@ -138,21 +138,22 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
       let sleepMs = pollIntervalMs;
       try {
         const free = concurrency - this.#inFlight.size;
-        let claimed = 0;
+        let full = false;
         if (free > 0 && !this.#isolating()) {
           this.#woken = false;
-          const batch = await o.claim(Math.min(batchSize, free));
+          const limit = Math.min(batchSize, free);
+          const batch = await o.claim(limit);
           this.#lastClaimAt = o.now();
           for (const item of batch) this.#accept(item);
-          claimed = batch.length;
+          full = batch.length === limit;
         }
         this.#failures = 0;
         this.#lastError = undefined;
-        // Claim again at once while claims bring work and slots are free: a claim also comes back
-        // short when it stopped before a recovered row, which the next claim takes alone. When the
-        // store runs dry this costs one empty claim before the loop sleeps.
+        // Claim again at once only after a full batch. A short batch means the store ran dry, or
+        // stopped before a recovered row: that row is taken by the claim a freed slot triggers
+        // (every settled item pokes the loop), so a lone effect never costs an extra empty claim.
         const open = !this.#isolating() && this.#inFlight.size < concurrency;
-        if (claimed > 0 && open) continue;
+        if (full && open) continue;
         if (o.nextDueInMs && open) {
           const due = await o.nextDueInMs();
           if (due !== undefined) sleepMs = Math.max(0, Math.min(sleepMs, due));

@@ -14,13 +14,13 @@ function effect(id: string, recovered = false): Claimed<EffectRecord> {
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function scriptedPool(script: Claimed<EffectRecord>[][]) {
+function scriptedPool(script: Claimed<EffectRecord>[][], settings: { concurrency?: number } = {}) {
   const claims: { limit: number; got: string[] }[] = [];
   const finish = new Map<string, () => void>();
   const started: string[] = [];
   const pool = new WorkerPool<EffectRecord>({
     kind: 'effect',
-    settings: { concurrency: 4, batchSize: 4, pollIntervalMs: 600_000, leaseMs: 600_000 },
+    settings: { concurrency: settings.concurrency ?? 4, batchSize: 4, pollIntervalMs: 600_000, leaseMs: 600_000 },
     claim: async (limit) => {
       const batch = script.shift() ?? [];
       claims.push({ limit, got: batch.map((item) => item.id) });
@@ -41,38 +41,46 @@ function scriptedPool(script: Claimed<EffectRecord>[][]) {
 }
 
 describe('the claim loop', () => {
-  it('claims again at once while claims bring work and slots are free, and sleeps after one empty claim', async () => {
-    const t = scriptedPool([[effect('a')], [effect('b')]]);
+  it('claims again at once after a full batch, and sleeps after a short one until a wake-up or a freed slot', async () => {
+    const t = scriptedPool([[effect('a'), effect('b'), effect('c'), effect('d')]], { concurrency: 6 });
     t.pool.start();
     await turn();
-    expect(t.claims).toEqual([{ limit: 4, got: ['a'] }, { limit: 3, got: ['b'] }, { limit: 2, got: [] }]);
-    // A wake-up with nothing to claim costs one claim, as does a freed slot.
+    // The full batch of 4 is followed by one claim for the 2 free slots, which comes back empty.
+    expect(t.claims).toEqual([{ limit: 4, got: ['a', 'b', 'c', 'd'] }, { limit: 2, got: [] }]);
     t.pool.poke();
     await turn();
     t.settle('a');
     await turn();
-    expect(t.claims.slice(3)).toEqual([{ limit: 2, got: [] }, { limit: 3, got: [] }]);
-    t.settle('b');
+    expect(t.claims.slice(2)).toEqual([{ limit: 2, got: [] }, { limit: 3, got: [] }]);
+    for (const id of ['b', 'c', 'd']) t.settle(id);
     await t.pool.stop(1_000);
   });
 
-  it('a claim that stops before a recovered row is followed at once by the claim that takes it alone', async () => {
+  it('a lone effect costs one claim: a short batch is not followed by an empty claim', async () => {
+    const t = scriptedPool([[effect('a')]]);
+    t.pool.start();
+    await turn();
+    expect(t.claims).toEqual([{ limit: 4, got: ['a'] }]);
+    t.settle('a');
+    await t.pool.stop(1_000);
+  });
+
+  it('a recovered row left behind by a short batch is claimed when a slot frees, runs alone, and claiming resumes at once after it', async () => {
     const t = scriptedPool([[effect('a')], [effect('r', true)], [effect('c')]]);
     t.pool.start();
     await turn();
-    expect(t.claims).toEqual([{ limit: 4, got: ['a'] }, { limit: 3, got: ['r'] }]);
-    expect(t.started).toEqual(['a']);
+    expect(t.claims).toEqual([{ limit: 4, got: ['a'] }]);
+    t.settle('a');
+    await turn();
+    expect(t.claims.slice(1)).toEqual([{ limit: 4, got: ['r'] }]);
+    expect(t.started).toEqual(['a', 'r']);
+    // Nothing is claimed while the recovered item runs, whatever wakes the loop.
     t.pool.poke();
     await turn();
     expect(t.claims).toHaveLength(2);
-    t.settle('a');
-    await turn();
-    expect(t.started).toEqual(['a', 'r']);
-    expect(t.claims).toHaveLength(2);
-    // Settling the recovered item resumes claiming without waiting for the poll interval.
     t.settle('r');
     await turn();
-    expect(t.claims.slice(2)).toEqual([{ limit: 4, got: ['c'] }, { limit: 3, got: [] }]);
+    expect(t.claims.slice(2)).toEqual([{ limit: 4, got: ['c'] }]);
     expect(t.started).toEqual(['a', 'r', 'c']);
     t.settle('c');
     await t.pool.stop(1_000);
