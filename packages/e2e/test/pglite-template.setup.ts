@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { TestProject } from 'vitest/node';
-import { migratePGliteStore } from '@ironflow/store-postgres';
+// A vitest global setup resolves packages without the `@ironflow/source` condition (it would need a
+// build of store-postgres first), so it imports the store's source directly, as the store's own setup does.
+import { migratePGliteStore } from '../../store-postgres/src/index.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
