@@ -59,6 +59,14 @@ if [ "$CLUSTER_PORT" != 0 ]; then
     mkdir -p "$BASE/cluster-$port"
     start_redis "$port" "cluster-$port" --cluster-enabled yes --cluster-config-file "$BASE/cluster-$port/nodes.conf" --dir "$BASE/cluster-$port"
   done
+  # Nodes restarted from an earlier run's nodes.conf already form the cluster: give them a few
+  # seconds to agree again instead of trying to create it over them.
+  if [ -s "$BASE/cluster-$CLUSTER_PORT/nodes.conf" ]; then
+    for _ in $(seq 50); do
+      redis-cli -p "$CLUSTER_PORT" cluster info 2>/dev/null | grep -q 'cluster_state:ok' && break
+      sleep 0.1
+    done
+  fi
   if ! redis-cli -p "$CLUSTER_PORT" cluster info 2>/dev/null | grep -q 'cluster_state:ok'; then
     # shellcheck disable=SC2086
     redis-cli --cluster create $(for port in $ports; do printf '127.0.0.1:%s ' "$port"; done) --cluster-replicas 0 --cluster-yes >&2
