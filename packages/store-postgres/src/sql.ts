@@ -100,8 +100,15 @@ SELECT workflow_type, workflow_id, version, completed, created_at, updated_at
  ORDER BY updated_at DESC, workflow_type, workflow_id
  LIMIT $3 OFFSET $4`,
 
+    // The first pending timer of each type, read from the claimable index, then the earliest.
     nextTimerAt: `
-SELECT min(available_at) AS next FROM ${s}.timers WHERE status = 'pending' AND workflow_type = ANY($1::text[])`,
+SELECT min(f.available_at) AS next FROM unnest($1::text[]) AS t(type)
+ CROSS JOIN LATERAL (
+   SELECT available_at FROM ${s}.timers
+    WHERE workflow_type = t.type AND status = 'pending'
+    ORDER BY available_at
+    LIMIT 1
+ ) f`,
 
     purge: `
 WITH e AS (DELETE FROM ${s}.effects WHERE status = 'done' AND updated_at < $1 RETURNING 1),
@@ -126,21 +133,38 @@ function work(s: string, table: 'effects' | 'timers', columns: string, redriveGu
   const held = `id = $1 AND status = 'leased' AND lease_token = $2 AND lease_expires_at > $3`;
   const unlease = `lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL`;
   return {
-    // The claimable set is read in index order (available_at, id) and locked with SKIP LOCKED, so
-    // concurrent claimers each take different rows without waiting on one another. A leased row
-    // is claimable again once its lease expired; its available_at is always <= that expiry.
+    // One ordered walk of the claimable index per requested type (the kit passes types without
+    // repeats): an equality on the index's leading column and its order, so the plan is the same
+    // on an empty table, after an unanalysed burst and after ANALYZE. `firsts` merges the walks
+    // without locking to find how many of the oldest `limit` rows each type holds; `candidates`
+    // then locks that many per type with SKIP LOCKED, so concurrent claimers each take different
+    // rows without waiting, and never more than `limit` rows are locked. A leased row is
+    // claimable again once its lease expired; its available_at is always <= that expiry.
     // Poison isolation: such a recovered row is taken alone when it comes first, and a batch of
     // pending rows stops before it, so a handler that kills its worker never drags a batch along.
     // Candidates locked but not taken are unlocked when the statement ends.
     claim: `
-WITH candidates AS MATERIALIZED (
-  SELECT id, available_at, status = 'leased' AS recovered FROM ${t}
-   WHERE status IN ('pending', 'leased') AND available_at <= $1
-     AND (status = 'pending' OR lease_expires_at <= $1)
-     AND workflow_type = ANY($3::text[])
-   ORDER BY available_at, id
+WITH firsts AS (
+  SELECT c.workflow_type FROM unnest($3::text[]) AS t(type)
+   CROSS JOIN LATERAL (
+     SELECT workflow_type, available_at, id FROM ${t}
+      WHERE ${claimable('t.type')}
+      ORDER BY available_at, id
+      LIMIT $2
+   ) c
+   ORDER BY c.available_at, c.id
    LIMIT $2
-   FOR UPDATE SKIP LOCKED
+), quotas AS (
+  SELECT workflow_type, count(*) AS quota FROM firsts GROUP BY workflow_type
+), candidates AS MATERIALIZED (
+  SELECT c.id, c.available_at, c.recovered FROM quotas q
+   CROSS JOIN LATERAL (
+     SELECT id, available_at, status = 'leased' AS recovered FROM ${t}
+      WHERE ${claimable('q.workflow_type')}
+      ORDER BY available_at, id
+      LIMIT q.quota
+      FOR UPDATE SKIP LOCKED
+   ) c
 ), ranked AS (
   SELECT id, recovered,
          row_number() OVER claim_order AS position,
@@ -197,6 +221,12 @@ SELECT ${columns} FROM ${t}
  WHERE workflow_type = $1 AND workflow_id = $2
  ORDER BY created_at, id`,
   };
+}
+
+/** Rows of `type` claimable at $1: pending, or leased with an expired lease; served by the claimable index. */
+function claimable(type: string): string {
+  return `workflow_type = ${type} AND status IN ('pending', 'leased') AND available_at <= $1
+        AND (status = 'pending' OR lease_expires_at <= $1)`;
 }
 
 /** Qualifies a column list with a table alias, keeping `expr AS name` forms intact. */

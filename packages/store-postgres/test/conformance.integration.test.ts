@@ -4,6 +4,8 @@ import pg from 'pg';
 import { describe } from 'vitest';
 import { describeStoreConformance, testServerUrl } from '@ironflow/testing';
 import { createPostgresStore, migratePostgresStore } from '../src/index.js';
+import { pgPoolDriver } from '../src/pg-driver.js';
+import { claimPlanCases } from './claim-plan-cases.js';
 import { postgresCases, recordingPool } from './postgres-cases.js';
 import { sqlStoreCases, type CountedStore } from './sql-store-cases.js';
 
@@ -58,6 +60,13 @@ describe.skipIf(!url)('PostgreSQL store on a real server', () => {
       additionalTests(ctx) {
         sqlStoreCases(ctx, counted);
         postgresCases(ctx, { url: url!, preparedStatements, listen: preparedStatements });
+        // Plans do not depend on how statements are sent (the cases check generic plans too): once.
+        if (preparedStatements) {
+          claimPlanCases(async () => {
+            const pool = new pg.Pool({ connectionString: url, max: 1 });
+            return { driver: pgPoolDriver(pool, { listenHealthCheckMs: 0, preparedStatements: false }), close: () => pool.end() };
+          });
+        }
       },
     });
   }

@@ -9,6 +9,8 @@ import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeStoreConformance } from '@ironflow/testing';
 import { createPGliteStore, type PGliteLike } from '../src/index.js';
+import { pgliteDriver } from '../src/pglite-driver.js';
+import { claimPlanCases } from './claim-plan-cases.js';
 import { openPGliteCopy, seedDataDir } from './pglite-template.js';
 import { sqlStoreCases, type CountedStore } from './sql-store-cases.js';
 
@@ -56,6 +58,7 @@ describeStoreConformance({
   },
   additionalTests(ctx) {
     sqlStoreCases(ctx, counted);
+    claimPlanCases(async () => ({ driver: pgliteDriver(await database()), close: async () => undefined }));
   },
 });
 afterAll(async () => {

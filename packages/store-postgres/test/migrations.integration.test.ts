@@ -5,9 +5,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isIronflowError, StoreError } from '@ironflow/core/store';
 import { testServerUrl, uniqueName } from '@ironflow/testing';
 import { createPostgresStore, LATEST_SCHEMA_VERSION, migratePostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/index.js';
-import { commit, rejection } from './support.js';
+import { MIGRATIONS } from '../src/migrations.js';
+import { parseSchemaName } from '../src/schema-name.js';
+import { commit, rejection, T0 } from './support.js';
 
 const url = testServerUrl('postgres');
+const ALL_VERSIONS = [
+  { version: 1, name: 'initial schema' },
+  { version: 2, name: 'claim indexes by workflow type' },
+];
 
 describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real server', () => {
   const pools: pg.Pool[] = [];
@@ -44,7 +50,7 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
     it('migrating a fresh schema creates the tables, indexes and commit function, and running it again applies nothing', async () => {
       const schema = newSchema();
       const first = await migratePostgresStore({ pool: admin, schema });
-      expect(first).toEqual({ schema, applied: [{ version: 1, name: 'initial schema' }], version: LATEST_SCHEMA_VERSION });
+      expect(first).toEqual({ schema, applied: ALL_VERSIONS, version: LATEST_SCHEMA_VERSION });
 
       const { rows: tables } = await admin.query<{ table_name: string }>(
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
@@ -55,26 +61,55 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
       ]);
       const { rows: indexes } = await admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1', [schema]);
       expect(indexes.map((i) => i.indexname)).toEqual(
-        expect.arrayContaining(['effects_claimable_idx', 'timers_claimable_idx', 'timers_active_key_idx', 'instances_active_unique_key_idx']),
+        expect.arrayContaining(['effects_claimable_by_type_idx', 'timers_claimable_by_type_idx', 'timers_active_key_idx', 'instances_active_unique_key_idx']),
       );
+      // Version 2 replaced the claim indexes led by available_at.
+      expect(indexes.map((i) => i.indexname)).not.toEqual(expect.arrayContaining(['effects_claimable_idx']));
+      expect(indexes.map((i) => i.indexname)).not.toEqual(expect.arrayContaining(['timers_claimable_idx']));
       const { rows: fn } = await admin.query('SELECT to_regprocedure($1) IS NOT NULL AS present', [`"${schema}".commit_decision(json)`]);
       expect(fn[0]).toEqual({ present: true });
 
       expect(await migratePostgresStore({ pool: admin, schema })).toEqual({ schema, applied: [], version: LATEST_SCHEMA_VERSION });
-      const { rows: versions } = await admin.query(`SELECT version, name FROM "${schema}".schema_migrations`);
-      expect(versions).toEqual([{ version: 1, name: 'initial schema' }]);
+      const { rows: versions } = await admin.query(`SELECT version, name FROM "${schema}".schema_migrations ORDER BY version`);
+      expect(versions).toEqual(ALL_VERSIONS);
     });
 
     it('five concurrent migrations of one fresh schema on separate connections apply each version exactly once', async () => {
       const schema = newSchema();
       const results = await Promise.all(Array.from({ length: 5 }, () => migratePostgresStore({ pool: newPool({ max: 1 }), schema })));
-      expect(results.flatMap((r) => r.applied)).toEqual([{ version: 1, name: 'initial schema' }]);
+      expect(results.flatMap((r) => r.applied)).toEqual(ALL_VERSIONS);
       expect(results.every((r) => r.version === LATEST_SCHEMA_VERSION)).toBe(true);
       const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${schema}".schema_migrations`);
-      expect(rows[0]).toEqual({ n: 1 });
+      expect(rows[0]).toEqual({ n: ALL_VERSIONS.length });
       const store = newStore({ pool: admin, schema });
       await store.commit(commit({ type: 'migrated', id: 'works' }, 0));
       expect((await store.load({ type: 'migrated', id: 'works' })).version).toBe(1);
+    });
+
+    it('a version 1 schema with live work upgrades to the claim indexes by type, and its work is still claimed in order', async () => {
+      const schema = newSchema();
+      const quoted = parseSchemaName(schema);
+      // A schema as version 1 of this package left it.
+      await admin.query(`CREATE SCHEMA ${quoted.quoted}`);
+      await admin.query(`CREATE TABLE ${quoted.quoted}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      await admin.query(MIGRATIONS[0]!.sql(quoted));
+      await admin.query(`INSERT INTO ${quoted.quoted}.schema_migrations (version, name) VALUES (1, 'initial schema')`);
+      // As an operator does before upgrading a large table: the migration keeps this one.
+      await admin.query(
+        `CREATE INDEX CONCURRENTLY effects_claimable_by_type_idx ON ${quoted.quoted}.effects (workflow_type, available_at, id) WHERE status IN ('pending', 'leased')`,
+      );
+      const before = newStore({ pool: admin, schema });
+      await before.commit(commit({ type: 'upgraded', id: 'a' }, 0, { effects: [{ id: 'e2', payload: 2 }, { id: 'e1', payload: 1 }] }));
+
+      expect(await migratePostgresStore({ pool: admin, schema })).toEqual({ schema, applied: ALL_VERSIONS.slice(1), version: LATEST_SCHEMA_VERSION });
+      const { rows: indexes } = await admin.query<{ indexname: string }>(
+        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE '%claimable%' ORDER BY indexname`,
+        [schema],
+      );
+      expect(indexes.map((i) => i.indexname)).toEqual(['effects_claimable_by_type_idx', 'timers_claimable_by_type_idx']);
+      const store = newStore({ pool: admin, schema });
+      const claimed = await store.claimEffects({ now: T0, limit: 10, types: ['upgraded'], leaseMs: 60_000, owner: 'w' });
+      expect(claimed.map((c) => [c.id, c.recovered])).toEqual([['e1', false], ['e2', false]]);
     });
 
     it('a hostile schema name is rejected with INVALID_ARGUMENT and creates nothing', async () => {
