@@ -66,18 +66,6 @@ export async function settled(remaining: () => Promise<number>): Promise<void> {
   }
 }
 
-/** Runs `total` operations split over `concurrency` loops; returns operations per second. */
-export async function concurrently(concurrency: number, total: number, op: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < total; i = next++) await op(i);
-    }),
-  );
-  return (total / (performance.now() - started)) * 1000;
-}
-
 /** Enqueues `total` jobs in chunks of `size`, one chunk after another; returns jobs per second. */
 export async function inChunks(total: number, size: number, insert: (from: number, to: number) => Promise<unknown>): Promise<number> {
   const started = performance.now();

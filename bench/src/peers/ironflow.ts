@@ -7,7 +7,8 @@ import { createPostgresStore, migratePostgresStore } from '@ironflow/store-postg
 import { createRedisStore } from '@ironflow/store-redis';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { concurrently, countdown, IdleProbe, type DrainResult, type System, type Workload } from './harness.js';
+import { countdown, IdleProbe, type DrainResult, type System, type Workload } from './harness.js';
+import { rate } from '../targets.js';
 
 /** Callers of `execute` at once, as in the issue's measurement. */
 const CALLERS = 16;
@@ -47,7 +48,7 @@ function ironflow(name: string, backend: System['backend'], settings: string, co
     if (routed) engine.on('decision.committed', (e) => e.completed && completions.tick());
     else engine.on('effect.succeeded', () => completions.tick());
     try {
-      const enqueuePerSecond = await concurrently(CALLERS, workload.jobs, (n) => engine.execute(job, { type: 'Start', id: `j${n}`, n }));
+      const enqueuePerSecond = await rate(CALLERS, workload.jobs, (n) => engine.execute(job, { type: 'Start', id: `j${n}`, n }));
       const started = performance.now();
       engine.start();
       await completions.done;
