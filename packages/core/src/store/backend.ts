@@ -73,6 +73,22 @@ export interface StoreBackend {
   /** Applies a fenced change; `lease-lost` when the row is not leased with that token, unexpired at `now`. */
   settle(operation: LeaseOperation): Promise<'ok' | 'lease-lost'>;
 
+  /**
+   * Group commit: applies each commit exactly as `commit` would, in array order, in as few round
+   * trips as the backend allows (one transaction on PostgreSQL, one script call per partition on
+   * Redis), and returns one outcome per commit, in order. Each commit keeps its own atomicity: a
+   * failed check writes nothing for that commit and does not affect the others; a later commit
+   * sees the writes of an earlier one (two commits to one instance at versions n and n + 1 both
+   * apply). It throws only when the whole batch failed (then nothing of it may be assumed written).
+   * Optional: without it the kit sends the commits one at a time, concurrently.
+   */
+  commitMany?(commits: readonly CheckedCommit[]): Promise<CommitOutcome[]>;
+  /**
+   * Batched settlement: applies each fenced change exactly as `settle` would, in array order, in
+   * as few round trips as the backend allows; one result per change, in order. Optional, as above.
+   */
+  settleMany?(operations: readonly LeaseOperation[]): Promise<Array<'ok' | 'lease-lost'>>;
+
   listDeadLetters(query: CheckedDeadLetterQuery): Promise<WorkRecord[]>;
   countDeadLetters(query: CheckedDeadLetterQuery): Promise<number>;
   redrive(kind: WorkKind, id: string, now: number): Promise<boolean>;

@@ -1,11 +1,14 @@
 // Turns a backend's primitives into a WorkflowStore: every call's arguments go through the kit's
 // rules, outcomes become typed errors, native errors are classified, claims come back in one id
 // order, and wake-ups fan out from one hub. Every store, memory included, is built here.
-import { LeaseLostError, UniqueKeyConflictError, VersionConflictError, invalidArgument, isIronflowError } from '../errors.js';
-import type { ClaimedRecord, LeaseOperation, StoreBackend } from './backend.js';
+import { LeaseLostError, StoreError, UniqueKeyConflictError, VersionConflictError, invalidArgument, isIronflowError, type IronflowError } from '../errors.js';
+import type { ClaimedRecord, CommitOutcome, LeaseOperation, StoreBackend } from './backend.js';
 import { compareIds } from './order.js';
-import type { Claimed, EffectRecord, TimerRecord, WorkflowStore, WorkKind } from './port.js';
+import type { BatchResult, Claimed, EffectRecord, TimerRecord, WorkflowStore, WorkKind } from './port.js';
 import {
+  parseBatch,
+  parseLeaseChange,
+  type CheckedCommit,
   parseClaim,
   parseCommit,
   parseCount,
@@ -39,6 +42,41 @@ export interface DefineStoreOptions {
 /** Claim order: available first, then id in code-point order. */
 function byAvailable(a: ClaimedRecord, b: ClaimedRecord): number {
   return a.availableAt - b.availableAt || compareIds(a.id, b.id);
+}
+
+/** The typed error of a failed commit outcome; undefined for `ok`. */
+function commitError(checked: CheckedCommit, result: CommitOutcome): IronflowError | undefined {
+  switch (result.outcome) {
+    case 'ok':
+      return undefined;
+    case 'version-conflict':
+      return new VersionConflictError(checked.ref.type, checked.ref.id, checked.expectedVersion, { actualVersion: result.actualVersion });
+    case 'unique-key-conflict':
+      return new UniqueKeyConflictError(checked.ref.type, checked.uniqueKey ?? '', result.holderId);
+    case 'duplicate-id':
+      return invalidArgument(`The ${result.kind} id ${JSON.stringify(result.id)} is already taken: a commit's effect and timer ids must be new`, {
+        kind: result.kind,
+        id: result.id,
+      });
+    case 'lease-lost': {
+      const ack = checked.ack ?? { kind: 'effect', id: '?' };
+      return new LeaseLostError(ack.kind, ack.id);
+    }
+  }
+}
+
+const OK: BatchResult = Object.freeze({ ok: true });
+
+/** Parses each item on its own: a bad one becomes its result and is not sent. */
+function parseEach<T>(items: readonly unknown[], parse: (item: unknown) => T): Array<{ value: T } | { error: IronflowError }> {
+  return items.map((item) => {
+    try {
+      return { value: parse(item) };
+    } catch (error) {
+      if (isIronflowError(error)) return { error };
+      throw error;
+    }
+  });
 }
 
 /**
@@ -89,26 +127,40 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
 
     async commit(request) {
       const checked = parseCommit(request);
-      const result = await call('commit', () => backend.commit(checked));
-      switch (result.outcome) {
-        case 'ok':
-          if (checked.effects.length > 0) hub.wake('effect');
-          if (checked.timers.length > 0) hub.wake('timer');
-          return;
-        case 'version-conflict':
-          throw new VersionConflictError(checked.ref.type, checked.ref.id, checked.expectedVersion, { actualVersion: result.actualVersion });
-        case 'unique-key-conflict':
-          throw new UniqueKeyConflictError(checked.ref.type, checked.uniqueKey ?? '', result.holderId);
-        case 'duplicate-id':
-          throw invalidArgument(`The ${result.kind} id ${JSON.stringify(result.id)} is already taken: a commit's effect and timer ids must be new`, {
-            kind: result.kind,
-            id: result.id,
-          });
-        case 'lease-lost': {
-          const ack = checked.ack ?? { kind: 'effect', id: '?' };
-          throw new LeaseLostError(ack.kind, ack.id);
-        }
+      const error = commitError(checked, await call('commit', () => backend.commit(checked)));
+      if (error) throw error;
+      if (checked.effects.length > 0) hub.wake('effect');
+      if (checked.timers.length > 0) hub.wake('timer');
+    },
+
+    async commitMany(requests) {
+      const parsed = parseEach(parseBatch(requests, 'commitMany requests'), parseCommit);
+      const valid = parsed.flatMap((p) => ('value' in p ? [p.value] : []));
+      let outcomes: CommitOutcome[];
+      if (valid.length === 0) {
+        outcomes = [];
+      } else if (backend.commitMany) {
+        outcomes = await call('commitMany', () => backend.commitMany!(valid));
+        if (outcomes.length !== valid.length) throw new StoreError('integrity', `${backend.name} store (commitMany): ${outcomes.length} outcomes for ${valid.length} commits`);
+      } else {
+        // In order, one at a time: a later commit may build on an earlier one's version.
+        outcomes = [];
+        for (const commit of valid) outcomes.push(await call('commit', () => backend.commit(commit)));
       }
+      let next = 0;
+      let effects = false;
+      let timers = false;
+      const results = parsed.map((p): BatchResult => {
+        if ('error' in p) return { ok: false, error: p.error };
+        const error = commitError(p.value, outcomes[next++]!);
+        if (error) return { ok: false, error };
+        effects ||= p.value.effects.length > 0;
+        timers ||= p.value.timers.length > 0;
+        return OK;
+      });
+      if (effects) hub.wake('effect');
+      if (timers) hub.wake('timer');
+      return results;
     },
 
     async recordObservation(observation) {
@@ -142,6 +194,31 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
     },
     async release(lease, now) {
       await settle('release', { op: 'release', lease: parseLease(lease), now: parseTime(now, 'now') });
+    },
+    async settleMany(changes) {
+      const parsed = parseEach(parseBatch(changes, 'settleMany changes'), parseLeaseChange);
+      const valid = parsed.flatMap((p) => ('value' in p ? [p.value] : []));
+      let outcomes: Array<'ok' | 'lease-lost'>;
+      if (valid.length === 0) {
+        outcomes = [];
+      } else if (backend.settleMany) {
+        outcomes = await call('settleMany', () => backend.settleMany!(valid));
+        if (outcomes.length !== valid.length) throw new StoreError('integrity', `${backend.name} store (settleMany): ${outcomes.length} results for ${valid.length} changes`);
+      } else {
+        outcomes = [];
+        for (const operation of valid) outcomes.push(await call('settleMany', () => backend.settle(operation)));
+      }
+      let next = 0;
+      const released = new Set<WorkKind>();
+      const results = parsed.map((p): BatchResult => {
+        if ('error' in p) return { ok: false, error: p.error };
+        const { lease, op } = p.value;
+        if (outcomes[next++] === 'lease-lost') return { ok: false, error: new LeaseLostError(lease.kind, lease.id) };
+        if (op === 'release') released.add(lease.kind);
+        return OK;
+      });
+      for (const kind of released) hub.wake(kind);
+      return results;
     },
 
     async listDeadLetters(query) {

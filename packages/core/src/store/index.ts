@@ -1,7 +1,9 @@
 // @ironflow/core/store — for store authors: the store port, the typed errors a store raises, and
 // the store kit (argument rules, id order, wake-up hub, defineStore) every Ironflow store is built on.
+export { MAX_BATCH } from './port.js';
 export type {
   Acknowledgement,
+  BatchResult,
   Claimed,
   ClaimRequest,
   CommitRequest,
@@ -13,6 +15,7 @@ export type {
   InstanceSummary,
   Json,
   Lease,
+  LeaseChange,
   LoadedInstance,
   NewEffect,
   NewTimer,

@@ -1,6 +1,7 @@
 // The store port: everything the engine asks of a backend, and nothing more. Each operation is
 // small enough for one conditional write (one PostgreSQL transaction, one Redis Lua call).
 // Stores never read the wall clock: every call that depends on time receives `now` (epoch ms).
+import type { IronflowError } from '../errors.js';
 import type { WorkflowRef } from '../workflow.js';
 
 /** A JSON value as stores keep it. */
@@ -182,6 +183,23 @@ export type Claimed<T extends EffectRecord | TimerRecord> = T & {
   readonly recovered: boolean;
 };
 
+/** A change to a leased effect or timer, as `settleMany` takes it; each is the call of the same name. */
+export type LeaseChange =
+  | { readonly op: 'renew'; readonly lease: Lease; readonly now: number; readonly leaseMs: number }
+  | { readonly op: 'complete'; readonly lease: Lease; readonly now: number }
+  | { readonly op: 'retry'; readonly lease: Lease; readonly now: number; readonly retryAt: number; readonly error: string }
+  | { readonly op: 'deadLetter'; readonly lease: Lease; readonly now: number; readonly error: string }
+  | { readonly op: 'release'; readonly lease: Lease; readonly now: number };
+
+/**
+ * One item's outcome in a batch: applied, or the typed error the single call would have raised
+ * (VERSION_CONFLICT, UNIQUE_KEY_CONFLICT, LEASE_LOST, INVALID_ARGUMENT …), having written nothing.
+ */
+export type BatchResult = { readonly ok: true } | { readonly ok: false; readonly error: IronflowError };
+
+/** Most items one `commitMany` or `settleMany` call takes. */
+export const MAX_BATCH = 1000;
+
 /** Filter for dead letters and other work listings. */
 export interface DeadLetterQuery {
   readonly kind: WorkKind;
@@ -239,6 +257,15 @@ export interface WorkflowStore {
    * LEASE_LOST when the acknowledged lease is gone; in every such case it writes nothing.
    */
   commit(request: CommitRequest): Promise<void>;
+  /**
+   * Group commit: applies each request exactly as `commit` would, in array order, in as few round
+   * trips as the store allows (one transaction on PostgreSQL, one script call per partition on
+   * Redis). Each request keeps its own atomicity and gets its own result, in order: a conflict, a
+   * lost lease or a bad argument in one writes nothing for it and does not affect the others, and
+   * a later request sees the writes of an earlier one. Rejects (INVALID_ARGUMENT) when `requests`
+   * is not an array of at most MAX_BATCH items, and with a StoreError when the whole batch failed.
+   */
+  commitMany(requests: readonly CommitRequest[]): Promise<BatchResult[]>;
   /** Keeps an observation that no commit carries (rejected, already completed). */
   recordObservation(observation: Observation): Promise<void>;
 
@@ -262,6 +289,12 @@ export interface WorkflowStore {
   deadLetter(lease: Lease, now: number, error: string): Promise<void>;
   /** Gives a lease back unfinished (shutdown): claimable at once, the attempt not counted. */
   release(lease: Lease, now: number): Promise<void>;
+  /**
+   * Batched settlement: applies each change exactly as the call of its name would, in array order,
+   * in as few round trips as the store allows, with one result per change, in order (LEASE_LOST or
+   * INVALID_ARGUMENT for one change affects no other). Rejects as `commitMany` does.
+   */
+  settleMany(changes: readonly LeaseChange[]): Promise<BatchResult[]>;
 
   // ---- operators ----
   listDeadLetters(query: DeadLetterQuery): Promise<(EffectRecord | TimerRecord)[]>;

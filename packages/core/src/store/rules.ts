@@ -3,7 +3,8 @@
 // same INVALID_ARGUMENT from every store and writes nothing. JSON values leave here as JSON text.
 import { IronflowError, invalidArgument } from '../errors.js';
 import type { WorkflowRef } from '../workflow.js';
-import type { Acknowledgement, ClaimRequest, CommitRequest, DeadLetterQuery, InstanceQuery, Lease, Observation, WorkKind } from './port.js';
+import type { LeaseOperation } from './backend.js';
+import { MAX_BATCH, type Acknowledgement, type ClaimRequest, type CommitRequest, type DeadLetterQuery, type InstanceQuery, type Lease, type LeaseChange, type Observation, type WorkKind } from './port.js';
 
 /** The longest id, type or key a store indexes, in UTF-16 code units. */
 export const MAX_KEY_LENGTH = 512;
@@ -352,4 +353,32 @@ export function parseLoadOptions(value: unknown): { idempotencyKey?: string | un
 export function parseReadOptions(value: unknown): { fromSequence: number } {
   const o = parseOptions<{ fromSequence: number }>(value, 'readEvents options');
   return { fromSequence: o.fromSequence === undefined ? 1 : Math.max(1, parseCount(o.fromSequence, 'fromSequence', 0, MAX_VERSION)) };
+}
+
+/** The items of a `commitMany` or `settleMany` call: an array of at most MAX_BATCH items (each checked on its own). */
+export function parseBatch(value: unknown, what: string): readonly unknown[] {
+  if (!Array.isArray(value)) throw invalidArgument(`${what} must be an array, got ${describe(value)}`, { what });
+  if (value.length > MAX_BATCH) throw invalidArgument(`${what} holds ${value.length} items; at most ${MAX_BATCH} go in one call`, { what, limit: MAX_BATCH });
+  return value;
+}
+
+/** One change of `settleMany`, as the backend's lease operation. */
+export function parseLeaseChange(value: unknown): LeaseOperation {
+  const change = parseObject<Partial<Record<keyof LeaseChange, unknown>> & Record<string, unknown>>(value, 'lease change', 'a LeaseChange object');
+  const lease = parseLease(change.lease);
+  const now = parseTime(change.now, 'now');
+  switch (change.op) {
+    case 'renew':
+      return { op: 'renew', lease, now, expiresAt: parseTime(now + parseCount(change.leaseMs, 'leaseMs', 1), 'now + leaseMs') };
+    case 'complete':
+      return { op: 'complete', lease, now };
+    case 'retry':
+      return { op: 'retry', lease, now, retryAt: parseTime(change.retryAt, 'retryAt'), error: parseText(change.error, 'error') };
+    case 'deadLetter':
+      return { op: 'dead', lease, now, error: parseText(change.error, 'error') };
+    case 'release':
+      return { op: 'release', lease, now };
+    default:
+      throw invalidArgument(`lease change op must be 'renew', 'complete', 'retry', 'deadLetter' or 'release', got ${describe(change.op)}`);
+  }
 }
