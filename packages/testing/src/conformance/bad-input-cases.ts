@@ -268,6 +268,7 @@ const COMMIT: BadCase[] = [
 export const VALID_CALLS: { readonly [M in PortMethod]: (w: BadInputWorld) => readonly unknown[] } = {
   load: (w) => [w.main, { idempotencyKey: 'idem-1' }],
   commit: (w) => [validCommit(w)],
+  commitMany: (w) => [[validCommit(w)]],
   recordObservation: (w) => [{ workflowType: w.type, workflowId: w.main.id, inputType: 'Poke', input: { n: 1 }, outcome: 'rejected', rejection: { why: 'x' }, observedAt: w.now }],
   claimEffects: (w) => [{ now: w.now, limit: 10, types: [w.type], leaseMs: 1000, owner: 'bad-input' }],
   claimTimers: (w) => [{ now: w.now, limit: 10, types: [w.type], leaseMs: 1000, owner: 'bad-input' }],
@@ -277,6 +278,7 @@ export const VALID_CALLS: { readonly [M in PortMethod]: (w: BadInputWorld) => re
   retry: (w) => [w.effectLease, w.now, w.now + 1, 'try again'],
   deadLetter: (w) => [w.effectLease, w.now, 'gave up'],
   release: (w) => [w.timerLease, w.now],
+  settleMany: (w) => [[{ op: 'complete', lease: w.effectLease, now: w.now }]],
   listDeadLetters: (w) => [{ kind: 'effect', workflowType: w.type, workflowId: w.main.id, limit: 10, offset: 0 }],
   countDeadLetters: (w) => [{ kind: 'effect', workflowType: w.type, workflowId: w.main.id }],
   redrive: (w) => ['effect', w.deadEffect, w.now],
@@ -327,6 +329,7 @@ export const BAD_CASES: readonly BadCase[] = [
   ...vary('load', call.load, 1, OPTIONS),
   ...varyField('load', call.load, 1, 'idempotencyKey', KEYS),
   ...COMMIT,
+  ...vary('commitMany', call.commitMany, 0, named('requests that are', NOT_ARRAYS)),
   ...vary('recordObservation', call.recordObservation, 0, named('an observation that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])])),
   ...varyField('recordObservation', call.recordObservation, 0, 'workflowType', REQUIRED_KEYS),
   ...varyField('recordObservation', call.recordObservation, 0, 'workflowId', REQUIRED_KEYS),
@@ -353,6 +356,7 @@ export const BAD_CASES: readonly BadCase[] = [
   ...vary('deadLetter', call.deadLetter, 2, named('an error that is', ERRORS)),
   ...vary('release', call.release, 0, LEASES),
   ...vary('release', call.release, 1, named('now =', TIMES)),
+  ...vary('settleMany', call.settleMany, 0, named('changes that are', NOT_ARRAYS)),
   ...deadLetterQueryCases('listDeadLetters'),
   ...deadLetterQueryCases('countDeadLetters'),
   ...vary('redrive', call.redrive, 0, named('kind', KINDS)),
@@ -372,3 +376,12 @@ export const BAD_CASES: readonly BadCase[] = [
   ...vary('listObservations', call.listObservations, 0, REFS),
   ...vary('subscribe', call.subscribe, 0, named('a listener that is', fixed([['missing', undefined], ['null', null], ['a string', 'listener'], ['an object', { call: () => undefined }]]))),
 ];
+
+/** The lease-change form of a single lease call's arguments, so its bad cases can go through `settleMany`. */
+export const AS_LEASE_CHANGE: Partial<Record<PortMethod, (args: readonly unknown[]) => unknown>> = {
+  renewLease: ([lease, now, leaseMs]) => ({ op: 'renew', lease, now, leaseMs }),
+  complete: ([lease, now]) => ({ op: 'complete', lease, now }),
+  retry: ([lease, now, retryAt, error]) => ({ op: 'retry', lease, now, retryAt, error }),
+  deadLetter: ([lease, now, error]) => ({ op: 'deadLetter', lease, now, error }),
+  release: ([lease, now]) => ({ op: 'release', lease, now }),
+};

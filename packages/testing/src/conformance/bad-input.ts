@@ -2,7 +2,7 @@
 // every store, and writes nothing, which each case proves by reading the store back.
 import { beforeAll, expect, it } from 'vitest';
 import type { WorkflowStore } from '@ironflow/core/store';
-import { BAD_CASES, READ_ONLY, VALID_CALLS, type BadInputWorld, type PortMethod } from './bad-input-cases.js';
+import { AS_LEASE_CHANGE, BAD_CASES, READ_ONLY, VALID_CALLS, type BadInputWorld, type PortMethod } from './bad-input-cases.js';
 import { claimArgs, commitOf, expectCode, freshId, freshType, T0, type ConformanceContext } from './context.js';
 
 const HOUR = 3_600_000;
@@ -81,6 +81,24 @@ export function badInputCases(ctx: ConformanceContext): void {
       expect(last, 'nothing written').toEqual(before);
     });
   }
+
+  it('commitMany gives every malformed commit above its own INVALID_ARGUMENT, in one batch, and writes nothing', async () => {
+    const cases = BAD_CASES.filter((c) => c.method === 'commit');
+    const before = last;
+    const results = await ctx.store.commitMany(cases.map((c) => c.args(world)[0]) as never);
+    last = await readBack(ctx.store, world);
+    expect(last, 'nothing written').toEqual(before);
+    expect(results.map((r, i) => (r.ok ? `${cases[i]!.name}: accepted` : r.error.code))).toEqual(cases.map(() => 'INVALID_ARGUMENT'));
+  });
+
+  it('settleMany gives every malformed lease change above its own INVALID_ARGUMENT, in one batch, and writes nothing', async () => {
+    const cases = BAD_CASES.filter((c) => AS_LEASE_CHANGE[c.method] !== undefined);
+    const before = last;
+    const results = await ctx.store.settleMany(cases.map((c) => AS_LEASE_CHANGE[c.method]!(c.args(world))) as never);
+    last = await readBack(ctx.store, world);
+    expect(last, 'nothing written').toEqual(before);
+    expect(results.map((r, i) => (r.ok ? `${cases[i]!.method} ${cases[i]!.name}: accepted` : r.error.code))).toEqual(cases.map(() => 'INVALID_ARGUMENT'));
+  });
 
   it('the well-formed calls every case above is made from are accepted', async () => {
     for (const method of Object.keys(VALID_CALLS) as PortMethod[]) {

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { WorkflowStore } from '@ironflow/core/store';
 import { acknowledgementCases } from './acknowledgement.js';
+import { batchCases } from './batches.js';
 import { badInputCases } from './bad-input.js';
 import { concurrencyCases } from './concurrency.js';
 import type { ConformanceContext, OpenedStore, StoreConformanceOptions } from './context.js';
@@ -74,6 +75,7 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
     describe('effects', () => effectCases(ctx));
     describe('timers', () => timerCases(ctx));
     describe('atomic acknowledgement', () => acknowledgementCases(ctx));
+    describe('group commit and batched settlement', () => batchCases(ctx));
     describe('poison isolation', () => poisonIsolationCases(ctx));
     describe('queries and retention', () => queryCases(ctx));
     describe('hostile identifiers', () => hostileIdentifierCases(ctx));
