@@ -45,6 +45,13 @@ export interface ExecuteDependencies {
    * version conflict, the entry is dropped and the decision is retried from a fresh load.
    */
   readonly cache?: InstanceCache | undefined;
+  /**
+   * Commit an input to an instance not in the cache as the instance's creation, without a load
+   * first, when `decide` accepts it on the initial state; an existing instance makes that commit a
+   * version conflict (nothing written), and the input is decided again after a load.
+   * @default false
+   */
+  readonly speculateNewInstances?: boolean | undefined;
 }
 
 /** What the instance cache keeps per instance; `state` must be treated as immutable. */
@@ -178,11 +185,20 @@ export async function executeInput<W extends AnyWorkflow>(
   const random = deps.random ?? Math.random;
 
   const cacheKey = instanceKey(ref);
+  // An input to an instance this process has not seen (and not a worker's result, which goes to an
+  // instance that exists) is first decided as the instance's creation and committed at version 0,
+  // with no load: for a new instance that saves the round trip of a load that finds nothing. If
+  // the instance exists, that commit is a version conflict that wrote nothing, and the input is
+  // decided again after a load. A rejection, a throw or an invalid decision on the initial state
+  // proves nothing about the real state, so those also go to the load.
+  let speculate = deps.speculateNewInstances === true && options.ack === undefined && deps.cache?.get(cacheKey) === undefined;
   for (let attempt = 0; ; attempt++) {
     // An idempotency key needs the store's answer, so only keyless inputs may skip the load.
     const cached = options.idempotencyKey === undefined ? deps.cache?.get(cacheKey) : undefined;
     let current: CachedInstance;
-    if (cached !== undefined) {
+    if (speculate) {
+      current = { version: 0, completed: false, state: wf.initialState() };
+    } else if (cached !== undefined) {
       current = cached;
     } else {
       const loaded = await deps.store.load(ref, { idempotencyKey: options.idempotencyKey });
@@ -199,28 +215,33 @@ export async function executeInput<W extends AnyWorkflow>(
     }
     const state = current.state;
     let decision: ReturnType<AnyWorkflow['decide']>;
+    let built: { request: CommitRequest; state: unknown };
     try {
-      decision = wf.decide(input, state, { now: new Date(now), workflowType: wf.type, workflowId, version: current.version });
-    } catch (cause) {
-      throw new IronflowError('DECIDE_FAILED', `decide threw for ${wf.type}:${workflowId}`, {
-        cause,
-        details: { workflowType: wf.type, workflowId },
-      });
+      decision = decideOnce(wf, input, state, { now, workflowId, version: current.version });
+      if (decision.kind === 'reject') {
+        if (speculate) throw SPECULATION_FAILED;
+        await observe(deps, { ref, inputType, input, outcome: 'rejected', rejection: decision.reason, now });
+        return { status: 'rejected', workflowId, version: current.version, reason: decision.reason as RejectionOf<W> };
+      }
+      built = buildCommit(deps, wf, ref, current.version, state, decision, { input, inputType, now, options });
+    } catch (error) {
+      if (!speculate) throw error;
+      speculate = false;
+      attempt -= 1; // the load that follows is this attempt, not a retry
+      continue;
     }
-    if (decision === null || typeof decision !== 'object' || (decision.kind !== 'accept' && decision.kind !== 'reject')) {
-      throw new IronflowError('INVALID_DECISION', `decide of ${wf.type} must return accept(...) or reject(...)`);
-    }
-    if (decision.kind === 'reject') {
-      await observe(deps, { ref, inputType, input, outcome: 'rejected', rejection: decision.reason, now });
-      return { status: 'rejected', workflowId, version: current.version, reason: decision.reason as RejectionOf<W> };
-    }
-
-    const { request, state: next } = buildCommit(deps, wf, ref, current.version, state, decision, { input, inputType, now, options });
+    const { request, state: next } = built;
     try {
       await deps.store.commit(request);
     } catch (error) {
       // Whatever went wrong, the cached entry may be stale (or its state touched by evolve): drop it.
       deps.cache?.delete(cacheKey);
+      if (speculate && isIronflowError(error, 'VERSION_CONFLICT')) {
+        // The instance exists: nothing was written; decide again on its real state.
+        speculate = false;
+        attempt -= 1;
+        continue;
+      }
       if (isIronflowError(error, 'VERSION_CONFLICT') && attempt < maxRetries) {
         if (deps.sleep) await deps.sleep(backoff(attempt + 1, CONFLICT_BACKOFF, random));
         continue;
@@ -244,6 +265,31 @@ export async function executeInput<W extends AnyWorkflow>(
       completed: request.completed,
     };
   }
+}
+
+/** Thrown inside executeInput only: a speculative decision that must be redone on the loaded state. */
+const SPECULATION_FAILED = new Error('speculative decision not applicable');
+
+/** Calls `decide` and checks the shape of what it returned. */
+function decideOnce(
+  wf: AnyWorkflow,
+  input: unknown,
+  state: unknown,
+  at: { readonly now: number; readonly workflowId: string; readonly version: number },
+): ReturnType<AnyWorkflow['decide']> {
+  let decision: ReturnType<AnyWorkflow['decide']>;
+  try {
+    decision = wf.decide(input, state, { now: new Date(at.now), workflowType: wf.type, workflowId: at.workflowId, version: at.version });
+  } catch (cause) {
+    throw new IronflowError('DECIDE_FAILED', `decide threw for ${wf.type}:${at.workflowId}`, {
+      cause,
+      details: { workflowType: wf.type, workflowId: at.workflowId },
+    });
+  }
+  if (decision === null || typeof decision !== 'object' || (decision.kind !== 'accept' && decision.kind !== 'reject')) {
+    throw new IronflowError('INVALID_DECISION', `decide of ${wf.type} must return accept(...) or reject(...)`);
+  }
+  return decision;
 }
 
 function buildCommit(

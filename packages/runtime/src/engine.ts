@@ -15,7 +15,7 @@ import {
   type WorkKind,
 } from '@ironflow/core/store';
 import { EffectRunner } from './effect-runner.js';
-import { Executor } from './executor.js';
+import { Executor, type ExecuteManyResult } from './executor.js';
 import { LifecycleEmitter, type LifecycleEvent, type LifecycleEventType, type LifecycleListener } from './lifecycle.js';
 import { resolveEngineOptions, type EngineOptions } from './options.js';
 import { RetryWake, Settler, type ClaimedItem } from './settle.js';
@@ -26,6 +26,12 @@ import { WorkerPool, type PoolHealth } from './worker-pool.js';
 export interface ExecuteCallOptions {
   /** A repeated key returns the first outcome as `duplicate`. */
   idempotencyKey?: string | undefined;
+}
+
+/** Per-call options of `executeMany`. */
+export interface ExecuteManyOptions<I> {
+  /** The idempotency key of each input that has one. */
+  idempotencyKey?: ((input: I, index: number) => string | undefined) | undefined;
 }
 
 /** The current state of an instance. */
@@ -55,6 +61,13 @@ export interface Engine {
   readonly types: readonly string[];
   /** Runs one typed input. */
   execute<W extends AnyWorkflow>(workflow: W, input: InputOf<W>, options?: ExecuteCallOptions): Promise<ExecuteResult<RejectionOf<W>>>;
+  /**
+   * Runs many inputs of one workflow (to different instances, or several to one, in order) and
+   * commits them in as few round trips as the store allows, through group commit. Resolves with one
+   * outcome per input, in order: the result `execute` would have returned, or `{ status: 'failed',
+   * error }` with the error it would have thrown; one input's failure does not affect the others.
+   */
+  executeMany<W extends AnyWorkflow>(workflow: W, inputs: readonly InputOf<W>[], options?: ExecuteManyOptions<InputOf<W>>): Promise<ExecuteManyResult<RejectionOf<W>>[]>;
   /** Runs an input given as JSON text or a parsed value, validated by the workflow's schema. */
   executeDynamic(workflowType: string, input: unknown, options?: ExecuteCallOptions): Promise<ExecuteResult>;
   /** Folds the current state of an instance (the initial state when it does not exist). */
@@ -153,6 +166,11 @@ export function createEngine(options: EngineOptions): Engine {
     async execute<W extends AnyWorkflow>(workflow: W, input: InputOf<W>, opts: ExecuteCallOptions = {}): Promise<ExecuteResult<RejectionOf<W>>> {
       // The registry holds erased workflows; a rejection of `workflow` is a RejectionOf<W>.
       return (await executor.execute(workflow, input, opts.idempotencyKey)) as ExecuteResult<RejectionOf<W>>;
+    },
+    async executeMany<W extends AnyWorkflow>(workflow: W, inputs: readonly InputOf<W>[], opts: ExecuteManyOptions<InputOf<W>> = {}) {
+      const keyOf = opts.idempotencyKey as ((input: unknown, index: number) => string | undefined) | undefined;
+      // The registry holds erased workflows; a rejection of `workflow` is a RejectionOf<W>.
+      return (await executor.executeMany(workflow, inputs, keyOf)) as ExecuteManyResult<RejectionOf<W>>[];
     },
     executeDynamic: (workflowType, input, opts = {}) => executor.executeDynamic(workflowType, input, opts.idempotencyKey),
     async getState<W extends AnyWorkflow>(workflow: W, workflowId: string): Promise<InstanceState<StateOf<W>>> {

@@ -7,6 +7,12 @@ import { createLruCache, KeyedQueue } from './instance-cache.js';
 import type { LifecycleEmitter } from './lifecycle.js';
 import type { EngineSettings } from './options.js';
 
+/** One input's outcome in `executeMany`: its result, or the error `execute` would have thrown for it. */
+export type ExecuteManyResult<R = unknown> = ExecuteResult<R> | { readonly status: 'failed'; readonly error: Error };
+
+/** Inputs of one `executeMany` decided at once: enough to fill group-commit batches, bounded in memory. */
+const EXECUTE_MANY_CONCURRENCY = 1000;
+
 /** Runs inputs for one engine. */
 export class Executor {
   readonly #deps: ExecuteDependencies;
@@ -26,6 +32,9 @@ export class Executor {
       maxConflictRetries: settings.maxConflictRetries,
       observeInputs: settings.observeInputs,
       cache: settings.cacheSize > 0 ? createLruCache(settings.cacheSize) : undefined,
+      // The cache tells instances this process knows from those it has never seen, which are
+      // committed as new without a load first (see ExecuteDependencies).
+      speculateNewInstances: settings.cacheSize > 0,
     };
   }
 
@@ -36,6 +45,30 @@ export class Executor {
       throw new IronflowError('UNKNOWN_WORKFLOW_TYPE', `This engine registered another definition under "${workflow.type}"`, { details: { workflowType: workflow.type } });
     }
     return this.run(entry.workflow, input, { idempotencyKey });
+  }
+
+  /**
+   * Runs many inputs of `workflow` concurrently — inputs to one instance in order, one after the
+   * other — so their commits share group-commit batches; one outcome per input, in order.
+   */
+  async executeMany(workflow: AnyWorkflow, inputs: readonly unknown[], keyOf: ((input: unknown, index: number) => string | undefined) | undefined): Promise<ExecuteManyResult[]> {
+    if (!Array.isArray(inputs)) throw new IronflowError('INVALID_ARGUMENT', `executeMany needs an array of inputs, got ${typeof inputs}`);
+    if (keyOf !== undefined && typeof keyOf !== 'function') throw new IronflowError('INVALID_ARGUMENT', 'executeMany: idempotencyKey must be a function of (input, index)');
+    const results: ExecuteManyResult[] = new Array<ExecuteManyResult>(inputs.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < inputs.length) {
+        const index = next++;
+        const input: unknown = inputs[index];
+        try {
+          results[index] = await this.execute(workflow, input, keyOf?.(input, index));
+        } catch (error) {
+          results[index] = { status: 'failed', error: error instanceof Error ? error : new IronflowError('INVALID_ARGUMENT', String(error)) };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(inputs.length, EXECUTE_MANY_CONCURRENCY) }, worker));
+    return results;
   }
 
   /** Runs an input given as JSON text or a parsed value; the workflow's schema validates it. */

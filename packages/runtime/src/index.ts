@@ -1,5 +1,6 @@
 export { createEngine } from './engine.js';
-export type { Engine, ExecuteCallOptions, InstanceState, HealthReport, IdleReport } from './engine.js';
+export type { Engine, ExecuteCallOptions, ExecuteManyOptions, InstanceState, HealthReport, IdleReport } from './engine.js';
+export type { ExecuteManyResult } from './executor.js';
 export type { EngineOptions, EffectWorkerOptions, TimerWorkerOptions, WorkerOptions } from './options.js';
 export { register, sendTo, isRoutedInput } from './registration.js';
 export type { EffectContext, EffectHandler, EffectHandlerOf, Registration, RoutedInput } from './registration.js';

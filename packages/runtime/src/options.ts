@@ -2,7 +2,8 @@
 // the workflows turned into one registry of entries. Everything else reads the resolved settings.
 import type { AnyWorkflow, Clock, RetryPolicy } from '@ironflow/core';
 import { createRegistry, isValidWorkflowType, resolveRetryPolicy, systemClock, type Registry } from '@ironflow/core/engine';
-import { invalidArgument, type WorkflowStore } from '@ironflow/core/store';
+import { invalidArgument, MAX_BATCH, type WorkflowStore } from '@ironflow/core/store';
+import { withGroupCommit, type GroupCommitSettings } from './group-commit.js';
 import { uuidv7 } from './ids.js';
 import { consoleLogger, type LifecycleEvent, type Logger } from './lifecycle.js';
 import type { EffectHandler, Registration } from './registration.js';
@@ -85,6 +86,14 @@ export interface EngineOptions {
   cacheSize?: number | undefined;
   /** Receives every lifecycle event (same as `engine.on('*', fn)`). */
   onEvent?: ((event: LifecycleEvent) => void) | undefined;
+  /**
+   * Group commit: decisions and lease changes this process makes concurrently go to the store in
+   * batches (`commitMany`, `settleMany`), one round trip and, on PostgreSQL, one transaction each.
+   * A lone call goes out at once; calls made while a batch is in flight go together in the next.
+   * Each call keeps its own atomicity and its own outcome. `false` sends every call on its own.
+   * @default { maxBatch: 500, maxInFlight: 2 }
+   */
+  groupCommit?: false | { maxBatch?: number | undefined; maxInFlight?: number | undefined } | undefined;
 }
 
 /** A pool's settings with defaults filled in and checked. */
@@ -119,6 +128,8 @@ export interface EngineSettings {
   readonly maxConflictRetries: number | undefined;
   readonly observeInputs: boolean | undefined;
   readonly onEvent: ((event: LifecycleEvent) => void) | undefined;
+  /** Group commit settings, or undefined when it is off. */
+  readonly groupCommit: GroupCommitSettings | undefined;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
@@ -158,10 +169,11 @@ export function resolveEngineOptions(options: EngineOptions): EngineSettings {
     registrations.map((r): WorkflowEntry => ({ workflow: r.workflow, handler: r.handler, retry: resolveRetryPolicy(defaultRetry, r.workflow.retry) })),
     (entry) => entry.workflow.type,
   );
+  const groupCommit = resolveGroupCommit(options.groupCommit);
   const cacheSize = options.cacheSize ?? 10_000;
   if (!Number.isInteger(cacheSize) || cacheSize < 0) throw invalidArgument(`cacheSize must be a whole number >= 0, got ${cacheSize}`);
   return {
-    store,
+    store: groupCommit === undefined ? store : withGroupCommit(store, groupCommit),
     clock: options.clock ?? systemClock,
     logger: options.logger ?? consoleLogger,
     entries,
@@ -175,5 +187,16 @@ export function resolveEngineOptions(options: EngineOptions): EngineSettings {
     maxConflictRetries: options.maxConflictRetries,
     observeInputs: options.observeInputs,
     onEvent: options.onEvent,
+    groupCommit,
   };
+}
+
+function resolveGroupCommit(option: EngineOptions['groupCommit']): GroupCommitSettings | undefined {
+  if (option === false) return undefined;
+  if (option !== undefined && (typeof option !== 'object' || option === null)) throw invalidArgument(`groupCommit must be false or { maxBatch, maxInFlight }, got ${String(option)}`);
+  const maxBatch = positive(option?.maxBatch, 500, 'groupCommit.maxBatch');
+  const maxInFlight = positive(option?.maxInFlight, 2, 'groupCommit.maxInFlight');
+  if (!Number.isInteger(maxBatch) || maxBatch > MAX_BATCH) throw invalidArgument(`groupCommit.maxBatch must be a whole number from 1 to ${MAX_BATCH}, got ${maxBatch}`);
+  if (!Number.isInteger(maxInFlight)) throw invalidArgument(`groupCommit.maxInFlight must be a whole number, got ${maxInFlight}`);
+  return { maxBatch, maxInFlight };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { accept, createManualClock, defineWorkflow, isIronflowError } from '@ironflow/core';
-import { VersionConflictError, type WorkflowStore } from '@ironflow/core/store';
+import { VersionConflictError, type CommitRequest, type WorkflowStore } from '@ironflow/core/store';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createEngine, register, silentLogger, type Logger } from '../src/index.js';
 import { payWorkflow } from './fixtures.js';
@@ -122,7 +122,12 @@ describe('executing inputs', () => {
 
   it('gives up with CONFLICT_RETRIES_EXHAUSTED when every commit conflicts', async () => {
     const inner = createMemoryStore();
-    const store: WorkflowStore = { ...inner, commit: async (r) => Promise.reject(new VersionConflictError(r.ref.type, r.ref.id, r.expectedVersion)) };
+    const conflict = (r: CommitRequest) => new VersionConflictError(r.ref.type, r.ref.id, r.expectedVersion);
+    const store: WorkflowStore = {
+      ...inner,
+      commit: async (r) => Promise.reject(conflict(r)),
+      commitMany: async (rs) => rs.map((r) => ({ ok: false, error: conflict(r) })),
+    };
     const pay = payWorkflow();
     const engine = createEngine({ store, logger: silentLogger, workflows: [pay], maxConflictRetries: 3 });
     expect(await codeOf(engine.execute(pay, { type: 'Start', id: 'x', amount: 1 }))).toBe('CONFLICT_RETRIES_EXHAUSTED');

@@ -1,6 +1,7 @@
 // A small payment workflow shared by the runtime tests.
 import { accept, defineWorkflow, reject, type DeadLetterNotice } from '@ironflow/core';
 import type { StandardSchemaV1 } from '@ironflow/core';
+import { LeaseLostError, type BatchResult, type Lease, type WorkflowStore } from '@ironflow/core/store';
 
 export type PayInput =
   | { type: 'Start'; id: string; amount: number; customer?: string }
@@ -90,4 +91,24 @@ export async function eventually(check: () => boolean | Promise<boolean>, ms = 5
     if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/**
+ * `inner`, except that renewing a lease for which `lost(lease)` holds fails with LEASE_LOST, as if
+ * another worker had taken it over; alone (`renewLease`) or in a group-commit batch (`settleMany`).
+ */
+export function withLostRenewals(inner: WorkflowStore, lost: (lease: Lease) => boolean | Promise<boolean>): WorkflowStore {
+  return {
+    ...inner,
+    renewLease: async (lease, now, leaseMs) => {
+      if (await lost(lease)) throw new LeaseLostError(lease.kind, lease.id);
+      return inner.renewLease(lease, now, leaseMs);
+    },
+    settleMany: async (changes) => {
+      const refused: boolean[] = [];
+      for (const change of changes) refused.push(change.op === 'renew' && (await lost(change.lease)));
+      const applied = await inner.settleMany(changes.filter((_, i) => !refused[i]));
+      return changes.map((change, i): BatchResult => (refused[i] ? { ok: false, error: new LeaseLostError(change.lease.kind, change.lease.id) } : applied.shift()!));
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { createEngine, silentLogger } from '../src/index.js';
 import { createLruCache, KeyedQueue } from '../src/instance-cache.js';
 import { payWorkflow } from './fixtures.js';
 
+/** Counts loads, commits (single or in group-commit batches) and version conflicts. */
 function counted(inner: WorkflowStore) {
   const counts = { load: 0, commit: 0, conflicts: 0 };
   const store: WorkflowStore = {
@@ -25,6 +26,12 @@ function counted(inner: WorkflowStore) {
         throw error;
       }
     },
+    commitMany: async (requests) => {
+      const results = await inner.commitMany(requests);
+      counts.commit += requests.length;
+      counts.conflicts += results.filter((r) => !r.ok && isIronflowError(r.error, 'VERSION_CONFLICT')).length;
+      return results;
+    },
   };
   return { store, counts };
 }
@@ -36,7 +43,8 @@ describe('instance cache', () => {
     const engine = createEngine({ store, clock: createManualClock(), logger: silentLogger, workflows: [pay] });
     await engine.execute(pay, { type: 'Start', id: 'w', amount: 1 });
     for (let n = 1; n <= 5; n++) await engine.execute(pay, { type: 'Remind', id: 'w', n });
-    expect(counts).toEqual({ load: 1, commit: 6, conflicts: 0 });
+    // The instance was new, so even its first input needed no load.
+    expect(counts).toEqual({ load: 0, commit: 6, conflicts: 0 });
     expect((await engine.getState(pay, 'w')).state.reminders).toBe(5);
   });
 
@@ -61,7 +69,7 @@ describe('instance cache', () => {
     await engine.execute(pay, { type: 'Start', id: 'c', amount: 1 });
     await engine.execute(pay, { type: 'Finish', id: 'c' });
     expect((await engine.execute(pay, { type: 'Remind', id: 'c', n: 1 })).status).toBe('already-completed');
-    expect(counts.load).toBe(1);
+    expect(counts.load).toBe(0);
   });
 
   it('inputs with an idempotency key always ask the store', async () => {
@@ -71,7 +79,7 @@ describe('instance cache', () => {
     await engine.execute(pay, { type: 'Start', id: 'k', amount: 1 });
     await engine.execute(pay, { type: 'Remind', id: 'k', n: 1 }, { idempotencyKey: 'once' });
     expect((await engine.execute(pay, { type: 'Remind', id: 'k', n: 1 }, { idempotencyKey: 'once' })).status).toBe('duplicate');
-    expect(counts.load).toBe(3);
+    expect(counts.load).toBe(2);
   });
 
   it('concurrent inputs to one instance from one process take turns: no conflicts, no gaps', async () => {
@@ -81,7 +89,7 @@ describe('instance cache', () => {
     await engine.execute(pay, { type: 'Start', id: 'hot', amount: 1 });
     await Promise.all(Array.from({ length: 50 }, (_, n) => engine.execute(pay, { type: 'Remind', id: 'hot', n })));
     expect(counts.conflicts).toBe(0);
-    expect(counts.load).toBe(1);
+    expect(counts.load).toBe(0);
     expect((await store.readEvents({ type: 'payment', id: 'hot' })).map((e) => e.sequence)).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
   });
 
@@ -93,6 +101,55 @@ describe('instance cache', () => {
     await engine.execute(pay, { type: 'Remind', id: 'off', n: 1 });
     expect(counts.load).toBe(2);
     expect(() => createEngine({ store, logger: silentLogger, workflows: [], cacheSize: -1 })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
+
+describe('inputs to instances this process has not seen', () => {
+  it('a new instance is committed without a load', async () => {
+    const { store, counts } = counted(createMemoryStore());
+    const pay = payWorkflow();
+    const engine = createEngine({ store, logger: silentLogger, workflows: [pay] });
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => engine.execute(pay, { type: 'Start', id: `n${i}`, amount: 1 })));
+    expect(results.every((r) => r.status === 'accepted' && r.version === 1)).toBe(true);
+    expect(counts).toEqual({ load: 0, commit: 20, conflicts: 0 });
+  });
+
+  it('an existing instance costs one conflicted commit that writes nothing, then is decided on its real state', async () => {
+    const shared = createMemoryStore();
+    const pay = payWorkflow();
+    await createEngine({ store: shared, logger: silentLogger, workflows: [pay] }).execute(pay, { type: 'Start', id: 'old', amount: 5 });
+    const { store, counts } = counted(shared);
+    const engine = createEngine({ store, logger: silentLogger, workflows: [pay] });
+    // Accepted on the initial state, rejected on the real one: the rejection is the real answer.
+    expect(await engine.execute(pay, { type: 'Start', id: 'old', amount: 9 })).toMatchObject({ status: 'rejected', reason: { code: 'ALREADY_STARTED' } });
+    expect(counts).toEqual({ load: 1, commit: 1, conflicts: 1 });
+    expect(await shared.readEvents({ type: 'payment', id: 'old' })).toHaveLength(1);
+    expect(await shared.listEffects({ type: 'payment', id: 'old' })).toHaveLength(1);
+    // Now cached: the next input goes straight to its commit.
+    expect(await engine.execute(pay, { type: 'Remind', id: 'old', n: 1 })).toMatchObject({ status: 'accepted', version: 2 });
+    expect(counts).toEqual({ load: 1, commit: 2, conflicts: 1 });
+  });
+
+  it('an input rejected on the initial state is decided again on the loaded state, without a commit', async () => {
+    const shared = createMemoryStore();
+    const pay = payWorkflow();
+    const other = createEngine({ store: shared, logger: silentLogger, workflows: [pay] });
+    await other.execute(pay, { type: 'Start', id: 'r', amount: 5 });
+    await other.execute(pay, { type: 'Finish', id: 'r' });
+    const { store, counts } = counted(shared);
+    const engine = createEngine({ store, logger: silentLogger, workflows: [pay] });
+    expect(await engine.execute(pay, { type: 'Remind', id: 'r', n: 1 })).toMatchObject({ status: 'already-completed', version: 2 });
+    expect(counts.load).toBe(1);
+  });
+
+  it('a repeated idempotency key from another process is still a duplicate', async () => {
+    const shared = createMemoryStore();
+    const pay = payWorkflow();
+    const first = await createEngine({ store: shared, logger: silentLogger, workflows: [pay] }).execute(pay, { type: 'Start', id: 'i', amount: 1 }, { idempotencyKey: 'req-1' });
+    expect(first.status).toBe('accepted');
+    const engine = createEngine({ store: shared, logger: silentLogger, workflows: [pay] });
+    expect(await engine.execute(pay, { type: 'Start', id: 'i', amount: 1 }, { idempotencyKey: 'req-1' })).toEqual({ status: 'duplicate', workflowId: 'i', version: 1, eventCount: 1 });
+    expect(await shared.readEvents({ type: 'payment', id: 'i' })).toHaveLength(1);
   });
 });
 

@@ -3,10 +3,10 @@
 // else claimed until it settles. Handlers wait on gates the test opens; no assertion rests on time.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock, type ManualClock } from '@ironflow/core';
-import { LeaseLostError, type WorkflowStore } from '@ironflow/core/store';
+import type { WorkflowStore } from '@ironflow/core/store';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createEngine, register, silentLogger, type Engine, type LifecycleEvent, type Logger } from '../src/index.js';
-import { eventually, payWorkflow, type PayEffect, type PayInput } from './fixtures.js';
+import { eventually, payWorkflow, withLostRenewals, type PayEffect, type PayInput } from './fixtures.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {
@@ -156,14 +156,7 @@ describe('poison isolation in the worker pool', () => {
 
   it('a waiting recovered effect whose lease is taken over is dropped, and claiming resumes', async () => {
     const inner = createMemoryStore();
-    const store: WorkflowStore = {
-      ...inner,
-      renewLease: async (lease, now, leaseMs) => {
-        const [row] = await inner.listEffects({ type: 'poison', id: 'r' });
-        if (row?.id === lease.id) throw new LeaseLostError(lease.kind, lease.id);
-        return inner.renewLease(lease, now, leaseMs);
-      },
-    };
+    const store = withLostRenewals(inner, async (lease) => (await inner.listEffects({ type: 'poison', id: 'r' }))[0]?.id === lease.id);
     const lost: string[] = [];
     const t = await recoveredWhileTwoRun(store, { leaseMs: 300 });
     t.engine.on('lease.lost', (event) => lost.push(event.id));

@@ -2,10 +2,10 @@
 // timeouts, lost leases and graceful shutdown. Waits are bounded polls, never fixed sleeps.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { accept, defineWorkflow } from '@ironflow/core';
-import { LeaseLostError, StoreError, type WorkflowStore } from '@ironflow/core/store';
+import { StoreError, type WorkflowStore } from '@ironflow/core/store';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createEngine, register, silentLogger, type Engine, type LifecycleEvent } from '../src/index.js';
-import { eventually, payWorkflow } from './fixtures.js';
+import { eventually, payWorkflow, withLostRenewals } from './fixtures.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {
@@ -135,15 +135,8 @@ describe('worker pools', () => {
   it('a handler whose lease was taken over is aborted and its result is not routed', async () => {
     const inner = createMemoryStore();
     let renewals = 0;
-    const store: WorkflowStore = {
-      ...inner,
-      renewLease: async (lease, now, leaseMs) => {
-        renewals += 1;
-        // Simulate another worker reclaiming: the lease is gone after the first renewal.
-        if (renewals > 1) throw new LeaseLostError(lease.kind, lease.id);
-        return inner.renewLease(lease, now, leaseMs);
-      },
-    };
+    // Simulate another worker reclaiming: the lease is gone after the first renewal.
+    const store = withLostRenewals(inner, () => ++renewals > 1);
     const pay = payWorkflow();
     let aborted = false;
     const events: LifecycleEvent[] = [];
