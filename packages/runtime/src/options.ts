@@ -21,6 +21,14 @@ export interface WorkerOptions {
    */
   batchSize?: number | undefined;
   /**
+   * Items claimed ahead and queued in this process (leases renewed), so that a freed slot starts
+   * its next item without waiting for a claim. The pool claims again when the queue is half empty.
+   * An item re-claimed after its lease expired still runs alone, after the queue has drained.
+   * 0 claims only for free slots.
+   * @default batchSize
+   */
+  prefetch?: number | undefined;
+  /**
    * Longest wait between claims when no wake-up arrives, in ms. The timer pool also sleeps
    * exactly until the next known fire time.
    * @default 1000
@@ -100,6 +108,7 @@ export interface EngineOptions {
 export interface PoolSettings {
   readonly concurrency: number;
   readonly batchSize: number;
+  readonly prefetch: number;
   readonly pollIntervalMs: number;
   readonly leaseMs: number;
 }
@@ -140,9 +149,13 @@ function positive(value: number | undefined, fallback: number, name: string): nu
 
 function poolSettings(options: WorkerOptions | undefined, name: 'effects' | 'timers'): PoolSettings {
   const concurrency = positive(options?.concurrency, 10, `${name}.concurrency`);
+  const batchSize = positive(options?.batchSize, concurrency, `${name}.batchSize`);
+  const prefetch = options?.prefetch ?? batchSize;
+  if (!Number.isInteger(prefetch) || prefetch < 0) throw invalidArgument(`${name}.prefetch must be a whole number >= 0, got ${prefetch}`);
   return {
     concurrency,
-    batchSize: positive(options?.batchSize, concurrency, `${name}.batchSize`),
+    batchSize,
+    prefetch,
     pollIntervalMs: positive(options?.pollIntervalMs, 1000, `${name}.pollIntervalMs`),
     leaseMs: positive(options?.leaseMs, 30_000, `${name}.leaseMs`),
   };

@@ -1,6 +1,7 @@
-// One supervised claim loop per kind of work: claims batches up to its free concurrency, runs each
-// item, sleeps until a wake-up, a freed slot or the poll interval, and restarts with backoff when an
-// iteration throws. An item re-claimed after its lease expired unsettled runs alone (poison isolation).
+// One supervised claim loop per kind of work: claims batches up to its free concurrency plus a local
+// queue (prefetch), runs each item, sleeps until a wake-up, a freed slot or the poll interval, and
+// restarts with backoff when an iteration throws. An item re-claimed after its lease expired
+// unsettled runs alone (poison isolation).
 import { backoff, type BackoffOptions } from '@ironflow/core/engine';
 import type { Claimed, EffectRecord, TimerRecord, WorkKind } from '@ironflow/core/store';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -10,8 +11,10 @@ import type { PoolSettings } from './options.js';
 /** Health of one pool. */
 export interface PoolHealth {
   readonly running: boolean;
-  /** Items held by this pool: running, or re-claimed after a lost lease and waiting to run alone. */
+  /** Items held by this pool: running, queued locally, or re-claimed after a lost lease and waiting to run alone. */
   readonly inFlight: number;
+  /** Of those, claimed items queued locally for a free slot (prefetch). */
+  readonly queued: number;
   /** Loop iterations that failed in a row; 0 when healthy. */
   readonly consecutiveFailures: number;
   readonly lastError?: string | undefined;
@@ -69,6 +72,8 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
   readonly #inFlight = new Map<string, Slot<T>>();
   /** Recovered items, in claim order, waiting for the pool to empty. */
   readonly #waiting: Waiting<T>[] = [];
+  /** Fresh items claimed ahead (prefetch), in claim order, waiting for a free slot; leases kept alive. */
+  readonly #queued: Waiting<T>[] = [];
   /** Id of the recovered item running alone now. */
   #alone: string | undefined;
 
@@ -89,7 +94,8 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
   health(): PoolHealth {
     return {
       running: this.#running,
-      inFlight: this.#inFlight.size + this.#waiting.length,
+      inFlight: this.#inFlight.size + this.#waiting.length + this.#queued.length,
+      queued: this.#queued.length,
       consecutiveFailures: this.#failures,
       lastError: this.#lastError,
       lastClaimAt: this.#lastClaimAt,
@@ -102,7 +108,7 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
     this.#running = false;
     this.poke();
     await this.#loop;
-    const waiting = this.#waiting.splice(0);
+    const waiting = [...this.#queued.splice(0), ...this.#waiting.splice(0)];
     for (const { keeper } of waiting) keeper.stop();
     await Promise.all(waiting.map(({ item }) => this.#release(item)));
     const pending = [...this.#inFlight.values()];
@@ -131,17 +137,28 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
     return this.#waiting.length > 0 || this.#alone !== undefined;
   }
 
+  /**
+   * How many items a claim may take now: none while isolating a recovered item, or while the local
+   * queue is still at least half full (so claims stay large); else up to the free slots plus the
+   * free places of the local queue, at most a batch.
+   */
+  #room(): number {
+    if (this.#isolating()) return 0;
+    const { concurrency, batchSize, prefetch } = this.options.settings;
+    if (prefetch > 0 && this.#queued.length > Math.floor(prefetch / 2)) return 0;
+    return Math.max(0, Math.min(batchSize, concurrency + prefetch - this.#inFlight.size - this.#queued.length));
+  }
+
   async #run(): Promise<void> {
     const o = this.options;
-    const { concurrency, batchSize, pollIntervalMs } = o.settings;
+    const { pollIntervalMs } = o.settings;
     while (this.#running) {
       let sleepMs = pollIntervalMs;
       try {
-        const free = concurrency - this.#inFlight.size;
+        const limit = this.#room();
         let full = false;
-        if (free > 0 && !this.#isolating()) {
+        if (limit > 0) {
           this.#woken = false;
-          const limit = Math.min(batchSize, free);
           const batch = await o.claim(limit);
           this.#lastClaimAt = o.now();
           for (const item of batch) this.#accept(item);
@@ -152,7 +169,7 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
         // Claim again at once only after a full batch. A short batch means the store ran dry, or
         // stopped before a recovered row: that row is taken by the claim a freed slot triggers
         // (every settled item pokes the loop), so a lone effect never costs an extra empty claim.
-        const open = !this.#isolating() && this.#inFlight.size < concurrency;
+        const open = this.#room() > 0;
         if (full && open) continue;
         if (o.nextDueInMs && open) {
           const due = await o.nextDueInMs();
@@ -170,33 +187,53 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
     }
   }
 
-  /** Starts a fresh item at once; a recovered one runs alone, once the items in flight have settled. */
+  /**
+   * Starts a fresh item when a slot is free, else queues it locally with its lease kept alive; a
+   * recovered one runs alone, once the items in flight and queued have settled.
+   */
   #accept(item: Claimed<T>): void {
-    if (!item.recovered) return this.#spawn(item);
+    if (!item.recovered) {
+      if (this.#inFlight.size < this.options.settings.concurrency && this.#queued.length === 0) return this.#spawn(item);
+      return this.#hold(this.#queued, item);
+    }
     const o = this.options;
     const { id, workflowType, workflowId, attempts } = item;
     o.lifecycle.emit({ type: `${o.kind}.recovered`, id, workflowType, workflowId, attempt: attempts });
     o.logger.warn({ kind: o.kind, id, workflowType, workflowId, attempt: attempts, waitingFor: this.#inFlight.size }, 'lease expired unsettled: re-claimed alone');
+    this.#hold(this.#waiting, item);
+    this.#admitRecovered();
+  }
+
+  /** Keeps `item` in `list` with its lease renewed until it starts; a lost lease drops it. */
+  #hold(list: Waiting<T>[], item: Claimed<T>): void {
+    const o = this.options;
     const keeper = new LeaseKeeper({
       lease: item.lease,
       leaseMs: o.settings.leaseMs,
       renew: () => o.renew(item),
       onLost: () => {
-        const index = this.#waiting.findIndex((w) => w.item.id === id);
-        if (index >= 0) this.#waiting.splice(index, 1);
+        const index = list.findIndex((w) => w.item.id === item.id);
+        if (index >= 0) list.splice(index, 1);
         o.lost(item);
         this.poke();
       },
       logger: o.logger,
-    });
-    this.#waiting.push({ item, keeper });
-    if (this.#inFlight.size === 0) this.#admitRecovered();
-    else keeper.start();
+    }).start();
+    list.push({ item, keeper });
   }
 
-  /** Starts the next waiting recovered item when nothing else is in flight. */
+  /** Starts queued items in the free slots, in claim order. */
+  #admitQueued(): void {
+    while (this.#running && this.#queued.length > 0 && this.#inFlight.size < this.options.settings.concurrency) {
+      const next = this.#queued.shift()!;
+      next.keeper.stop();
+      this.#spawn(next.item);
+    }
+  }
+
+  /** Starts the next waiting recovered item when nothing else is in flight or queued. */
   #admitRecovered(): void {
-    if (!this.#running || this.#inFlight.size > 0) return;
+    if (!this.#running || this.#inFlight.size > 0 || this.#queued.length > 0) return;
     const next = this.#waiting.shift();
     if (next === undefined) return;
     next.keeper.stop();
@@ -214,6 +251,7 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
       .finally(() => {
         this.#inFlight.delete(item.id);
         if (this.#alone === item.id) this.#alone = undefined;
+        this.#admitQueued();
         this.#admitRecovered();
         this.poke();
       });
