@@ -28,6 +28,11 @@ export interface System {
   drain(workload: Workload): Promise<DrainResult>;
   /** Workflows/s whose effect's result is routed back and decided (Ironflow only). */
   routed?(workload: Workload): Promise<number>;
+  /**
+   * Single enqueues from concurrent callers (one `execute` each), and the backend's raw limit for
+   * the same transaction shape from as many callers (Ironflow only).
+   */
+  singles?(workload: Workload): Promise<{ readonly executePerSecond: number; readonly rawPerSecond: number }>;
   /** Milliseconds from the enqueue call's return (commit acknowledged) to the handler's start. */
   idle(workload: Workload): Promise<number[]>;
 }

@@ -7,7 +7,8 @@ import { createPostgresStore, migratePostgresStore } from '@ironflow/store-postg
 import { createRedisStore } from '@ironflow/store-redis';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { countdown, IdleProbe, type DrainResult, type System, type Workload } from './harness.js';
+import { randomUUID } from 'node:crypto';
+import { BULK_CHUNK, countdown, IdleProbe, inChunks, type DrainResult, type System, type Workload } from './harness.js';
 import { rate } from '../targets.js';
 
 /** Callers of `execute` at once, as in the issue's measurement. */
@@ -33,6 +34,11 @@ const job = defineWorkflow({
 
 interface Opened {
   readonly store: WorkflowStore;
+  /**
+   * The backend's raw write of one enqueue's transaction shape (instance, event and effect rows,
+   * one wake-up), without Ironflow; `prepare` creates what it writes to.
+   */
+  readonly raw: { prepare(): Promise<void>; write(n: number): Promise<unknown> };
   close(): Promise<void>;
 }
 
@@ -48,7 +54,12 @@ function ironflow(name: string, backend: System['backend'], settings: string, co
     if (routed) engine.on('decision.committed', (e) => e.completed && completions.tick());
     else engine.on('effect.succeeded', () => completions.tick());
     try {
-      const enqueuePerSecond = await rate(CALLERS, workload.jobs, (n) => engine.execute(job, { type: 'Start', id: `j${n}`, n }));
+      // Bulk, as the peers enqueue: `executeMany` of BULK_CHUNK inputs at a time.
+      const enqueuePerSecond = await inChunks(workload.jobs, BULK_CHUNK, async (from, to) => {
+        const results = await engine.executeMany(job, Array.from({ length: to - from }, (_, i) => ({ type: 'Start' as const, id: `j${from + i}`, n: from + i })));
+        const failed = results.find((r) => r.status !== 'accepted');
+        if (failed) throw new Error(`executeMany: ${JSON.stringify(failed)}`);
+      });
       const started = performance.now();
       engine.start();
       await completions.done;
@@ -65,6 +76,20 @@ function ironflow(name: string, backend: System['backend'], settings: string, co
     settings,
     drain: (workload) => throughput(workload, false),
     routed: async (workload) => (await throughput(workload, true)).drainPerSecond,
+    // CALLERS concurrent `execute` calls, each creating an instance with one effect; then the raw
+    // write of the same rows from as many callers, on the same server.
+    singles: async (workload) => {
+      const { store, raw, close } = await open(workload.namespace, true);
+      const engine = engineOn(store, register(job).handle(() => undefined));
+      try {
+        const executePerSecond = await rate(CALLERS, workload.jobs, (n) => engine.execute(job, { type: 'Start', id: `s${n}`, n }));
+        await raw.prepare();
+        const rawPerSecond = await rate(CALLERS, workload.jobs, (n) => raw.write(n));
+        return { executePerSecond, rawPerSecond };
+      } finally {
+        await close();
+      }
+    },
     // The enqueuer is a second store on the same namespace, as an API process apart from the
     // workers would be: the wake-up travels through the server, not the in-process wake hub.
     idle: async (workload) => {
@@ -95,6 +120,24 @@ export function ironflowPostgres(url: string, concurrency = EFFECT_CONCURRENCY):
     const store = createPostgresStore({ pool, schema });
     return {
       store,
+      raw: {
+        prepare: async () => {
+          await pool.query(`
+CREATE TABLE ${schema}.raw_instances (workflow_type text COLLATE "C", workflow_id text COLLATE "C", version integer NOT NULL, created_at bigint NOT NULL, PRIMARY KEY (workflow_type, workflow_id));
+CREATE TABLE ${schema}.raw_events (workflow_type text COLLATE "C", workflow_id text COLLATE "C", sequence integer, payload json NOT NULL, PRIMARY KEY (workflow_type, workflow_id, sequence));
+CREATE TABLE ${schema}.raw_effects (id text COLLATE "C" PRIMARY KEY, workflow_type text COLLATE "C" NOT NULL, workflow_id text COLLATE "C" NOT NULL, payload json NOT NULL, status text NOT NULL, available_at bigint NOT NULL);
+CREATE INDEX ON ${schema}.raw_effects (workflow_type, available_at, id) WHERE status IN ('pending', 'leased');`);
+        },
+        // One statement, one transaction: the three rows and one NOTIFY, as a lone commit writes.
+        write: (n) =>
+          pool.query(
+            `WITH i AS (INSERT INTO ${schema}.raw_instances VALUES ('bench.job', $1, 1, $2)),
+                  e AS (INSERT INTO ${schema}.raw_events VALUES ('bench.job', $1, 1, $3::json)),
+                  f AS (INSERT INTO ${schema}.raw_effects VALUES ($4, 'bench.job', $1, $3::json, 'pending', $2) RETURNING 1)
+             SELECT pg_notify('${schema}_raw', 'effect') FROM f`,
+            [`r${n}`, Date.now(), `{"type":"Started","n":${n}}`, `e${n}-${randomUUID()}`],
+          ),
+      },
       close: async () => {
         await store.close();
         if (owner) await pool.query(`DROP SCHEMA ${schema} CASCADE`);
@@ -108,15 +151,49 @@ export function ironflowPostgres(url: string, concurrency = EFFECT_CONCURRENCY):
 export function ironflowRedis(url: string, concurrency = EFFECT_CONCURRENCY): System {
   return ironflow('Ironflow', 'redis', `one ioredis client; effects.concurrency ${concurrency}; ${CALLERS} concurrent \`execute\` callers; wake-ups by pub/sub`, concurrency, async (namespace, owner) => {
     const client = new Redis(url, { maxRetriesPerRequest: 3 });
-    const store = createRedisStore({ client, keyPrefix: `ironflow-${namespace}` });
+    const keyPrefix = `ironflow-${namespace}`;
+    const store = createRedisStore({ client, keyPrefix });
     if (owner) await store.setup();
+    let sha = '';
     return {
       store,
+      raw: {
+        prepare: async () => {
+          sha = (await client.script('LOAD', RAW_SCRIPT)) as string;
+        },
+        write: (n) => {
+          const tag = `{${keyPrefix}:raw}`;
+          return client.evalsha(sha, 4, `${tag}:i:${n}`, `${tag}:ev:${n}`, `${tag}:e:${n}`, `${tag}:pending`, Date.now(), `{"type":"Started","n":${n}}`, `${keyPrefix}:raw`);
+        },
+      },
       close: async () => {
+        if (owner) await deleteKeys(client, `{${keyPrefix}:raw}`);
         if (owner) await store.destroy();
         await store.close();
         client.disconnect();
       },
     };
   });
+}
+
+/**
+ * One enqueue's writes on Redis without Ironflow: the instance hash, its event list, the effect
+ * hash, the pending set and one PUBLISH, in one script call.
+ */
+const RAW_SCRIPT = `
+redis.call('HSET', KEYS[1], 'version', 1, 'createdAt', ARGV[1])
+redis.call('RPUSH', KEYS[2], ARGV[2])
+redis.call('HSET', KEYS[3], 'payload', ARGV[2], 'status', 'pending', 'availableAt', ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[1], KEYS[3])
+redis.call('PUBLISH', ARGV[3], 'effect')
+return 1`;
+
+/** Deletes the keys that contain `fragment`. */
+async function deleteKeys(client: Redis, fragment: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `*${fragment}*`, 'COUNT', 1000);
+    if (keys.length > 0) await client.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
 }

@@ -3,15 +3,31 @@
 import { median, percentile } from './harness.js';
 
 /** A row of the table. */
-export type RowKey = 'pg-drain' | 'pg-routed' | 'pg-enqueue' | 'redis-drain' | 'redis-routed' | 'redis-enqueue' | 'pg-idle' | 'redis-idle';
+export type RowKey =
+  | 'pg-drain'
+  | 'pg-routed'
+  | 'pg-enqueue'
+  | 'pg-execute'
+  | 'pg-raw'
+  | 'redis-drain'
+  | 'redis-routed'
+  | 'redis-enqueue'
+  | 'redis-execute'
+  | 'redis-raw'
+  | 'pg-idle'
+  | 'redis-idle';
 
 export const ROWS: readonly { key: RowKey; label: string }[] = [
   { key: 'pg-drain', label: 'PostgreSQL drain, fire-and-forget jobs/s' },
   { key: 'pg-routed', label: 'PostgreSQL routed workflows/s (effect + result decided)' },
-  { key: 'pg-enqueue', label: 'PostgreSQL enqueue/s' },
+  { key: 'pg-enqueue', label: 'PostgreSQL bulk enqueue/s (Ironflow: `executeMany`)' },
+  { key: 'pg-execute', label: 'PostgreSQL single enqueue/s, 16 callers (Ironflow: `execute`)' },
+  { key: 'pg-raw', label: 'PostgreSQL raw limit of that transaction, 16 callers' },
   { key: 'redis-drain', label: 'Redis drain, fire-and-forget jobs/s' },
   { key: 'redis-routed', label: 'Redis routed workflows/s' },
-  { key: 'redis-enqueue', label: 'Redis enqueue/s' },
+  { key: 'redis-enqueue', label: 'Redis bulk enqueue/s (Ironflow: `executeMany`)' },
+  { key: 'redis-execute', label: 'Redis single enqueue/s, 16 callers (Ironflow: `execute`)' },
+  { key: 'redis-raw', label: 'Redis raw limit of that script call, 16 callers' },
   { key: 'pg-idle', label: 'idle pickup latency p50 / p99 (ms), PostgreSQL' },
   { key: 'redis-idle', label: 'idle pickup latency p50 / p99 (ms), Redis' },
 ];

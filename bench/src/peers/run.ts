@@ -85,6 +85,21 @@ async function main(): Promise<void> {
         results.record(routedRow, system.name, run, value);
         progress(run, 'routed', system, value);
       }
+      for (const system of systems) {
+        const singles = system.singles;
+        if (!singles) continue;
+        const [executeRow, rawRow] = system.backend === 'postgres' ? (['pg-execute', 'pg-raw'] as const) : (['redis-execute', 'redis-raw'] as const);
+        let raw: Value = { error: 'singles failed' };
+        const execute = await attempt(`${system.name} ${executeRow}`, async () => {
+          const measured = await singles(workload(run, 'singles'));
+          raw = { rate: measured.rawPerSecond };
+          return { rate: measured.executePerSecond };
+        });
+        results.record(executeRow, system.name, run, execute);
+        results.record(rawRow, system.name, run, raw);
+        progress(run, 'single execute', system, execute);
+        progress(run, 'raw limit', system, raw);
+      }
     }
     for (const system of [...pgSystems, ...redisSystems]) {
       const value = await attempt(`${system.name} idle`, async () => latency(await system.idle(workload(run, 'idle'))));
@@ -144,8 +159,11 @@ function targetLines(results: Results, pgPeers: readonly System[], redisPeers: r
   const bull = named('BullMQ', redisPeers);
   if (graphile) check(`PostgreSQL drain, Ironflow ÷ ${graphile}`, results.ratio({ row: 'pg-drain', column: 'Ironflow' }, { row: 'pg-drain', column: graphile }), 1.0, true);
   if (boss) check(`PostgreSQL routed, Ironflow ÷ ${boss} drain`, results.ratio({ row: 'pg-routed', column: 'Ironflow' }, { row: 'pg-drain', column: boss }), 1.0, true);
-  for (const peer of [boss, graphile]) if (peer) check(`PostgreSQL enqueue (one \`execute\` per job), Ironflow ÷ ${peer} bulk`, results.ratio({ row: 'pg-enqueue', column: 'Ironflow' }, { row: 'pg-enqueue', column: peer }), 0.5, true);
+  for (const peer of [boss, graphile]) if (peer) check(`PostgreSQL bulk enqueue (\`executeMany\`), Ironflow ÷ ${peer} bulk`, results.ratio({ row: 'pg-enqueue', column: 'Ironflow' }, { row: 'pg-enqueue', column: peer }), 0.5, true);
+  check('PostgreSQL single `execute` at 16 callers ÷ raw limit of its transaction', results.ratio({ row: 'pg-execute', column: 'Ironflow' }, { row: 'pg-raw', column: 'Ironflow' }), 0.8, true);
+  check('Redis single `execute` at 16 callers ÷ raw limit of its script call', results.ratio({ row: 'redis-execute', column: 'Ironflow' }, { row: 'redis-raw', column: 'Ironflow' }), 0.8, true);
   if (bull) {
+    check(`Redis bulk enqueue (\`executeMany\`), Ironflow ÷ ${bull} bulk`, results.ratio({ row: 'redis-enqueue', column: 'Ironflow' }, { row: 'redis-enqueue', column: bull }), 0.5, true);
     check(`Redis drain, Ironflow ÷ ${bull}`, results.ratio({ row: 'redis-drain', column: 'Ironflow' }, { row: 'redis-drain', column: bull }), 1.5, true);
     check(`Redis routed, Ironflow ÷ ${bull} drain`, results.ratio({ row: 'redis-routed', column: 'Ironflow' }, { row: 'redis-drain', column: bull }), 1.0, true);
   }
