@@ -4,7 +4,7 @@ import type { WorkflowRef } from '@ironflow/core/store';
 import type { KeyLayout, PartitionKeys } from './keys.js';
 import type { RedisClientLike, RedisStoreLogger } from './redis-client.js';
 import { Reply } from './reply.js';
-import { scriptCall, type LuaScript, type ScriptValue } from './script.js';
+import { batchCall, scriptCall, type BatchItem, type BatchScript, type LuaScript, type ScriptValue } from './script.js';
 import { evalScript } from './script-runner.js';
 import { runSetup } from './setup.js';
 
@@ -25,6 +25,11 @@ export interface RedisContext {
     args: Readonly<Record<A, ScriptValue>>,
     tail?: readonly ScriptValue[],
   ): Promise<R>;
+  /**
+   * Runs `batch` for each item, in order, in one call in the partition whose hash tag is `tag`,
+   * and decodes the replies: one per item, fewer only when the batch halted at the last one.
+   */
+  callBatch<K extends string, A extends string, R>(batch: BatchScript<K, A, R>, tag: string, items: readonly BatchItem<K, A>[]): Promise<R[]>;
   /** The keys of the partition an instance lives in. */
   home(ref: WorkflowRef): PartitionKeys;
   /** The keys of every partition, in partition order. */
@@ -61,6 +66,10 @@ export function createRedisContext(options: RedisContextOptions): RedisContext {
     async callScript(script, tag, keys, args, tail) {
       const call = scriptCall(script, tag, keys, args, tail);
       return script.decode(new Reply(await evalScript(client, script, call.keys, call.argv), `${script.name} reply`));
+    },
+    async callBatch(batch, tag, items) {
+      const call = batchCall(batch, tag, items);
+      return batch.decode(new Reply(await evalScript(client, batch, call.keys, call.argv), `${batch.name} reply`), items.length);
     },
     home: (ref) => layout.partition(layout.partitionOf(ref.type, ref.id)),
     allPartitions: () => partitions,

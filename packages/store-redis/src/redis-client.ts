@@ -21,8 +21,10 @@ export interface RedisNodeLike {
 
 /** The commands the Redis store sends; an ioredis `Redis` or `Cluster` satisfies it. */
 export interface RedisClientLike extends RedisNodeLike {
-  evalsha(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
-  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  /** EVALSHA with the keys, then the arguments, in one array (ioredis flattens it). */
+  evalsha(sha: string, numKeys: number, keysAndArgs: string[]): Promise<unknown>;
+  /** EVAL, likewise. */
+  eval(script: string, numKeys: number, keysAndArgs: string[]): Promise<unknown>;
   config(subcommand: 'GET', parameter: string): Promise<unknown>;
   lrange(key: string, start: number, stop: number): Promise<string[]>;
   rpush(key: string, ...values: string[]): Promise<number>;

@@ -25,6 +25,16 @@ export class Reply {
     return this.value === null || this.value === undefined;
   }
 
+  /** True for an array. */
+  isList(): boolean {
+    return Array.isArray(this.value);
+  }
+
+  /** True when the value is exactly the string `text`. */
+  is(text: string): boolean {
+    return this.value === text;
+  }
+
   /** A string (Redis bulk string). */
   text(): string {
     if (typeof this.value !== 'string') throw this.fail('a string');

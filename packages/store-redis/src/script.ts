@@ -1,7 +1,9 @@
 // The TypeScript ↔ Lua interface of a script, declared once: named keys and arguments from which
 // both the Lua header (`local K_row = KEYS[1]` …) and the positional call are generated, and the
 // checked decoder of its reply. test/scripts.test.ts checks that each body uses exactly its names.
+// A batch script runs one declared script for many items in a single call (group commit).
 import { createHash } from 'node:crypto';
+import { StoreError } from '@ironflow/core/store';
 import { Reply } from './reply.js';
 import { PREAMBLE } from './scripts/preamble.js';
 
@@ -27,13 +29,20 @@ export interface ScriptSpec<K extends string, A extends string, R> {
   decode(reply: Reply): R;
 }
 
+/** What the script runner needs of any script: the text Redis runs and its SHA1. */
+export interface RunnableScript {
+  /** Shown in `-- ironflow:<name>`, the first line of the text. */
+  readonly name: string;
+  readonly text: string;
+  readonly sha: string;
+}
+
 /** A declared Lua script: its names, full text, SHA1 and reply decoder. */
-export interface LuaScript<K extends string = string, A extends string = string, R = unknown> extends ScriptSpec<K, A, R> {
+export interface LuaScript<K extends string = string, A extends string = string, R = unknown> extends ScriptSpec<K, A, R>, RunnableScript {
   /** The generated `local` declarations of TAG, the keys, the arguments and the tail's start. */
   readonly header: string;
   /** Header, preamble and body: what Redis runs. */
   readonly text: string;
-  readonly sha: string;
 }
 
 const LUA_NAME = /^[a-z][A-Za-z0-9]*$/;
@@ -76,4 +85,109 @@ export function scriptCall<K extends string, A extends string>(
   const keyList = script.keys.map((name) => keys[name]);
   const argv: ScriptValue[] = [tag, ...script.args.map((name) => args[name])];
   return script.variadic === 'keys' ? { keys: [...keyList, ...tail.map(String)], argv } : { keys: keyList, argv: [...argv, ...tail] };
+}
+
+/** A declared script run for many items in one call: see `defineBatchScript`. */
+export interface BatchScript<K extends string = string, A extends string = string, R = unknown> extends RunnableScript {
+  /** The script each item runs, unchanged. */
+  readonly item: LuaScript<K, A, R>;
+  /** The first element of an item reply that stops the batch after that item (the rest are not run). */
+  readonly haltOn: string | undefined;
+  /**
+   * Decodes the replies of the items that ran, each with the item script's decoder; fewer than
+   * `sent` only when the last one is the `haltOn` reply. Any other shape is an `integrity` StoreError.
+   */
+  decode(reply: Reply, sent: number): R[];
+}
+
+/** One item of a batch call: the named keys, arguments and tail its single call would take. */
+export interface BatchItem<K extends string, A extends string> {
+  readonly keys: Readonly<Record<K, string>>;
+  readonly args: Readonly<Record<A, ScriptValue>>;
+  readonly tail?: readonly ScriptValue[] | undefined;
+}
+
+/**
+ * The loop of a batch script. ARGV is [TAG, count, (key count, argument count) per item, each
+ * item's arguments without TAG], KEYS every item's keys in turn. Each item runs `runItem` on its
+ * own slices (TAG put back first), so its header reads its positions as in a single call, and its
+ * `return` ends that item only. Wake-ups are held and published once per message after the loop.
+ */
+function batchLoop(haltOn: string | undefined): string {
+  return String.raw`
+local count = tonumber(ARGV[2])
+local replies = {}
+local nextKey, nextArg = 1, 3 + 2 * count
+holdWakes()
+for i = 1, count do
+  local nKeys, nArgs = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  local itemKeys, itemArgv = {}, {TAG}
+  for j = 1, nKeys do itemKeys[j] = KEYS[nextKey + j - 1] end
+  for j = 1, nArgs do itemArgv[j + 1] = ARGV[nextArg + j - 1] end
+  nextKey, nextArg = nextKey + nKeys, nextArg + nArgs
+  local reply = runItem(itemKeys, itemArgv)
+  if reply == nil then reply = false end
+  replies[i] = reply
+  ${haltOn === undefined ? '' : `if type(reply) == 'table' and reply[1] == '${haltOn}' then break end`}
+end
+publishHeldWakes()
+return replies
+`;
+}
+
+const HALT_MARK = /^[A-Z_]+$/;
+
+/**
+ * Declares the batch form of a script: one call runs the script for many items of one partition,
+ * in order, and answers the array of their replies. The script's header and body are wrapped,
+ * unchanged, in a Lua function whose parameters are named KEYS and ARGV: a body reads positions
+ * only through its header's locals and KEYS_FROM/ARGV_FROM, so shadowing the two tables makes it
+ * read its own item's slice. The shared preamble is defined once, before that function. Each item
+ * keeps its own atomicity (a body checks before it writes, and returns before its first write when
+ * a check fails); later items see the writes of earlier ones. A Lua runtime error ends the whole
+ * call, with the items before it applied (Redis scripts do not roll back).
+ * @example const COMMIT_BATCH = defineBatchScript(COMMIT, { haltOn: 'HANDOFF' });
+ */
+export function defineBatchScript<K extends string, A extends string, R>(
+  item: LuaScript<K, A, R>,
+  options: { readonly haltOn?: string | undefined } = {},
+): BatchScript<K, A, R> {
+  const { haltOn } = options;
+  if (haltOn !== undefined && !HALT_MARK.test(haltOn)) throw new TypeError(`batch of ${item.name}: haltOn must be an upper-case reply tag`);
+  const name = `${item.name}-batch`;
+  const text = [`-- ironflow:${name}`, 'local TAG = ARGV[1]', PREAMBLE, 'local function runItem(KEYS, ARGV)', item.header, item.body, 'end', batchLoop(haltOn)].join('\n');
+  return {
+    name,
+    item,
+    haltOn,
+    text,
+    sha: createHash('sha1').update(text).digest('hex'),
+    decode(reply, sent) {
+      const replies = reply.list();
+      const last = replies.at(-1);
+      const halted = haltOn !== undefined && last !== undefined && last.isList() && last.at(0).is(haltOn);
+      if (replies.length > sent || (replies.length < sent && !halted)) {
+        throw new StoreError('integrity', `Redis store: ${reply.where} should hold ${sent} replies, got ${replies.length}`, { details: { where: reply.where } });
+      }
+      return replies.map((r) => item.decode(r));
+    },
+  };
+}
+
+/** The positional KEYS and ARGV of a batch call: each item laid out by `scriptCall`, then sliced apart by the batch loop. */
+export function batchCall<K extends string, A extends string>(
+  batch: BatchScript<K, A, unknown>,
+  tag: string,
+  items: readonly BatchItem<K, A>[],
+): { keys: string[]; argv: ScriptValue[] } {
+  const keys: string[] = [];
+  const counts: ScriptValue[] = [];
+  const values: ScriptValue[] = [];
+  for (const item of items) {
+    const call = scriptCall(batch.item, tag, item.keys, item.args, item.tail);
+    for (const key of call.keys) keys.push(key);
+    counts.push(call.keys.length, call.argv.length - 1);
+    for (let i = 1; i < call.argv.length; i++) values.push(call.argv[i]!);
+  }
+  return { keys, argv: [tag, items.length, ...counts, ...values] };
 }

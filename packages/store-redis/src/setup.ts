@@ -4,7 +4,7 @@ import { isIronflowError, StoreError } from '@ironflow/core/store';
 import { classifyRedisError } from './classify-error.js';
 import type { RedisContext } from './context.js';
 import { loadScripts } from './script-runner.js';
-import { SCRIPTS } from './scripts/index.js';
+import { BATCH_SCRIPTS, SCRIPTS } from './scripts/index.js';
 import { RECORD_SETTINGS } from './scripts/maintenance.js';
 
 async function checkEvictionPolicy(ctx: RedisContext, allowEviction: boolean): Promise<void> {
@@ -34,7 +34,7 @@ async function checkEvictionPolicy(ctx: RedisContext, allowEviction: boolean): P
 export async function runSetup(ctx: RedisContext, allowEviction: boolean): Promise<void> {
   const { layout } = ctx;
   try {
-    await loadScripts(ctx.client, SCRIPTS);
+    await loadScripts(ctx.client, [...SCRIPTS, ...BATCH_SCRIPTS]);
     await checkEvictionPolicy(ctx, allowEviction);
     const recorded = await ctx.callScript(RECORD_SETTINGS, layout.settingsTag, { meta: layout.meta }, { partitions: layout.partitions });
     if (recorded !== layout.partitions) {

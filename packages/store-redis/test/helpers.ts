@@ -1,10 +1,10 @@
 // Test plumbing for the Redis integration tests: stores on their own key prefix, teardowns that
-// delete exactly that prefix's keys (`store.destroy()`), and a client wrapper that counts calls
-// and fails chosen script calls like a dropped connection.
+// delete exactly that prefix's keys (`store.destroy()`), a client wrapper that counts calls and
+// fails chosen script calls like a dropped connection, and a proxy that counts script calls.
 import { Cluster, Redis } from 'ioredis';
 import { uniqueName } from '@ironflow/testing';
 import { createKeyLayout, createRedisStore, type RedisClientLike, type RedisStore, type RedisStoreOptions } from '../src/index.js';
-import { SCRIPTS } from '../src/scripts/index.js';
+import { BATCH_SCRIPTS, SCRIPTS } from '../src/scripts/index.js';
 
 /** Every key matching the store's patterns, found with SCAN. */
 export async function scanKeys(client: Redis, patterns: readonly string[]): Promise<string[]> {
@@ -88,11 +88,11 @@ export interface InstrumentedClient {
   readonly client: RedisClientLike;
   /** Calls so far: script names for EVALSHA/EVAL, command names otherwise. */
   readonly calls: string[];
-  /** Decides per script call (by script name) whether it runs or fails like a dropped connection. */
-  fault: (script: string, args: readonly (string | number)[]) => ScriptFault;
+  /** Decides per script call (by script name; its keys, then arguments) whether it runs or fails like a dropped connection. */
+  fault: (script: string, keysAndArgs: readonly string[]) => ScriptFault;
 }
 
-const SCRIPT_NAMES = new Map<string, string>(SCRIPTS.map((s) => [s.sha, s.name]));
+const SCRIPT_NAMES = new Map<string, string>([...SCRIPTS, ...BATCH_SCRIPTS].map((s) => [s.sha, s.name]));
 
 /** A connection error as ioredis raises it when the socket drops. */
 export function connectionLost(): Error {
@@ -106,19 +106,19 @@ export function instrument(real: Redis): InstrumentedClient {
     calls,
     fault: () => 'run',
     client: {
-      async evalsha(sha, numKeys, ...args) {
+      async evalsha(sha, numKeys, keysAndArgs) {
         const name = SCRIPT_NAMES.get(sha) ?? sha;
         calls.push(name);
-        const fault = self.fault(name, args);
+        const fault = self.fault(name, keysAndArgs);
         if (fault === 'fail-before') throw connectionLost();
-        const reply = await real.evalsha(sha, numKeys, ...args);
+        const reply = await real.evalsha(sha, numKeys, keysAndArgs);
         if (fault === 'fail-after') throw connectionLost();
-        if (fault === 'run-twice') return real.evalsha(sha, numKeys, ...args);
+        if (fault === 'run-twice') return real.evalsha(sha, numKeys, keysAndArgs);
         return reply;
       },
-      async eval(script, numKeys, ...args) {
+      async eval(script, numKeys, keysAndArgs) {
         calls.push('EVAL');
-        return real.eval(script, numKeys, ...args);
+        return real.eval(script, numKeys, keysAndArgs);
       },
       async script(subcommand, text) {
         calls.push('SCRIPT');
@@ -168,6 +168,26 @@ export function instrument(real: Redis): InstrumentedClient {
     },
   };
   return self;
+}
+
+/**
+ * The same client (a `Redis` or a `Cluster`) seen through a proxy that records the name of every
+ * script it runs by EVALSHA; everything else passes through untouched.
+ */
+export function countScriptCalls<C extends RedisClientLike>(real: C): { client: C; calls: string[] } {
+  const calls: string[] = [];
+  const evalsha: RedisClientLike['evalsha'] = (sha, numKeys, keysAndArgs) => {
+    calls.push(SCRIPT_NAMES.get(sha) ?? sha);
+    return real.evalsha(sha, numKeys, keysAndArgs);
+  };
+  const client = new Proxy(real, {
+    get(target, property) {
+      if (property === 'evalsha') return evalsha;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { client, calls };
 }
 
 /** Every key of a prefix on every primary of a cluster (SCAN runs per node). */

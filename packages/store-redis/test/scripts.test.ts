@@ -1,14 +1,16 @@
 // The TypeScript ↔ Lua interface without a server: each script's header is generated from its
 // declared names, its body reads exactly those names (raw KEYS/ARGV only for a declared variadic
-// tail), every key builder it calls exists, calls are laid out in declared order, replies are checked.
+// tail), every key builder it calls exists, calls are laid out in declared order, replies are
+// checked; batch scripts wrap a script unchanged, lay out their items, and check their replies.
 import { describe, expect, it } from 'vitest';
 import { isIronflowError } from '@ironflow/core';
 import { KEY_TEMPLATES } from '../src/key-templates.js';
 import { Reply } from '../src/reply.js';
-import { defineScript, scriptCall, type LuaScript } from '../src/script.js';
+import { batchCall, defineBatchScript, defineScript, scriptCall, type LuaScript } from '../src/script.js';
+import { COMMIT_BATCH, SETTLE_BATCH } from '../src/scripts/batches.js';
 import { CLAIM, PEEK } from '../src/scripts/claim.js';
 import { COMMIT } from '../src/scripts/commit.js';
-import { SCRIPTS } from '../src/scripts/index.js';
+import { BATCH_SCRIPTS, SCRIPTS } from '../src/scripts/index.js';
 import { SETTLE } from '../src/scripts/leases.js';
 import { PREAMBLE } from '../src/scripts/preamble.js';
 import { LOAD } from '../src/scripts/reads.js';
@@ -133,5 +135,83 @@ describe('Lua scripts', () => {
       expect(isIronflowError(caught, 'STORE_FAILURE'), `${script.name} ${JSON.stringify(reply)}`).toBe(true);
       expect(caught).toMatchObject({ reason: 'integrity' });
     }
+  });
+
+  it('publish wake-ups only through the preamble’s wake(), which a batch holds until its last item', () => {
+    for (const script of SCRIPTS) expect(script.body, script.name).not.toMatch(/'PUBLISH'/);
+    expect(PREAMBLE.match(/'PUBLISH'/g)).toHaveLength(2);
+    expect(COMMIT.body).toMatch(/wake\(A_channel, 'effect'\)/);
+  });
+});
+
+describe('batch scripts', () => {
+  it('have names and SHAs of their own, and wrap scripts of the store', () => {
+    expect(BATCH_SCRIPTS.map((b) => b.name)).toEqual(['commit-batch', 'settle-batch']);
+    const shas = new Set([...SCRIPTS, ...BATCH_SCRIPTS].map((s) => s.sha));
+    expect(shas.size).toBe(SCRIPTS.length + BATCH_SCRIPTS.length);
+    for (const batch of BATCH_SCRIPTS) expect(SCRIPTS).toContain(batch.item);
+    expect([COMMIT_BATCH.haltOn, SETTLE_BATCH.haltOn]).toEqual(['HANDOFF', 'HANDOFF']);
+  });
+
+  it.each(BATCH_SCRIPTS.map((b) => [b.name, b] as const))('%s runs its script’s header and body unchanged inside a function of (KEYS, ARGV), after one preamble', (_, batch) => {
+    const lines = batch.text.split('\n');
+    expect(lines.slice(0, 2)).toEqual([`-- ironflow:${batch.name}`, 'local TAG = ARGV[1]']);
+    const wrapped = `\nlocal function runItem(KEYS, ARGV)\n${batch.item.header}\n${batch.item.body}\nend\n`;
+    expect(batch.text).toContain(`${PREAMBLE}${wrapped}`);
+    expect(batch.text.split(PREAMBLE)).toHaveLength(2);
+    // The loop after the function is the only other code, and reads the real KEYS and ARGV.
+    const loop = batch.text.slice(batch.text.indexOf(wrapped) + wrapped.length);
+    expect(loop).toMatch(/holdWakes\(\)[\s\S]*runItem\(itemKeys, itemArgv\)[\s\S]*publishHeldWakes\(\)\nreturn replies/);
+    expect(loop).toContain(`reply[1] == '${batch.haltOn ?? ''}' then break end`);
+  });
+
+  it('lay a batch out as [TAG, count, key and argument counts per item, the items’ arguments], KEYS the items’ keys in turn', () => {
+    const item = (n: number) => ({
+      keys: Object.fromEntries(COMMIT.keys.map((name) => [name, `k${n}:${name}`])) as Record<(typeof COMMIT.keys)[number], string>,
+      args: Object.fromEntries(COMMIT.args.map((name) => [name, `a${n}:${name}`])) as Record<(typeof COMMIT.args)[number], string>,
+    });
+    const call = batchCall(COMMIT_BATCH, '{p#2}', [{ ...item(1), tail: ['e1'] }, { ...item(2), tail: ['e2', 3, 'x'] }]);
+    const single = (n: number, tail: (string | number)[]) => scriptCall(COMMIT, '{p#2}', item(n).keys, item(n).args, tail);
+    expect(call.keys).toEqual([...single(1, ['e1']).keys, ...single(2, []).keys]);
+    expect(call.argv).toEqual([
+      '{p#2}',
+      2,
+      COMMIT.keys.length,
+      COMMIT.args.length + 1,
+      COMMIT.keys.length,
+      COMMIT.args.length + 3,
+      ...single(1, ['e1']).argv.slice(1),
+      ...single(2, ['e2', 3, 'x']).argv.slice(1),
+    ]);
+    expect(batchCall(SETTLE_BATCH, '{p#0}', [])).toEqual({ keys: [], argv: ['{p#0}', 0] });
+  });
+
+  it('decode each item’s reply with its script’s decoder, and accept fewer replies only when the last is the halt mark', () => {
+    const reply = (value: unknown) => new Reply(value, 'commit-batch reply');
+    expect(COMMIT_BATCH.decode(reply([['OK', null], ['VERSION_CONFLICT', '4']]), 2)).toEqual([
+      { kind: 'ok', releasedUniqueKey: undefined },
+      { kind: 'version-conflict', actualVersion: 4 },
+    ]);
+    expect(COMMIT_BATCH.decode(reply([['OK', null], ['HANDOFF', 'e', 'id', 'tok', '1']]), 5)).toHaveLength(2);
+    for (const [value, sent] of [
+      [[['OK', null]], 2],
+      [[['OK', null], ['OK', null]], 1],
+      [[['OK', null], ['MAYBE']], 2],
+      ['OK', 1],
+      [[['HANDOFF', 'e', 'id', 'tok', '1'], ['OK', null]], 3],
+    ] as const) {
+      let caught: unknown;
+      try {
+        COMMIT_BATCH.decode(reply(value), sent);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught, JSON.stringify(value)).toMatchObject({ code: 'STORE_FAILURE', reason: 'integrity' });
+    }
+  });
+
+  it('refuse a halt mark that is not an upper-case reply tag', () => {
+    expect(() => defineBatchScript(SETTLE, { haltOn: "x' then" })).toThrow(TypeError);
+    expect(defineBatchScript(SETTLE).text).not.toContain('break');
   });
 });

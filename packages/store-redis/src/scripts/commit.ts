@@ -257,8 +257,8 @@ end
 if A_idempotencyKey ~= '' then redis.call('HSET', K_idempotency, A_idempotencyKey, A_idempotencyRecord) end
 if A_snapshotVersion ~= '' then redis.call('HSET', K_instance, 'sv', A_snapshotVersion, 'sn', A_snapshot) end
 if A_observation ~= '' then redis.call('RPUSH', K_observations, A_observation) end
-if nF > 0 then redis.call('PUBLISH', A_channel, 'effect') end
-if nT > 0 then redis.call('PUBLISH', A_channel, 'timer') end
+if nF > 0 then wake(A_channel, 'effect') end
+if nT > 0 then wake(A_channel, 'timer') end
 return {'OK', released}
 `,
 });

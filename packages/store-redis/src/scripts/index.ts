@@ -1,5 +1,6 @@
 // Every script the store runs, for SCRIPT LOAD at setup and for tests that check them all.
-import type { LuaScript } from '../script.js';
+import type { BatchScript, LuaScript } from '../script.js';
+import { COMMIT_BATCH, SETTLE_BATCH } from './batches.js';
 import { CLAIM, PEEK } from './claim.js';
 import { COMMIT } from './commit.js';
 import { CLEAR_HANDOFF, FINALIZE_HANDOFF, PREPARE_HANDOFF, PROBE_UNIQUE, RELEASE_UNIQUE, RESERVE_UNIQUE, RESOLVE_HANDOFF, TAKE_UNIQUE } from './cross-partition.js';
@@ -28,3 +29,6 @@ export const SCRIPTS: readonly LuaScript<string, string, unknown>[] = [
   TAKE_UNIQUE,
   RELEASE_UNIQUE,
 ];
+
+/** The batch forms of scripts (group commit, batched settlement), loaded alongside SCRIPTS. */
+export const BATCH_SCRIPTS: readonly BatchScript<string, string, unknown>[] = [COMMIT_BATCH, SETTLE_BATCH];

@@ -60,7 +60,7 @@ else
   end
   redis.call('ZREM', leasedKey(kind, wt), id)
   redis.call('ZADD', pendingKey(kind, wt), at, id)
-  if op == 'release' then redis.call('PUBLISH', A_channel, wakeName(kind)) end
+  if op == 'release' then wake(A_channel, wakeName(kind)) end
 end
 return {'OK'}
 `,
@@ -93,7 +93,7 @@ end
 redis.call('HDEL', K_row, 'dm')
 redis.call('HSET', K_row, 'st', 'pending', 'at', 0, 'aa', nows, 'ua', nows)
 redis.call('ZADD', pendingKey(kind, r[2]), nows, id)
-redis.call('PUBLISH', A_channel, wakeName(kind))
+wake(A_channel, wakeName(kind))
 return 'ok'
 `,
 });

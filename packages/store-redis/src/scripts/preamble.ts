@@ -12,6 +12,23 @@ export const PREAMBLE = `${luaKeyBuilders()}
 ${String.raw`
 local function wakeName(k) if k == 'e' then return 'effect' end return 'timer' end
 
+-- Wake-ups go through wake(): published at once, or, while a batch holds them (defineBatchScript),
+-- published once per distinct message after its last item, so a batch sends one per kind.
+local heldWakes = false
+local function wake(channel, message)
+  if not heldWakes then
+    redis.call('PUBLISH', channel, message)
+  elseif not heldWakes[channel .. '\n' .. message] then
+    heldWakes[channel .. '\n' .. message] = true
+    table.insert(heldWakes, {channel, message})
+  end
+end
+local function holdWakes() heldWakes = {} end
+local function publishHeldWakes()
+  for _, w in ipairs(heldWakes) do redis.call('PUBLISH', w[1], w[2]) end
+  heldWakes = false
+end
+
 -- 'held', 'lost', or 'handoff' plus the pending cross-partition acknowledgement (token, partition).
 local function leaseState(rk, token, now)
   local r = redis.call('HMGET', rk, 'st', 'lt', 'lx', 'hoT', 'hoP')

@@ -115,7 +115,7 @@ export function partitionCases(fx: RedisFixture): void {
 
       it('lost before it reached the target: the next claimer revokes it, re-leases the effect, and the late commit is refused', async () => {
         const { s, probe, store, target, effectId, claimed } = await setupRoute();
-        let stalled: (string | number)[] = [];
+        let stalled: string[] = [];
         probe.fault = (name, args) => {
           if (name !== 'commit') return 'run';
           stalled = [...args];
@@ -126,7 +126,7 @@ export function partitionCases(fx: RedisFixture): void {
         expect(await store.claimEffects(claimArgs(['src'], T0 + 999))).toEqual([]);
         const [again] = await store.claimEffects(claimArgs(['src'], T0 + 1000));
         expect(again).toMatchObject({ id: effectId, attempts: 2, status: 'leased' });
-        const late = (await s.client.evalsha(COMMIT.sha, COMMIT.keys.length, ...stalled)) as string[];
+        const late = (await s.client.evalsha(COMMIT.sha, COMMIT.keys.length, stalled)) as string[];
         expect(late[0]).toBe('LEASE_LOST');
         expect((await store.load(target)).version).toBe(0);
         await store.complete(again!.lease, T0 + 1001);
@@ -165,7 +165,7 @@ export function partitionCases(fx: RedisFixture): void {
       const keyPartition = layout.uniquePartitionOf(type, 'k');
       const ghost = idIn(layout, type, (keyPartition + 1) % 4, 'ghost');
       const winner = idIn(layout, type, (keyPartition + 2) % 4, 'winner');
-      let stalled: (string | number)[] = [];
+      let stalled: string[] = [];
       probe.fault = (name, args) => {
         if (name !== 'commit') return 'run';
         stalled = [...args];
@@ -174,7 +174,7 @@ export function partitionCases(fx: RedisFixture): void {
       expect(await codeOf(store.commit(commitOf({ type, id: ghost }, 0, { uniqueKey: 'k' })))).toBe('STORE_FAILURE');
       probe.fault = () => 'run';
       await store.commit(commitOf({ type, id: winner }, 0, { uniqueKey: 'k' }));
-      const late = (await s.client.evalsha(COMMIT.sha, COMMIT.keys.length, ...stalled)) as string[];
+      const late = (await s.client.evalsha(COMMIT.sha, COMMIT.keys.length, stalled)) as string[];
       expect(late[0]).toBe('UNIQUE_KEY_CONFLICT');
       expect((await store.load({ type, id: ghost })).version).toBe(0);
       let caught: unknown;
