@@ -3,10 +3,10 @@
 import type { StoreBackend } from '@ironflow/core/store';
 import { claim } from './claim.js';
 import { classifyRedisError } from './classify-error.js';
-import { commit } from './commit.js';
+import { commit, commitMany } from './commit.js';
 import type { RedisContext } from './context.js';
 import { countDeadLetters, listDeadLetters, purge } from './dead-letters.js';
-import { redrive, settle } from './leases.js';
+import { redrive, settle, settleMany } from './leases.js';
 import { listEffects, listInstances, listObservations, listTimers, load, nextTimerAt, readEvents, recordObservation } from './queries.js';
 import { listenForWakeUps } from './wake.js';
 
@@ -17,10 +17,12 @@ export function createRedisBackend(ctx: RedisContext): StoreBackend {
     classify: classifyRedisError,
     load: (ref, idempotencyKey) => load(ctx, ref, idempotencyKey),
     commit: (request) => commit(ctx, request),
+    commitMany: (requests) => commitMany(ctx, requests),
     recordObservation: (observation) => recordObservation(ctx, observation),
     claim: (kind, request) => claim(ctx, kind, request),
     nextTimerAt: (types) => nextTimerAt(ctx, types),
     settle: (operation) => settle(ctx, operation),
+    settleMany: (operations) => settleMany(ctx, operations),
     listDeadLetters: (query) => listDeadLetters(ctx, query),
     countDeadLetters: (query) => countDeadLetters(ctx, query),
     redrive: (kind, id, now) => redrive(ctx, kind, id, now),

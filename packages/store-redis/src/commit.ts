@@ -1,12 +1,17 @@
 // The commit primitive: one COMMIT script call in the instance's partition, preceded by the
-// cross-partition steps it may need (a handed-off acknowledgement, a unique-key reservation).
+// cross-partition steps it may need (a handed-off acknowledgement, a unique-key reservation);
+// and group commit, one batched COMMIT call per partition for the commits that need no such step.
 import { StoreError, type CheckedCommit, type CommitOutcome } from '@ironflow/core/store';
 import { kindLetter, storedEvent, storedIdempotency, storedObservation, storedSnapshot } from './codec.js';
 import type { RedisContext } from './context.js';
-import { finalizeHandoff, handoffRecord, prepareHandoff, releaseUniqueKey, reserveUniqueKey, resolveHandoffs } from './cross-partition.js';
+import { finalizeHandoff, handoffRecord, prepareHandoff, releaseUniqueKey, reserveUniqueKey, resolveHandoffs, type UniquePlan } from './cross-partition.js';
 import { deadMember, instanceMember, leasePartition, randomToken } from './members.js';
-import type { ScriptValue } from './script.js';
-import { COMMIT } from './scripts/commit.js';
+import type { BatchItem, ScriptValue } from './script.js';
+import { COMMIT_BATCH } from './scripts/batches.js';
+import { COMMIT, type CommitReply } from './scripts/commit.js';
+
+type CommitKey = (typeof COMMIT.keys)[number];
+type CommitArg = (typeof COMMIT.args)[number];
 
 /** A commit or lease change that meets an unresolved cross-partition handoff resolves it and retries this often. */
 export const HANDOFF_ROUNDS = 4;
@@ -21,126 +26,231 @@ function commitTail(request: CheckedCommit): ScriptValue[] {
   ];
 }
 
+/** How the commit script treats the acknowledgement and the unique key, after any cross-partition step. */
+interface CommitModes {
+  /** '' (no acknowledgement), local (the row is in this partition) or remote (prepared in its own). */
+  readonly ackMode: '' | 'local' | 'remote';
+  /** '' | claim (1 partition) | check | conflict, with the reservation token or holder in `uniqueArg`. */
+  readonly uniqueMode: '' | 'claim' | UniquePlan['mode'];
+  readonly uniqueArg: string;
+}
+
+/** The named keys, arguments and tail of one COMMIT call in the instance's partition. */
+function commitItem(ctx: RedisContext, request: CheckedCommit, modes: CommitModes): BatchItem<CommitKey, CommitArg> {
+  const { layout } = ctx;
+  const { ref, now, ack } = request;
+  const keys = ctx.home(ref);
+  const uniqueRecord =
+    request.uniqueKey === undefined ? keys.instance(ref.type, ref.id) : layout.partitions === 1 ? keys.unique(ref.type, request.uniqueKey) : keys.uniqueBlocks(ref.type, ref.id);
+  return {
+    keys: {
+      instance: keys.instance(ref.type, ref.id),
+      events: keys.events(ref.type, ref.id),
+      idempotency: keys.idempotency(ref.type, ref.id),
+      observations: keys.observations(ref.type, ref.id),
+      ownedEffects: keys.owned('e', ref.type, ref.id),
+      ownedTimers: keys.owned('t', ref.type, ref.id),
+      timerKeys: keys.timerKeys(ref.type, ref.id),
+      activeAll: keys.instances('active'),
+      activeOfType: keys.instances('active', ref.type),
+      completedAll: keys.instances('completed'),
+      completedOfType: keys.instances('completed', ref.type),
+      pendingEffects: keys.pending('e', ref.type),
+      pendingTimers: keys.pending('t', ref.type),
+      leasedTimers: keys.leased('t', ref.type),
+      finishedTimers: keys.finished('t'),
+      unique: uniqueRecord,
+      // Unused without an acknowledgement; any key of the partition keeps the call in one slot.
+      handoffs: ack === undefined ? keys.instance(ref.type, ref.id) : keys.handoffs(kindLetter(ack.kind), ack.id),
+    },
+    args: {
+      type: ref.type,
+      id: ref.id,
+      expectedVersion: request.expectedVersion,
+      newVersion: request.newVersion,
+      now,
+      completed: request.completed ? '1' : '0',
+      member: instanceMember(now, ref.type, ref.id),
+      channel: layout.channel,
+      uniqueMode: modes.uniqueMode,
+      uniqueKey: request.uniqueKey ?? '',
+      uniqueArg: modes.uniqueArg,
+      idempotencyKey: request.idempotencyKey ?? '',
+      idempotencyRecord: request.idempotencyKey === undefined ? '' : storedIdempotency(request),
+      snapshotVersion: request.snapshot?.version ?? '',
+      snapshot: request.snapshot === undefined ? '' : storedSnapshot(request.snapshot),
+      observation: request.observation === undefined ? '' : storedObservation(request.observation),
+      ackMode: modes.ackMode,
+      ackKind: ack === undefined ? '' : kindLetter(ack.kind),
+      ackId: ack?.id ?? '',
+      ackToken: ack?.token ?? '',
+      ackOutcome: ack?.outcome ?? '',
+      ackError: ack?.outcome === 'dead' && ack.error !== undefined ? JSON.stringify(ack.error) : '',
+      ackMember: ack === undefined ? '' : deadMember(now, ack.id),
+      handoffRecord: ack === undefined ? '' : handoffRecord(ack),
+      nonce: randomToken(),
+      eventCount: request.events.length,
+      effectCount: request.effects.length,
+      cancelCount: request.cancelTimers.length,
+      timerCount: request.timers.length,
+    },
+    tail: commitTail(request),
+  };
+}
+
+/** The outcome of a COMMIT reply other than HANDOFF, after the best-effort steps that follow a landed commit. */
+async function outcomeOf(ctx: RedisContext, request: CheckedCommit, reply: Exclude<CommitReply, { kind: 'handoff' }>, ackPartition: number | undefined): Promise<CommitOutcome> {
+  const { ref, ack, now } = request;
+  switch (reply.kind) {
+    case 'ok':
+      if (ack !== undefined && ackPartition !== undefined) {
+        await finalizeHandoff(ctx, ack, ackPartition, now).catch((error: unknown) =>
+          ctx.logger?.warn({ err: error, kind: ack.kind, id: ack.id }, 'ironflow redis store: settling a handed-off acknowledgement failed; the next claim settles it'),
+        );
+      }
+      if (ctx.layout.partitions > 1 && reply.releasedUniqueKey !== undefined) {
+        const released = reply.releasedUniqueKey;
+        await releaseUniqueKey(ctx, ref.type, released, ref.id).catch((error: unknown) =>
+          ctx.logger?.warn({ err: error, uniqueKey: released }, 'ironflow redis store: releasing a unique key failed; the next claimant frees it'),
+        );
+      }
+      return { outcome: 'ok' };
+    case 'lease-lost':
+      return { outcome: 'lease-lost' };
+    case 'version-conflict':
+      return { outcome: 'version-conflict', actualVersion: reply.actualVersion };
+    case 'unique-key-conflict':
+      return { outcome: 'unique-key-conflict', holderId: reply.holder ?? (await currentHolder(ctx, ref.type, request.uniqueKey ?? '')) };
+    case 'duplicate-id':
+      return { outcome: 'duplicate-id', kind: reply.what, id: reply.id };
+  }
+}
+
 /** Applies a checked commit atomically, or reports why not. */
 export async function commit(ctx: RedisContext, request: CheckedCommit): Promise<CommitOutcome> {
   await ctx.ready();
   const { layout } = ctx;
   const { ref, now, ack } = request;
   const partition = layout.partitionOf(ref.type, ref.id);
-  const keys = layout.partition(partition);
 
-  let ackMode: '' | 'local' | 'remote' = '';
-  let ackPartition = partition;
+  let ackMode: CommitModes['ackMode'] = '';
+  let remotePartition: number | undefined;
   if (ack !== undefined) {
     const issued = leasePartition(ack.token, layout.partitions);
     if (issued === undefined) return { outcome: 'lease-lost' };
-    ackPartition = issued;
     ackMode = issued === partition ? 'local' : 'remote';
-    if (ackMode === 'remote' && (await prepareHandoff(ctx, ack, ackPartition, partition, now)) === 'lease-lost') return { outcome: 'lease-lost' };
+    if (ackMode === 'remote') {
+      remotePartition = issued;
+      if ((await prepareHandoff(ctx, ack, issued, partition, now)) === 'lease-lost') return { outcome: 'lease-lost' };
+    }
   }
 
-  let uniqueMode = '';
+  let uniqueMode: CommitModes['uniqueMode'] = '';
   let uniqueArg = '';
-  let uniqueRecord = keys.instance(ref.type, ref.id);
   if (request.uniqueKey !== undefined) {
     if (layout.partitions === 1) {
       uniqueMode = 'claim';
-      uniqueRecord = keys.unique(ref.type, request.uniqueKey);
     } else {
       const plan = await reserveUniqueKey(ctx, ref, request.uniqueKey);
       uniqueMode = plan.mode;
       uniqueArg = plan.mode === 'check' ? plan.token : plan.holder;
-      uniqueRecord = keys.uniqueBlocks(ref.type, ref.id);
     }
   }
 
-  const scriptKeys = {
-    instance: keys.instance(ref.type, ref.id),
-    events: keys.events(ref.type, ref.id),
-    idempotency: keys.idempotency(ref.type, ref.id),
-    observations: keys.observations(ref.type, ref.id),
-    ownedEffects: keys.owned('e', ref.type, ref.id),
-    ownedTimers: keys.owned('t', ref.type, ref.id),
-    timerKeys: keys.timerKeys(ref.type, ref.id),
-    activeAll: keys.instances('active'),
-    activeOfType: keys.instances('active', ref.type),
-    completedAll: keys.instances('completed'),
-    completedOfType: keys.instances('completed', ref.type),
-    pendingEffects: keys.pending('e', ref.type),
-    pendingTimers: keys.pending('t', ref.type),
-    leasedTimers: keys.leased('t', ref.type),
-    finishedTimers: keys.finished('t'),
-    unique: uniqueRecord,
-    // Unused without an acknowledgement; any key of the partition keeps the call in one slot.
-    handoffs: ack === undefined ? keys.instance(ref.type, ref.id) : keys.handoffs(kindLetter(ack.kind), ack.id),
-  };
-  const args = {
-    type: ref.type,
-    id: ref.id,
-    expectedVersion: request.expectedVersion,
-    newVersion: request.newVersion,
-    now,
-    completed: request.completed ? '1' : '0',
-    member: instanceMember(now, ref.type, ref.id),
-    channel: layout.channel,
-    uniqueMode,
-    uniqueKey: request.uniqueKey ?? '',
-    uniqueArg,
-    idempotencyKey: request.idempotencyKey ?? '',
-    idempotencyRecord: request.idempotencyKey === undefined ? '' : storedIdempotency(request),
-    snapshotVersion: request.snapshot?.version ?? '',
-    snapshot: request.snapshot === undefined ? '' : storedSnapshot(request.snapshot),
-    observation: request.observation === undefined ? '' : storedObservation(request.observation),
-    ackMode,
-    ackKind: ack === undefined ? '' : kindLetter(ack.kind),
-    ackId: ack?.id ?? '',
-    ackToken: ack?.token ?? '',
-    ackOutcome: ack?.outcome ?? '',
-    ackError: ack?.outcome === 'dead' && ack.error !== undefined ? JSON.stringify(ack.error) : '',
-    ackMember: ack === undefined ? '' : deadMember(now, ack.id),
-    handoffRecord: ack === undefined ? '' : handoffRecord(ack),
-    nonce: randomToken(),
-    eventCount: request.events.length,
-    effectCount: request.effects.length,
-    cancelCount: request.cancelTimers.length,
-    timerCount: request.timers.length,
-  };
-  const tail = commitTail(request);
-
+  const item = commitItem(ctx, request, { ackMode, uniqueMode, uniqueArg });
+  const { tag } = layout.partition(partition);
   for (let round = 0; round < HANDOFF_ROUNDS; round++) {
-    const reply = await ctx.callScript(COMMIT, keys.tag, scriptKeys, args, tail);
-    switch (reply.kind) {
-      case 'ok':
-        if (ack !== undefined && ackMode === 'remote') {
-          await finalizeHandoff(ctx, ack, ackPartition, now).catch((error: unknown) =>
-            ctx.logger?.warn({ err: error, kind: ack.kind, id: ack.id }, 'ironflow redis store: settling a handed-off acknowledgement failed; the next claim settles it'),
-          );
-        }
-        if (layout.partitions > 1 && reply.releasedUniqueKey !== undefined) {
-          const released = reply.releasedUniqueKey;
-          await releaseUniqueKey(ctx, ref.type, released, ref.id).catch((error: unknown) =>
-            ctx.logger?.warn({ err: error, uniqueKey: released }, 'ironflow redis store: releasing a unique key failed; the next claimant frees it'),
-          );
-        }
-        return { outcome: 'ok' };
-      case 'lease-lost':
-        return { outcome: 'lease-lost' };
-      case 'version-conflict':
-        return { outcome: 'version-conflict', actualVersion: reply.actualVersion };
-      case 'unique-key-conflict':
-        return { outcome: 'unique-key-conflict', holderId: reply.holder ?? (await currentHolder(ctx, ref.type, request.uniqueKey ?? '')) };
-      case 'duplicate-id':
-        return { outcome: 'duplicate-id', kind: reply.what, id: reply.id };
-      case 'handoff':
-        await resolveHandoffs(
-          ctx,
-          reply.handoffs.map((h) => ({ ...h, partition })),
-          now,
-        );
-        break;
-    }
+    const reply = await ctx.callScript(COMMIT, tag, item.keys, item.args, item.tail);
+    if (reply.kind !== 'handoff') return outcomeOf(ctx, request, reply, remotePartition);
+    await resolveHandoffs(
+      ctx,
+      reply.handoffs.map((h) => ({ ...h, partition })),
+      now,
+    );
   }
   throw new StoreError('transient', `Commit to ${ref.type}:${ref.id} kept meeting unresolved acknowledgements; retry`);
+}
+
+/**
+ * How a commit of a batch goes: into its partition's batch call (no step in another partition
+ * first: no acknowledgement or one of its own partition, and no unique key or a single
+ * partition), through `commit` (a remote acknowledgement or a unique-key reservation), or
+ * nowhere (a lease token no partition issued).
+ */
+function routeOf(ctx: RedisContext, request: CheckedCommit): { partition: number; modes: CommitModes } | 'single' | 'lease-lost' {
+  const { layout } = ctx;
+  const partition = layout.partitionOf(request.ref.type, request.ref.id);
+  let ackMode: CommitModes['ackMode'] = '';
+  if (request.ack !== undefined) {
+    const issued = leasePartition(request.ack.token, layout.partitions);
+    if (issued === undefined) return 'lease-lost';
+    if (issued !== partition) return 'single';
+    ackMode = 'local';
+  }
+  if (request.uniqueKey !== undefined && layout.partitions > 1) return 'single';
+  return { partition, modes: { ackMode, uniqueMode: request.uniqueKey === undefined ? '' : 'claim', uniqueArg: '' } };
+}
+
+/** Commits of one partition in one batch call each round, in order; a HANDOFF item goes through `commit`, then the rest go on. */
+async function commitRun(ctx: RedisContext, partition: number, run: readonly { request: CheckedCommit; modes: CommitModes }[]): Promise<CommitOutcome[]> {
+  const { tag } = ctx.layout.partition(partition);
+  const outcomes: CommitOutcome[] = [];
+  let rest = run;
+  while (rest.length > 0) {
+    const replies = await ctx.callBatch(
+      COMMIT_BATCH,
+      tag,
+      rest.map(({ request, modes }) => commitItem(ctx, request, modes)),
+    );
+    const settled = await Promise.all(
+      replies.map((reply, i) => (reply.kind === 'handoff' ? undefined : outcomeOf(ctx, rest[i]!.request, reply, undefined))),
+    );
+    for (const [i, outcome] of settled.entries()) outcomes.push(outcome ?? (await commit(ctx, rest[i]!.request)));
+    rest = rest.slice(replies.length);
+  }
+  return outcomes;
+}
+
+/**
+ * Group commit, in array order. Commits that need no step in another partition go in one batch
+ * call per partition (partitions concurrently: such commits of different partitions share no
+ * key). A commit that does (a remote acknowledgement, a unique key with partitions > 1) goes
+ * through `commit` on its own, after every commit before it and before every commit after it, so
+ * the order holds for what partitions share (leases, unique keys). A batch call that fails (a
+ * network error, or a Lua runtime error, which ends the script with the items before it applied:
+ * Redis does not roll a script back) makes the whole call throw; as after a single commit's
+ * network error, any of its commits may then have landed.
+ */
+export async function commitMany(ctx: RedisContext, requests: readonly CheckedCommit[]): Promise<CommitOutcome[]> {
+  await ctx.ready();
+  const outcomes: CommitOutcome[] = [];
+  // Batchable commits since the last one that went alone, by partition, each with its array index.
+  let segment = new Map<number, { index: number; request: CheckedCommit; modes: CommitModes }[]>();
+  const flush = async (): Promise<void> => {
+    const runs = [...segment];
+    segment = new Map();
+    await Promise.all(
+      runs.map(async ([partition, run]) => {
+        const results = await commitRun(ctx, partition, run);
+        results.forEach((outcome, i) => (outcomes[run[i]!.index] = outcome));
+      }),
+    );
+  };
+  for (const [index, request] of requests.entries()) {
+    const route = routeOf(ctx, request);
+    if (route === 'lease-lost') {
+      outcomes[index] = { outcome: 'lease-lost' };
+    } else if (route === 'single') {
+      await flush();
+      outcomes[index] = await commit(ctx, request);
+    } else {
+      const run = segment.get(route.partition) ?? [];
+      run.push({ index, request, modes: route.modes });
+      segment.set(route.partition, run);
+    }
+  }
+  await flush();
+  return outcomes;
 }
 
 /** The instance holding a unique key, read from the key's holder record. */

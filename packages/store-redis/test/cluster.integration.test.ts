@@ -3,11 +3,12 @@
 // Needs IRONFLOW_TEST_REDIS_CLUSTER_URL, a comma-separated list of node URLs; skipped without it,
 // failing instead when IRONFLOW_TEST_REQUIRE names redis-cluster.
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Cluster } from 'ioredis';
 import { describeStoreConformance, testServerUrl } from '@ironflow/testing';
-import { createKeyLayout } from '../src/index.js';
-import { clusterPrefixKeys, openClusterForSuite, openClusterStore, OVERLAPPING_PREFIXES } from './helpers.js';
+import { createKeyLayout, createRedisStore } from '../src/index.js';
+import { clusterPrefixKeys, countScriptCalls, openClusterForSuite, openClusterStore, OVERLAPPING_PREFIXES } from './helpers.js';
+import { groupCommitCases } from './redis-only/group-commit.js';
 
 const nodes = (testServerUrl('redis-cluster') ?? '')
   .split(',')
@@ -23,8 +24,23 @@ describe.skipIf(nodes.length === 0)('redis cluster (8 partitions)', () => {
   });
 });
 
-/** What only a cluster can show: scripts reloaded on every node, tags spread over nodes, destroy() on every primary. */
+/** What only a cluster can show: scripts reloaded on every node, tags spread over nodes, destroy() on every primary, batches per slot. */
 function clusterOnlyTests(): void {
+  describe('batches on the cluster', () => {
+    const teardowns: (() => Promise<void>)[] = [];
+    afterAll(async () => {
+      for (const teardown of teardowns) await teardown();
+    });
+    groupCommitCases(async (partitions) => {
+      const opened = await openClusterStore(nodes, { partitions });
+      teardowns.push(opened.teardown);
+      const { client, calls } = countScriptCalls(opened.cluster);
+      const store = createRedisStore({ client, keyPrefix: opened.store.keyPrefix, partitions });
+      await store.setup();
+      return { store, calls };
+    }, 8);
+  });
+
   it('commits, claims and cross-partition acknowledgements keep working after SCRIPT FLUSH on every node', async () => {
     const { store, cluster, teardown } = await openClusterStore(nodes, { partitions: 8 });
     try {

@@ -1,6 +1,7 @@
 // The Redis-only families, declared inside the conformance suite through `additionalTests`:
 // what only a Redis store can show (layout, partitions, protocols, call counts, server settings).
 import { describe } from 'vitest';
+import { batchCases } from './batches.js';
 import { commitCases } from './commits.js';
 import { redisFixture } from './fixture.js';
 import { hostileInputCases } from './hostile-input.js';
@@ -14,6 +15,7 @@ export function redisOnlyTests(url: string): void {
   const fx = redisFixture(url);
   describe('key layout and destroy()', () => layoutCases(fx));
   commitCases(fx);
+  batchCases(fx);
   partitionCases(fx);
   roundTripCases(fx);
   hostileInputCases(fx);
