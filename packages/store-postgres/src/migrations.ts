@@ -308,5 +308,295 @@ DROP INDEX ${s}.timers_claimable_idx;
 `,
 };
 
+/**
+ * Group commit and batched settlement (version 3): `commit_decisions` applies an array of commits
+ * and `settle_leases` an array of fenced lease changes, each in one statement (one transaction,
+ * one WAL flush, at most one NOTIFY per kind) instead of one per item.
+ */
+const batches: Migration = {
+  version: 3,
+  name: 'group commit and batched settlement',
+  sql: ({ quoted: s, channel }) => `
+-- The checks and writes of commit_decision (version 1) for one commit, without its NOTIFYs:
+-- the caller notifies once for all the commits of its statement, as NOTIFY serialises the commits
+-- of notifying transactions. As there, every check runs before the first write, so a failed
+-- check writes nothing and no EXCEPTION block (a subtransaction each) is needed. o_effects and
+-- o_timers tell whether the commit wrote effects or timers (scheduled or re-armed).
+CREATE FUNCTION ${s}.commit_one(p_commit json, OUT o_outcome text, OUT o_version integer, OUT o_holder text,
+                                OUT o_effects boolean, OUT o_timers boolean)
+LANGUAGE plpgsql
+AS $commit_one$
+DECLARE
+  c_type      text    := p_commit->>'workflowType';
+  c_id        text    := p_commit->>'workflowId';
+  c_expected  integer := (p_commit->>'expectedVersion')::integer;
+  c_now       bigint  := (p_commit->>'now')::bigint;
+  c_count     integer := json_array_length(p_commit->'events');
+  c_new       integer := (p_commit->>'expectedVersion')::integer + json_array_length(p_commit->'events');
+  c_completed boolean := (p_commit->>'completed')::boolean;
+  c_unique    text    := p_commit->>'uniqueKey';
+  c_ack       json    := p_commit->'ack';
+  c_dead      boolean := (p_commit->'ack'->>'outcome') = 'dead';
+  v_current   integer;
+BEGIN
+  o_effects := false;
+  o_timers := false;
+  SELECT i.version INTO v_current
+    FROM ${s}.instances i
+   WHERE i.workflow_type = c_type AND i.workflow_id = c_id
+     FOR UPDATE;
+
+  -- 1. The acknowledged lease must still be held.
+  IF c_ack IS NOT NULL THEN
+    IF c_ack->>'kind' = 'effect' THEN
+      PERFORM 1 FROM ${s}.effects w
+        WHERE w.id = c_ack->>'id' AND w.status = 'leased' AND w.lease_token = c_ack->>'token'
+          AND w.lease_expires_at > c_now
+          FOR UPDATE;
+    ELSE
+      PERFORM 1 FROM ${s}.timers w
+        WHERE w.id = c_ack->>'id' AND w.status = 'leased' AND w.lease_token = c_ack->>'token'
+          AND w.lease_expires_at > c_now
+          FOR UPDATE;
+    END IF;
+    IF NOT FOUND THEN
+      o_outcome := 'lease-lost';
+      RETURN;
+    END IF;
+  END IF;
+
+  -- 2. The instance must be at the expected version; 3. a new instance must get its unique key.
+  IF coalesce(v_current, 0) <> c_expected THEN
+    o_outcome := 'version-conflict';
+    o_version := coalesce(v_current, 0);
+    RETURN;
+  END IF;
+  IF c_expected = 0 THEN
+    -- No conflict target: a concurrent creation (primary key) and an active holder of the unique
+    -- key (partial unique index) both make this insert do nothing.
+    INSERT INTO ${s}.instances (workflow_type, workflow_id, version, completed, unique_key, created_at, updated_at)
+    VALUES (c_type, c_id, c_new, false, c_unique, c_now, c_now)
+    ON CONFLICT DO NOTHING;
+    IF NOT FOUND THEN
+      SELECT i.version INTO v_current
+        FROM ${s}.instances i
+       WHERE i.workflow_type = c_type AND i.workflow_id = c_id;
+      IF FOUND THEN
+        o_outcome := 'version-conflict';
+        o_version := v_current;
+        RETURN;
+      END IF;
+      SELECT i.workflow_id INTO o_holder
+        FROM ${s}.instances i
+       WHERE i.workflow_type = c_type AND i.unique_key = c_unique AND NOT i.completed;
+      o_outcome := 'unique-key-conflict';
+      RETURN;
+    END IF;
+    IF c_completed THEN
+      UPDATE ${s}.instances i SET completed = true
+       WHERE i.workflow_type = c_type AND i.workflow_id = c_id;
+    END IF;
+  ELSE
+    UPDATE ${s}.instances i
+       SET version = c_new, completed = i.completed OR c_completed, updated_at = c_now
+     WHERE i.workflow_type = c_type AND i.workflow_id = c_id;
+  END IF;
+
+  -- Writes, in the order of CommitRequest: acknowledgement, events, effects, timer cancels, timer
+  -- schedules, idempotency, snapshot, observation.
+  IF c_ack IS NOT NULL THEN
+    IF c_ack->>'kind' = 'effect' THEN
+      UPDATE ${s}.effects w
+         SET status = CASE WHEN c_dead THEN 'dead' ELSE 'done' END,
+             last_error = CASE WHEN c_dead THEN c_ack->>'error' ELSE w.last_error END,
+             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = c_now
+       WHERE w.id = c_ack->>'id';
+    ELSE
+      UPDATE ${s}.timers w
+         SET status = CASE WHEN c_dead THEN 'dead' ELSE 'fired' END,
+             last_error = CASE WHEN c_dead THEN c_ack->>'error' ELSE w.last_error END,
+             lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = c_now
+       WHERE w.id = c_ack->>'id';
+    END IF;
+  END IF;
+
+  INSERT INTO ${s}.events (workflow_type, workflow_id, sequence, type, payload, metadata, recorded_at)
+  SELECT c_type, c_id, c_expected + e.n::integer, e.v->>'type', (e.v->>'payload')::json,
+         (e.v->>'metadata')::json, (e.v->>'recordedAt')::bigint
+    FROM json_array_elements(p_commit->'events') WITH ORDINALITY AS e(v, n);
+
+  -- A new effect or timer whose id is taken fails the statement on its primary key; the client
+  -- finds the guilty commit by sending the batch's commits one by one (see commit-batch.ts).
+  INSERT INTO ${s}.effects (id, workflow_type, workflow_id, payload, status, attempts, created_at, updated_at, available_at)
+  SELECT x->>'id', c_type, c_id, (x->>'payload')::json, 'pending', 0, c_now, c_now, c_now
+    FROM json_array_elements(p_commit->'effects') AS x;
+  o_effects := FOUND;
+
+  UPDATE ${s}.timers t
+     SET status = 'cancelled', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = c_now
+   WHERE t.workflow_type = c_type AND t.workflow_id = c_id AND t.status IN ('pending', 'leased')
+     AND t.key IN (SELECT json_array_elements_text(p_commit->'cancelTimers'));
+
+  INSERT INTO ${s}.timers AS t (id, workflow_type, workflow_id, key, fire_at, input, status, attempts,
+                                created_at, updated_at, available_at)
+  SELECT x->>'id', c_type, c_id, x->>'key', (x->>'fireAt')::bigint, (x->>'input')::json, 'pending', 0,
+         c_now, c_now, (x->>'fireAt')::bigint
+    FROM json_array_elements(p_commit->'timers') AS x
+  ON CONFLICT (workflow_type, workflow_id, key) WHERE key IS NOT NULL AND status IN ('pending', 'leased')
+  DO UPDATE SET fire_at = EXCLUDED.fire_at, input = EXCLUDED.input, available_at = EXCLUDED.available_at,
+                status = 'pending', attempts = 0, last_error = NULL, lease_owner = NULL, lease_token = NULL,
+                lease_expires_at = NULL, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at;
+  o_timers := FOUND;
+
+  IF p_commit->>'idempotencyKey' IS NOT NULL THEN
+    INSERT INTO ${s}.idempotency_keys (workflow_type, workflow_id, idempotency_key, version, event_count, committed_at)
+    VALUES (c_type, c_id, p_commit->>'idempotencyKey', c_new, c_count, c_now)
+    ON CONFLICT DO NOTHING;
+  END IF;
+
+  IF p_commit->'snapshot' IS NOT NULL THEN
+    INSERT INTO ${s}.snapshots AS sn (workflow_type, workflow_id, version, revision, state, created_at)
+    VALUES (c_type, c_id, (p_commit->'snapshot'->>'version')::integer, p_commit->'snapshot'->>'revision',
+            (p_commit->'snapshot'->>'state')::json, c_now)
+    ON CONFLICT (workflow_type, workflow_id)
+    DO UPDATE SET version = EXCLUDED.version, revision = EXCLUDED.revision, state = EXCLUDED.state,
+                  created_at = EXCLUDED.created_at;
+  END IF;
+
+  IF p_commit->'observation' IS NOT NULL THEN
+    INSERT INTO ${s}.observations (workflow_type, workflow_id, input_type, input, outcome, rejection, observed_at)
+    VALUES (p_commit->'observation'->>'workflowType', p_commit->'observation'->>'workflowId',
+            p_commit->'observation'->>'inputType', (p_commit->'observation'->>'input')::json,
+            p_commit->'observation'->>'outcome', (p_commit->'observation'->>'rejection')::json,
+            (p_commit->'observation'->>'observedAt')::bigint);
+  END IF;
+
+  o_outcome := 'ok';
+  o_version := c_new;
+END;
+$commit_one$;
+
+-- Group commit: applies a json array of commit documents (commit_decision's argument) in array
+-- order, each with commit_one, all in the caller's statement, so a later commit sees the writes
+-- of an earlier one and the whole batch costs one transaction. Returns one row per commit,
+-- r_index being its 0-based position in the array. Sends at most one NOTIFY per kind. Callers
+-- send the commits sorted by (workflow_type, workflow_id), so that concurrent batches lock
+-- instance rows in one order and cannot deadlock over them.
+-- commit_decision(json) stays: processes of the previous release call it during a rolling
+-- deploy. A later migration may drop it once no release calls it.
+CREATE FUNCTION ${s}.commit_decisions(p_commits json)
+RETURNS TABLE (r_index integer, r_outcome text, r_version integer, r_holder text)
+LANGUAGE plpgsql
+AS $commit_decisions$
+DECLARE
+  v_commit   json;
+  v_position bigint;
+  v_effects  boolean;
+  v_timers   boolean;
+  v_notify_effects boolean := false;
+  v_notify_timers  boolean := false;
+BEGIN
+  FOR v_commit, v_position IN
+    SELECT c.value, c.ordinality FROM json_array_elements(p_commits) WITH ORDINALITY AS c
+  LOOP
+    SELECT o.o_outcome, o.o_version, o.o_holder, o.o_effects, o.o_timers
+      INTO r_outcome, r_version, r_holder, v_effects, v_timers
+      FROM ${s}.commit_one(v_commit) o;
+    v_notify_effects := v_notify_effects OR coalesce(v_effects, false);
+    v_notify_timers := v_notify_timers OR coalesce(v_timers, false);
+    r_index := v_position - 1;
+    RETURN NEXT;
+  END LOOP;
+  IF v_notify_effects THEN
+    PERFORM pg_notify('${channel}', 'effect');
+  END IF;
+  IF v_notify_timers THEN
+    PERFORM pg_notify('${channel}', 'timer');
+  END IF;
+END;
+$commit_decisions$;
+
+-- Batched settlement: applies a json array of fenced lease changes in array order, each exactly
+-- as the single statement of its op in sql.ts (leased, with this token, unexpired at now), all in
+-- the caller's statement. Each change is {kind, op, id, token, now} plus expiresAt (renew),
+-- retryAt and error (retry) or error (dead). Returns one row per change: r_index, its 0-based
+-- position, and r_applied. Released work notifies once per kind. Callers send the changes sorted
+-- by (kind, id), so that concurrent batches lock rows in one order.
+CREATE FUNCTION ${s}.settle_leases(p_changes json)
+RETURNS TABLE (r_index integer, r_applied boolean)
+LANGUAGE plpgsql
+AS $settle_leases$
+DECLARE
+  v_change   json;
+  v_position bigint;
+  v_op       text;
+  v_id       text;
+  v_token    text;
+  v_now      bigint;
+  v_notify_effects boolean := false;
+  v_notify_timers  boolean := false;
+BEGIN
+  FOR v_change, v_position IN
+    SELECT c.value, c.ordinality FROM json_array_elements(p_changes) WITH ORDINALITY AS c
+  LOOP
+    v_op := v_change->>'op';
+    v_id := v_change->>'id';
+    v_token := v_change->>'token';
+    v_now := (v_change->>'now')::bigint;
+    IF v_change->>'kind' = 'effect' THEN
+${settleBranch(`${s}.effects`, 'done')}
+    ELSE
+${settleBranch(`${s}.timers`, 'fired')}
+    END IF;
+    r_applied := FOUND;
+    IF r_applied AND v_op = 'release' THEN
+      IF v_change->>'kind' = 'effect' THEN
+        v_notify_effects := true;
+      ELSE
+        v_notify_timers := true;
+      END IF;
+    END IF;
+    r_index := v_position - 1;
+    RETURN NEXT;
+  END LOOP;
+  IF v_notify_effects THEN
+    PERFORM pg_notify('${channel}', 'effect');
+  END IF;
+  IF v_notify_timers THEN
+    PERFORM pg_notify('${channel}', 'timer');
+  END IF;
+END;
+$settle_leases$;
+`,
+};
+
+/**
+ * One table's branch of settle_leases: the five fenced updates of sql.ts, with the change's
+ * fields for parameters. Only version 3 uses it; a later change to settlement is a new migration.
+ */
+function settleBranch(table: string, finalStatus: 'done' | 'fired'): string {
+  const held = `w.id = v_id AND w.status = 'leased' AND w.lease_token = v_token AND w.lease_expires_at > v_now`;
+  const unlease = 'lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL';
+  return `      CASE v_op
+        WHEN 'renew' THEN
+          UPDATE ${table} w SET lease_expires_at = (v_change->>'expiresAt')::bigint, updated_at = v_now
+           WHERE ${held};
+        WHEN 'complete' THEN
+          UPDATE ${table} w SET status = '${finalStatus}', ${unlease}, updated_at = v_now
+           WHERE ${held};
+        WHEN 'retry' THEN
+          UPDATE ${table} w SET status = 'pending', available_at = (v_change->>'retryAt')::bigint,
+                 last_error = v_change->>'error', ${unlease}, updated_at = v_now
+           WHERE ${held};
+        WHEN 'dead' THEN
+          UPDATE ${table} w SET status = 'dead', last_error = v_change->>'error', ${unlease}, updated_at = v_now
+           WHERE ${held};
+        WHEN 'release' THEN
+          UPDATE ${table} w SET status = 'pending', available_at = v_now, attempts = greatest(w.attempts - 1, 0),
+                 ${unlease}, updated_at = v_now
+           WHERE ${held};
+      END CASE;`;
+}
+
 /** Every migration, in version order. */
-export const MIGRATIONS: readonly Migration[] = [initial, claimIndexesByType];
+export const MIGRATIONS: readonly Migration[] = [initial, claimIndexesByType, batches];

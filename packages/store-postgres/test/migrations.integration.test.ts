@@ -2,9 +2,10 @@
 // schemas, an admin pool and servers that are not there.
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isIronflowError, StoreError } from '@ironflow/core/store';
+import { isIronflowError, parseCommit, StoreError, type CommitRequest } from '@ironflow/core/store';
 import { testServerUrl, uniqueName } from '@ironflow/testing';
 import { createPostgresStore, LATEST_SCHEMA_VERSION, migratePostgresStore, type PostgresStore, type PostgresStoreOptions } from '../src/index.js';
+import { encodeCommit } from '../src/commit-document.js';
 import { MIGRATIONS } from '../src/migrations.js';
 import { parseSchemaName } from '../src/schema-name.js';
 import { commit, rejection, T0 } from './support.js';
@@ -13,6 +14,7 @@ const url = testServerUrl('postgres');
 const ALL_VERSIONS = [
   { version: 1, name: 'initial schema' },
   { version: 2, name: 'claim indexes by workflow type' },
+  { version: 3, name: 'group commit and batched settlement' },
 ];
 
 describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real server', () => {
@@ -32,6 +34,11 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
     const schema = uniqueName('ironflow_pg');
     schemas.push(schema);
     return schema;
+  }
+
+  /** Commits as releases before schema version 3 did: one call of commit_decision per commit. */
+  async function previousRelease(quoted: string, request: CommitRequest): Promise<unknown> {
+    return (await admin.query(`SELECT r_outcome, r_version FROM ${quoted}.commit_decision($1::json)`, [encodeCommit(parseCommit(request))])).rows[0];
   }
 
   function newStore(options: PostgresStoreOptions): PostgresStore {
@@ -66,8 +73,10 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
       // Version 2 replaced the claim indexes led by available_at.
       expect(indexes.map((i) => i.indexname)).not.toEqual(expect.arrayContaining(['effects_claimable_idx']));
       expect(indexes.map((i) => i.indexname)).not.toEqual(expect.arrayContaining(['timers_claimable_idx']));
-      const { rows: fn } = await admin.query('SELECT to_regprocedure($1) IS NOT NULL AS present', [`"${schema}".commit_decision(json)`]);
-      expect(fn[0]).toEqual({ present: true });
+      for (const fn of ['commit_decision', 'commit_one', 'commit_decisions', 'settle_leases']) {
+        const { rows } = await admin.query('SELECT to_regprocedure($1) IS NOT NULL AS present', [`"${schema}".${fn}(json)`]);
+        expect(rows[0], fn).toEqual({ present: true });
+      }
 
       expect(await migratePostgresStore({ pool: admin, schema })).toEqual({ schema, applied: [], version: LATEST_SCHEMA_VERSION });
       const { rows: versions } = await admin.query(`SELECT version, name FROM "${schema}".schema_migrations ORDER BY version`);
@@ -98,8 +107,7 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
       await admin.query(
         `CREATE INDEX CONCURRENTLY effects_claimable_by_type_idx ON ${quoted.quoted}.effects (workflow_type, available_at, id) WHERE status IN ('pending', 'leased')`,
       );
-      const before = newStore({ pool: admin, schema });
-      await before.commit(commit({ type: 'upgraded', id: 'a' }, 0, { effects: [{ id: 'e2', payload: 2 }, { id: 'e1', payload: 1 }] }));
+      await previousRelease(quoted.quoted, commit({ type: 'upgraded', id: 'a' }, 0, { effects: [{ id: 'e2', payload: 2 }, { id: 'e1', payload: 1 }] }));
 
       expect(await migratePostgresStore({ pool: admin, schema })).toEqual({ schema, applied: ALL_VERSIONS.slice(1), version: LATEST_SCHEMA_VERSION });
       const { rows: indexes } = await admin.query<{ indexname: string }>(
@@ -110,6 +118,31 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
       const store = newStore({ pool: admin, schema });
       const claimed = await store.claimEffects({ now: T0, limit: 10, types: ['upgraded'], leaseMs: 60_000, owner: 'w' });
       expect(claimed.map((c) => [c.id, c.recovered])).toEqual([['e1', false], ['e2', false]]);
+    });
+
+    it('a version 2 schema with live work upgrades to group commit, and commit_decision keeps working for processes of the previous release', async () => {
+      const schema = newSchema();
+      const quoted = parseSchemaName(schema).quoted;
+      await admin.query(`CREATE SCHEMA ${quoted}`);
+      await admin.query(`CREATE TABLE ${quoted}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+      for (const migration of MIGRATIONS.slice(0, 2)) {
+        await admin.query(migration.sql(parseSchemaName(schema)));
+        await admin.query(`INSERT INTO ${quoted}.schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+      }
+      const a = { type: 'upgraded', id: 'a' };
+      expect(await previousRelease(quoted, commit(a, 0, { effects: [{ id: 'e1', payload: 1 }] }))).toEqual({ r_outcome: 'ok', r_version: 1 });
+
+      expect(await migratePostgresStore({ pool: admin, schema })).toEqual({ schema, applied: ALL_VERSIONS.slice(2), version: LATEST_SCHEMA_VERSION });
+      const store = newStore({ pool: admin, schema });
+      const [claimed] = await store.claimEffects({ now: T0, limit: 1, types: [a.type], leaseMs: 60_000, owner: 'w' });
+      const results = await store.commitMany([commit(a, 1, { ack: { ...claimed!.lease, outcome: 'done' } }), commit(a, 2), commit({ type: a.type, id: 'b' }, 0)]);
+      expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+      expect((await store.listEffects(a))[0]).toMatchObject({ status: 'done' });
+
+      // During a rolling deploy, processes of the previous release still commit through the old function.
+      expect(await previousRelease(quoted, commit(a, 3))).toEqual({ r_outcome: 'ok', r_version: 4 });
+      expect(await previousRelease(quoted, commit(a, 3))).toEqual({ r_outcome: 'version-conflict', r_version: 4 });
+      expect((await store.load(a)).events.map((e) => e.sequence)).toEqual([1, 2, 3, 4]);
     });
 
     it('a hostile schema name is rejected with INVALID_ARGUMENT and creates nothing', async () => {
