@@ -1,21 +1,23 @@
-// The PostgreSQL primitives behind the store kit: every operation is one SQL statement (a commit is
-// one call of the commit_decision function), so each costs one round trip. Works over `pg` and PGlite.
+// The PostgreSQL primitives behind the store kit: every operation is one SQL statement (a commit, or
+// a batch of them, is one call of the commit_decisions function), so each costs one round trip.
+// Works over `pg` and PGlite.
 import {
-  StoreError,
   stripUndefined,
-  type CheckedCommit,
   type CommitOutcome,
   type LeaseOperation,
   type StoreBackend,
+  type StoreError,
   type WakeSource,
   type WorkKind,
 } from '@ironflow/core/store';
 import { classifyPostgresError } from './classify-error.js';
-import { encodeCommit } from './commit-document.js';
-import type { SqlDriver, SqlResult } from './driver.js';
+import { commitBatch } from './commit-batch.js';
+import type { SqlDriver } from './driver.js';
 import { Row, toEffect, toEvent, toEvents, toInstanceSummary, toObservation, toTimer } from './rows.js';
 import type { SchemaName } from './schema-name.js';
+import { settleBatch } from './settle-batch.js';
 import { statements, type WorkStatements } from './sql.js';
+import { isUniqueViolation } from './unique-violation.js';
 
 /** What a backend needs besides its driver. */
 export interface SqlBackendSettings {
@@ -83,27 +85,13 @@ export function createSqlBackend(driver: SqlDriver, settings: SqlBackendSettings
     },
 
     async commit(commit): Promise<CommitOutcome> {
-      let result: SqlResult;
-      try {
-        result = await driver.query(sql.commit, [encodeCommit(commit)]);
-      } catch (error) {
-        // A new effect or timer whose id is taken fails the whole statement on its primary key.
-        const taken = takenId(error, commit);
-        if (taken !== undefined) return { outcome: 'duplicate-id', ...taken };
-        throw error;
-      }
-      const row = new Row(result.rows[0]);
-      const outcome = row.text('r_outcome');
-      switch (outcome) {
-        case 'ok':
-        case 'lease-lost':
-          return { outcome };
-        case 'version-conflict':
-          return { outcome, actualVersion: row.optionalNumber('r_version') };
-        case 'unique-key-conflict':
-          return { outcome, holderId: row.optionalText('r_holder') };
-      }
-      throw new StoreError('integrity', `PostgreSQL store (commit): commit_decision returned an unknown outcome ${JSON.stringify(outcome)}`);
+      // A batch of one: the same function and the same checks as a group commit, notifying at once.
+      const [outcome] = await commitBatch(driver, sql.commitDecisions, [commit]);
+      return outcome!;
+    },
+
+    commitMany(commits) {
+      return commitBatch(driver, sql.commitDecisions, commits);
     },
 
     async recordObservation(o) {
@@ -129,6 +117,10 @@ export function createSqlBackend(driver: SqlDriver, settings: SqlBackendSettings
       const [text, values] = fenced(operation);
       const result = await driver.query(text, values);
       return result.rows.length === 0 ? 'lease-lost' : 'ok';
+    },
+
+    settleMany(operations) {
+      return settleBatch(driver, sql.settleLeases, operations);
     },
 
     async listDeadLetters(q) {
@@ -206,19 +198,4 @@ export function createSqlBackend(driver: SqlDriver, settings: SqlBackendSettings
       return closing;
     },
   };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
-}
-
-/** Which new effect or timer of `commit` a primary-key violation is about, if that is what `error` is. */
-function takenId(error: unknown, commit: CheckedCommit): { kind: 'effect' | 'timer'; id: string } | undefined {
-  if (!isUniqueViolation(error)) return undefined;
-  const constraint = (error as { constraint?: unknown }).constraint;
-  const kind = constraint === 'effects_pkey' ? 'effect' : constraint === 'timers_pkey' ? 'timer' : undefined;
-  if (kind === undefined) return undefined;
-  const detail = String((error as { detail?: unknown }).detail ?? '');
-  const ids = kind === 'effect' ? commit.effects.map((e) => e.id) : commit.timers.map((t) => t.id);
-  return { kind, id: ids.find((id) => detail.includes(`=(${id})`)) ?? ids[0] ?? '' };
 }
