@@ -5,6 +5,8 @@ import { describe } from 'vitest';
 import { describeStoreConformance, testServerUrl } from '@ironflow/testing';
 import { createPostgresStore, migratePostgresStore } from '../src/index.js';
 import { pgPoolDriver } from '../src/pg-driver.js';
+import { batchStoreCases } from './batch-cases.js';
+import { pgChannelProbe } from './channel-probe.js';
 import { claimPlanCases } from './claim-plan-cases.js';
 import { postgresCases, recordingPool } from './postgres-cases.js';
 import { sqlStoreCases, type CountedStore } from './sql-store-cases.js';
@@ -59,6 +61,7 @@ describe.skipIf(!url)('PostgreSQL store on a real server', () => {
       },
       additionalTests(ctx) {
         sqlStoreCases(ctx, counted);
+        batchStoreCases(ctx, { counted, probe: (channel) => pgChannelProbe(url!, channel) });
         postgresCases(ctx, { url: url!, preparedStatements, listen: preparedStatements });
         // Plans do not depend on how statements are sent (the cases check generic plans too): once.
         if (preparedStatements) {

@@ -10,6 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { describeStoreConformance } from '@ironflow/testing';
 import { createPGliteStore, type PGliteLike } from '../src/index.js';
 import { pgliteDriver } from '../src/pglite-driver.js';
+import { batchStoreCases } from './batch-cases.js';
+import { pgliteChannelProbe } from './channel-probe.js';
 import { claimPlanCases } from './claim-plan-cases.js';
 import { openPGliteCopy, seedDataDir } from './pglite-template.js';
 import { sqlStoreCases, type CountedStore } from './sql-store-cases.js';
@@ -58,6 +60,7 @@ describeStoreConformance({
   },
   additionalTests(ctx) {
     sqlStoreCases(ctx, counted);
+    batchStoreCases(ctx, { counted, probe: async (channel) => pgliteChannelProbe(await database(), channel) });
     claimPlanCases(async () => ({ driver: pgliteDriver(await database()), close: async () => undefined }));
   },
 });
