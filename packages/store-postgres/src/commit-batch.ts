@@ -5,7 +5,7 @@ import { encodeCommit } from './commit-document.js';
 import { retryingDeadlocks } from './deadlock-retry.js';
 import type { SqlExecutor } from './driver.js';
 import { commitOrder, restoreOrder } from './lock-order.js';
-import { Row } from './rows.js';
+import { byIndex, type Row } from './rows.js';
 import { takenId, takenKind } from './unique-violation.js';
 
 /**
@@ -31,16 +31,11 @@ export async function commitBatch(db: SqlExecutor, statement: string, commits: r
     for (const commit of commits) outcomes.push(...(await commitBatch(db, statement, [commit])));
     return outcomes;
   }
-  if (rows.length !== commits.length) {
-    throw new StoreError('integrity', `PostgreSQL store (commit): commit_decisions returned ${rows.length} rows for ${commits.length} commits`);
-  }
-  return restoreOrder(order, rows.map(toOutcome));
+  return restoreOrder(order, byIndex(rows, commits.length, 'commit_decisions').map(toOutcome));
 }
 
 /** One row of commit_decisions as an outcome. */
-function toOutcome(raw: unknown, sent: number): CommitOutcome {
-  const row = new Row(raw);
-  if (row.number('r_index') !== sent) throw new StoreError('integrity', `PostgreSQL store (commit): commit_decisions returned row ${row.number('r_index')} in place ${sent}`);
+function toOutcome(row: Row): CommitOutcome {
   const outcome = row.text('r_outcome');
   switch (outcome) {
     case 'ok':

@@ -53,6 +53,24 @@ export class Row {
   }
 }
 
+/**
+ * The rows of a batch function (commit_decisions, settle_leases), each placed at its item's
+ * position `r_index`, so their order on the wire does not matter; every position exactly once.
+ */
+export function byIndex(rows: readonly unknown[], count: number, what: string): Row[] {
+  const placed = new Array<Row | undefined>(count);
+  for (const raw of rows) {
+    const row = new Row(raw);
+    const index = row.number('r_index');
+    if (index < 0 || index >= count || placed[index] !== undefined) {
+      throw new StoreError('integrity', `PostgreSQL store: ${what} returned position ${index} twice or out of range 0–${count - 1}`);
+    }
+    placed[index] = row;
+  }
+  if (rows.length !== count) throw new StoreError('integrity', `PostgreSQL store: ${what} returned ${rows.length} rows for ${count} items`);
+  return placed as Row[];
+}
+
 /** Parses JSON text the database produced. */
 export function parseJson(text: string, what: string): unknown {
   try {

@@ -1,10 +1,10 @@
 // Batched settlement on PostgreSQL: fenced lease changes go out as one call of settle_leases (one
 // statement, one transaction, one NOTIFY per kind released) in lock order, results back in order.
-import { StoreError, type LeaseOperation } from '@ironflow/core/store';
+import type { LeaseOperation } from '@ironflow/core/store';
 import { retryingDeadlocks } from './deadlock-retry.js';
 import type { SqlExecutor } from './driver.js';
 import { restoreOrder, settleOrder } from './lock-order.js';
-import { Row } from './rows.js';
+import { byIndex } from './rows.js';
 
 /** The change document settle_leases reads for one operation. */
 function encodeChange(operation: LeaseOperation): Record<string, unknown> {
@@ -33,13 +33,6 @@ export async function settleBatch(db: SqlExecutor, statement: string, operations
   const batch = JSON.stringify(order.map((position) => encodeChange(operations[position]!)));
   // Settlements lock rows in one order, but a commit acknowledging one of them may not: retried.
   const { rows } = await retryingDeadlocks(() => db.query(statement, [batch]));
-  if (rows.length !== operations.length) {
-    throw new StoreError('integrity', `PostgreSQL store (settle): settle_leases returned ${rows.length} rows for ${operations.length} changes`);
-  }
-  const results = rows.map((raw, sent): 'ok' | 'lease-lost' => {
-    const row = new Row(raw);
-    if (row.number('r_index') !== sent) throw new StoreError('integrity', `PostgreSQL store (settle): settle_leases returned row ${row.number('r_index')} in place ${sent}`);
-    return row.boolean('r_applied') ? 'ok' : 'lease-lost';
-  });
+  const results = byIndex(rows, operations.length, 'settle_leases').map((row) => (row.boolean('r_applied') ? 'ok' : 'lease-lost'));
   return restoreOrder(order, results);
 }

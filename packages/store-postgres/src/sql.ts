@@ -37,9 +37,9 @@ export interface WorkStatements {
 
 /** All statements of a store on one schema. */
 export interface Statements {
-  /** $1 json array of commit documents. One row per commit, ordered by r_index (its position). */
+  /** $1 json array of commit documents. One row per commit, r_index being its position. */
   readonly commitDecisions: string;
-  /** $1 json array of lease changes. One row per change, ordered by r_index (its position). */
+  /** $1 json array of lease changes. One row per change, r_index being its position. */
   readonly settleLeases: string;
   /** $1 type, $2 id, $3 idempotency key or null. One row, or none for an unknown instance. */
   readonly load: string;
@@ -63,9 +63,9 @@ export interface Statements {
 export function statements(schema: SchemaName): Statements {
   const s = schema.quoted;
   return {
-    commitDecisions: `SELECT r_index, r_outcome, r_version, r_holder FROM ${s}.commit_decisions($1::json) ORDER BY r_index`,
+    commitDecisions: `SELECT r_index, r_outcome, r_version, r_holder FROM ${s}.commit_decisions($1::json)`,
 
-    settleLeases: `SELECT r_index, r_applied FROM ${s}.settle_leases($1::json) ORDER BY r_index`,
+    settleLeases: `SELECT r_index, r_applied FROM ${s}.settle_leases($1::json)`,
 
     load: `
 SELECT i.version, i.completed,

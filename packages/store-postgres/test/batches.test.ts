@@ -40,10 +40,12 @@ function commits(...refIds: string[]): CheckedCommit[] {
 }
 
 describe('commitBatch', () => {
-  it('sends the batch in lock order and maps each outcome back to its commit', async () => {
+  it('sends the batch in lock order and maps each outcome back to its commit, whatever order the rows come in', async () => {
     const db = scripted([
       (documents) => ({
-        rows: documents.map((d, i) => ({ r_index: i, r_outcome: (d as { workflowId: string }).workflowId === 'b' ? 'version-conflict' : 'ok', r_version: 7, r_holder: null })),
+        rows: documents
+          .map((d, i) => ({ r_index: i, r_outcome: (d as { workflowId: string }).workflowId === 'b' ? 'version-conflict' : 'ok', r_version: 7, r_holder: null }))
+          .reverse(),
       }),
     ]);
     const outcomes = await commitBatch(db, 'statement', commits('c', 'b', 'a'));
@@ -71,10 +73,12 @@ describe('commitBatch', () => {
     expect(outcomes).toEqual([{ outcome: 'ok' }, { outcome: 'duplicate-id', kind: 'effect', id: 'taken' }, { outcome: 'ok' }]);
   });
 
-  it('other unique violations and a wrong number of rows fail the batch', async () => {
+  it('other unique violations, a wrong number of rows and a position returned twice fail the batch', async () => {
     const other = serverError('23505', { constraint: 'something_else' });
     await expect(commitBatch(scripted([() => other]), 'statement', commits('a', 'b'))).rejects.toBe(other);
     await expect(commitBatch(scripted([() => ({ rows: [] })]), 'statement', commits('a'))).rejects.toBeInstanceOf(StoreError);
+    const twice = { r_index: 0, r_outcome: 'ok', r_version: 1, r_holder: null };
+    await expect(commitBatch(scripted([() => ({ rows: [twice, twice] })]), 'statement', commits('a', 'b'))).rejects.toBeInstanceOf(StoreError);
   });
 });
 
