@@ -5,7 +5,7 @@ import { StoreError, type CheckedCommit, type CommitOutcome } from '@ironflow/co
 import { kindLetter, storedEvent, storedIdempotency, storedObservation, storedSnapshot } from './codec.js';
 import type { RedisContext } from './context.js';
 import { finalizeHandoff, handoffRecord, prepareHandoff, releaseUniqueKey, reserveUniqueKey, resolveHandoffs, type UniquePlan } from './cross-partition.js';
-import { deadMember, instanceMember, leasePartition, randomToken } from './members.js';
+import { commitNonce, deadMember, instanceMember, leasePartition } from './members.js';
 import type { BatchItem, ScriptValue } from './script.js';
 import { COMMIT_BATCH } from './scripts/batches.js';
 import { COMMIT, type CommitReply } from './scripts/commit.js';
@@ -88,7 +88,7 @@ function commitItem(ctx: RedisContext, request: CheckedCommit, modes: CommitMode
       ackError: ack?.outcome === 'dead' && ack.error !== undefined ? JSON.stringify(ack.error) : '',
       ackMember: ack === undefined ? '' : deadMember(now, ack.id),
       handoffRecord: ack === undefined ? '' : handoffRecord(ack),
-      nonce: randomToken(),
+      nonce: commitNonce(),
       eventCount: request.events.length,
       effectCount: request.effects.length,
       cancelCount: request.cancelTimers.length,

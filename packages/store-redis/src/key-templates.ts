@@ -69,7 +69,29 @@ function segmentsOf(template: string): Segment[] {
   });
 }
 
+/** Fills one template under a tag: compiled once per template, since every commit builds 17 keys. */
+type Filler = (tag: string, values: Readonly<Record<string, string>>, name: string) => string;
+
+function compile(segments: readonly Segment[]): Filler {
+  const value = (values: Readonly<Record<string, string>>, param: string, name: string): string => {
+    const v = values[param];
+    if (v === undefined) throw new TypeError(`key ${name} needs the parameter ${param}`);
+    return v;
+  };
+  return (tag, values, name) => {
+    let key = tag;
+    for (const s of segments) {
+      key += ':';
+      if ('literal' in s) key += s.literal;
+      else if ('param' in s) key += value(values, s.param, name);
+      else key += refSegment(value(values, s.ref[0], name), value(values, s.ref[1], name));
+    }
+    return key;
+  };
+}
+
 const SEGMENTS = new Map<string, Segment[]>(Object.entries(KEY_TEMPLATES).map(([name, template]) => [name, segmentsOf(template)]));
+const FILLERS = new Map<string, Filler>([...SEGMENTS].map(([name, segments]) => [name, compile(segments)]));
 
 /** Byte length of a string in UTF-8, which is what Lua's `#` measures. */
 export function utf8Length(value: string): number {
@@ -83,14 +105,9 @@ export function refSegment(a: string, b: string): string {
 
 /** Builds the key `name` of the partition whose hash tag is `tag`. */
 export function fillKey<N extends KeyName>(tag: string, name: N, params: KeyParams<N>): string {
-  const values = params as Record<string, string>;
-  const value = (param: string): string => {
-    const v = values[param];
-    if (v === undefined) throw new TypeError(`key ${name} needs the parameter ${param}`);
-    return v;
-  };
-  const parts = (SEGMENTS.get(name) ?? []).map((s) => ('literal' in s ? s.literal : 'param' in s ? value(s.param) : refSegment(value(s.ref[0]), value(s.ref[1]))));
-  return `${tag}:${parts.join(':')}`;
+  const fill = FILLERS.get(name);
+  if (fill === undefined) throw new TypeError(`no key template ${name}`);
+  return fill(tag, params, name);
 }
 
 /** The Lua function that builds key `name` under TAG, e.g. `local function pendingKey(k, t) return TAG .. ':q:' .. k .. ':' .. t end`. */
