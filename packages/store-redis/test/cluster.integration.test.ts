@@ -8,6 +8,7 @@ import { Cluster } from 'ioredis';
 import { describeStoreConformance, testServerUrl } from '@ironflow/testing';
 import { createKeyLayout, createRedisStore } from '../src/index.js';
 import { clusterPrefixKeys, countScriptCalls, openClusterForSuite, openClusterStore, OVERLAPPING_PREFIXES } from './helpers.js';
+import { waitFor } from './redis-only/fixture.js';
 import { groupCommitCases } from './redis-only/group-commit.js';
 
 const nodes = (testServerUrl('redis-cluster') ?? '')
@@ -39,6 +40,42 @@ function clusterOnlyTests(): void {
       await store.setup();
       return { store, calls };
     }, 8);
+
+    it('a batch over 8 partitions publishes one wake-up per kind per partition call, not one per commit', async () => {
+      const opened = await openClusterStore(nodes, { partitions: 8 });
+      teardowns.push(opened.teardown);
+      const { store, cluster } = opened;
+      const layout = createKeyLayout(store.keyPrefix, 8);
+      const T0 = Date.UTC(2026, 0, 1);
+      const refs = Array.from({ length: 40 }, (_, i) => ({ type: 'wakes', id: `w${i}` }));
+      const subscriber = cluster.duplicate();
+      const heard: string[] = [];
+      subscriber.on('message', (from: string, message: string) => {
+        if (from === store.channel) heard.push(message);
+      });
+      try {
+        await subscriber.subscribe(store.channel);
+        const results = await store.commitMany(
+          refs.map((ref, i) => ({
+            ref, expectedVersion: 0, now: T0, completed: false, cancelTimers: [],
+            events: [{ workflowType: ref.type, workflowId: ref.id, sequence: 1, type: 'E', payload: {}, metadata: { decidedAt: T0 }, recordedAt: T0 }],
+            effects: [{ id: `fx${i}`, payload: {} }],
+            timers: i < 5 ? [{ id: `tm${i}`, fireAt: T0, input: {} }] : [],
+          })),
+        );
+        expect(results.every((r) => r.ok)).toBe(true);
+        // A node forwards what it publishes in order, so a sentinel from every primary comes after
+        // every wake-up the batch published there.
+        const sentinels = cluster.nodes('master').map((_, i) => `sentinel-${i}-${randomUUID()}`);
+        await Promise.all(cluster.nodes('master').map((node, i) => node.publish(store.channel, sentinels[i]!)));
+        for (const sentinel of sentinels) await waitFor(() => heard.includes(sentinel));
+      } finally {
+        await subscriber.quit();
+      }
+      const touched = (list: typeof refs) => new Set(list.map((r) => layout.partitionOf(r.type, r.id))).size;
+      expect(heard.filter((m) => m === 'effect')).toHaveLength(touched(refs));
+      expect(heard.filter((m) => m === 'timer')).toHaveLength(touched(refs.slice(0, 5)));
+    });
   });
 
   it('commits, claims and cross-partition acknowledgements keep working after SCRIPT FLUSH on every node', async () => {
