@@ -3,9 +3,10 @@
 import type { StoreBackend } from '@ironflow/core/store';
 import { claim } from './claim.js';
 import { classifyRedisError } from './classify-error.js';
-import { commit, commitMany } from './commit.js';
+import { commit } from './commit.js';
 import type { RedisContext } from './context.js';
 import { countDeadLetters, listDeadLetters, purge } from './dead-letters.js';
+import { commitMany } from './group-commit.js';
 import { redrive, settle, settleMany } from './leases.js';
 import { listEffects, listInstances, listObservations, listTimers, load, nextTimerAt, readEvents, recordObservation } from './queries.js';
 import { listenForWakeUps } from './wake.js';

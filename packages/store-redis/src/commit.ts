@@ -1,17 +1,18 @@
 // The commit primitive: one COMMIT script call in the instance's partition, preceded by the
-// cross-partition steps it may need (a handed-off acknowledgement, a unique-key reservation);
-// and group commit, one batched COMMIT call per partition for the commits that need no such step.
+// cross-partition steps it may need (a handed-off acknowledgement, a unique-key reservation).
+// Its call layout and reply handling are shared with group commit (src/group-commit.ts).
 import { StoreError, type CheckedCommit, type CommitOutcome } from '@ironflow/core/store';
 import { kindLetter, storedEvent, storedIdempotency, storedObservation, storedSnapshot } from './codec.js';
 import type { RedisContext } from './context.js';
 import { finalizeHandoff, handoffRecord, prepareHandoff, releaseUniqueKey, reserveUniqueKey, resolveHandoffs, type UniquePlan } from './cross-partition.js';
 import { commitNonce, deadMember, instanceMember, leasePartition } from './members.js';
 import type { BatchItem, ScriptValue } from './script.js';
-import { COMMIT_BATCH } from './scripts/batches.js';
 import { COMMIT, type CommitReply } from './scripts/commit.js';
 
-type CommitKey = (typeof COMMIT.keys)[number];
-type CommitArg = (typeof COMMIT.args)[number];
+/** A named key of the COMMIT script. */
+export type CommitKey = (typeof COMMIT.keys)[number];
+/** A named argument of the COMMIT script. */
+export type CommitArg = (typeof COMMIT.args)[number];
 
 /** A commit or lease change that meets an unresolved cross-partition handoff resolves it and retries this often. */
 export const HANDOFF_ROUNDS = 4;
@@ -27,7 +28,7 @@ function commitTail(request: CheckedCommit): ScriptValue[] {
 }
 
 /** How the commit script treats the acknowledgement and the unique key, after any cross-partition step. */
-interface CommitModes {
+export interface CommitModes {
   /** '' (no acknowledgement), local (the row is in this partition) or remote (prepared in its own). */
   readonly ackMode: '' | 'local' | 'remote';
   /** '' | claim (1 partition) | check | conflict, with the reservation token or holder in `uniqueArg`. */
@@ -36,7 +37,7 @@ interface CommitModes {
 }
 
 /** The named keys, arguments and tail of one COMMIT call in the instance's partition. */
-function commitItem(ctx: RedisContext, request: CheckedCommit, modes: CommitModes): BatchItem<CommitKey, CommitArg> {
+export function commitItem(ctx: RedisContext, request: CheckedCommit, modes: CommitModes): BatchItem<CommitKey, CommitArg> {
   const { layout } = ctx;
   const { ref, now, ack } = request;
   const keys = ctx.home(ref);
@@ -99,7 +100,7 @@ function commitItem(ctx: RedisContext, request: CheckedCommit, modes: CommitMode
 }
 
 /** The outcome of a COMMIT reply other than HANDOFF, after the best-effort steps that follow a landed commit. */
-async function outcomeOf(ctx: RedisContext, request: CheckedCommit, reply: Exclude<CommitReply, { kind: 'handoff' }>, ackPartition: number | undefined): Promise<CommitOutcome> {
+export async function outcomeOf(ctx: RedisContext, request: CheckedCommit, reply: Exclude<CommitReply, { kind: 'handoff' }>, ackPartition: number | undefined): Promise<CommitOutcome> {
   const { ref, ack, now } = request;
   switch (reply.kind) {
     case 'ok':
@@ -169,88 +170,6 @@ export async function commit(ctx: RedisContext, request: CheckedCommit): Promise
     );
   }
   throw new StoreError('transient', `Commit to ${ref.type}:${ref.id} kept meeting unresolved acknowledgements; retry`);
-}
-
-/**
- * How a commit of a batch goes: into its partition's batch call (no step in another partition
- * first: no acknowledgement or one of its own partition, and no unique key or a single
- * partition), through `commit` (a remote acknowledgement or a unique-key reservation), or
- * nowhere (a lease token no partition issued).
- */
-function routeOf(ctx: RedisContext, request: CheckedCommit): { partition: number; modes: CommitModes } | 'single' | 'lease-lost' {
-  const { layout } = ctx;
-  const partition = layout.partitionOf(request.ref.type, request.ref.id);
-  let ackMode: CommitModes['ackMode'] = '';
-  if (request.ack !== undefined) {
-    const issued = leasePartition(request.ack.token, layout.partitions);
-    if (issued === undefined) return 'lease-lost';
-    if (issued !== partition) return 'single';
-    ackMode = 'local';
-  }
-  if (request.uniqueKey !== undefined && layout.partitions > 1) return 'single';
-  return { partition, modes: { ackMode, uniqueMode: request.uniqueKey === undefined ? '' : 'claim', uniqueArg: '' } };
-}
-
-/** Commits of one partition in one batch call each round, in order; a HANDOFF item goes through `commit`, then the rest go on. */
-async function commitRun(ctx: RedisContext, partition: number, run: readonly { request: CheckedCommit; modes: CommitModes }[]): Promise<CommitOutcome[]> {
-  const { tag } = ctx.layout.partition(partition);
-  const outcomes: CommitOutcome[] = [];
-  let rest = run;
-  while (rest.length > 0) {
-    const replies = await ctx.callBatch(
-      COMMIT_BATCH,
-      tag,
-      rest.map(({ request, modes }) => commitItem(ctx, request, modes)),
-    );
-    const settled = await Promise.all(
-      replies.map((reply, i) => (reply.kind === 'handoff' ? undefined : outcomeOf(ctx, rest[i]!.request, reply, undefined))),
-    );
-    for (const [i, outcome] of settled.entries()) outcomes.push(outcome ?? (await commit(ctx, rest[i]!.request)));
-    rest = rest.slice(replies.length);
-  }
-  return outcomes;
-}
-
-/**
- * Group commit, in array order. Commits that need no step in another partition go in one batch
- * call per partition (partitions concurrently: such commits of different partitions share no
- * key). A commit that does (a remote acknowledgement, a unique key with partitions > 1) goes
- * through `commit` on its own, after every commit before it and before every commit after it, so
- * the order holds for what partitions share (leases, unique keys). A batch call that fails (a
- * network error, or a Lua runtime error, which ends the script with the items before it applied:
- * Redis does not roll a script back) makes the whole call throw; as after a single commit's
- * network error, any of its commits may then have landed.
- */
-export async function commitMany(ctx: RedisContext, requests: readonly CheckedCommit[]): Promise<CommitOutcome[]> {
-  await ctx.ready();
-  const outcomes: CommitOutcome[] = [];
-  // Batchable commits since the last one that went alone, by partition, each with its array index.
-  let segment = new Map<number, { index: number; request: CheckedCommit; modes: CommitModes }[]>();
-  const flush = async (): Promise<void> => {
-    const runs = [...segment];
-    segment = new Map();
-    await Promise.all(
-      runs.map(async ([partition, run]) => {
-        const results = await commitRun(ctx, partition, run);
-        results.forEach((outcome, i) => (outcomes[run[i]!.index] = outcome));
-      }),
-    );
-  };
-  for (const [index, request] of requests.entries()) {
-    const route = routeOf(ctx, request);
-    if (route === 'lease-lost') {
-      outcomes[index] = { outcome: 'lease-lost' };
-    } else if (route === 'single') {
-      await flush();
-      outcomes[index] = await commit(ctx, request);
-    } else {
-      const run = segment.get(route.partition) ?? [];
-      run.push({ index, request, modes: route.modes });
-      segment.set(route.partition, run);
-    }
-  }
-  await flush();
-  return outcomes;
 }
 
 /** The instance holding a unique key, read from the key's holder record. */

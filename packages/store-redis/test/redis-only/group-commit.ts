@@ -108,6 +108,32 @@ export function groupCommitCases(open: OpenCounted, partitions: number): void {
       expect(claimed.map((c) => c.workflowId).sort()).toEqual(refs.filter((_, i) => i % 3 !== 0).map((r) => r.id).sort());
     });
 
+    it('routed results acknowledging leases of other instances land in order, each commit to a target after the one that acknowledged', async () => {
+      const { store, calls } = await open(partitions);
+      const layout = createKeyLayout(store.keyPrefix, partitions);
+      const source = { type: 'routes', id: idIn(layout, 'routes', 0, 'source') };
+      await store.commit(commitOf(source, 0, { effects: Array.from({ length: 8 }, (_, i) => ({ id: `ask${i}`, payload: { i } })) }));
+      const claimed = await store.claimEffects(claimArgs(['routes'], T0, 30_000, 8));
+      expect(claimed).toHaveLength(8);
+      const targets = claimed.map((c, i) => ({ type: 'answers', id: idIn(layout, 'answers', i % partitions, `t${i}`), lease: c.lease }));
+      const remote = targets.filter((t) => layout.partitionOf(t.type, t.id) !== 0).length;
+      calls.length = 0;
+      const results = await store.commitMany([
+        ...targets.map((t) => commitOf(t, 0, { now: T0 + 1, ack: { ...t.lease, outcome: 'done' as const } })),
+        ...targets.map((t) => commitOf(t, 1, { now: T0 + 1 })),
+        commitOf({ type: 'answers', id: 'late' }, 0, { now: T0 + 1, ack: { ...targets[0]!.lease, outcome: 'done' } }),
+      ]);
+      const made = [...calls];
+      expect(codes(results)).toEqual([...targets.map(() => 'ok'), ...targets.map(() => 'ok'), 'LEASE_LOST']);
+      for (const t of targets) expect((await store.load(t)).version, t.id).toBe(2);
+      expect((await store.listEffects(source)).map((e) => e.status)).toEqual(targets.map(() => 'done'));
+      // A remote acknowledgement goes alone (prepare, commit, finalize); the late one is refused at its prepare.
+      const count = (name: string) => made.filter((c) => c === name).length;
+      const lateIsRemote = layout.partitionOf('answers', 'late') === 0 ? 0 : 1;
+      expect([count('prepare-handoff'), count('commit'), count('finalize-handoff')]).toEqual([remote + lateIsRemote, remote, remote]);
+      if (partitions === 1) expect(made).toEqual(['commit-batch']);
+    });
+
     it('settleMany applies ok and lease-lost changes, effects and timers, in one script call per partition', async () => {
       const { store, calls } = await open(partitions);
       const layout = createKeyLayout(store.keyPrefix, partitions);
