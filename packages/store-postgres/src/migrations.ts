@@ -322,7 +322,7 @@ const batches: Migration = {
 -- of notifying transactions. As there, every check runs before the first write, so a failed
 -- check writes nothing and no EXCEPTION block (a subtransaction each) is needed. o_effects and
 -- o_timers tell whether the commit wrote effects or timers (scheduled or re-armed).
-CREATE FUNCTION ${s}.commit_one(p_commit json, OUT o_outcome text, OUT o_version integer, OUT o_holder text,
+CREATE FUNCTION ${s}.commit_one(p_commit jsonb, OUT o_outcome text, OUT o_version integer, OUT o_holder text,
                                 OUT o_effects boolean, OUT o_timers boolean)
 LANGUAGE plpgsql
 AS $commit_one$
@@ -331,11 +331,11 @@ DECLARE
   c_id        text    := p_commit->>'workflowId';
   c_expected  integer := (p_commit->>'expectedVersion')::integer;
   c_now       bigint  := (p_commit->>'now')::bigint;
-  c_count     integer := json_array_length(p_commit->'events');
-  c_new       integer := (p_commit->>'expectedVersion')::integer + json_array_length(p_commit->'events');
+  c_count     integer := jsonb_array_length(p_commit->'events');
+  c_new       integer := (p_commit->>'expectedVersion')::integer + jsonb_array_length(p_commit->'events');
   c_completed boolean := (p_commit->>'completed')::boolean;
   c_unique    text    := p_commit->>'uniqueKey';
-  c_ack       json    := p_commit->'ack';
+  c_ack       jsonb   := p_commit->'ack';
   c_dead      boolean := (p_commit->'ack'->>'outcome') = 'dead';
   v_current   integer;
 BEGIN
@@ -423,30 +423,36 @@ BEGIN
   INSERT INTO ${s}.events (workflow_type, workflow_id, sequence, type, payload, metadata, recorded_at)
   SELECT c_type, c_id, c_expected + e.n::integer, e.v->>'type', (e.v->>'payload')::json,
          (e.v->>'metadata')::json, (e.v->>'recordedAt')::bigint
-    FROM json_array_elements(p_commit->'events') WITH ORDINALITY AS e(v, n);
+    FROM jsonb_array_elements(p_commit->'events') WITH ORDINALITY AS e(v, n);
 
   -- A new effect or timer whose id is taken fails the statement on its primary key; the client
   -- finds the guilty commit by sending the batch's commits one by one (see commit-batch.ts).
+  IF jsonb_array_length(p_commit->'effects') > 0 THEN
   INSERT INTO ${s}.effects (id, workflow_type, workflow_id, payload, status, attempts, created_at, updated_at, available_at)
   SELECT x->>'id', c_type, c_id, (x->>'payload')::json, 'pending', 0, c_now, c_now, c_now
-    FROM json_array_elements(p_commit->'effects') AS x;
+    FROM jsonb_array_elements(p_commit->'effects') AS x;
   o_effects := FOUND;
+  END IF;
 
+  IF jsonb_array_length(p_commit->'cancelTimers') > 0 THEN
   UPDATE ${s}.timers t
      SET status = 'cancelled', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = c_now
    WHERE t.workflow_type = c_type AND t.workflow_id = c_id AND t.status IN ('pending', 'leased')
-     AND t.key IN (SELECT json_array_elements_text(p_commit->'cancelTimers'));
+     AND t.key IN (SELECT jsonb_array_elements_text(p_commit->'cancelTimers'));
+  END IF;
 
+  IF jsonb_array_length(p_commit->'timers') > 0 THEN
   INSERT INTO ${s}.timers AS t (id, workflow_type, workflow_id, key, fire_at, input, status, attempts,
                                 created_at, updated_at, available_at)
   SELECT x->>'id', c_type, c_id, x->>'key', (x->>'fireAt')::bigint, (x->>'input')::json, 'pending', 0,
          c_now, c_now, (x->>'fireAt')::bigint
-    FROM json_array_elements(p_commit->'timers') AS x
+    FROM jsonb_array_elements(p_commit->'timers') AS x
   ON CONFLICT (workflow_type, workflow_id, key) WHERE key IS NOT NULL AND status IN ('pending', 'leased')
   DO UPDATE SET fire_at = EXCLUDED.fire_at, input = EXCLUDED.input, available_at = EXCLUDED.available_at,
                 status = 'pending', attempts = 0, last_error = NULL, lease_owner = NULL, lease_token = NULL,
                 lease_expires_at = NULL, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at;
   o_timers := FOUND;
+  END IF;
 
   IF p_commit->>'idempotencyKey' IS NOT NULL THEN
     INSERT INTO ${s}.idempotency_keys (workflow_type, workflow_id, idempotency_key, version, event_count, committed_at)
@@ -484,20 +490,78 @@ $commit_one$;
 -- instance rows in one order and cannot deadlock over them.
 -- commit_decision(json) stays: processes of the previous release call it during a rolling
 -- deploy. A later migration may drop it once no release calls it.
-CREATE FUNCTION ${s}.commit_decisions(p_commits json)
+CREATE FUNCTION ${s}.commit_decisions(p_commits jsonb)
 RETURNS TABLE (r_index integer, r_outcome text, r_version integer, r_holder text)
 LANGUAGE plpgsql
 AS $commit_decisions$
 DECLARE
-  v_commit   json;
+  v_commit   jsonb;
   v_position bigint;
   v_effects  boolean;
   v_timers   boolean;
+  v_created  integer[];
   v_notify_effects boolean := false;
   v_notify_timers  boolean := false;
 BEGIN
+  -- Fast path, set-based: creations of a new instance that no other commit of the batch names,
+  -- with no acknowledgement, unique key, idempotency key, snapshot, observation or timer cancel.
+  -- Nothing else in the batch can see or change what they write, so applying them first, all in
+  -- three INSERTs, gives every commit the outcome it would have had in array order. An instance
+  -- that exists already is not inserted (ON CONFLICT DO NOTHING): that commit goes through the
+  -- loop below, which reports its version conflict.
+  WITH c AS (
+    SELECT x.value AS doc, (x.ordinality - 1)::integer AS idx,
+           x.value->>'workflowType' AS t, x.value->>'workflowId' AS i,
+           count(*) OVER (PARTITION BY x.value->>'workflowType', x.value->>'workflowId') AS named
+      FROM jsonb_array_elements(p_commits) WITH ORDINALITY AS x
+  ), simple AS (
+    SELECT c.* FROM c
+     WHERE c.named = 1 AND (c.doc->>'expectedVersion')::integer = 0
+       AND c.doc->'ack' IS NULL AND c.doc->'uniqueKey' IS NULL AND c.doc->'idempotencyKey' IS NULL
+       AND c.doc->'snapshot' IS NULL AND c.doc->'observation' IS NULL
+       AND jsonb_array_length(c.doc->'cancelTimers') = 0
+  ), created AS (
+    INSERT INTO ${s}.instances (workflow_type, workflow_id, version, completed, unique_key, created_at, updated_at)
+    SELECT simple.t, simple.i, jsonb_array_length(simple.doc->'events'), (simple.doc->>'completed')::boolean, NULL,
+           (simple.doc->>'now')::bigint, (simple.doc->>'now')::bigint
+      FROM simple ORDER BY simple.t, simple.i
+    ON CONFLICT DO NOTHING
+    RETURNING workflow_type, workflow_id
+  ), applied AS (
+    SELECT simple.* FROM simple JOIN created ON created.workflow_type = simple.t AND created.workflow_id = simple.i
+  ), events AS (
+    INSERT INTO ${s}.events (workflow_type, workflow_id, sequence, type, payload, metadata, recorded_at)
+    SELECT a.t, a.i, e.n::integer, e.v->>'type', (e.v->>'payload')::json, (e.v->>'metadata')::json, (e.v->>'recordedAt')::bigint
+      FROM applied a, jsonb_array_elements(a.doc->'events') WITH ORDINALITY AS e(v, n)
+    RETURNING 1
+  ), effects AS (
+    INSERT INTO ${s}.effects (id, workflow_type, workflow_id, payload, status, attempts, created_at, updated_at, available_at)
+    SELECT x->>'id', a.t, a.i, (x->>'payload')::json, 'pending', 0, (a.doc->>'now')::bigint, (a.doc->>'now')::bigint, (a.doc->>'now')::bigint
+      FROM applied a, jsonb_array_elements(a.doc->'effects') AS x
+    RETURNING 1
+  ), timers AS (
+    INSERT INTO ${s}.timers (id, workflow_type, workflow_id, key, fire_at, input, status, attempts, created_at, updated_at, available_at)
+    SELECT x->>'id', a.t, a.i, x->>'key', (x->>'fireAt')::bigint, (x->>'input')::json, 'pending', 0,
+           (a.doc->>'now')::bigint, (a.doc->>'now')::bigint, (x->>'fireAt')::bigint
+      FROM applied a, jsonb_array_elements(a.doc->'timers') AS x
+    RETURNING 1
+  )
+  SELECT coalesce(array_agg(applied.idx), '{}'), EXISTS (SELECT 1 FROM effects), EXISTS (SELECT 1 FROM timers)
+    INTO v_created, v_notify_effects, v_notify_timers
+    FROM applied;
+  FOR r_index, r_version IN
+    SELECT x.idx, jsonb_array_length(p_commits->x.idx->'events') FROM unnest(v_created) AS x(idx)
+  LOOP
+    r_outcome := 'ok';
+    r_holder := NULL;
+    RETURN NEXT;
+  END LOOP;
+
+  -- Every other commit, one at a time in array order.
   FOR v_commit, v_position IN
-    SELECT c.value, c.ordinality FROM json_array_elements(p_commits) WITH ORDINALITY AS c
+    SELECT c.value, c.ordinality FROM jsonb_array_elements(p_commits) WITH ORDINALITY AS c
+     WHERE NOT ((c.ordinality - 1)::integer = ANY (v_created))
+     ORDER BY c.ordinality
   LOOP
     SELECT o.o_outcome, o.o_version, o.o_holder, o.o_effects, o.o_timers
       INTO r_outcome, r_version, r_holder, v_effects, v_timers
@@ -522,12 +586,12 @@ $commit_decisions$;
 -- retryAt and error (retry) or error (dead). Returns one row per change: r_index, its 0-based
 -- position, and r_applied. Released work notifies once per kind. Callers send the changes sorted
 -- by (kind, id), so that concurrent batches lock rows in one order.
-CREATE FUNCTION ${s}.settle_leases(p_changes json)
+CREATE FUNCTION ${s}.settle_leases(p_changes jsonb)
 RETURNS TABLE (r_index integer, r_applied boolean)
 LANGUAGE plpgsql
 AS $settle_leases$
 DECLARE
-  v_change   json;
+  v_change   jsonb;
   v_position bigint;
   v_op       text;
   v_id       text;
@@ -535,9 +599,31 @@ DECLARE
   v_now      bigint;
   v_notify_effects boolean := false;
   v_notify_timers  boolean := false;
+  v_applied  integer[];
 BEGIN
+  -- Fast path, set-based: when no row is named twice, the changes are independent of each other
+  -- and one UPDATE per table applies them all, with the fencing and the writes of the loop below.
+  IF (SELECT count(*) = count(DISTINCT (x->>'kind', x->>'id')) FROM jsonb_array_elements(p_changes) AS x) THEN
+    WITH ch AS (
+      SELECT x.value AS d, (x.ordinality - 1)::integer AS idx, x.value->>'kind' AS kind, x.value->>'op' AS op,
+             x.value->>'id' AS id, x.value->>'token' AS token, (x.value->>'now')::bigint AS now
+        FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS x
+    ), effects AS (
+${settleSet(`${s}.effects`, 'effect', 'done')}
+    ), timers AS (
+${settleSet(`${s}.timers`, 'timer', 'fired')}
+    ), settled AS (
+      SELECT * FROM effects UNION ALL SELECT * FROM timers
+    )
+    SELECT coalesce(array_agg(settled.idx), '{}'),
+           coalesce(bool_or(settled.op = 'release' AND settled.kind = 'effect'), false),
+           coalesce(bool_or(settled.op = 'release' AND settled.kind = 'timer'), false)
+      INTO v_applied, v_notify_effects, v_notify_timers
+      FROM settled;
+    RETURN QUERY SELECT g.i, g.i = ANY (v_applied) FROM generate_series(0, jsonb_array_length(p_changes) - 1) AS g(i);
+  ELSE
   FOR v_change, v_position IN
-    SELECT c.value, c.ordinality FROM json_array_elements(p_changes) WITH ORDINALITY AS c
+    SELECT c.value, c.ordinality FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS c
   LOOP
     v_op := v_change->>'op';
     v_id := v_change->>'id';
@@ -559,6 +645,7 @@ ${settleBranch(`${s}.timers`, 'fired')}
     r_index := v_position - 1;
     RETURN NEXT;
   END LOOP;
+  END IF;
   IF v_notify_effects THEN
     PERFORM pg_notify('${channel}', 'effect');
   END IF;
@@ -596,6 +683,27 @@ function settleBranch(table: string, finalStatus: 'done' | 'fired'): string {
                  ${unlease}, updated_at = v_now
            WHERE ${held};
       END CASE;`;
+}
+
+/**
+ * One table's UPDATE in settle_leases' set-based path: each change row `ch` of this kind applied as
+ * the single statement of its op would (renew, complete, retry, dead, release), fenced the same way.
+ */
+function settleSet(table: string, kind: 'effect' | 'timer', finalStatus: 'done' | 'fired'): string {
+  const renew = `ch.op = 'renew'`;
+  return `      UPDATE ${table} w
+         SET status = CASE ch.op WHEN 'renew' THEN w.status WHEN 'complete' THEN '${finalStatus}'
+                                 WHEN 'dead' THEN 'dead' ELSE 'pending' END,
+             lease_expires_at = CASE WHEN ${renew} THEN (ch.d->>'expiresAt')::bigint END,
+             lease_token = CASE WHEN ${renew} THEN w.lease_token END,
+             lease_owner = CASE WHEN ${renew} THEN w.lease_owner END,
+             available_at = CASE ch.op WHEN 'retry' THEN (ch.d->>'retryAt')::bigint WHEN 'release' THEN ch.now ELSE w.available_at END,
+             last_error = CASE WHEN ch.op IN ('retry', 'dead') THEN ch.d->>'error' ELSE w.last_error END,
+             attempts = CASE WHEN ch.op = 'release' THEN greatest(w.attempts - 1, 0) ELSE w.attempts END,
+             updated_at = ch.now
+        FROM ch
+       WHERE ch.kind = '${kind}' AND w.id = ch.id AND w.status = 'leased' AND w.lease_token = ch.token AND w.lease_expires_at > ch.now
+      RETURNING ch.idx, ch.op, ch.kind`;
 }
 
 /** Every migration, in version order. */

@@ -63,9 +63,9 @@ export interface Statements {
 export function statements(schema: SchemaName): Statements {
   const s = schema.quoted;
   return {
-    commitDecisions: `SELECT r_index, r_outcome, r_version, r_holder FROM ${s}.commit_decisions($1::json)`,
+    commitDecisions: `SELECT r_index, r_outcome, r_version, r_holder FROM ${s}.commit_decisions($1::jsonb)`,
 
-    settleLeases: `SELECT r_index, r_applied FROM ${s}.settle_leases($1::json)`,
+    settleLeases: `SELECT r_index, r_applied FROM ${s}.settle_leases($1::jsonb)`,
 
     load: `
 SELECT i.version, i.completed,

@@ -198,7 +198,7 @@ export function batchStoreCases(ctx: ConformanceContext, settings: BatchCaseSett
 
         // PostgreSQL folds identical NOTIFYs of one transaction, so the count above cannot show
         // how many were sent; the function's text can: only commit_decisions notifies.
-        const [row] = await probe.query('SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure($1)', [`"${ctx.namespace}".commit_one(json)`]);
+        const [row] = await probe.query('SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure($1)', [`"${ctx.namespace}".commit_one(jsonb)`]);
         expect(String(row?.prosrc)).toMatch(/INSERT INTO/);
         expect(String(row?.prosrc)).not.toMatch(/pg_notify/);
       });

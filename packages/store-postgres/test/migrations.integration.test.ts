@@ -73,8 +73,8 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
       // Version 2 replaced the claim indexes led by available_at.
       expect(indexes.map((i) => i.indexname)).not.toEqual(expect.arrayContaining(['effects_claimable_idx']));
       expect(indexes.map((i) => i.indexname)).not.toEqual(expect.arrayContaining(['timers_claimable_idx']));
-      for (const fn of ['commit_decision', 'commit_one', 'commit_decisions', 'settle_leases']) {
-        const { rows } = await admin.query('SELECT to_regprocedure($1) IS NOT NULL AS present', [`"${schema}".${fn}(json)`]);
+      for (const fn of ['commit_decision(json)', 'commit_one(jsonb)', 'commit_decisions(jsonb)', 'settle_leases(jsonb)']) {
+        const { rows } = await admin.query('SELECT to_regprocedure($1) IS NOT NULL AS present', [`"${schema}".${fn}`]);
         expect(rows[0], fn).toEqual({ present: true });
       }
 
