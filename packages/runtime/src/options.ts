@@ -99,7 +99,7 @@ export interface EngineOptions {
    * batches (`commitMany`, `settleMany`), one round trip and, on PostgreSQL, one transaction each.
    * A lone call goes out at once; calls made while a batch is in flight go together in the next.
    * Each call keeps its own atomicity and its own outcome. `false` sends every call on its own.
-   * @default { maxBatch: 500, maxInFlight: 2 }
+   * @default { maxBatch: 250, maxInFlight: 4 }
    */
   groupCommit?: false | { maxBatch?: number | undefined; maxInFlight?: number | undefined } | undefined;
 }
@@ -207,8 +207,8 @@ export function resolveEngineOptions(options: EngineOptions): EngineSettings {
 function resolveGroupCommit(option: EngineOptions['groupCommit']): GroupCommitSettings | undefined {
   if (option === false) return undefined;
   if (option !== undefined && (typeof option !== 'object' || option === null)) throw invalidArgument(`groupCommit must be false or { maxBatch, maxInFlight }, got ${String(option)}`);
-  const maxBatch = positive(option?.maxBatch, 500, 'groupCommit.maxBatch');
-  const maxInFlight = positive(option?.maxInFlight, 2, 'groupCommit.maxInFlight');
+  const maxBatch = positive(option?.maxBatch, 250, 'groupCommit.maxBatch');
+  const maxInFlight = positive(option?.maxInFlight, 4, 'groupCommit.maxInFlight');
   if (!Number.isInteger(maxBatch) || maxBatch > MAX_BATCH) throw invalidArgument(`groupCommit.maxBatch must be a whole number from 1 to ${MAX_BATCH}, got ${maxBatch}`);
   if (!Number.isInteger(maxInFlight)) throw invalidArgument(`groupCommit.maxInFlight must be a whole number, got ${maxInFlight}`);
   return { maxBatch, maxInFlight };

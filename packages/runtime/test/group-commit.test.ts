@@ -180,8 +180,8 @@ describe('executeMany', () => {
     expect(results.every((r) => r.status === 'accepted')).toBe(true);
     expect(loads).toBe(0);
     expect(commits.reduce((a, b) => a + b, 0)).toBe(3000);
-    expect(commits.length).toBeLessThan(30);
-    expect(Math.max(...commits)).toBeLessThanOrEqual(500);
+    expect(commits.length).toBeLessThan(60);
+    expect(Math.max(...commits)).toBeLessThanOrEqual(250);
   });
 
   it('refuses what is not an array of inputs', async () => {
