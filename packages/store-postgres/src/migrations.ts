@@ -500,6 +500,8 @@ DECLARE
   v_effects  boolean;
   v_timers   boolean;
   v_created  integer[];
+  v_candidates integer[];
+  v_followed integer[];
   v_notify_effects boolean := false;
   v_notify_timers  boolean := false;
 BEGIN
@@ -508,7 +510,10 @@ BEGIN
   -- Nothing else in the batch can see or change what they write, so applying them first, all in
   -- three INSERTs, gives every commit the outcome it would have had in array order. An instance
   -- that exists already is not inserted (ON CONFLICT DO NOTHING): that commit goes through the
-  -- loop below, which reports its version conflict.
+  -- loop below, which reports its version conflict. Batches of routed results and other
+  -- follow-up commits have no candidate; they skip the statement.
+  v_created := '{}';
+  IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_commits) AS x WHERE x->>'expectedVersion' = '0' AND x->'ack' IS NULL) THEN
   WITH c AS (
     SELECT x.value AS doc, (x.ordinality - 1)::integer AS idx,
            x.value->>'workflowType' AS t, x.value->>'workflowId' AS i,
@@ -549,6 +554,7 @@ BEGIN
   SELECT coalesce(array_agg(applied.idx), '{}'), EXISTS (SELECT 1 FROM effects), EXISTS (SELECT 1 FROM timers)
     INTO v_created, v_notify_effects, v_notify_timers
     FROM applied;
+  END IF;
   FOR r_index, r_version IN
     SELECT x.idx, jsonb_array_length(p_commits->x.idx->'events') FROM unnest(v_created) AS x(idx)
   LOOP
@@ -557,10 +563,91 @@ BEGIN
     RETURN NEXT;
   END LOOP;
 
+  -- Fast path, set-based: routed results. A commit that acknowledges an effect and appends events
+  -- (and maybe effects) to an existing instance, when neither its instance nor its acknowledged
+  -- effect is named by another commit of the batch, and it has no idempotency key, snapshot,
+  -- observation or timer. Its instance and effect rows are locked (instances first, as commit_one
+  -- does), the checks run on the locked rows, and those that pass are applied with one statement
+  -- for the batch. Those that fail go through the loop below, which reports why.
+  v_followed := '{}';
+  IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_commits) AS x WHERE x->'ack'->>'kind' = 'effect' AND x->>'expectedVersion' <> '0') THEN
+    WITH c AS (
+      SELECT x.value AS doc, (x.ordinality - 1)::integer AS idx, x.value->'ack'->>'id' AS ack_id,
+             count(*) OVER (PARTITION BY x.value->>'workflowType', x.value->>'workflowId') AS named
+        FROM jsonb_array_elements(p_commits) WITH ORDINALITY AS x
+    ), acks AS (
+      SELECT c.ack_id, count(*) AS n FROM c WHERE c.ack_id IS NOT NULL GROUP BY c.ack_id
+    )
+    SELECT coalesce(array_agg(c.idx), '{}') INTO v_candidates
+      FROM c JOIN acks ON acks.ack_id = c.ack_id
+     WHERE c.named = 1 AND acks.n = 1 AND c.doc->'ack'->>'kind' = 'effect' AND (c.doc->>'expectedVersion')::integer > 0
+       AND NOT (c.idx = ANY (v_created)) AND c.doc->'idempotencyKey' IS NULL AND c.doc->'snapshot' IS NULL
+       AND c.doc->'observation' IS NULL AND c.doc->'uniqueKey' IS NULL
+       AND jsonb_array_length(c.doc->'cancelTimers') = 0 AND jsonb_array_length(c.doc->'timers') = 0;
+    IF cardinality(v_candidates) > 0 THEN
+      PERFORM 1 FROM ${s}.instances i
+        JOIN (SELECT p_commits->x.idx AS doc FROM unnest(v_candidates) AS x(idx)) AS c
+          ON i.workflow_type = c.doc->>'workflowType' AND i.workflow_id = c.doc->>'workflowId'
+       ORDER BY i.workflow_type, i.workflow_id
+         FOR UPDATE OF i;
+      PERFORM 1 FROM ${s}.effects w
+        JOIN (SELECT p_commits->x.idx AS doc FROM unnest(v_candidates) AS x(idx)) AS c ON w.id = c.doc->'ack'->>'id'
+       ORDER BY w.id
+         FOR UPDATE OF w;
+      SELECT coalesce(array_agg(c.idx), '{}') INTO v_followed
+        FROM (SELECT x.idx, p_commits->x.idx AS doc FROM unnest(v_candidates) AS x(idx)) AS c
+        JOIN ${s}.instances i ON i.workflow_type = c.doc->>'workflowType' AND i.workflow_id = c.doc->>'workflowId'
+        JOIN ${s}.effects w ON w.id = c.doc->'ack'->>'id'
+       WHERE i.version = (c.doc->>'expectedVersion')::integer AND w.status = 'leased'
+         AND w.lease_token = c.doc->'ack'->>'token' AND w.lease_expires_at > (c.doc->>'now')::bigint;
+    END IF;
+    IF cardinality(v_followed) > 0 THEN
+      WITH f AS (
+        SELECT p_commits->x.idx AS doc, (p_commits->x.idx->>'now')::bigint AS now,
+               (p_commits->x.idx->>'expectedVersion')::integer AS expected
+          FROM unnest(v_followed) AS x(idx)
+      ), acked AS (
+        UPDATE ${s}.effects w
+           SET status = CASE WHEN f.doc->'ack'->>'outcome' = 'dead' THEN 'dead' ELSE 'done' END,
+               last_error = CASE WHEN f.doc->'ack'->>'outcome' = 'dead' THEN f.doc->'ack'->>'error' ELSE w.last_error END,
+               lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = f.now
+          FROM f WHERE w.id = f.doc->'ack'->>'id'
+        RETURNING 1
+      ), events AS (
+        INSERT INTO ${s}.events (workflow_type, workflow_id, sequence, type, payload, metadata, recorded_at)
+        SELECT f.doc->>'workflowType', f.doc->>'workflowId', f.expected + e.n::integer, e.v->>'type', (e.v->>'payload')::json,
+               (e.v->>'metadata')::json, (e.v->>'recordedAt')::bigint
+          FROM f, jsonb_array_elements(f.doc->'events') WITH ORDINALITY AS e(v, n)
+        RETURNING 1
+      ), effects AS (
+        INSERT INTO ${s}.effects (id, workflow_type, workflow_id, payload, status, attempts, created_at, updated_at, available_at)
+        SELECT x->>'id', f.doc->>'workflowType', f.doc->>'workflowId', (x->>'payload')::json, 'pending', 0, f.now, f.now, f.now
+          FROM f, jsonb_array_elements(f.doc->'effects') AS x
+        RETURNING 1
+      ), moved AS (
+        UPDATE ${s}.instances i
+           SET version = f.expected + jsonb_array_length(f.doc->'events'),
+               completed = i.completed OR (f.doc->>'completed')::boolean, updated_at = f.now
+          FROM f WHERE i.workflow_type = f.doc->>'workflowType' AND i.workflow_id = f.doc->>'workflowId'
+        RETURNING 1
+      )
+      SELECT v_notify_effects OR EXISTS (SELECT 1 FROM effects) INTO v_notify_effects
+        FROM (SELECT count(*) FROM acked) AS a, (SELECT count(*) FROM events) AS e, (SELECT count(*) FROM moved) AS m;
+      FOR r_index, r_version IN
+        SELECT x.idx, (p_commits->x.idx->>'expectedVersion')::integer + jsonb_array_length(p_commits->x.idx->'events')
+          FROM unnest(v_followed) AS x(idx)
+      LOOP
+        r_outcome := 'ok';
+        r_holder := NULL;
+        RETURN NEXT;
+      END LOOP;
+    END IF;
+  END IF;
+
   -- Every other commit, one at a time in array order.
   FOR v_commit, v_position IN
     SELECT c.value, c.ordinality FROM jsonb_array_elements(p_commits) WITH ORDINALITY AS c
-     WHERE NOT ((c.ordinality - 1)::integer = ANY (v_created))
+     WHERE NOT ((c.ordinality - 1)::integer = ANY (v_created)) AND NOT ((c.ordinality - 1)::integer = ANY (v_followed))
      ORDER BY c.ordinality
   LOOP
     SELECT o.o_outcome, o.o_version, o.o_holder, o.o_effects, o.o_timers

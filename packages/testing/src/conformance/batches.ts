@@ -133,6 +133,34 @@ export function batchCases(ctx: ConformanceContext): void {
     expect((await ctx.store.load({ type, id: claimed[2]!.workflowId })).version).toBe(2);
   });
 
+  it('many routed results in one batch: each applied, or refused for its own stale version or lost lease', async () => {
+    const type = freshType();
+    const refs = Array.from({ length: 30 }, (_, i) => ({ type, id: `r${String(i).padStart(2, '0')}` }));
+    await ctx.store.commitMany(refs.map((ref) => commitOf(ref, 0, { effects: [effect()] })));
+    const claimed = await ctx.store.claimEffects(claimArgs([type], T0, { limit: 100, leaseMs: 1_000 }));
+    const lease = new Map(claimed.map((c) => [c.workflowId, c.lease]));
+    const now = T0 + 10;
+    const results = await ctx.store.commitMany(
+      refs.map((ref, i) => {
+        const ack = { ...lease.get(ref.id)!, outcome: 'done' as const };
+        if (i % 5 === 1) return commitOf(ref, 2, { now, ack }); // stale version
+        if (i % 5 === 2) return commitOf(ref, 1, { now, ack: { ...ack, token: `${ack.token}-forged` } });
+        if (i % 5 === 3) return commitOf(ref, 1, { now: T0 + 1_000, ack }); // lease expired at T0 + 1000
+        return commitOf(ref, 1, { now, ack, effects: i % 2 === 0 ? [effect()] : [], completed: i % 2 === 1 });
+      }),
+    );
+    expect(codes(results)).toEqual(refs.map((_, i) => ['ok', 'VERSION_CONFLICT', 'LEASE_LOST', 'LEASE_LOST', 'ok'][i % 5]));
+    for (const [i, ref] of refs.entries()) {
+      const applied = i % 5 === 0 || i % 5 === 4;
+      const loaded = await ctx.store.load(ref);
+      expect(loaded.version, ref.id).toBe(applied ? 2 : 1);
+      expect(loaded.completed, ref.id).toBe(applied && i % 2 === 1);
+      const effects = await ctx.store.listEffects(ref);
+      expect(effects[0]!.status, ref.id).toBe(applied ? 'done' : 'leased');
+      expect(effects.length, ref.id).toBe(applied && i % 2 === 0 ? 2 : 1);
+    }
+  });
+
   it('two stores committing overlapping batches in opposite orders never deadlock; each instance is created once', async () => {
     const other = await ctx.open(ctx.namespace);
     const type = freshType();
