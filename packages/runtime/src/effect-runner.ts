@@ -3,6 +3,7 @@
 import { IronflowError, isIronflowError } from '@ironflow/core';
 import { validateWithSchema } from '@ironflow/core/engine';
 import type { Claimed, EffectRecord } from '@ironflow/core/store';
+import { Cancellation } from './cancellation.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { LifecycleEmitter } from './lifecycle.js';
 import type { EngineSettings, WorkflowEntry } from './options.js';
@@ -13,31 +14,30 @@ import type { Settler } from './settle.js';
 type CallOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
 /**
- * One attempt's controls: an abort signal fired by the timeout, a lost lease or the pool's
- * shutdown, and the lease renewal that runs until `close()` (so it also covers result routing).
+ * One attempt's controls: a cancellation fired by the timeout, a lost lease or the pool's shutdown
+ * (the handler's `ctx.signal` follows it), and the lease renewal that runs until `close()` (so it
+ * also covers result routing).
  */
 class EffectAttempt {
-  readonly #controller = new AbortController();
+  readonly #cancellation = new Cancellation();
   readonly #keeper: LeaseKeeper;
-  readonly #poolSignal: AbortSignal;
-  readonly #onPoolAbort = (): void => this.#abort(this.#poolSignal.reason);
+  readonly #stopFollowingShutdown: () => void;
 
-  constructor(item: Claimed<EffectRecord>, poolSignal: AbortSignal, settings: EngineSettings) {
+  constructor(item: Claimed<EffectRecord>, shutdown: Cancellation, settings: EngineSettings) {
     const { store, clock, logger, effects } = settings;
-    this.#poolSignal = poolSignal;
-    poolSignal.addEventListener('abort', this.#onPoolAbort, { once: true });
+    this.#stopFollowingShutdown = shutdown.onCancel((reason) => this.#cancellation.cancel(reason));
     this.#keeper = new LeaseKeeper({
       lease: item.lease,
       leaseMs: effects.leaseMs,
       renew: () => store.renewLease(item.lease, clock.now(), effects.leaseMs),
-      onLost: (error) => this.#abort(error),
+      onLost: (error) => this.#cancellation.cancel(error),
       logger,
     }).start();
   }
 
-  /** The handler's `ctx.signal`. */
+  /** The handler's `ctx.signal`, made only if the handler reads it. */
   get signal(): AbortSignal {
-    return this.#controller.signal;
+    return this.#cancellation.signal;
   }
 
   /** True once a renewal found the lease taken over by another worker. */
@@ -46,21 +46,25 @@ class EffectAttempt {
   }
 
   /**
-   * Calls the handler and resolves with the first of: its result, its error, the signal's reason.
-   * A handler that ignores its signal keeps running, but its result is no longer waited for.
+   * Calls the handler and resolves with the first of: its result, its error, the cancellation's
+   * reason. A handler that ignores its signal keeps running, but its result is no longer waited for.
    */
   call(handler: () => unknown, timeoutMs: number, timeoutError: () => Error): Promise<CallOutcome> {
-    const signal = this.#controller.signal;
+    const cancellation = this.#cancellation;
     return new Promise<CallOutcome>((resolve) => {
+      let settled = false;
+      let stopWaiting: (() => void) | undefined;
       const finish = (outcome: CallOutcome): void => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timeout);
-        signal.removeEventListener('abort', onAbort);
+        stopWaiting?.();
         resolve(outcome);
       };
-      const onAbort = (): void => finish({ ok: false, error: signal.reason });
-      const timeout = setTimeout(() => this.#abort(timeoutError()), timeoutMs);
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
+      const timeout = setTimeout(() => cancellation.cancel(timeoutError()), timeoutMs);
+      // Runs at once when the attempt was cancelled before the handler started.
+      stopWaiting = cancellation.onCancel((reason) => finish({ ok: false, error: reason }));
+      if (settled) return;
       Promise.resolve()
         .then(handler)
         .then(
@@ -70,14 +74,10 @@ class EffectAttempt {
     });
   }
 
-  /** Stops the lease renewal and lets go of the pool's signal. */
+  /** Stops the lease renewal and stops following the pool's shutdown. */
   close(): void {
     this.#keeper.stop();
-    this.#poolSignal.removeEventListener('abort', this.#onPoolAbort);
-  }
-
-  #abort(reason: unknown): void {
-    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+    this.#stopFollowingShutdown();
   }
 }
 
@@ -89,8 +89,8 @@ export class EffectRunner {
     private readonly settler: Settler,
   ) {}
 
-  /** Processes one claimed effect to an outcome; `poolSignal` fires when shutdown gives up waiting. */
-  async run(item: Claimed<EffectRecord>, poolSignal: AbortSignal): Promise<void> {
+  /** Processes one claimed effect to an outcome; `shutdown` fires when shutdown gives up waiting. */
+  async run(item: Claimed<EffectRecord>, shutdown: Cancellation): Promise<void> {
     const entry = await this.settler.entryToRun(item);
     if (!entry) return;
     const handler = entry.handler;
@@ -105,7 +105,7 @@ export class EffectRunner {
     }
     const startedAt = this.settings.clock.now();
     this.lifecycle.emit({ type: 'effect.started', id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts });
-    const attempt = new EffectAttempt(item, poolSignal, this.settings);
+    const attempt = new EffectAttempt(item, shutdown, this.settings);
     try {
       const context: EffectContext = {
         effectId: item.id,
@@ -113,7 +113,9 @@ export class EffectRunner {
         attempt: item.attempts,
         createdAt: new Date(item.createdAt),
         idempotencyKey: `${item.workflowType}:${item.workflowId}:${item.id}`,
-        signal: attempt.signal,
+        get signal() {
+          return attempt.signal;
+        },
       };
       const timeoutMs = this.settings.effectTimeoutMs;
       const outcome = await attempt.call(
@@ -122,7 +124,7 @@ export class EffectRunner {
         () => new IronflowError('EFFECT_TIMEOUT', `Effect handler of ${item.workflowType} exceeded ${timeoutMs} ms`),
       );
       if (attempt.leaseLost) return this.settler.lost(item.lease);
-      if (poolSignal.aborted) return; // shutdown: the pool releases the lease
+      if (shutdown.cancelled) return; // shutdown: the pool releases the lease
       if (!outcome.ok) return await this.settler.failure(item, entry, outcome.error);
       // The lease keeps being renewed while the result is routed: conflict retries may take a while.
       await this.#route(item, entry, outcome.value, startedAt);

@@ -14,6 +14,7 @@ import {
   type TimerRecord,
   type WorkKind,
 } from '@ironflow/core/store';
+import { NEVER_CANCELLED } from './cancellation.js';
 import { EffectRunner } from './effect-runner.js';
 import { Executor, type ExecuteManyResult } from './executor.js';
 import { LifecycleEmitter, type LifecycleEvent, type LifecycleEventType, type LifecycleListener } from './lifecycle.js';
@@ -142,7 +143,7 @@ export function createEngine(options: EngineOptions): Engine {
     kind: 'effect',
     settings: settings.effects,
     claim: claimEffects,
-    process: (item, signal) => effectRunner.run(item, signal),
+    process: (item, shutdown) => effectRunner.run(item, shutdown),
     renew: (item) => store.renewLease(item.lease, clock.now(), settings.effects.leaseMs),
   });
   const timerPool = new WorkerPool<TimerRecord>({
@@ -219,13 +220,12 @@ export function createEngine(options: EngineOptions): Engine {
     async runUntilIdle(opts = {}) {
       if (started) throw invalidArgument('runUntilIdle() drives work by hand; call it on an engine that was not start()ed');
       const maxRounds = opts.maxRounds ?? 1000;
-      const never = new AbortController().signal;
       let effects = 0;
       let timers = 0;
       for (let round = 0; round < maxRounds; round++) {
         // A recovered item comes back alone from its claim, so it runs alone here too.
         const claimedEffects = await claimEffects(settings.effects.batchSize);
-        await Promise.all(claimedEffects.map((item) => effectRunner.run(item, never)));
+        await Promise.all(claimedEffects.map((item) => effectRunner.run(item, NEVER_CANCELLED)));
         const claimedTimers = await claimTimers(settings.timers.batchSize);
         await Promise.all(claimedTimers.map((item) => timerRunner.run(item)));
         effects += claimedEffects.length;

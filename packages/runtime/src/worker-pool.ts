@@ -4,6 +4,7 @@
 // unsettled runs alone (poison isolation).
 import { backoff, type BackoffOptions } from '@ironflow/core/engine';
 import type { Claimed, EffectRecord, TimerRecord, WorkKind } from '@ironflow/core/store';
+import { Cancellation } from './cancellation.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { LifecycleEmitter, Logger } from './lifecycle.js';
 import type { PoolSettings } from './options.js';
@@ -26,8 +27,8 @@ export interface WorkerPoolOptions<T extends EffectRecord | TimerRecord> {
   readonly kind: WorkKind;
   readonly settings: PoolSettings;
   readonly claim: (limit: number) => Promise<Claimed<T>[]>;
-  /** Processes an item to an outcome; `signal` fires when shutdown stops waiting for it. */
-  readonly process: (item: Claimed<T>, signal: AbortSignal) => Promise<void>;
+  /** Processes an item to an outcome; `shutdown` fires when shutdown stops waiting for it. */
+  readonly process: (item: Claimed<T>, shutdown: Cancellation) => Promise<void>;
   /** Extends the item's lease by `settings.leaseMs` (a recovered item waiting for its turn). */
   readonly renew: (item: Claimed<T>) => Promise<void>;
   /** Gives a lease back unfinished, its attempt uncounted (shutdown). */
@@ -46,7 +47,7 @@ const RESTART_BACKOFF: BackoffOptions = { baseMs: 100, capMs: 30_000, jitter: 'e
 
 interface Slot<T extends EffectRecord | TimerRecord> {
   readonly item: Claimed<T>;
-  readonly controller: AbortController;
+  readonly shutdown: Cancellation;
   readonly done: Promise<void>;
 }
 
@@ -123,7 +124,7 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
     clearTimeout(timer);
     if (drained) return;
     const left = [...this.#inFlight.values()];
-    for (const slot of left) slot.controller.abort(new Error('runtime is shutting down'));
+    for (const slot of left) slot.shutdown.cancel(new Error('runtime is shutting down'));
     await Promise.all(
       left.map((slot) => {
         this.#inFlight.delete(slot.item.id);
@@ -242,9 +243,9 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
   }
 
   #spawn(item: Claimed<T>): void {
-    const controller = new AbortController();
+    const shutdown = new Cancellation();
     const done = this.options
-      .process(item, controller.signal)
+      .process(item, shutdown)
       .catch((error: unknown) => {
         this.options.logger.error({ err: error, kind: this.options.kind, id: item.id }, 'processing failed unexpectedly');
       })
@@ -255,7 +256,7 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
         this.#admitRecovered();
         this.poke();
       });
-    this.#inFlight.set(item.id, { item, controller, done });
+    this.#inFlight.set(item.id, { item, shutdown, done });
   }
 
   async #release(item: Claimed<T>): Promise<void> {

@@ -70,9 +70,10 @@ export function commitOrder(commits: readonly CheckedCommit[]): number[] {
 
 /** The order to send lease changes in: by row. Changes to different rows never meet, and changes to one row compare equal, so they keep the caller's order. */
 export function settleOrder(operations: readonly LeaseOperation[]): number[] {
-  return lockOrder(operations, byRow, () => []);
+  return operations.map((_, position) => position).sort((a, b) => byRow(operations[a]!, operations[b]!) || a - b);
 }
 
+// Code-point order, which is the order of COLLATE "C": the one the SQL locks rows in.
 function byInstance(a: CheckedCommit, b: CheckedCommit): number {
   return compareIds(a.ref.type, b.ref.type) || compareIds(a.ref.id, b.ref.id);
 }
