@@ -8,8 +8,9 @@ import { handoffsIn, type HandoffRef } from './cross-partition.js';
 /**
  * The sweep and the ordered walk, shared by PEEK and CLAIM. KEYS (the variadic tail) are
  * (pending queue, leased set) pairs, one per requested workflow type, all of one kind.
- * `walk(visit)` calls `visit(i, id, availableAt, recovered)` for each claimable row in order;
- * visit answers 'skip' (the row stays queued), 'taken' (it left the queue) or 'stop'.
+ * `walk(visit)` calls `visit(i, id, availableAt, recovered, attempts)` for each claimable row in
+ * order; visit answers 'skip' (the row stays queued), 'taken' (it calls drop) or 'stop'. Queue
+ * removals are deferred: a script calls `flush()` after its walk.
  */
 const WALK = String.raw`
 local kind, nows = A_kind, A_now
@@ -51,15 +52,43 @@ local function bytesLess(a, b)
   return #a < #b
 end
 
--- k-way merge of the types' queues in (availableAt, id) order.
-local heads, skipped = {}, {}
-for i = 1, nTypes do skipped[i] = 0 end
+-- k-way merge of the types' queues in (availableAt, id) order. Each queue is read a page at a
+-- time, and rows leave their queue only when the walk ends (drop/flush), so a page's offset is
+-- simply how many rows of that queue the walk has consumed.
+local pageSize = math.max(limit, 16)
+local heads, consumed, pages, at, ended, drops = {}, {}, {}, {}, {}, {}
+for i = 1, nTypes do consumed[i] = 0; at[i] = 0; ended[i] = false; drops[i] = {} end
 local function head(i)
   if heads[i] == nil then
-    local r = redis.call('ZRANGEBYSCORE', queueOf(i), '-inf', nows, 'WITHSCORES', 'LIMIT', skipped[i], 1)
-    if r[1] then heads[i] = {r[1], tonumber(r[2])} else heads[i] = false end
+    local page = pages[i]
+    if page == nil or at[i] >= #page then
+      if ended[i] then heads[i] = false return false end
+      page = redis.call('ZRANGEBYSCORE', queueOf(i), '-inf', nows, 'WITHSCORES', 'LIMIT', consumed[i], pageSize)
+      pages[i], at[i] = page, 0
+      ended[i] = #page < 2 * pageSize
+    end
+    if at[i] >= #page then heads[i] = false return false end
+    heads[i] = {page[at[i] + 1], tonumber(page[at[i] + 2])}
+    at[i] = at[i] + 2
   end
   return heads[i]
+end
+
+-- Removes a row from queue i when the walk ends.
+local function drop(i, id) table.insert(drops[i], id) end
+
+-- Variadic commands in slices: Lua's stack limits how many arguments one unpack may pass.
+local function inSlices(command, key, args)
+  for from = 1, #args, 4000 do
+    redis.call(command, key, unpack(args, from, math.min(#args, from + 3999)))
+  end
+end
+
+-- Applies the walk's deferred queue removals.
+local function flush()
+  for i = 1, nTypes do
+    if #drops[i] > 0 then inSlices('ZREM', queueOf(i), drops[i]) end
+  end
 end
 
 local function walk(visit)
@@ -74,18 +103,16 @@ local function walk(visit)
     end
     if best == nil then return end
     heads[bi] = nil
+    consumed[bi] = consumed[bi] + 1
     local id = best[1]
-    local r = redis.call('HMGET', itemKey(kind, id), 'st', 'aa', 'lx', 'hoT')
+    local r = redis.call('HMGET', itemKey(kind, id), 'st', 'aa', 'lx', 'hoT', 'at')
     local fresh = r[1] == 'pending' and tonumber(r[2]) <= now
     local recovered = r[1] == 'leased' and tonumber(r[3]) <= now and not r[4]
     if fresh or recovered then
-      local step = visit(bi, id, r[2], recovered)
+      local step = visit(bi, id, r[2], recovered, tonumber(r[5] or '0'))
       if step == 'stop' then return end
-      if step == 'skip' then skipped[bi] = skipped[bi] + 1 end
-    elseif r[1] == 'pending' or r[1] == 'leased' then
-      skipped[bi] = skipped[bi] + 1
-    else
-      redis.call('ZREM', queueOf(bi), id)
+    elseif r[1] ~= 'pending' and r[1] ~= 'leased' then
+      drop(bi, id)
     end
   end
 end
@@ -121,6 +148,7 @@ walk(function(i, id, aa, recovered)
   if recovered or #out >= limit then return 'stop' end
   return 'skip'
 end)
+flush()
 return {out, handoffs}
 `,
 });
@@ -146,21 +174,26 @@ export const CLAIM = defineScript({
     handoffs: handoffsIn(reply.at(1).list()),
   }),
   body: String.raw`${WALK}
-local out, taken = {}, 0
-walk(function(i, id, aa, recovered)
+local out, taken, leased = {}, 0, {}
+for i = 1, nTypes do leased[i] = {} end
+walk(function(i, id, aa, recovered, attempts)
   if recovered and (taken > 0 or A_allowRecovered ~= '1') then return 'stop' end
   taken = taken + 1
   local rk = itemKey(kind, id)
-  redis.call('HSET', rk, 'st', 'leased', 'lt', A_tokenBase .. '.' .. taken, 'lo', A_owner, 'lx', A_expiresAt, 'ua', nows)
-  redis.call('HINCRBY', rk, 'at', 1)
-  redis.call('ZREM', queueOf(i), id)
-  redis.call('ZADD', leasedOf(i), A_expiresAt, id)
+  redis.call('HSET', rk, 'st', 'leased', 'lt', A_tokenBase .. '.' .. taken, 'lo', A_owner, 'lx', A_expiresAt, 'ua', nows, 'at', attempts + 1)
+  drop(i, id)
+  table.insert(leased[i], A_expiresAt)
+  table.insert(leased[i], id)
   local flag = 0
   if recovered then flag = 1 end
   table.insert(out, {flag, redis.call('HGETALL', rk)})
   if recovered or taken >= limit then return 'stop' end
   return 'taken'
 end)
+flush()
+for i = 1, nTypes do
+  if #leased[i] > 0 then inSlices('ZADD', leasedOf(i), leased[i]) end
+end
 return {out, handoffs}
 `,
 });

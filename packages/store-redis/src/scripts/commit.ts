@@ -113,8 +113,10 @@ local nE, nF, nC, nT = tonumber(A_eventCount), tonumber(A_effectCount), tonumber
 if redis.call('HGET', K_instance, 'lc') == A_nonce then return {'OK', false} end
 
 -- 1. the acknowledged lease
+local ackRow = nil
 if A_ackMode == 'local' then
-  local state, hoT, hoP = leaseState(itemKey(A_ackKind, A_ackId), A_ackToken, now)
+  local state, hoT, hoP, row = leaseState(itemKey(A_ackKind, A_ackId), A_ackToken, now)
+  ackRow = row
   if state == 'lost' then return {'LEASE_LOST'} end
   if state == 'handoff' then return {'HANDOFF', A_ackKind, A_ackId, hoT, hoP} end
 elseif A_ackMode == 'remote' then
@@ -165,7 +167,7 @@ if #busy > 0 then return {'HANDOFF', unpack(busy)} end
 
 -- writes: acknowledgement first, so a fired timer frees its key for a re-schedule below
 if A_ackMode == 'local' then
-  finish(A_ackKind, A_ackId, A_ackOutcome, nows, A_ackError, A_ackMember)
+  finish(A_ackKind, A_ackId, A_ackOutcome, nows, A_ackError, A_ackMember, ackRow)
 elseif A_ackMode == 'remote' then
   redis.call('HSET', K_handoffs, A_ackToken, A_handoffRecord)
 end

@@ -36,18 +36,18 @@ export const SETTLE = defineScript({
   },
   body: String.raw`
 local kind, id, nows, op = A_kind, A_id, A_now, A_op
-local state, hoT, hoP = leaseState(K_row, A_token, tonumber(nows))
+local state, hoT, hoP, row = leaseState(K_row, A_token, tonumber(nows))
 if state == 'lost' then return {'LEASE_LOST'} end
 if state == 'handoff' and op ~= 'renew' then return {'HANDOFF', kind, id, hoT, hoP} end
-local wt = redis.call('HGET', K_row, 'wt')
+local wt = row[1]
 if op == 'renew' then
   redis.call('HSET', K_row, 'lx', A_at, 'ua', nows)
   redis.call('ZREM', pendingKey(kind, wt), id)
   redis.call('ZADD', leasedKey(kind, wt), A_at, id)
 elseif op == 'complete' then
-  finish(kind, id, 'done', nows, '', '')
+  finish(kind, id, 'done', nows, '', '', row)
 elseif op == 'dead' then
-  finish(kind, id, 'dead', nows, A_error, A_deadMember)
+  finish(kind, id, 'dead', nows, A_error, A_deadMember, row)
 else
   local at = A_at
   if op == 'release' then at = nows end

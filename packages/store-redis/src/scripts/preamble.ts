@@ -29,20 +29,23 @@ local function publishHeldWakes()
   heldWakes = false
 end
 
--- 'held', 'lost', or 'handoff' plus the pending cross-partition acknowledgement (token, partition).
+-- 'held', 'lost', or 'handoff' plus the pending cross-partition acknowledgement (token, partition);
+-- then the row's {type, instance id, timer key}, read in the same call, for finish().
 local function leaseState(rk, token, now)
-  local r = redis.call('HMGET', rk, 'st', 'lt', 'lx', 'hoT', 'hoP')
-  if r[1] ~= 'leased' or r[2] ~= token then return 'lost' end
+  local r = redis.call('HMGET', rk, 'st', 'lt', 'lx', 'hoT', 'hoP', 'wt', 'wid', 'k')
+  local row = {r[6], r[7], r[8]}
+  if r[1] ~= 'leased' or r[2] ~= token then return 'lost', nil, nil, row end
   local lx = tonumber(r[3])
-  if lx == nil or lx <= now then return 'lost' end
-  if r[4] then return 'handoff', r[4], r[5] end
-  return 'held'
+  if lx == nil or lx <= now then return 'lost', nil, nil, row end
+  if r[4] then return 'handoff', r[4], r[5], row end
+  return 'held', nil, nil, row
 end
 
--- Settles a leased row: outcome 'done' (effect done, timer fired) or 'dead' (err: JSON or '').
-local function finish(k, id, outcome, nows, err, member)
+-- Settles a leased row: outcome 'done' (effect done, timer fired) or 'dead' (err: JSON or ''). row
+-- is {type, instance id, timer key} when the caller has read it (leaseState), else read here.
+local function finish(k, id, outcome, nows, err, member, row)
   local rk = itemKey(k, id)
-  local r = redis.call('HMGET', rk, 'wt', 'wid', 'k')
+  local r = row or redis.call('HMGET', rk, 'wt', 'wid', 'k')
   local wt = r[1]
   redis.call('ZREM', pendingKey(k, wt), id)
   redis.call('ZREM', leasedKey(k, wt), id)
