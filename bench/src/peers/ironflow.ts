@@ -43,14 +43,16 @@ interface Opened {
 }
 
 function ironflow(name: string, backend: System['backend'], settings: string, concurrency: number, open: (namespace: string, owner: boolean) => Promise<Opened>): System {
-  const engineOn = (store: WorkflowStore, registration: Registration): Engine =>
-    createEngine({ store, logger: silentLogger, workflows: [registration], effects: { concurrency } });
+  // cacheSize: the whole backlog, so a routed result finds its instance's state in memory, as it
+  // would in a worker that keeps its instances warm (the default, 10 000, is smaller than a run).
+  const engineOn = (store: WorkflowStore, registration: Registration, jobs = 0): Engine =>
+    createEngine({ store, logger: silentLogger, workflows: [registration], effects: { concurrency }, cacheSize: Math.max(10_000, jobs) });
   // Enqueue (16 callers of `execute`) with the workers stopped, then start them and time the drain.
   const throughput = async (workload: Workload, routed: boolean): Promise<DrainResult> => {
     const { store, close } = await open(workload.namespace, true);
     const completions = countdown(workload.jobs);
     const registration = routed ? register(job).handle((effect) => ({ type: 'Done' as const, id: effect.id })) : register(job).handle(() => undefined);
-    const engine = engineOn(store, registration);
+    const engine = engineOn(store, registration, workload.jobs);
     if (routed) engine.on('decision.committed', (e) => e.completed && completions.tick());
     else engine.on('effect.succeeded', () => completions.tick());
     try {
@@ -113,7 +115,7 @@ function ironflow(name: string, backend: System['backend'], settings: string, co
 /** Ironflow on PostgreSQL, one schema per measurement, dropped afterwards. */
 export function ironflowPostgres(url: string, concurrency = EFFECT_CONCURRENCY): System {
   const poolMax = CALLERS + concurrency;
-  return ironflow('Ironflow', 'postgres', `pg.Pool max ${poolMax}; effects.concurrency ${concurrency} (claims up to the free slots); ${CALLERS} concurrent \`execute\` callers; wake-ups by LISTEN/NOTIFY`, concurrency, async (namespace, owner) => {
+  return ironflow('Ironflow', 'postgres', `pg.Pool max ${poolMax}; effects.concurrency ${concurrency}, prefetch ${concurrency} (the default); group commit on (the default: batches of 250, 4 in flight); cacheSize = jobs; bulk enqueue by \`executeMany\` of 1000 inputs; single enqueue by ${CALLERS} concurrent \`execute\` callers; wake-ups by LISTEN/NOTIFY`, concurrency, async (namespace, owner) => {
     const pool = new pg.Pool({ connectionString: url, max: poolMax });
     const schema = `ironflow_${namespace}`;
     if (owner) await migratePostgresStore({ pool, schema });
@@ -149,7 +151,7 @@ CREATE INDEX ON ${schema}.raw_effects (workflow_type, available_at, id) WHERE st
 
 /** Ironflow on Redis, one key prefix per measurement, destroyed afterwards. */
 export function ironflowRedis(url: string, concurrency = EFFECT_CONCURRENCY): System {
-  return ironflow('Ironflow', 'redis', `one ioredis client; effects.concurrency ${concurrency}; ${CALLERS} concurrent \`execute\` callers; wake-ups by pub/sub`, concurrency, async (namespace, owner) => {
+  return ironflow('Ironflow', 'redis', `one ioredis client; effects.concurrency ${concurrency}, prefetch ${concurrency} (the default); group commit on (the default); cacheSize = jobs; bulk enqueue by \`executeMany\` of 1000 inputs; single enqueue by ${CALLERS} concurrent \`execute\` callers; wake-ups by pub/sub`, concurrency, async (namespace, owner) => {
     const client = new Redis(url, { maxRetriesPerRequest: 3 });
     const keyPrefix = `ironflow-${namespace}`;
     const store = createRedisStore({ client, keyPrefix });

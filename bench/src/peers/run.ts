@@ -1,5 +1,6 @@
 // Ironflow side by side with pg-boss, graphile-worker and BullMQ: the same no-op jobs, servers and
-// durability for all, each in its best documented configuration; `pnpm bench:peers [--jobs N]`.
+// durability for all, each in its best documented configuration;
+// `pnpm bench:peers [--jobs N] [--runs N] [--samples N] [--out FILE.md]`.
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { bullmq } from './bullmq.js';
@@ -16,6 +17,11 @@ function flag(name: string, fallback: number): number {
   const value = Number(process.argv[at + 1]);
   if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a positive integer`);
   return value;
+}
+
+function textFlag(name: string): string | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? undefined : process.argv[at + 1];
 }
 
 async function version(pkg: string): Promise<string> {
@@ -141,7 +147,9 @@ async function main(): Promise<void> {
   ].join('\n');
   console.log(`\n${side}\n${targets.join('\n')}\n`);
   await mkdir(new URL('../../results/', import.meta.url), { recursive: true });
-  const file = new URL(`../../results/${started.toISOString().slice(0, 10)}-peers.md`, import.meta.url);
+  const out = textFlag('out') ?? `${started.toISOString().slice(0, 10)}-peers.md`;
+  if (!/^[\w.-]+\.md$/.test(out)) throw new Error('--out takes a file name ending in .md (written to bench/results/)');
+  const file = new URL(`../../results/${out}`, import.meta.url);
   await writeFile(file, report);
   console.log(`written to ${file.pathname}`);
 }
