@@ -1,6 +1,6 @@
 // Ironflow side by side with pg-boss, graphile-worker and BullMQ: the same no-op jobs, servers and
 // durability for all, each in its best documented configuration;
-// `pnpm bench:peers [--jobs N] [--runs N] [--samples N] [--out FILE.md]`.
+// `pnpm bench [--jobs N] [--runs N] [--samples N] [--out FILE.md]`.
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { bullmq } from './bullmq.js';
