@@ -1,5 +1,5 @@
 // Ironflow's throughput on each reachable store, as ratios to the raw write limit of the same
-// backend measured in the same run. `pnpm bench [memory,pglite,postgres,redis]`; results are printed
+// backend measured in the same run. `pnpm bench:stores [memory,pglite,postgres,redis]`; results are printed
 // and written to bench/results/. Bounded: every workload has a fixed operation count.
 import { writeFile, mkdir } from 'node:fs/promises';
 import { accept, defineWorkflow } from '@ironflow/core';
