@@ -103,6 +103,29 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
 
   let closing: Promise<void> | undefined;
 
+  /**
+   * Sends a batch's well-formed items: through the backend's batch form when it has one (checking
+   * it answered each item), else one at a time in order, since a later item may build on an
+   * earlier one. Returns the outcomes of the well-formed items, in order.
+   */
+  async function sendBatch<I, O>(
+    operation: string,
+    parsed: ReadonlyArray<{ value: I } | { error: IronflowError }>,
+    many: ((items: readonly I[]) => Promise<O[]>) | undefined,
+    one: (item: I) => Promise<O>,
+  ): Promise<O[]> {
+    const valid = parsed.flatMap((p) => ('value' in p ? [p.value] : []));
+    if (valid.length === 0) return [];
+    if (many === undefined) {
+      const outcomes: O[] = [];
+      for (const item of valid) outcomes.push(await call(operation, () => one(item)));
+      return outcomes;
+    }
+    const outcomes = await call(operation, () => many(valid));
+    if (outcomes.length !== valid.length) throw new StoreError('integrity', `${backend.name} store (${operation}): ${outcomes.length} outcomes for ${valid.length} items`);
+    return outcomes;
+  }
+
   async function settle(name: string, operation: LeaseOperation): Promise<void> {
     const outcome = await call(name, () => backend.settle(operation));
     if (outcome === 'lease-lost') throw new LeaseLostError(operation.lease.kind, operation.lease.id);
@@ -135,18 +158,7 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
 
     async commitMany(requests) {
       const parsed = parseEach(parseBatch(requests, 'commitMany requests'), parseCommit);
-      const valid = parsed.flatMap((p) => ('value' in p ? [p.value] : []));
-      let outcomes: CommitOutcome[];
-      if (valid.length === 0) {
-        outcomes = [];
-      } else if (backend.commitMany) {
-        outcomes = await call('commitMany', () => backend.commitMany!(valid));
-        if (outcomes.length !== valid.length) throw new StoreError('integrity', `${backend.name} store (commitMany): ${outcomes.length} outcomes for ${valid.length} commits`);
-      } else {
-        // In order, one at a time: a later commit may build on an earlier one's version.
-        outcomes = [];
-        for (const commit of valid) outcomes.push(await call('commit', () => backend.commit(commit)));
-      }
+      const outcomes = await sendBatch('commitMany', parsed, backend.commitMany?.bind(backend), (commit) => backend.commit(commit));
       let next = 0;
       let effects = false;
       let timers = false;
@@ -197,17 +209,7 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
     },
     async settleMany(changes) {
       const parsed = parseEach(parseBatch(changes, 'settleMany changes'), parseLeaseChange);
-      const valid = parsed.flatMap((p) => ('value' in p ? [p.value] : []));
-      let outcomes: Array<'ok' | 'lease-lost'>;
-      if (valid.length === 0) {
-        outcomes = [];
-      } else if (backend.settleMany) {
-        outcomes = await call('settleMany', () => backend.settleMany!(valid));
-        if (outcomes.length !== valid.length) throw new StoreError('integrity', `${backend.name} store (settleMany): ${outcomes.length} results for ${valid.length} changes`);
-      } else {
-        outcomes = [];
-        for (const operation of valid) outcomes.push(await call('settleMany', () => backend.settle(operation)));
-      }
+      const outcomes = await sendBatch('settleMany', parsed, backend.settleMany?.bind(backend), (operation) => backend.settle(operation));
       let next = 0;
       const released = new Set<WorkKind>();
       const results = parsed.map((p): BatchResult => {
