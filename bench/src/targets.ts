@@ -83,6 +83,16 @@ export async function postgresTarget(url: string, poolSize: number): Promise<Tar
   };
 }
 
+/** Deletes the keys whose names contain `fragment` (the store's own and the raw writes'). */
+export async function deleteKeys(client: Redis, fragment: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `*${fragment}*`, 'COUNT', 1000);
+    if (keys.length > 0) await client.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
 const RAW_SCRIPT = `redis.call('HSET', KEYS[1], 'v', ARGV[1]); redis.call('RPUSH', KEYS[2], ARGV[1]); return 1`;
 
 export async function redisTarget(url: string): Promise<Target> {
@@ -99,12 +109,7 @@ export async function redisTarget(url: string): Promise<Target> {
       rate(concurrency, operations, (i) => client.evalsha(sha, 2, `{${keyPrefix}:raw}:h${i}`, `{${keyPrefix}:raw}:list`, '{"n":1}')),
     close: async () => {
       await store.close();
-      let cursor = '0';
-      do {
-        const [next, keys] = await client.scan(cursor, 'MATCH', `*${keyPrefix}*`, 'COUNT', 1000);
-        if (keys.length > 0) await client.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      await deleteKeys(client, keyPrefix);
       client.disconnect();
     },
   };

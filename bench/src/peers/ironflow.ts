@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { BULK_CHUNK, countdown, IdleProbe, inChunks, type DrainResult, type System, type Workload } from './harness.js';
-import { rate } from '../targets.js';
+import { deleteKeys, rate } from '../targets.js';
 
 /** Callers of `execute` at once, as in the issue's measurement. */
 const CALLERS = 16;
@@ -189,13 +189,3 @@ redis.call('HSET', KEYS[3], 'payload', ARGV[2], 'status', 'pending', 'availableA
 redis.call('ZADD', KEYS[4], ARGV[1], KEYS[3])
 redis.call('PUBLISH', ARGV[3], 'effect')
 return 1`;
-
-/** Deletes the keys that contain `fragment`. */
-async function deleteKeys(client: Redis, fragment: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `*${fragment}*`, 'COUNT', 1000);
-    if (keys.length > 0) await client.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
