@@ -5,6 +5,8 @@ import { defineProject } from 'vitest/config';
 export const shared = defineProject({
   resolve: { conditions: ['@ironflow/source'] },
   ssr: { resolve: { conditions: ['@ironflow/source', 'module', 'node', 'development|production'] } },
+  // Global setup files run in Vitest's own environment, which takes its conditions from here.
+  environments: { __vitest__: { resolve: { conditions: ['@ironflow/source', 'module', 'node', 'development|production'] } } },
   test: {
     include: ['test/**/*.test.ts'],
     // The JSON report feeds scripts/test-summary.mjs, which prints the repository-wide count.
