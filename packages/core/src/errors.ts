@@ -20,7 +20,10 @@ export type IronflowErrorCode =
   | 'EFFECT_TIMEOUT'
   | 'HANDLER_MISSING'
   | 'STORE_FAILURE'
-  | 'SHUTTING_DOWN';
+  | 'SHUTTING_DOWN'
+  | 'EFFECT_KEY_CONFLICT'
+  | 'EFFECT_DEADLINE_EXCEEDED'
+  | 'CANCELLED';
 
 /** Options accepted by every Ironflow error constructor. */
 export interface IronflowErrorOptions {
@@ -106,11 +109,17 @@ export class UniqueKeyConflictError extends IronflowError {
   }
 }
 
-/** The lease on an effect or timer expired or was taken over; the change was not applied. */
+/**
+ * The lease on an effect or timer expired, was taken over, or its row was cancelled (`cancelled`
+ * true: the instance was cancelled or a decision cancelled the effect); the change was not applied.
+ */
 export class LeaseLostError extends IronflowError {
-  constructor(readonly kind: 'effect' | 'timer', readonly id: string) {
-    super('LEASE_LOST', `The lease on ${kind} ${id} is no longer held`, { details: { kind, id } });
+  readonly cancelled: boolean;
+  constructor(readonly kind: 'effect' | 'timer', readonly id: string, options: { cancelled?: boolean | undefined } = {}) {
+    const cancelled = options.cancelled === true;
+    super('LEASE_LOST', `The lease on ${kind} ${id} is no longer held${cancelled ? ': it was cancelled' : ''}`, { details: { kind, id, cancelled } });
     this.name = 'LeaseLostError';
+    this.cancelled = cancelled;
   }
 }
 

@@ -4,6 +4,7 @@
 import {
   StoreError,
   compareIds,
+  stripUndefined,
   type CheckedAck,
   type CheckedCommit,
   type CheckedDeadLetterQuery,
@@ -11,14 +12,18 @@ import {
   type CheckedTimer,
   type CommitOutcome,
   type Lease,
+  type BacklogEntry,
   type LeaseOperation,
+  type SettleOutcome,
   type StoreBackend,
   type WorkflowRef,
   type WorkKind,
 } from '@ironflow/core/store';
 import {
-  byAvailable,
+  byRank,
   byCreated,
+  isPaused,
+  summaryOf,
   claimedOf,
   eventsOf,
   leaseExpired,
@@ -58,6 +63,40 @@ export function memoryBackend(tables: Tables): StoreBackend {
     return undefined;
   }
 
+  /** The live (pending or leased) effect of `ref` with `key`: at most one exists. */
+  function liveEffect(ref: WorkflowRef, key: string): EffectRow | undefined {
+    for (const row of tables.work.values()) {
+      if (row.kind === 'effect' && row.key === key && ofInstance(row, ref) && (row.status === 'pending' || row.status === 'leased')) return row;
+    }
+    return undefined;
+  }
+
+  /** A new keyed effect whose key a live effect holds and the commit does not cancel first. */
+  function keyConflict(c: CheckedCommit): string | undefined {
+    if (c.cancelWork) return undefined;
+    const cancelled = new Set(c.cancelEffects);
+    return c.effects.find((e) => e.key !== undefined && !cancelled.has(e.key) && liveEffect(c.ref, e.key) !== undefined)?.key;
+  }
+
+  function cancelRow(row: WorkRow, now: number, reason: string | undefined): void {
+    row.status = 'cancelled';
+    row.lease = undefined;
+    if (reason !== undefined) row.lastError = reason;
+    row.updatedAt = now;
+  }
+
+  /** Cancels every live effect and timer of `ref` but `except` (the acknowledged row); counts them. */
+  function cancelLive(ref: WorkflowRef, now: number, reason: string | undefined, except?: WorkRow): { effects: number; timers: number } {
+    const counts = { effects: 0, timers: 0 };
+    for (const row of tables.work.values()) {
+      if (row === except || !ofInstance(row, ref) || (row.status !== 'pending' && row.status !== 'leased')) continue;
+      cancelRow(row, now, reason);
+      if (row.kind === 'effect') counts.effects += 1;
+      else counts.timers += 1;
+    }
+    return counts;
+  }
+
   /** The first id of the commit that another row of its kind already has (a caller bug: refused before any write). */
   function reusedId(c: CheckedCommit): { kind: WorkKind; id: string } | undefined {
     const effect = c.effects.find((e) => tables.work.has(workKey('effect', e.id)));
@@ -93,12 +132,18 @@ export function memoryBackend(tables: Tables): StoreBackend {
   function apply(c: CheckedCommit, existing: InstanceRow | undefined, ackRow: WorkRow | undefined): void {
     const { ref, now } = c;
     if (ackRow !== undefined && c.ack !== undefined) settleAck(ackRow, c.ack, now);
-    const instance: InstanceRow = existing ?? { type: ref.type, id: ref.id, version: 0, completed: false, createdAt: now, updatedAt: now, events: [], idempotency: new Map() };
+    const instance: InstanceRow = existing ?? { type: ref.type, id: ref.id, version: 0, status: 'active', createdAt: now, updatedAt: now, events: [], idempotency: new Map() };
     tables.instances.set(refKey(ref.type, ref.id), instance);
     instance.events.push(...c.events);
+    for (const key of c.cancelEffects) {
+      const row = liveEffect(ref, key);
+      if (row !== undefined && row !== ackRow) cancelRow(row, now, undefined);
+    }
+    if (c.cancelWork) cancelLive(ref, now, undefined, ackRow);
     for (const effect of c.effects) {
       tables.work.set(workKey('effect', effect.id), {
         kind: 'effect', id: effect.id, workflowType: ref.type, workflowId: ref.id, payload: effect.payload,
+        key: effect.key, tag: effect.tag, priority: effect.priority, settings: effect.settings,
         status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: now,
       });
     }
@@ -127,7 +172,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
       tables.uniqueKeys.set(refKey(ref.type, c.uniqueKey), ref.id);
     }
     if (c.completed) {
-      instance.completed = true;
+      instance.status = 'completed';
       if (instance.uniqueKey !== undefined) tables.uniqueKeys.delete(refKey(ref.type, instance.uniqueKey));
     }
     if (c.idempotencyKey !== undefined && !instance.idempotency.has(c.idempotencyKey)) {
@@ -194,12 +239,13 @@ export function memoryBackend(tables: Tables): StoreBackend {
 
     async load(ref, idempotencyKey) {
       const instance = tables.instances.get(refKey(ref.type, ref.id));
-      if (instance === undefined) return { version: 0, completed: false, events: [] };
+      if (instance === undefined) return { version: 0, completed: false, status: 'active', events: [] };
       const snapshot = instance.snapshot;
       const idempotent = idempotencyKey === undefined ? undefined : instance.idempotency.get(idempotencyKey);
       return {
         version: instance.version,
-        completed: instance.completed,
+        completed: instance.status !== 'active',
+        status: instance.status,
         ...(snapshot === undefined ? {} : { snapshot: { version: snapshot.version, revision: snapshot.revision, state: JSON.parse(snapshot.state) as unknown } }),
         events: eventsOf(instance, (snapshot?.version ?? 0) + 1),
         ...(idempotent === undefined ? {} : { idempotent: { ...idempotent } }),
@@ -211,11 +257,14 @@ export function memoryBackend(tables: Tables): StoreBackend {
       if (c.ack !== undefined && ackRow === undefined) return { outcome: 'lease-lost' };
       const existing = tables.instances.get(refKey(c.ref.type, c.ref.id));
       const actualVersion = existing?.version ?? 0;
-      if (actualVersion !== c.expectedVersion) return { outcome: 'version-conflict', actualVersion };
+      // A terminal instance takes no more commits; cancelling does not move the version, so say so here.
+      if (actualVersion !== c.expectedVersion || (existing !== undefined && existing.status !== 'active')) return { outcome: 'version-conflict', actualVersion };
       const holderId = c.uniqueKey === undefined ? undefined : tables.uniqueKeys.get(refKey(c.ref.type, c.uniqueKey));
       if (holderId !== undefined) return { outcome: 'unique-key-conflict', holderId };
       const reused = reusedId(c);
       if (reused !== undefined) return { outcome: 'duplicate-id', ...reused };
+      const key = keyConflict(c);
+      if (key !== undefined) return { outcome: 'effect-key-conflict', key };
       apply(c, existing, ackRow);
       return { outcome: 'ok' };
     },
@@ -226,9 +275,17 @@ export function memoryBackend(tables: Tables): StoreBackend {
 
     async claim(kind, claim) {
       const types = new Set(claim.types);
+      const tags = kind === 'effect' && claim.tags !== undefined ? new Set(claim.tags) : undefined;
       const claimable = [...tables.work.values()]
-        .filter((row) => row.kind === kind && types.has(row.workflowType) && ((row.status === 'pending' && row.availableAt <= claim.now) || leaseExpired(row, claim.now)))
-        .sort(byAvailable);
+        .filter(
+          (row) =>
+            row.kind === kind &&
+            types.has(row.workflowType) &&
+            (tags === undefined || (row.kind === 'effect' && row.tag !== undefined && tags.has(row.tag))) &&
+            ((row.status === 'pending' && row.availableAt <= claim.now) || leaseExpired(row, claim.now)) &&
+            !isPaused(tables, row),
+        )
+        .sort(byRank);
       // Poison isolation: a row whose lease expired unsettled may have crashed its worker, so it is
       // claimed alone, and a batch of fresh rows stops before it rather than share its fate.
       const expired = claimable.findIndex((row) => leaseExpired(row, claim.now));
@@ -248,16 +305,67 @@ export function memoryBackend(tables: Tables): StoreBackend {
       const wanted = new Set(types);
       let next: number | undefined;
       for (const row of tables.work.values()) {
-        if (row.kind === 'timer' && row.status === 'pending' && wanted.has(row.workflowType) && (next === undefined || row.availableAt < next)) next = row.availableAt;
+        if (row.kind === 'timer' && row.status === 'pending' && wanted.has(row.workflowType) && !isPaused(tables, row) && (next === undefined || row.availableAt < next)) next = row.availableAt;
       }
       return next;
     },
 
-    async settle(operation) {
+    async settle(operation): Promise<SettleOutcome> {
       const row = held(operation.lease, operation.now);
-      if (row === undefined) return 'lease-lost';
+      if (row === undefined) return tables.work.get(workKey(operation.lease.kind, operation.lease.id))?.status === 'cancelled' ? 'cancelled' : 'lease-lost';
       change(row, operation);
       return 'ok';
+    },
+
+    async cancelInstance(ref, now, reason) {
+      const instance = tables.instances.get(refKey(ref.type, ref.id));
+      if (instance === undefined || instance.status !== 'active') return { cancelled: false, effects: 0, timers: 0 };
+      instance.status = 'cancelled';
+      instance.cancelReason = reason;
+      instance.updatedAt = now;
+      if (instance.uniqueKey !== undefined) tables.uniqueKeys.delete(refKey(ref.type, instance.uniqueKey));
+      return { cancelled: true, ...cancelLive(ref, now, reason) };
+    },
+
+    async setPaused(target, paused, now) {
+      const key = refKey(target.type, target.id ?? '');
+      if (paused === tables.paused.has(key)) return false;
+      if (paused) tables.paused.set(key, now);
+      else tables.paused.delete(key);
+      return true;
+    },
+
+    async listPaused() {
+      return [...tables.paused]
+        .map(([key, since]) => {
+          const [type = '', id = ''] = key.split('\u0000');
+          return id === '' ? { type, since } : { type, id, since };
+        })
+        .sort((a, b) => Number('id' in a) - Number('id' in b) || compareIds(a.type, b.type) || compareIds(a.id ?? '', b.id ?? ''));
+    },
+
+    async backlog(now) {
+      const entries = new Map<string, { -readonly [K in keyof BacklogEntry]: BacklogEntry[K] }>();
+      for (const row of tables.work.values()) {
+        if (row.status !== 'pending' && row.status !== 'leased' && row.status !== 'dead') continue;
+        const key = workKey(row.kind, row.workflowType);
+        let entry = entries.get(key);
+        if (entry === undefined) {
+          entry = { workflowType: row.workflowType, kind: row.kind, pending: 0, due: 0, leased: 0, paused: 0, dead: 0, oldestDueAt: undefined };
+          entries.set(key, entry);
+        }
+        if (row.status === 'leased') entry.leased += 1;
+        else if (row.status === 'dead') entry.dead += 1;
+        else if (isPaused(tables, row)) entry.paused += 1;
+        else {
+          entry.pending += 1;
+          if (row.availableAt <= now) {
+            entry.due += 1;
+            if (entry.oldestDueAt === undefined || row.availableAt < entry.oldestDueAt) entry.oldestDueAt = row.availableAt;
+          }
+        }
+      }
+      return [...entries.values()].sort((a, b) => compareIds(a.workflowType, b.workflowType) || compareIds(a.kind, b.kind)).map((entry) => stripUndefined(entry));
     },
 
     async listDeadLetters(query) {
@@ -274,7 +382,9 @@ export function memoryBackend(tables: Tables): StoreBackend {
     async redrive(kind, id, now) {
       const row = tables.work.get(workKey(kind, id));
       if (row === undefined || row.status !== 'dead') return false;
-      if (row.kind === 'timer' && row.key !== undefined && liveTimer({ type: row.workflowType, id: row.workflowId }, row.key) !== undefined) return false;
+      // A key taken by a live row since stays with it.
+      const ref = { type: row.workflowType, id: row.workflowId };
+      if (row.key !== undefined && (row.kind === 'timer' ? liveTimer(ref, row.key) : liveEffect(ref, row.key)) !== undefined) return false;
       row.status = 'pending';
       row.attempts = 0;
       row.availableAt = now;
@@ -285,7 +395,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
     async purge(olderThan) {
       const purged = { effects: 0, timers: 0 };
       for (const [key, row] of tables.work) {
-        const finished = row.kind === 'effect' ? row.status === 'done' : row.status === 'fired' || row.status === 'cancelled';
+        const finished = row.status === 'done' || row.status === 'fired' || row.status === 'cancelled';
         if (!finished || row.updatedAt >= olderThan) continue;
         tables.work.delete(key);
         if (row.kind === 'effect') purged.effects += 1;
@@ -301,10 +411,10 @@ export function memoryBackend(tables: Tables): StoreBackend {
 
     async listInstances(query) {
       return [...tables.instances.values()]
-        .filter((i) => (query.workflowType === undefined || i.type === query.workflowType) && (query.status === undefined || (query.status === 'completed') === i.completed))
+        .filter((i) => (query.workflowType === undefined || i.type === query.workflowType) && (query.status === undefined || query.status === i.status))
         .sort((a, b) => b.updatedAt - a.updatedAt || compareIds(a.type, b.type) || compareIds(a.id, b.id))
         .slice(query.offset, query.offset + query.limit)
-        .map((i) => ({ workflowType: i.type, workflowId: i.id, version: i.version, status: i.completed ? 'completed' : 'active', createdAt: i.createdAt, updatedAt: i.updatedAt }));
+        .map(summaryOf);
     },
 
     async listEffects(ref) {

@@ -1,12 +1,15 @@
 // The memory store's tables and how their rows read back as port records. JSON values are kept as
 // the JSON text the kit hands over and parsed on every read, so no caller ever holds a stored object.
 import {
+  PRIORITY_AGING_MS,
   compareIds,
   stripUndefined,
   type CheckedObservation,
   type ClaimedRecord,
   type EffectRecord,
   type IdempotencyRecord,
+  type InstanceStatus,
+  type InstanceSummary,
   type JsonText,
   type Observation,
   type StoredEvent,
@@ -31,7 +34,8 @@ export interface InstanceRow {
   readonly type: string;
   readonly id: string;
   version: number;
-  completed: boolean;
+  status: InstanceStatus;
+  cancelReason?: string | undefined;
   uniqueKey?: string | undefined;
   readonly createdAt: number;
   updatedAt: number;
@@ -65,6 +69,10 @@ interface WorkRowFields {
 export interface EffectRow extends WorkRowFields {
   readonly kind: 'effect';
   readonly payload: JsonText;
+  readonly key?: string | undefined;
+  readonly tag?: string | undefined;
+  readonly priority: number;
+  readonly settings?: JsonText | undefined;
 }
 
 /** A timer row; a keyed upsert replaces its fire time and input in place. */
@@ -88,11 +96,13 @@ export interface Tables {
   readonly work: Map<string, WorkRow>;
   /** By `refKey(type, id)`, in the order recorded, whether or not the instance exists. */
   readonly observations: Map<string, CheckedObservation[]>;
+  /** Pauses in force: `refKey(type, '')` for a whole type (ids are never empty), else `refKey(type, id)` → since. */
+  readonly paused: Map<string, number>;
 }
 
 /** Empty tables. */
 export function createTables(): Tables {
-  return { instances: new Map(), uniqueKeys: new Map(), work: new Map(), observations: new Map() };
+  return { instances: new Map(), uniqueKeys: new Map(), work: new Map(), observations: new Map(), paused: new Map() };
 }
 
 /** Forgets every row. */
@@ -101,6 +111,16 @@ export function clearTables(tables: Tables): void {
   tables.uniqueKeys.clear();
   tables.work.clear();
   tables.observations.clear();
+  tables.paused.clear();
+}
+
+/** True when claims must skip `row`: its type or its instance is paused. */
+export const isPaused = (tables: Tables, row: WorkRow): boolean =>
+  tables.paused.size > 0 && (tables.paused.has(refKey(row.workflowType, '')) || tables.paused.has(refKey(row.workflowType, row.workflowId)));
+
+/** An instance as listings return it. */
+export function summaryOf(i: InstanceRow): InstanceSummary {
+  return stripUndefined({ workflowType: i.type, workflowId: i.id, version: i.version, status: i.status, cancelReason: i.cancelReason, createdAt: i.createdAt, updatedAt: i.updatedAt });
 }
 
 // NUL cannot occur in a type, id or key (the kit refuses it), so it joins two of them unambiguously.
@@ -113,8 +133,11 @@ export const workKey = (kind: WorkKind, id: string): string => `${kind}\u0000${i
 /** True for a leased row whose lease ran out without being settled: its holder crashed or stalled. */
 export const leaseExpired = (row: WorkRow, now: number): boolean => row.status === 'leased' && row.lease !== undefined && row.lease.expiresAt <= now;
 
-/** Claim order: available first, then id by code point. */
-export const byAvailable = (a: WorkRow, b: WorkRow): number => a.availableAt - b.availableAt || compareIds(a.id, b.id);
+/** Claim rank: `availableAt - priority × PRIORITY_AGING_MS` (aging), timers by `availableAt`. */
+export const rankOf = (row: WorkRow): number => row.availableAt - (row.kind === 'effect' ? row.priority * PRIORITY_AGING_MS : 0);
+
+/** Claim order: rank first, then id by code point. */
+export const byRank = (a: WorkRow, b: WorkRow): number => rankOf(a) - rankOf(b) || compareIds(a.id, b.id);
 
 /** Listing order of an instance's effects and timers: created first, then id by code point. */
 export const byCreated = (a: WorkRow, b: WorkRow): number => a.createdAt - b.createdAt || compareIds(a.id, b.id);
@@ -166,7 +189,10 @@ export function recordOf(row: WorkRow): WorkRecord {
     leaseExpiresAt: row.lease?.expiresAt,
   };
   return row.kind === 'effect'
-    ? stripUndefined<EffectRecord>({ kind: 'effect', ...fields, payload: JSON.parse(row.payload) as unknown })
+    ? stripUndefined<EffectRecord>({
+        kind: 'effect', ...fields, payload: JSON.parse(row.payload) as unknown, key: row.key, tag: row.tag, priority: row.priority,
+        settings: row.settings === undefined ? undefined : (JSON.parse(row.settings) as EffectRecord['settings']),
+      })
     : stripUndefined<TimerRecord>({ kind: 'timer', ...fields, key: row.key, fireAt: row.fireAt, input: JSON.parse(row.input) as unknown });
 }
 

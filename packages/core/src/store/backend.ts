@@ -4,6 +4,10 @@
 import type { StoreError } from '../errors.js';
 import type { WorkflowRef } from '../workflow.js';
 import type {
+  BacklogEntry,
+  CancelInstanceResult,
+  PauseTarget,
+  PausedEntry,
   Claimed,
   EffectRecord,
   InstanceSummary,
@@ -29,7 +33,12 @@ export type CommitOutcome =
   /** The acknowledged lease is no longer held: LEASE_LOST. */
   | { readonly outcome: 'lease-lost' }
   /** A new effect or timer reuses the id of a stored one: INVALID_ARGUMENT (ids must be fresh). */
-  | { readonly outcome: 'duplicate-id'; readonly kind: WorkKind; readonly id: string };
+  | { readonly outcome: 'duplicate-id'; readonly kind: WorkKind; readonly id: string }
+  /** A new keyed effect meets a live effect of the instance with that key: EFFECT_KEY_CONFLICT. */
+  | { readonly outcome: 'effect-key-conflict'; readonly key: string };
+
+/** How a fenced change ended: `cancelled` when the row is no longer leased because it was cancelled. */
+export type SettleOutcome = 'ok' | 'lease-lost' | 'cancelled';
 
 /** A change to a leased row after its claim, fenced by the lease token. */
 export type LeaseOperation =
@@ -70,8 +79,11 @@ export interface StoreBackend {
    */
   claim(kind: WorkKind, claim: CheckedClaim): Promise<ClaimedRecord[]>;
   nextTimerAt(types: readonly string[]): Promise<number | undefined>;
-  /** Applies a fenced change; `lease-lost` when the row is not leased with that token, unexpired at `now`. */
-  settle(operation: LeaseOperation): Promise<'ok' | 'lease-lost'>;
+  /**
+   * Applies a fenced change; `lease-lost` when the row is not leased with that token, unexpired at
+   * `now`, or `cancelled` when the row's status is `cancelled`.
+   */
+  settle(operation: LeaseOperation): Promise<SettleOutcome>;
 
   /**
    * Group commit: applies each commit exactly as `commit` would, in array order, in as few round
@@ -87,7 +99,14 @@ export interface StoreBackend {
    * Batched settlement: applies each fenced change exactly as `settle` would, in array order, in
    * as few round trips as the backend allows; one result per change, in order. Optional, as above.
    */
-  settleMany?(operations: readonly LeaseOperation[]): Promise<Array<'ok' | 'lease-lost'>>;
+  settleMany?(operations: readonly LeaseOperation[]): Promise<SettleOutcome[]>;
+
+  /** Cancels an active instance and its live work atomically (see the port's `cancelInstance`). */
+  cancelInstance(ref: WorkflowRef, now: number, reason: string): Promise<CancelInstanceResult>;
+  /** Adds or removes a pause; true when it changed something. */
+  setPaused(target: PauseTarget, paused: boolean, now: number): Promise<boolean>;
+  listPaused(): Promise<PausedEntry[]>;
+  backlog(now: number): Promise<BacklogEntry[]>;
 
   listDeadLetters(query: CheckedDeadLetterQuery): Promise<WorkRecord[]>;
   countDeadLetters(query: CheckedDeadLetterQuery): Promise<number>;

@@ -1,11 +1,13 @@
 // Turns a backend's primitives into a WorkflowStore: every call's arguments go through the kit's
 // rules, outcomes become typed errors, native errors are classified, claims come back in one id
 // order, and wake-ups fan out from one hub. Every store, memory included, is built here.
-import { LeaseLostError, StoreError, UniqueKeyConflictError, VersionConflictError, invalidArgument, isIronflowError, type IronflowError } from '../errors.js';
-import type { ClaimedRecord, CommitOutcome, LeaseOperation, StoreBackend } from './backend.js';
+import { IronflowError, LeaseLostError, StoreError, UniqueKeyConflictError, VersionConflictError, invalidArgument, isIronflowError } from '../errors.js';
+import type { ClaimedRecord, CommitOutcome, LeaseOperation, SettleOutcome, StoreBackend } from './backend.js';
 import { compareIds } from './order.js';
-import type { BatchResult, Claimed, EffectRecord, TimerRecord, WorkflowStore, WorkKind } from './port.js';
+import { PRIORITY_AGING_MS, type BatchResult, type Claimed, type EffectRecord, type TimerRecord, type WorkflowStore, type WorkKind } from './port.js';
 import {
+  parseCancelInstance,
+  parsePauseTarget,
   parseBatch,
   parseLeaseChange,
   type CheckedCommit,
@@ -39,9 +41,12 @@ export interface DefineStoreOptions {
   readonly onListenerError?: WakeHubOptions['onListenerError'];
 }
 
-/** Claim order: available first, then id in code-point order. */
-function byAvailable(a: ClaimedRecord, b: ClaimedRecord): number {
-  return a.availableAt - b.availableAt || compareIds(a.id, b.id);
+/** Claim order: rank (`availableAt - priority × PRIORITY_AGING_MS`) first, then id in code-point order. */
+function rankOf(row: ClaimedRecord): number {
+  return row.availableAt - (row.kind === 'effect' ? row.priority * PRIORITY_AGING_MS : 0);
+}
+function byRank(a: ClaimedRecord, b: ClaimedRecord): number {
+  return rankOf(a) - rankOf(b) || compareIds(a.id, b.id);
 }
 
 /** The typed error of a failed commit outcome; undefined for `ok`. */
@@ -62,7 +67,19 @@ function commitError(checked: CheckedCommit, result: CommitOutcome): IronflowErr
       const ack = checked.ack ?? { kind: 'effect', id: '?' };
       return new LeaseLostError(ack.kind, ack.id);
     }
+    case 'effect-key-conflict':
+      return new IronflowError(
+        'EFFECT_KEY_CONFLICT',
+        `${checked.ref.type}:${checked.ref.id} already has a live effect with key ${JSON.stringify(result.key)}; cancel it in the same decision (cancelEffects) to replace it`,
+        { details: { workflowType: checked.ref.type, workflowId: checked.ref.id, key: result.key } },
+      );
   }
+}
+
+/** The typed error of a failed settlement; undefined for `ok`. */
+function settleError(operation: LeaseOperation, outcome: SettleOutcome): IronflowError | undefined {
+  if (outcome === 'ok') return undefined;
+  return new LeaseLostError(operation.lease.kind, operation.lease.id, { cancelled: outcome === 'cancelled' });
 }
 
 const OK: BatchResult = Object.freeze({ ok: true });
@@ -127,8 +144,8 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
   }
 
   async function settle(name: string, operation: LeaseOperation): Promise<void> {
-    const outcome = await call(name, () => backend.settle(operation));
-    if (outcome === 'lease-lost') throw new LeaseLostError(operation.lease.kind, operation.lease.id);
+    const error = settleError(operation, await call(name, () => backend.settle(operation)));
+    if (error) throw error;
     if (operation.op === 'release') hub.wake(operation.lease.kind);
   }
 
@@ -136,7 +153,7 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
     const checked = parseClaim(request);
     if (checked.types.length === 0 || checked.limit === 0) return [];
     const claimed = await call(kind === 'effect' ? 'claimEffects' : 'claimTimers', () => backend.claim(kind, checked));
-    return claimed.sort(byAvailable);
+    return claimed.sort(byRank);
   }
 
   const store: KitStore = {
@@ -214,13 +231,37 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
       const released = new Set<WorkKind>();
       const results = parsed.map((p): BatchResult => {
         if ('error' in p) return { ok: false, error: p.error };
-        const { lease, op } = p.value;
-        if (outcomes[next++] === 'lease-lost') return { ok: false, error: new LeaseLostError(lease.kind, lease.id) };
-        if (op === 'release') released.add(lease.kind);
+        const error = settleError(p.value, outcomes[next++]!);
+        if (error) return { ok: false, error };
+        if (p.value.op === 'release') released.add(p.value.lease.kind);
         return OK;
       });
       for (const kind of released) hub.wake(kind);
       return results;
+    },
+
+    async cancelInstance(request) {
+      const checked = parseCancelInstance(request);
+      return call('cancelInstance', () => backend.cancelInstance(checked.ref, checked.now, checked.reason));
+    },
+    async setPaused(target, paused, now) {
+      const checked = parsePauseTarget(target);
+      if (typeof paused !== 'boolean') throw invalidArgument(`paused must be a boolean, got ${typeof paused}`);
+      const at = parseTime(now, 'now');
+      const changed = await call('setPaused', () => backend.setPaused(checked, paused, at));
+      // Resumed work may be claimable at once, on every process.
+      if (changed && !paused) {
+        hub.wake('effect');
+        hub.wake('timer');
+      }
+      return changed;
+    },
+    async listPaused() {
+      return call('listPaused', () => backend.listPaused());
+    },
+    async backlog(now) {
+      const at = parseTime(now, 'now');
+      return call('backlog', () => backend.backlog(at));
     },
 
     async listDeadLetters(query) {

@@ -1,9 +1,16 @@
 // @ironflow/core/store — for store authors: the store port, the typed errors a store raises, and
 // the store kit (argument rules, id order, wake-up hub, defineStore) every Ironflow store is built on.
-export { MAX_BATCH } from './port.js';
+export { MAX_BATCH, MAX_PRIORITY, MIN_PRIORITY, PRIORITY_AGING_MS } from './port.js';
 export type {
   Acknowledgement,
+  BacklogEntry,
   BatchResult,
+  CancelInstanceRequest,
+  CancelInstanceResult,
+  EffectSettings,
+  InstanceStatus,
+  PausedEntry,
+  PauseTarget,
   Claimed,
   ClaimRequest,
   CommitRequest,
@@ -37,10 +44,11 @@ export type { IronflowErrorCode, IronflowErrorOptions, StoreErrorReason } from '
 
 export { defineStore } from './define-store.js';
 export type { DefineStoreOptions, KitStore } from './define-store.js';
-export type { ClaimedRecord, CommitOutcome, LeaseOperation, StoreBackend, WorkRecord } from './backend.js';
+export type { ClaimedRecord, CommitOutcome, LeaseOperation, SettleOutcome, StoreBackend, WorkRecord } from './backend.js';
 export {
   MAX_KEY_LENGTH,
   MAX_VERSION,
+  parseCancelInstance,
   parseClaim,
   parseCommit,
   parseCount,
@@ -50,6 +58,8 @@ export {
   parseKind,
   parseLease,
   parseObservation,
+  parsePauseTarget,
+  parsePriority,
   parseRef,
   parseText,
   parseTime,

@@ -38,11 +38,20 @@ export interface Snapshot {
   readonly state: unknown;
 }
 
+/**
+ * Lifecycle of an instance: `active` until a commit completes it (`completed`) or an operator
+ * cancels it (`cancelled`); both are terminal, and a commit to a terminal instance is refused.
+ */
+export type InstanceStatus = 'active' | 'completed' | 'cancelled';
+
 /** What `load` returns: enough to fold the current state. */
 export interface LoadedInstance {
   /** Number of events; 0 when the instance does not exist. */
   readonly version: number;
+  /** True when the instance is terminal (`status` is not `active`). */
   readonly completed: boolean;
+  /** `active` for an instance that does not exist. */
+  readonly status: InstanceStatus;
   /** The latest snapshot, when there is one. */
   readonly snapshot?: Snapshot | undefined;
   /** Events after the snapshot (or all events), in sequence order. */
@@ -64,8 +73,34 @@ export interface IdempotencyRecord {
 /** Effects and timers share one lease protocol. */
 export type WorkKind = 'effect' | 'timer';
 
-/** Stored lifecycle of an effect or timer. `fired` and `cancelled` are timers only. */
+/**
+ * Stored lifecycle of an effect or timer. `fired` is timers only; `cancelled` is a timer or effect
+ * cancelled by a decision, by its instance's completion (policy `cancel`) or by `cancelInstance`.
+ */
 export type WorkStatus = 'pending' | 'leased' | 'done' | 'dead' | 'fired' | 'cancelled';
+
+/** Lowest and highest effect priority. */
+export const MIN_PRIORITY = -1000;
+export const MAX_PRIORITY = 1000;
+/**
+ * Aging: claims order effects by `availableAt - priority × PRIORITY_AGING_MS`, so one priority
+ * level is worth one second of waiting, and an effect waits behind effects of a higher priority
+ * at most (difference in priority) seconds once it is available.
+ */
+export const PRIORITY_AGING_MS = 1000;
+
+/**
+ * Per-effect settings a decision gives, kept with the effect as JSON and read back by the runtime;
+ * stores keep them without interpreting them.
+ */
+export interface EffectSettings {
+  /** Retry policy fields overriding the workflow's and the runtime's. */
+  readonly retry?: Readonly<Record<string, unknown>> | undefined;
+  /** Handler timeout of this effect, in ms. */
+  readonly timeoutMs?: number | undefined;
+  /** Epoch ms after which the effect is dead-lettered (EFFECT_DEADLINE_EXCEEDED) instead of run. */
+  readonly deadline?: number | undefined;
+}
 
 /** Identifies a claim: every change after it is fenced by the token. */
 export interface Lease {
@@ -85,6 +120,17 @@ export interface Acknowledgement extends Lease {
 export interface NewEffect {
   readonly id: string;
   readonly payload: unknown;
+  /**
+   * At most one pending or leased effect per (instance, key): a commit that writes a keyed effect
+   * while one with the key is live is refused (EFFECT_KEY_CONFLICT) unless the same commit cancels
+   * the key first. `cancelEffects` names effects by key.
+   */
+  readonly key?: string | undefined;
+  /** Claims that name tags take only effects with one of them; claims without tags take any. */
+  readonly tag?: string | undefined;
+  /** From MIN_PRIORITY to MAX_PRIORITY, higher first, with aging (PRIORITY_AGING_MS). @default 0 */
+  readonly priority?: number | undefined;
+  readonly settings?: EffectSettings | undefined;
 }
 
 /** A timer written by a commit; a keyed timer replaces the pending timer with the same key. */
@@ -108,8 +154,10 @@ export interface Observation {
 
 /**
  * One decision's writes, applied all or nothing, and only if the instance is still at
- * `expectedVersion`. Order inside the commit: acknowledgement, events, effects, timer cancels,
- * timer schedules, instance row (version, completion, unique key), idempotency, snapshot, observation.
+ * `expectedVersion` and active (a commit to a completed or cancelled instance is a version
+ * conflict). Order inside the commit: acknowledgement, events, effect cancels (by key, then every
+ * live effect and timer with `cancelWork`), effects, timer cancels, timer schedules, instance row
+ * (version, completion, unique key), idempotency, snapshot, observation.
  */
 export interface CommitRequest {
   readonly ref: WorkflowRef;
@@ -118,10 +166,17 @@ export interface CommitRequest {
   /** Sequences run from `expectedVersion + 1` without gaps; at least one event. */
   readonly events: readonly StoredEvent[];
   readonly effects: readonly NewEffect[];
+  /** Keys of live (pending or leased) effects of the instance to cancel; unknown keys are ignored. */
+  readonly cancelEffects?: readonly string[] | undefined;
   readonly cancelTimers: readonly string[];
   readonly timers: readonly NewTimer[];
   /** The instance becomes completed: its unique key is released. */
   readonly completed: boolean;
+  /**
+   * Only with `completed`: every live effect and timer of the instance written before this commit
+   * (other than the acknowledged one) is cancelled — the workflow's terminal policy `cancel`.
+   */
+  readonly cancelWork?: boolean | undefined;
   /** Claimed when the instance is created (`expectedVersion` 0); conflicts with an active holder. */
   readonly uniqueKey?: string | undefined;
   readonly idempotencyKey?: string | undefined;
@@ -139,6 +194,8 @@ export interface ClaimRequest {
   readonly leaseMs: number;
   /** Who holds the lease, for operators. */
   readonly owner: string;
+  /** Effects only: claim only effects with one of these tags; absent claims any effect. */
+  readonly tags?: readonly string[] | undefined;
 }
 
 /** Fields effects and timers share. */
@@ -162,6 +219,11 @@ export interface WorkItem {
 export interface EffectRecord extends WorkItem {
   readonly kind: 'effect';
   readonly payload: unknown;
+  readonly key?: string | undefined;
+  readonly tag?: string | undefined;
+  /** 0 unless the decision gave one. */
+  readonly priority: number;
+  readonly settings?: EffectSettings | undefined;
 }
 
 /** A timer row. */
@@ -216,7 +278,9 @@ export interface InstanceSummary {
   readonly workflowType: string;
   readonly workflowId: string;
   readonly version: number;
-  readonly status: 'active' | 'completed';
+  readonly status: InstanceStatus;
+  /** The reason given to `cancelInstance`. */
+  readonly cancelReason?: string | undefined;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -224,7 +288,7 @@ export interface InstanceSummary {
 /** Filter for instance listings; newest `updatedAt` first. */
 export interface InstanceQuery {
   readonly workflowType?: string | undefined;
-  readonly status?: 'active' | 'completed' | undefined;
+  readonly status?: InstanceStatus | undefined;
   /** @default 100 */
   readonly limit?: number | undefined;
   /** @default 0 */
@@ -235,6 +299,48 @@ export interface InstanceQuery {
 export interface PurgeResult {
   readonly effects: number;
   readonly timers: number;
+}
+
+/** What `cancelInstance` takes. */
+export interface CancelInstanceRequest {
+  readonly ref: WorkflowRef;
+  readonly now: number;
+  readonly reason: string;
+}
+
+/** What `cancelInstance` did: `cancelled` false (nothing written) when the instance is missing or terminal. */
+export interface CancelInstanceResult {
+  readonly cancelled: boolean;
+  /** Live effects and timers it cancelled (leased ones included: their holders lose the lease). */
+  readonly effects: number;
+  readonly timers: number;
+}
+
+/** A whole workflow type (`id` absent) or one instance, as paused. */
+export interface PauseTarget {
+  readonly type: string;
+  readonly id?: string | undefined;
+}
+
+/** A pause in force. */
+export interface PausedEntry extends PauseTarget {
+  readonly since: number;
+}
+
+/** Work of one workflow type and kind, by status, as `backlog` counts it. */
+export interface BacklogEntry {
+  readonly workflowType: string;
+  readonly kind: WorkKind;
+  /** Pending and not paused (due or not yet). */
+  readonly pending: number;
+  /** Of `pending`, those available at `now` (due timers, effects past their retry time). */
+  readonly due: number;
+  readonly leased: number;
+  /** Pending but held by a pause of the type or the instance. */
+  readonly paused: number;
+  readonly dead: number;
+  /** Earliest `availableAt` of a due, unpaused row: `now - oldestDueAt` is how long work has waited. */
+  readonly oldestDueAt?: number | undefined;
 }
 
 /** Called by a store when new work may be claimable. */
@@ -295,6 +401,24 @@ export interface WorkflowStore {
    * INVALID_ARGUMENT for one change affects no other). Rejects as `commitMany` does.
    */
   settleMany(changes: readonly LeaseChange[]): Promise<BatchResult[]>;
+
+  // ---- control ----
+  /**
+   * Cancels an active instance in one atomic write: its status becomes `cancelled` (terminal, its
+   * unique key released) and its live effects and timers `cancelled`; a leased one's holder loses
+   * the lease (LEASE_LOST with `cancelled`), so its result is never routed. No event is written.
+   */
+  cancelInstance(request: CancelInstanceRequest): Promise<CancelInstanceResult>;
+  /**
+   * Pauses (or resumes) a workflow type or an instance: claims skip the effects and timers of
+   * paused work, which stay pending (a timer due during the pause fires on resume); commits are
+   * unaffected. Durable; true when it changed something.
+   */
+  setPaused(target: PauseTarget, paused: boolean, now: number): Promise<boolean>;
+  /** Pauses in force, types first, then by type and id. */
+  listPaused(): Promise<PausedEntry[]>;
+  /** Counts work per type and kind by status; only types with work. Reads counts, not every row. */
+  backlog(now: number): Promise<BacklogEntry[]>;
 
   // ---- operators ----
   listDeadLetters(query: DeadLetterQuery): Promise<(EffectRecord | TimerRecord)[]>;

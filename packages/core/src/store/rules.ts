@@ -4,7 +4,7 @@
 import { IronflowError, invalidArgument } from '../errors.js';
 import type { WorkflowRef } from '../workflow.js';
 import type { LeaseOperation } from './backend.js';
-import { MAX_BATCH, type Acknowledgement, type ClaimRequest, type CommitRequest, type DeadLetterQuery, type InstanceQuery, type Lease, type LeaseChange, type Observation, type WorkKind } from './port.js';
+import { MAX_BATCH, MAX_PRIORITY, MIN_PRIORITY, type Acknowledgement, type CancelInstanceRequest, type PauseTarget, type ClaimRequest, type CommitRequest, type DeadLetterQuery, type InstanceQuery, type Lease, type LeaseChange, type Observation, type WorkKind } from './port.js';
 
 /** The longest id, type or key a store indexes, in UTF-16 code units. */
 export const MAX_KEY_LENGTH = 512;
@@ -120,6 +120,8 @@ export interface CheckedClaim {
   readonly leaseMs: number;
   readonly expiresAt: number;
   readonly owner: string;
+  /** Effects only: tags without repeats; undefined claims any effect. */
+  readonly tags?: readonly string[] | undefined;
 }
 
 /** Checks a claim request. */
@@ -134,6 +136,7 @@ export function parseClaim(value: unknown): CheckedClaim {
     leaseMs,
     expiresAt: parseTime(now + leaseMs, 'claim.now + claim.leaseMs'),
     owner: parseText(r.owner, 'claim.owner'),
+    tags: r.tags === undefined ? undefined : parseTypes(r.tags, 'claim.tags'),
   };
 }
 
@@ -179,6 +182,12 @@ export interface CheckedEvent {
 export interface CheckedEffect {
   readonly id: string;
   readonly payload: JsonText;
+  readonly key?: string | undefined;
+  readonly tag?: string | undefined;
+  /** 0 when the request gave none. */
+  readonly priority: number;
+  /** `payload`'s settings as JSON text, absent when none were given. */
+  readonly settings?: JsonText | undefined;
 }
 
 /** A new timer, checked. */
@@ -204,9 +213,13 @@ export interface CheckedCommit {
   readonly now: number;
   readonly events: readonly CheckedEvent[];
   readonly effects: readonly CheckedEffect[];
+  /** Effect keys to cancel, without repeats. */
+  readonly cancelEffects: readonly string[];
   readonly cancelTimers: readonly string[];
   readonly timers: readonly CheckedTimer[];
   readonly completed: boolean;
+  /** Only true with `completed`. */
+  readonly cancelWork: boolean;
   /** Only ever set on a creating commit (`expectedVersion` 0). */
   readonly uniqueKey?: string | undefined;
   readonly idempotencyKey?: string | undefined;
@@ -252,10 +265,9 @@ export function parseCommit(value: unknown): CheckedCommit {
     ids.add(id);
     return id;
   };
-  const effects = parseArray(r.effects, 'effects').map((raw, i): CheckedEffect => {
-    const e = parseObject<{ id?: unknown; payload?: unknown }>(raw, `effects[${i}]`, '{ id, payload }');
-    return { id: fresh(parseKey(e.id, `effects[${i}].id`), `effects[${i}].id`), payload: toJsonText(e.payload, `effects[${i}].payload`) };
-  });
+  const effectKeys = new Set<string>();
+  const effects = parseArray(r.effects, 'effects').map((raw, i): CheckedEffect => parseNewEffect(raw, `effects[${i}]`, fresh, effectKeys));
+  const cancelEffects = r.cancelEffects === undefined ? [] : [...new Set(parseArray(r.cancelEffects, 'cancelEffects').map((k, i) => parseKey(k, `cancelEffects[${i}]`)))];
   const cancelTimers = [...new Set(parseArray(r.cancelTimers, 'cancelTimers').map((k, i) => parseKey(k, `cancelTimers[${i}]`)))];
   const timerKeys = new Set<string>();
   const timers = parseArray(r.timers, 'timers').map((raw, i): CheckedTimer => {
@@ -269,6 +281,8 @@ export function parseCommit(value: unknown): CheckedCommit {
     return { id: fresh(parseKey(t.id, `${what}.id`), `${what}.id`), key, fireAt: parseTime(t.fireAt, `${what}.fireAt`), input: toJsonText(t.input, `${what}.input`) };
   });
   if (typeof r.completed !== 'boolean') throw invalidArgument(`completed must be a boolean, got ${describe(r.completed)}`);
+  if (r.cancelWork !== undefined && typeof r.cancelWork !== 'boolean') throw invalidArgument(`cancelWork must be a boolean, got ${describe(r.cancelWork)}`);
+  if (r.cancelWork === true && !r.completed) throw invalidArgument('cancelWork is only given with completed: a commit cancels the work it leaves behind when it completes the instance');
   let uniqueKey: string | undefined;
   if (r.uniqueKey !== undefined) {
     uniqueKey = parseKey(r.uniqueKey, 'uniqueKey');
@@ -296,7 +310,45 @@ export function parseCommit(value: unknown): CheckedCommit {
       throw invalidArgument('observation must belong to the committed instance');
     }
   }
-  return { ref, expectedVersion, newVersion, now, events, effects, cancelTimers, timers, completed: r.completed, uniqueKey, idempotencyKey, snapshot, ack, observation };
+  return {
+    ref, expectedVersion, newVersion, now, events, effects, cancelEffects, cancelTimers, timers,
+    completed: r.completed, cancelWork: r.cancelWork === true, uniqueKey, idempotencyKey, snapshot, ack, observation,
+  };
+}
+
+/** A priority: a whole number from MIN_PRIORITY to MAX_PRIORITY. */
+export function parsePriority(value: unknown, what: string): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < MIN_PRIORITY || value > MAX_PRIORITY) {
+    throw invalidArgument(`${what} must be a whole number from ${MIN_PRIORITY} to ${MAX_PRIORITY}, got ${describe(value)}`, { what });
+  }
+  return value;
+}
+
+/** One effect of a commit: fresh id, key unique within the commit, settings a JSON object. */
+function parseNewEffect(raw: unknown, what: string, fresh: (id: string, what: string) => string, keys: Set<string>): CheckedEffect {
+  const e = parseObject<Record<string, unknown>>(raw, what, '{ id, payload, key?, tag?, priority?, settings? }');
+  const key = e.key === undefined ? undefined : parseKey(e.key, `${what}.key`);
+  if (key !== undefined) {
+    if (keys.has(key)) throw invalidArgument(`Effect key ${JSON.stringify(key)} is used twice in one commit`, { what });
+    keys.add(key);
+  }
+  let settings: JsonText | undefined;
+  if (e.settings !== undefined) {
+    const s = parseObject<Record<string, unknown>>(e.settings, `${what}.settings`, '{ retry?, timeoutMs?, deadline? }');
+    if (s.timeoutMs !== undefined) parseCount(s.timeoutMs, `${what}.settings.timeoutMs`, 1);
+    if (s.deadline !== undefined) parseTime(s.deadline, `${what}.settings.deadline`);
+    if (s.retry !== undefined) parseObject(s.retry, `${what}.settings.retry`, 'a retry policy object');
+    settings = toJsonText(s, `${what}.settings`);
+  }
+  return {
+    id: fresh(parseKey(e.id, `${what}.id`), `${what}.id`),
+    payload: toJsonText(e.payload, `${what}.payload`),
+    key,
+    tag: e.tag === undefined ? undefined : parseKey(e.tag, `${what}.tag`),
+    priority: parsePriority(e.priority, `${what}.priority`),
+    settings,
+  };
 }
 
 /** A dead-letter query, checked, with its defaults (limit 100, offset 0). */
@@ -323,7 +375,7 @@ export function parseDeadLetterQuery(value: unknown): CheckedDeadLetterQuery {
 /** An instance query, checked, with its defaults (limit 100, offset 0). */
 export interface CheckedInstanceQuery {
   readonly workflowType?: string | undefined;
-  readonly status?: 'active' | 'completed' | undefined;
+  readonly status?: 'active' | 'completed' | 'cancelled' | undefined;
   readonly limit: number;
   readonly offset: number;
 }
@@ -332,8 +384,8 @@ export interface CheckedInstanceQuery {
 export function parseInstanceQuery(value: unknown): CheckedInstanceQuery {
   const q = parseOptions<InstanceQuery>(value, 'instance query');
   const status: unknown = q.status;
-  if (status !== undefined && status !== 'active' && status !== 'completed') {
-    throw invalidArgument(`query.status must be 'active' or 'completed', got ${describe(status)}`);
+  if (status !== undefined && status !== 'active' && status !== 'completed' && status !== 'cancelled') {
+    throw invalidArgument(`query.status must be 'active', 'completed' or 'cancelled', got ${describe(status)}`);
   }
   return {
     workflowType: q.workflowType === undefined ? undefined : parseKey(q.workflowType, 'query.workflowType'),
@@ -381,4 +433,17 @@ export function parseLeaseChange(value: unknown): LeaseOperation {
     default:
       throw invalidArgument(`lease change op must be 'renew', 'complete', 'retry', 'deadLetter' or 'release', got ${describe(change.op)}`);
   }
+}
+
+/** A cancellation: the instance, the time, and the reason as free text. */
+export function parseCancelInstance(value: unknown): CancelInstanceRequest {
+  const r = parseObject<Partial<CancelInstanceRequest>>(value, 'cancel request', '{ ref, now, reason }');
+  return { ref: parseRef(r.ref), now: parseTime(r.now, 'now'), reason: parseText(r.reason, 'reason') };
+}
+
+/** A pause target: a workflow type, or one instance of it. */
+export function parsePauseTarget(value: unknown): PauseTarget {
+  const t = parseObject<Partial<PauseTarget>>(value, 'pause target', '{ type, id? }');
+  const type = parseKey(t.type, 'target.type');
+  return t.id === undefined ? { type } : { type, id: parseKey(t.id, 'target.id') };
 }
