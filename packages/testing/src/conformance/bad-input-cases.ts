@@ -35,6 +35,7 @@ export interface BadCase {
 /** Calls that cannot write, so only their answer is checked. */
 export const READ_ONLY: ReadonlySet<PortMethod> = new Set<PortMethod>([
   'load', 'nextTimerAt', 'listDeadLetters', 'countDeadLetters', 'readEvents', 'listInstances', 'listEffects', 'listTimers', 'listObservations', 'subscribe',
+  'listPaused', 'backlog',
 ]);
 
 type Fields = Record<string, unknown>;
@@ -184,6 +185,7 @@ const patched = (name: string, patch: (c: ValidCommit, w: BadInputWorld) => Fiel
   return { ...c, ...patch(c, w) };
 });
 const firstEvent = (c: ValidCommit, change: Fields): Fields => ({ ...c, events: [{ ...c.events[0], ...change }] });
+const firstEffect = (c: ValidCommit, change: Fields): Fields => ({ ...c, effects: [{ ...c.effects[0], ...change }] });
 const firstTimer = (c: ValidCommit, change: Fields): Fields => ({ ...c, timers: [{ ...c.timers[0], ...change }] });
 const without = (fields: Fields, ...names: string[]): Fields => Object.fromEntries(Object.entries(fields).filter(([k]) => !names.includes(k)));
 
@@ -222,6 +224,20 @@ const COMMIT: BadCase[] = [
   ...commitCases('an effect id that is', REQUIRED_KEYS, (c, v) => ({ ...c, effects: [{ id: v, payload: {} }] })),
   patched('two effects with one id', (c) => ({ effects: [c.effects, c.effects].flat() })),
   ...commitCases('an effect payload that is', NOT_JSON, (c, v) => ({ ...c, effects: [{ id: 'bad-payload', payload: v }] })),
+  ...commitCases('an effect key that is', KEYS, (c, v) => firstEffect(c, { key: v })),
+  patched('two effects with one key', (c, w) => ({ effects: [{ ...c.effects[0], key: 'k' }, { id: `${w.type}/effect-2`, payload: {}, key: 'k' }] })),
+  ...commitCases('an effect tag that is', KEYS, (c, v) => firstEffect(c, { tag: v })),
+  ...commitCases('an effect priority =', fixed([['1001', 1001], ['-1001', -1001], ['2.5', 2.5], ['NaN', Number.NaN], ['a numeric string', '3'], ['null', null]]), (c, v) => firstEffect(c, { priority: v })),
+  ...commitCases('effect settings that are', NOT_OBJECTS, (c, v) => firstEffect(c, { settings: v })),
+  ...commitCases('an effect timeoutMs =', [...COUNTS, ...fixed([['0', 0]])], (c, v) => firstEffect(c, { settings: { timeoutMs: v } })),
+  ...commitCases('an effect deadline =', TIMES.filter(([name]) => name !== 'missing'), (c, v) => firstEffect(c, { settings: { deadline: v } })),
+  ...commitCases('an effect retry policy that is', NOT_OBJECTS, (c, v) => firstEffect(c, { settings: { retry: v } })),
+  ...commitCases('effect settings holding', NOT_JSON.filter(([name]) => name !== 'undefined' && name !== 'a function' && name !== 'a symbol'), (c, v) => firstEffect(c, { settings: { extra: v } })),
+
+  ...commitCases('cancelEffects that are', NOT_ARRAYS.filter(([name]) => name !== 'missing'), (c, v) => ({ ...c, cancelEffects: v })),
+  ...commitCases('an effect key to cancel that is', REQUIRED_KEYS, (c, v) => ({ ...c, cancelEffects: [v] })),
+  ...commitCases('cancelWork =', fixed([['the string "true"', 'true'], ['1', 1], ['null', null]]), (c, v) => ({ ...c, cancelWork: v })),
+  patched('cancelWork without completed', () => ({ cancelWork: true })),
 
   ...commitCases('cancelTimers that are', NOT_ARRAYS, (c, v) => ({ ...c, cancelTimers: v })),
   ...commitCases('a timer key to cancel that is', REQUIRED_KEYS, (c, v) => ({ ...c, cancelTimers: [v] })),
@@ -289,6 +305,10 @@ export const VALID_CALLS: { readonly [M in PortMethod]: (w: BadInputWorld) => re
   listTimers: (w) => [w.main],
   listObservations: (w) => [w.main],
   subscribe: () => [() => undefined],
+  cancelInstance: (w) => [{ ref: w.main, now: w.now, reason: 'operator' }],
+  setPaused: (w) => [{ type: w.type, id: w.main.id }, true, w.now],
+  listPaused: () => [],
+  backlog: (w) => [w.now],
 };
 const call = VALID_CALLS;
 
@@ -309,6 +329,7 @@ function claimCases(method: 'claimEffects' | 'claimTimers'): BadCase[] {
     ...varyField(method, call[method], 0, 'types', [...NOT_ARRAYS, ...REQUIRED_KEYS.map(([name, value]): Bad => [`[${name}]`, (w) => [w.type, value(w)]])]),
     ...varyField(method, call[method], 0, 'leaseMs', [...COUNTS, ...fixed([['0', 0], ['missing', undefined]])]),
     ...varyField(method, call[method], 0, 'owner', fixed([['a number', 42], ['null', null], ['missing', undefined], ['an object', {}]])),
+    ...varyField(method, call[method], 0, 'tags', [...NOT_ARRAYS.filter(([name]) => name !== 'missing'), ...KEYS.map(([name, value]): Bad => [`[${name}]`, (w) => [value(w)]])]),
     { method, name: 'now + leaseMs past 2^53 - 1', args: (w) => [{ ...(call[method](w)[0] as Fields), now: Number.MAX_SAFE_INTEGER - 10, leaseMs: 100 }] },
   ];
 }
@@ -374,6 +395,16 @@ export const BAD_CASES: readonly BadCase[] = [
   ...vary('listEffects', call.listEffects, 0, REFS),
   ...vary('listTimers', call.listTimers, 0, REFS),
   ...vary('listObservations', call.listObservations, 0, REFS),
+  ...vary('cancelInstance', call.cancelInstance, 0, named('a request that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])])),
+  ...varyField('cancelInstance', call.cancelInstance, 0, 'ref', REFS),
+  ...varyField('cancelInstance', call.cancelInstance, 0, 'now', TIMES),
+  ...varyField('cancelInstance', call.cancelInstance, 0, 'reason', ERRORS),
+  ...vary('setPaused', call.setPaused, 0, named('a target that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])])),
+  ...varyField('setPaused', call.setPaused, 0, 'type', REQUIRED_KEYS),
+  ...varyField('setPaused', call.setPaused, 0, 'id', KEYS),
+  ...vary('setPaused', call.setPaused, 1, named('paused =', fixed([['missing', undefined], ['null', null], ['1', 1], ['the string "true"', 'true']]))),
+  ...vary('setPaused', call.setPaused, 2, named('now =', TIMES)),
+  ...vary('backlog', call.backlog, 0, named('now =', TIMES)),
   ...vary('subscribe', call.subscribe, 0, named('a listener that is', fixed([['missing', undefined], ['null', null], ['a string', 'listener'], ['an object', { call: () => undefined }]]))),
 ];
 

@@ -47,6 +47,7 @@ async function readBack(store: WorkflowStore, w: BadInputWorld) {
     observations: [await store.listObservations(w.main), await store.listObservations(w.other), await store.listObservations(w.fresh)],
     dead: [await store.countDeadLetters({ kind: 'effect', workflowType: w.type }), await store.countDeadLetters({ kind: 'timer', workflowType: w.type })],
     nextTimerAt: (await store.nextTimerAt([w.type])) ?? null,
+    paused: (await store.listPaused()).filter((p) => p.type === w.type),
   };
 }
 

@@ -65,12 +65,14 @@ async function readTenant(store: WorkflowStore, w: World) {
     dead: [await store.listDeadLetters({ kind: 'effect' }), await store.listDeadLetters({ kind: 'timer' })],
     deadCount: await store.countDeadLetters({ kind: 'effect', workflowType: w.type }),
     nextTimerAt: (await store.nextTimerAt([w.type])) ?? null,
+    paused: await store.listPaused(),
+    backlog: await store.backlog(T0 + 10),
   };
 }
 
 const EMPTY = {
   instances: [],
-  shared: { version: 0, completed: false, events: [] },
+  shared: { version: 0, completed: false, status: 'active', events: [] },
   events: [[], []],
   effects: [[], []],
   timers: [],
@@ -78,6 +80,8 @@ const EMPTY = {
   dead: [[], []],
   deadCount: 0,
   nextTimerAt: null,
+  paused: [],
+  backlog: [],
 };
 
 /** Asserts that what a tenant reads is its own data, and all of it. */
@@ -109,7 +113,13 @@ export function tenantIsolationCases(ctx: ConformanceContext): void {
       expectOwn(before.a, 'tenant-a', 'tenant-b');
       expectOwn(before.b, 'tenant-b', 'tenant-a');
 
-      // Every write A can make, with B's ids: claim, dead-letter, redrive, purge, cancel, complete.
+      // Every write A can make, with B's ids: pause, claim, dead-letter, redrive, purge, cancel, complete.
+      expect(await storeA.setPaused({ type: w.type }, true, T0 + 1)).toBe(true);
+      expect(await storeA.setPaused({ type: w.type, id: w.shared.id }, true, T0 + 1)).toBe(true);
+      expect(await readTenant(storeB, w)).toEqual(before.b);
+      expect(await storeB.claimEffects(claimArgs([w.type], T0 + 1, { limit: 0 }))).toEqual([]);
+      await storeA.setPaused({ type: w.type }, false, T0 + 2);
+      await storeA.setPaused({ type: w.type, id: w.shared.id }, false, T0 + 2);
       const [pending] = await storeA.claimEffects(claimArgs([w.type], T0 + 2));
       expect(pending).toMatchObject({ id: w.effects.pending, payload: { tenant: 'tenant-a' } });
       await storeA.deadLetter(pending!.lease, T0 + 3, 'a only');
