@@ -2,12 +2,14 @@
 // await in between, so calls in one process never interleave. The kit has already checked every
 // argument; conflicts and lost leases are returned as data for the kit to raise.
 import {
+  IronflowError,
   StoreError,
   compareIds,
   stripUndefined,
   type CheckedAck,
   type CheckedCommit,
   type CheckedDeadLetterQuery,
+  type CheckedEffect,
   type CheckedObservation,
   type CheckedTimer,
   type CommitOutcome,
@@ -97,6 +99,16 @@ export function memoryBackend(tables: Tables): StoreBackend {
     return counts;
   }
 
+  function addEffects(ref: WorkflowRef, effects: readonly CheckedEffect[], now: number): void {
+    for (const effect of effects) {
+      tables.work.set(workKey('effect', effect.id), {
+        kind: 'effect', id: effect.id, workflowType: ref.type, workflowId: ref.id, payload: effect.payload,
+        key: effect.key, tag: effect.tag, priority: effect.priority, settings: effect.settings,
+        status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: now,
+      });
+    }
+  }
+
   /** The first id of the commit that another row of its kind already has (a caller bug: refused before any write). */
   function reusedId(c: CheckedCommit): { kind: WorkKind; id: string } | undefined {
     const effect = c.effects.find((e) => tables.work.has(workKey('effect', e.id)));
@@ -140,13 +152,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
       if (row !== undefined && row !== ackRow) cancelRow(row, now, undefined);
     }
     if (c.cancelWork) cancelLive(ref, now, undefined, ackRow);
-    for (const effect of c.effects) {
-      tables.work.set(workKey('effect', effect.id), {
-        kind: 'effect', id: effect.id, workflowType: ref.type, workflowId: ref.id, payload: effect.payload,
-        key: effect.key, tag: effect.tag, priority: effect.priority, settings: effect.settings,
-        status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: now,
-      });
-    }
+    addEffects(ref, c.effects, now);
     for (const key of c.cancelTimers) {
       const row = liveTimer(ref, key);
       if (row === undefined) continue;
@@ -167,6 +173,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
     }
     instance.version = c.newVersion;
     instance.updatedAt = now;
+    if (c.parent !== undefined) instance.parent = c.parent;
     if (c.uniqueKey !== undefined) {
       instance.uniqueKey = c.uniqueKey;
       tables.uniqueKeys.set(refKey(ref.type, c.uniqueKey), ref.id);
@@ -246,6 +253,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
         version: instance.version,
         completed: instance.status !== 'active',
         status: instance.status,
+        ...(instance.parent === undefined ? {} : { parent: { ...instance.parent } }),
         ...(snapshot === undefined ? {} : { snapshot: { version: snapshot.version, revision: snapshot.revision, state: JSON.parse(snapshot.state) as unknown } }),
         events: eventsOf(instance, (snapshot?.version ?? 0) + 1),
         ...(idempotent === undefined ? {} : { idempotent: { ...idempotent } }),
@@ -317,14 +325,20 @@ export function memoryBackend(tables: Tables): StoreBackend {
       return 'ok';
     },
 
-    async cancelInstance(ref, now, reason) {
+    async cancelInstance(ref, now, reason, effects) {
       const instance = tables.instances.get(refKey(ref.type, ref.id));
       if (instance === undefined || instance.status !== 'active') return { cancelled: false, effects: 0, timers: 0 };
+      // Ids must be fresh, as in a commit; checked before anything is written.
+      if (effects.some((e) => tables.work.has(workKey('effect', e.id)))) {
+        throw new IronflowError('INVALID_ARGUMENT', 'cancelInstance: an effect id is already taken; ids must be new');
+      }
       instance.status = 'cancelled';
       instance.cancelReason = reason;
       instance.updatedAt = now;
       if (instance.uniqueKey !== undefined) tables.uniqueKeys.delete(refKey(ref.type, instance.uniqueKey));
-      return { cancelled: true, ...cancelLive(ref, now, reason) };
+      const counts = cancelLive(ref, now, reason);
+      addEffects(ref, effects, now);
+      return { cancelled: true, ...counts };
     },
 
     async setPaused(target, paused, now) {
@@ -402,6 +416,52 @@ export function memoryBackend(tables: Tables): StoreBackend {
         else purged.timers += 1;
       }
       return purged;
+    },
+
+    async purgeIdempotencyKeys(olderThan) {
+      let purged = 0;
+      for (const instance of tables.instances.values()) {
+        for (const [key, record] of instance.idempotency) {
+          if (record.committedAt >= olderThan) continue;
+          instance.idempotency.delete(key);
+          purged += 1;
+        }
+      }
+      return purged;
+    },
+
+    async listWork(query) {
+      return [...tables.work.values()]
+        .filter(
+          (row) =>
+            row.kind === query.kind &&
+            (query.workflowType === undefined || row.workflowType === query.workflowType) &&
+            (query.workflowId === undefined || row.workflowId === query.workflowId) &&
+            (query.status === undefined || row.status === query.status) &&
+            (query.tag === undefined || (row.kind === 'effect' && row.tag === query.tag)) &&
+            (query.createdFrom === undefined || row.createdAt >= query.createdFrom) &&
+            (query.createdBefore === undefined || row.createdAt < query.createdBefore) &&
+            (query.after === undefined || compareIds(row.id, query.after) > 0),
+        )
+        .sort((a, b) => compareIds(a.id, b.id))
+        .slice(0, query.limit)
+        .map((row) => recordOf(row));
+    },
+
+    async pageInstances(query) {
+      return [...tables.instances.values()]
+        .filter(
+          (i) =>
+            (query.workflowType === undefined || i.type === query.workflowType) &&
+            (query.status === undefined || i.status === query.status) &&
+            (query.parent === undefined || (i.parent?.type === query.parent.type && i.parent.id === query.parent.id)) &&
+            (query.updatedFrom === undefined || i.updatedAt >= query.updatedFrom) &&
+            (query.updatedBefore === undefined || i.updatedAt < query.updatedBefore) &&
+            (query.after === undefined || (compareIds(i.type, query.after.type) || compareIds(i.id, query.after.id)) > 0),
+        )
+        .sort((a, b) => compareIds(a.type, b.type) || compareIds(a.id, b.id))
+        .slice(0, query.limit)
+        .map(summaryOf);
     },
 
     async readEvents(ref, fromSequence) {

@@ -37,6 +37,7 @@ export interface InstanceRow {
   status: InstanceStatus;
   cancelReason?: string | undefined;
   uniqueKey?: string | undefined;
+  parent?: WorkflowRef | undefined;
   readonly createdAt: number;
   updatedAt: number;
   readonly events: EventRow[];
@@ -120,7 +121,10 @@ export const isPaused = (tables: Tables, row: WorkRow): boolean =>
 
 /** An instance as listings return it. */
 export function summaryOf(i: InstanceRow): InstanceSummary {
-  return stripUndefined({ workflowType: i.type, workflowId: i.id, version: i.version, status: i.status, cancelReason: i.cancelReason, createdAt: i.createdAt, updatedAt: i.updatedAt });
+  return stripUndefined({
+    workflowType: i.type, workflowId: i.id, version: i.version, status: i.status, cancelReason: i.cancelReason,
+    parent: i.parent === undefined ? undefined : { ...i.parent }, createdAt: i.createdAt, updatedAt: i.updatedAt,
+  });
 }
 
 // NUL cannot occur in a type, id or key (the kit refuses it), so it joins two of them unambiguously.

@@ -5,6 +5,7 @@ import type { StoreError } from '../errors.js';
 import type { WorkflowRef } from '../workflow.js';
 import type {
   BacklogEntry,
+  InstanceEndedListener,
   CancelInstanceResult,
   PauseTarget,
   PausedEntry,
@@ -20,7 +21,16 @@ import type {
   WakeUpListener,
   WorkKind,
 } from './port.js';
-import type { CheckedClaim, CheckedCommit, CheckedDeadLetterQuery, CheckedInstanceQuery, CheckedObservation } from './rules.js';
+import type {
+  CheckedClaim,
+  CheckedCommit,
+  CheckedDeadLetterQuery,
+  CheckedEffect,
+  CheckedInstancePageQuery,
+  CheckedInstanceQuery,
+  CheckedObservation,
+  CheckedWorkQuery,
+} from './rules.js';
 import type { WakeSource } from './wake-hub.js';
 
 /** How a commit ended, as data; the kit raises the typed error for each failure. */
@@ -101,12 +111,21 @@ export interface StoreBackend {
    */
   settleMany?(operations: readonly LeaseOperation[]): Promise<SettleOutcome[]>;
 
-  /** Cancels an active instance and its live work atomically (see the port's `cancelInstance`). */
-  cancelInstance(ref: WorkflowRef, now: number, reason: string): Promise<CancelInstanceResult>;
+  /**
+   * Cancels an active instance and its live work atomically (see the port's `cancelInstance`), and
+   * in the same write adds `effects` as pending effects of the instance (not cancelled).
+   */
+  cancelInstance(ref: WorkflowRef, now: number, reason: string, effects: readonly CheckedEffect[]): Promise<CancelInstanceResult>;
   /** Adds or removes a pause; true when it changed something. */
   setPaused(target: PauseTarget, paused: boolean, now: number): Promise<boolean>;
   listPaused(): Promise<PausedEntry[]>;
   backlog(now: number): Promise<BacklogEntry[]>;
+  /** Deletes idempotency records committed before `olderThan`; returns how many. */
+  purgeIdempotencyKeys(olderThan: number): Promise<number>;
+  /** Up to `query.limit` rows matching the filter with id after `query.after`, in id order (code points). */
+  listWork(query: CheckedWorkQuery): Promise<WorkRecord[]>;
+  /** Up to `query.limit` instances matching the filter after `query.after`, in (type, id) order (code points). */
+  pageInstances(query: CheckedInstancePageQuery): Promise<InstanceSummary[]>;
 
   listDeadLetters(query: CheckedDeadLetterQuery): Promise<WorkRecord[]>;
   countDeadLetters(query: CheckedDeadLetterQuery): Promise<number>;
@@ -119,8 +138,12 @@ export interface StoreBackend {
   listTimers(ref: WorkflowRef): Promise<TimerRecord[]>;
   listObservations(ref: WorkflowRef): Promise<Observation[]>;
 
-  /** Opens the backend's cross-process notification source (LISTEN, pub/sub); absent in-process. */
-  listen?(wake: WakeUpListener): WakeSource;
+  /**
+   * Opens the backend's cross-process notification source (LISTEN, pub/sub); absent in-process.
+   * `wake` gets work wake-ups, `ended` the instances other processes completed or cancelled (the
+   * backend publishes one from each completing commit and each cancellation).
+   */
+  listen?(wake: WakeUpListener, ended: InstanceEndedListener): WakeSource;
   /** Closes what the backend opened itself, after wake-ups stopped. */
   close?(): Promise<void>;
 }

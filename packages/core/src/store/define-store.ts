@@ -4,8 +4,12 @@
 import { IronflowError, LeaseLostError, StoreError, UniqueKeyConflictError, VersionConflictError, invalidArgument, isIronflowError } from '../errors.js';
 import type { ClaimedRecord, CommitOutcome, LeaseOperation, SettleOutcome, StoreBackend } from './backend.js';
 import { compareIds } from './order.js';
-import { PRIORITY_AGING_MS, type BatchResult, type Claimed, type EffectRecord, type TimerRecord, type WorkflowStore, type WorkKind } from './port.js';
+import { PRIORITY_AGING_MS, type InstanceEndedListener, type BatchResult, type Claimed, type EffectRecord, type TimerRecord, type WorkflowStore, type WorkKind } from './port.js';
 import {
+  instanceCursor,
+  parseInstancePageQuery,
+  parseWorkQuery,
+  workCursor,
   parseCancelInstance,
   parsePauseTarget,
   parseBatch,
@@ -32,6 +36,7 @@ import { createWakeHub, type WakeHubOptions } from './wake-hub.js';
 /** A store built by `defineStore`: the port, with wake-ups and `close()` always present. */
 export interface KitStore extends WorkflowStore {
   subscribe(listener: (kind: WorkKind) => void): () => void;
+  subscribeEnded(listener: InstanceEndedListener): () => void;
   close(): Promise<void>;
 }
 
@@ -105,7 +110,7 @@ function parseEach<T>(items: readonly unknown[], parse: (item: unknown) => T): A
  */
 export function defineStore<E extends object = object>(backend: StoreBackend, extras?: E, options: DefineStoreOptions = {}): KitStore & E {
   const hub = createWakeHub({
-    listen: backend.listen === undefined ? undefined : (wake) => backend.listen!(wake),
+    listen: backend.listen === undefined ? undefined : (wake, ended) => backend.listen!(wake, ended),
     onListenerError: options.onListenerError,
   });
 
@@ -171,6 +176,7 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
       if (error) throw error;
       if (checked.effects.length > 0) hub.wake('effect');
       if (checked.timers.length > 0) hub.wake('timer');
+      if (checked.completed) hub.ended({ type: checked.ref.type, id: checked.ref.id, status: 'completed' });
     },
 
     async commitMany(requests) {
@@ -185,6 +191,7 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
         if (error) return { ok: false, error };
         effects ||= p.value.effects.length > 0;
         timers ||= p.value.timers.length > 0;
+        if (p.value.completed) hub.ended({ type: p.value.ref.type, id: p.value.ref.id, status: 'completed' });
         return OK;
       });
       if (effects) hub.wake('effect');
@@ -242,7 +249,12 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
 
     async cancelInstance(request) {
       const checked = parseCancelInstance(request);
-      return call('cancelInstance', () => backend.cancelInstance(checked.ref, checked.now, checked.reason));
+      const result = await call('cancelInstance', () => backend.cancelInstance(checked.ref, checked.now, checked.reason, checked.effects));
+      if (result.cancelled) {
+        if (checked.effects.length > 0) hub.wake('effect');
+        hub.ended({ type: checked.ref.type, id: checked.ref.id, status: 'cancelled' });
+      }
+      return result;
     },
     async setPaused(target, paused, now) {
       const checked = parsePauseTarget(target);
@@ -262,6 +274,28 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
     async backlog(now) {
       const at = parseTime(now, 'now');
       return call('backlog', () => backend.backlog(at));
+    },
+
+    async purgeIdempotencyKeys(olderThan) {
+      const before = parseTime(olderThan, 'olderThan');
+      return call('purgeIdempotencyKeys', () => backend.purgeIdempotencyKeys(before));
+    },
+    async listWork(query) {
+      const checked = parseWorkQuery(query);
+      if (checked.limit === 0) return { items: [] };
+      // One row more than asked tells whether another page follows.
+      const rows = await call('listWork', () => backend.listWork({ ...checked, limit: checked.limit + 1 }));
+      if (rows.length <= checked.limit) return { items: rows };
+      const items = rows.slice(0, checked.limit);
+      return { items, next: workCursor(items[items.length - 1]!.id) };
+    },
+    async pageInstances(query) {
+      const checked = parseInstancePageQuery(query);
+      if (checked.limit === 0) return { items: [] };
+      const rows = await call('pageInstances', () => backend.pageInstances({ ...checked, limit: checked.limit + 1 }));
+      if (rows.length <= checked.limit) return { items: rows };
+      const items = rows.slice(0, checked.limit);
+      return { items, next: instanceCursor(items[items.length - 1]!) };
     },
 
     async listDeadLetters(query) {
@@ -310,6 +344,7 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
     },
 
     subscribe: (listener) => hub.subscribe(listener),
+    subscribeEnded: (listener) => hub.subscribeEnded(listener),
     close() {
       // Idempotent: a second close (or two at once) waits for the first and closes nothing twice.
       closing ??= hub.close().then(() => backend.close?.());

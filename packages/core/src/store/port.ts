@@ -52,6 +52,8 @@ export interface LoadedInstance {
   readonly completed: boolean;
   /** `active` for an instance that does not exist. */
   readonly status: InstanceStatus;
+  /** The instance that started this one as a child, when one did. */
+  readonly parent?: WorkflowRef | undefined;
   /** The latest snapshot, when there is one. */
   readonly snapshot?: Snapshot | undefined;
   /** Events after the snapshot (or all events), in sequence order. */
@@ -179,6 +181,8 @@ export interface CommitRequest {
   readonly cancelWork?: boolean | undefined;
   /** Claimed when the instance is created (`expectedVersion` 0); conflicts with an active holder. */
   readonly uniqueKey?: string | undefined;
+  /** Recorded when the instance is created (`expectedVersion` 0): the instance that started it. */
+  readonly parent?: WorkflowRef | undefined;
   readonly idempotencyKey?: string | undefined;
   readonly snapshot?: Snapshot | undefined;
   readonly ack?: Acknowledgement | undefined;
@@ -281,6 +285,7 @@ export interface InstanceSummary {
   readonly status: InstanceStatus;
   /** The reason given to `cancelInstance`. */
   readonly cancelReason?: string | undefined;
+  readonly parent?: WorkflowRef | undefined;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -295,6 +300,50 @@ export interface InstanceQuery {
   readonly offset?: number | undefined;
 }
 
+/** Filter and position of a page of instances, in (workflowType, workflowId) order. */
+export interface InstancePageQuery {
+  readonly workflowType?: string | undefined;
+  readonly status?: InstanceStatus | undefined;
+  /** Only the children of this instance. */
+  readonly parent?: WorkflowRef | undefined;
+  /** Only instances last changed at or after / before these times (epoch ms). */
+  readonly updatedFrom?: number | undefined;
+  readonly updatedBefore?: number | undefined;
+  /** The `next` of the previous page. */
+  readonly after?: string | undefined;
+  /** @default 100, at most 1000 */
+  readonly limit?: number | undefined;
+}
+
+/** A page of instances; `next` is absent on the last page. */
+export interface InstancePage {
+  readonly items: InstanceSummary[];
+  readonly next?: string | undefined;
+}
+
+/** Filter and position of a page of effects or timers across the store, in id order. */
+export interface WorkQuery {
+  readonly kind: WorkKind;
+  readonly workflowType?: string | undefined;
+  readonly workflowId?: string | undefined;
+  readonly status?: WorkStatus | undefined;
+  /** Effects only. */
+  readonly tag?: string | undefined;
+  /** Only rows created at or after / before these times (epoch ms). */
+  readonly createdFrom?: number | undefined;
+  readonly createdBefore?: number | undefined;
+  /** The `next` of the previous page. */
+  readonly after?: string | undefined;
+  /** @default 100, at most 1000 */
+  readonly limit?: number | undefined;
+}
+
+/** A page of effects or timers; `next` is absent on the last page. */
+export interface WorkPage {
+  readonly items: (EffectRecord | TimerRecord)[];
+  readonly next?: string | undefined;
+}
+
 /** What `purge` removed. */
 export interface PurgeResult {
   readonly effects: number;
@@ -306,6 +355,8 @@ export interface CancelInstanceRequest {
   readonly ref: WorkflowRef;
   readonly now: number;
   readonly reason: string;
+  /** Effects written, pending, by the same write (e.g. telling a parent its child was cancelled). */
+  readonly effects?: readonly NewEffect[] | undefined;
 }
 
 /** What `cancelInstance` did: `cancelled` false (nothing written) when the instance is missing or terminal. */
@@ -345,6 +396,16 @@ export interface BacklogEntry {
 
 /** Called by a store when new work may be claimable. */
 export type WakeUpListener = (kind: WorkKind) => void;
+
+/** An instance that became terminal: completed by a commit or cancelled. */
+export interface InstanceEnded {
+  readonly type: string;
+  readonly id: string;
+  readonly status: 'completed' | 'cancelled';
+}
+
+/** Called by a store when an instance became terminal, in this process or another. */
+export type InstanceEndedListener = (ended: InstanceEnded) => void;
 
 /**
  * The store port. Implemented by `@ironflow/store-memory`, `-postgres`, `-redis`; proven by
@@ -419,6 +480,12 @@ export interface WorkflowStore {
   listPaused(): Promise<PausedEntry[]>;
   /** Counts work per type and kind by status; only types with work. Reads counts, not every row. */
   backlog(now: number): Promise<BacklogEntry[]>;
+  /** Deletes idempotency records committed before `olderThan`; returns how many. */
+  purgeIdempotencyKeys(olderThan: number): Promise<number>;
+  /** A page of effects or timers across the store, in id order. */
+  listWork(query: WorkQuery): Promise<WorkPage>;
+  /** A page of instances, in (workflowType, workflowId) order. */
+  pageInstances(query?: InstancePageQuery): Promise<InstancePage>;
 
   // ---- operators ----
   listDeadLetters(query: DeadLetterQuery): Promise<(EffectRecord | TimerRecord)[]>;
@@ -438,6 +505,12 @@ export interface WorkflowStore {
   // ---- wake-ups ----
   /** Calls `listener` when effects or timers may have become claimable; returns an unsubscribe. */
   subscribe?(listener: WakeUpListener): () => void;
+  /**
+   * Calls `listener` when an instance becomes terminal (a completing commit, `cancelInstance`), in
+   * this process or — on stores with a notification channel — another; returns an unsubscribe.
+   * Notifications sent while a connection was down are lost: callers re-check now and then.
+   */
+  subscribeEnded?(listener: InstanceEndedListener): () => void;
   /** Stops wake-ups and closes what the store opened itself (never a client it was given). */
   close?(): Promise<void>;
 }

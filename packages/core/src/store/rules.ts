@@ -4,7 +4,17 @@
 import { IronflowError, invalidArgument } from '../errors.js';
 import type { WorkflowRef } from '../workflow.js';
 import type { LeaseOperation } from './backend.js';
-import { MAX_BATCH, MAX_PRIORITY, MIN_PRIORITY, type Acknowledgement, type CancelInstanceRequest, type PauseTarget, type ClaimRequest, type CommitRequest, type DeadLetterQuery, type InstanceQuery, type Lease, type LeaseChange, type Observation, type WorkKind } from './port.js';
+import {
+  MAX_BATCH,
+  MAX_PRIORITY,
+  MIN_PRIORITY,
+  type CancelInstanceRequest,
+  type InstancePageQuery,
+  type InstanceStatus,
+  type PauseTarget,
+  type WorkQuery,
+  type WorkStatus,
+  type Acknowledgement, type ClaimRequest, type CommitRequest, type DeadLetterQuery, type InstanceQuery, type Lease, type LeaseChange, type Observation, type WorkKind } from './port.js';
 
 /** The longest id, type or key a store indexes, in UTF-16 code units. */
 export const MAX_KEY_LENGTH = 512;
@@ -222,6 +232,8 @@ export interface CheckedCommit {
   readonly cancelWork: boolean;
   /** Only ever set on a creating commit (`expectedVersion` 0). */
   readonly uniqueKey?: string | undefined;
+  /** Only ever set on a creating commit (`expectedVersion` 0). */
+  readonly parent?: WorkflowRef | undefined;
   readonly idempotencyKey?: string | undefined;
   readonly snapshot?: { readonly version: number; readonly revision: string; readonly state: JsonText } | undefined;
   readonly ack?: CheckedAck | undefined;
@@ -288,6 +300,11 @@ export function parseCommit(value: unknown): CheckedCommit {
     uniqueKey = parseKey(r.uniqueKey, 'uniqueKey');
     if (expectedVersion !== 0) throw invalidArgument('uniqueKey is only claimed when an instance is created (expectedVersion 0)');
   }
+  let parent: WorkflowRef | undefined;
+  if (r.parent !== undefined) {
+    parent = parseRef(r.parent, 'parent');
+    if (expectedVersion !== 0) throw invalidArgument('parent is only recorded when an instance is created (expectedVersion 0)');
+  }
   const idempotencyKey = r.idempotencyKey === undefined ? undefined : parseKey(r.idempotencyKey, 'idempotencyKey');
   let snapshot: CheckedCommit['snapshot'];
   if (r.snapshot !== undefined) {
@@ -312,7 +329,7 @@ export function parseCommit(value: unknown): CheckedCommit {
   }
   return {
     ref, expectedVersion, newVersion, now, events, effects, cancelEffects, cancelTimers, timers,
-    completed: r.completed, cancelWork: r.cancelWork === true, uniqueKey, idempotencyKey, snapshot, ack, observation,
+    completed: r.completed, cancelWork: r.cancelWork === true, uniqueKey, parent, idempotencyKey, snapshot, ack, observation,
   };
 }
 
@@ -435,10 +452,118 @@ export function parseLeaseChange(value: unknown): LeaseOperation {
   }
 }
 
-/** A cancellation: the instance, the time, and the reason as free text. */
-export function parseCancelInstance(value: unknown): CancelInstanceRequest {
-  const r = parseObject<Partial<CancelInstanceRequest>>(value, 'cancel request', '{ ref, now, reason }');
-  return { ref: parseRef(r.ref), now: parseTime(r.now, 'now'), reason: parseText(r.reason, 'reason') };
+/** A cancellation, checked: the instance, the time, the reason as free text, effects to add. */
+export interface CheckedCancelInstance {
+  readonly ref: WorkflowRef;
+  readonly now: number;
+  readonly reason: string;
+  readonly effects: readonly CheckedEffect[];
+}
+
+/** A cancellation: the instance, the time, the reason as free text, and effects to write with it. */
+export function parseCancelInstance(value: unknown): CheckedCancelInstance {
+  const r = parseObject<Partial<CancelInstanceRequest>>(value, 'cancel request', '{ ref, now, reason, effects? }');
+  const ids = new Set<string>();
+  const fresh = (id: string, what: string): string => {
+    if (ids.has(id)) throw invalidArgument(`${what} ${JSON.stringify(id)} is used twice in one request`, { what });
+    ids.add(id);
+    return id;
+  };
+  const keys = new Set<string>();
+  const effects = r.effects === undefined ? [] : parseArray(r.effects, 'effects').map((raw, i) => parseNewEffect(raw, `effects[${i}]`, fresh, keys));
+  return { ref: parseRef(r.ref), now: parseTime(r.now, 'now'), reason: parseText(r.reason, 'reason'), effects };
+}
+
+/** Most rows one page returns. */
+export const MAX_PAGE = 1000;
+
+// A cursor is the JSON of the last row's sort key: opaque to callers, readable in logs.
+function toCursor(parts: readonly string[]): string {
+  return JSON.stringify(parts);
+}
+
+function fromCursor(value: unknown, length: number): string[] {
+  if (typeof value !== 'string') throw invalidArgument(`after must be the next cursor of an earlier page, got ${describe(value)}`);
+  let parts: unknown;
+  try {
+    parts = JSON.parse(value);
+  } catch {
+    parts = undefined;
+  }
+  if (!Array.isArray(parts) || parts.length !== length || !parts.every((p) => typeof p === 'string')) {
+    throw invalidArgument(`after is not a cursor this store gave out: ${describe(value)}`);
+  }
+  return parts.map((p: string, i) => parseKey(p, `after[${i}]`));
+}
+
+/** The `next` cursor of a page of effects or timers ending at `id`. */
+export const workCursor = (id: string): string => toCursor([id]);
+/** The `next` cursor of a page of instances ending at `ref`. */
+export const instanceCursor = (ref: { readonly workflowType: string; readonly workflowId: string }): string => toCursor([ref.workflowType, ref.workflowId]);
+
+function parseStatus(value: unknown, what: string, allowed: readonly string[]): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !allowed.includes(value)) throw invalidArgument(`${what} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
+  return value;
+}
+
+const optional = <T>(value: unknown, parse: (v: unknown) => T): T | undefined => (value === undefined ? undefined : parse(value));
+
+/** A page query of effects or timers, checked: the cursor decoded to the last id seen, `limit` the rows wanted. */
+export interface CheckedWorkQuery {
+  readonly kind: WorkKind;
+  readonly workflowType?: string | undefined;
+  readonly workflowId?: string | undefined;
+  readonly status?: WorkStatus | undefined;
+  readonly tag?: string | undefined;
+  readonly createdFrom?: number | undefined;
+  readonly createdBefore?: number | undefined;
+  readonly after?: string | undefined;
+  readonly limit: number;
+}
+
+/** Checks a work page query. */
+export function parseWorkQuery(value: unknown): CheckedWorkQuery {
+  const q = parseObject<Partial<Record<keyof WorkQuery, unknown>>>(value, 'work query', '{ kind, workflowType?, workflowId?, status?, tag?, createdFrom?, createdBefore?, after?, limit? }');
+  return {
+    kind: parseKind(q.kind, 'query.kind'),
+    workflowType: optional(q.workflowType, (v) => parseKey(v, 'query.workflowType')),
+    workflowId: optional(q.workflowId, (v) => parseKey(v, 'query.workflowId')),
+    status: parseStatus(q.status, 'query.status', ['pending', 'leased', 'done', 'dead', 'fired', 'cancelled']) as WorkStatus | undefined,
+    tag: optional(q.tag, (v) => parseKey(v, 'query.tag')),
+    createdFrom: optional(q.createdFrom, (v) => parseTime(v, 'query.createdFrom')),
+    createdBefore: optional(q.createdBefore, (v) => parseTime(v, 'query.createdBefore')),
+    after: optional(q.after, (v) => fromCursor(v, 1)[0]),
+    limit: q.limit === undefined ? 100 : parseCount(q.limit, 'query.limit', 0, MAX_PAGE),
+  };
+}
+
+/** A page query of instances, checked: the cursor decoded to the last (type, id) seen. */
+export interface CheckedInstancePageQuery {
+  readonly workflowType?: string | undefined;
+  readonly status?: InstanceStatus | undefined;
+  readonly parent?: WorkflowRef | undefined;
+  readonly updatedFrom?: number | undefined;
+  readonly updatedBefore?: number | undefined;
+  readonly after?: { readonly type: string; readonly id: string } | undefined;
+  readonly limit: number;
+}
+
+/** Checks an instance page query; `undefined` pages through everything. */
+export function parseInstancePageQuery(value: unknown): CheckedInstancePageQuery {
+  const q = parseOptions<Record<keyof InstancePageQuery, unknown>>(value, 'instance page query');
+  return {
+    workflowType: optional(q.workflowType, (v) => parseKey(v, 'query.workflowType')),
+    status: parseStatus(q.status, 'query.status', ['active', 'completed', 'cancelled']) as InstanceStatus | undefined,
+    parent: optional(q.parent, (v) => parseRef(v, 'query.parent')),
+    updatedFrom: optional(q.updatedFrom, (v) => parseTime(v, 'query.updatedFrom')),
+    updatedBefore: optional(q.updatedBefore, (v) => parseTime(v, 'query.updatedBefore')),
+    after: optional(q.after, (v) => {
+      const [type = '', id = ''] = fromCursor(v, 2);
+      return { type, id };
+    }),
+    limit: q.limit === undefined ? 100 : parseCount(q.limit, 'query.limit', 0, MAX_PAGE),
+  };
 }
 
 /** A pause target: a workflow type, or one instance of it. */

@@ -2,7 +2,7 @@
 // inside a store call, and the backend's own notification source (LISTEN, pub/sub), which is
 // opened with the first listener and closed with the last.
 import { IronflowError, invalidArgument } from '../errors.js';
-import type { WakeUpListener, WorkKind } from './port.js';
+import type { InstanceEnded, InstanceEndedListener, WakeUpListener, WorkKind } from './port.js';
 
 /** A running notification source of a backend. */
 export interface WakeSource {
@@ -16,7 +16,7 @@ export interface WakeHubOptions {
    * both kinds after a reconnect, since notifications sent meanwhile are lost).
    * @default none: only wake-ups of this process's own writes are delivered
    */
-  readonly listen?: ((wake: WakeUpListener) => WakeSource) | undefined;
+  readonly listen?: ((wake: WakeUpListener, ended: InstanceEndedListener) => WakeSource) | undefined;
   /** Receives what a listener threw; the hub keeps going either way. */
   readonly onListenerError?: ((error: unknown) => void) | undefined;
 }
@@ -27,6 +27,10 @@ export interface WakeHub {
   subscribe(listener: WakeUpListener): () => void;
   /** Tells every listener that work of `kind` may be claimable. */
   wake(kind: WorkKind): void;
+  /** Calls `listener` for every instance that becomes terminal from now on; returns an unsubscribe. */
+  subscribeEnded(listener: InstanceEndedListener): () => void;
+  /** Tells every ended-listener that an instance became terminal. */
+  ended(ended: InstanceEnded): void;
   /** Drops every listener and stops the notification source; later subscriptions are refused. */
   close(): Promise<void>;
 }
@@ -37,34 +41,43 @@ export interface WakeHub {
  */
 export function createWakeHub(options: WakeHubOptions = {}): WakeHub {
   const listeners = new Set<WakeUpListener>();
+  const endedListeners = new Set<InstanceEndedListener>();
   let source: WakeSource | undefined;
   let closed = false;
 
-  const deliver = (kind: WorkKind): void => {
-    for (const listener of [...listeners]) {
+  function fanOut<T>(set: ReadonlySet<(value: T) => void>, value: T): void {
+    for (const listener of [...set]) {
       void Promise.resolve()
-        .then(() => listener(kind))
+        .then(() => listener(value))
         .catch((error: unknown) => options.onListenerError?.(error));
     }
-  };
+  }
+  const deliver = (kind: WorkKind): void => fanOut(listeners, kind);
+  const deliverEnded = (ended: InstanceEnded): void => fanOut(endedListeners, ended);
+
+  /** Adds a listener to `set`, opening the source with the first listener of either set and stopping it with the last. */
+  function add<L>(set: Set<L>, listener: L, what: string): () => void {
+    if (closed) throw new IronflowError('SHUTTING_DOWN', 'This store was closed; create a new one to subscribe');
+    if (typeof listener !== 'function') throw invalidArgument(`${what} needs a listener function`);
+    set.add(listener);
+    if (source === undefined && options.listen !== undefined) source = options.listen(deliver, deliverEnded);
+    return () => {
+      if (!set.delete(listener) || listeners.size + endedListeners.size > 0 || source === undefined) return;
+      const stopping = source;
+      source = undefined;
+      void stopping.stop().catch(() => undefined);
+    };
+  }
 
   return {
-    subscribe(listener) {
-      if (closed) throw new IronflowError('SHUTTING_DOWN', 'This store was closed; create a new one to subscribe');
-      if (typeof listener !== 'function') throw invalidArgument('subscribe needs a listener function');
-      listeners.add(listener);
-      if (source === undefined && options.listen !== undefined) source = options.listen(deliver);
-      return () => {
-        if (!listeners.delete(listener) || listeners.size > 0 || source === undefined) return;
-        const stopping = source;
-        source = undefined;
-        void stopping.stop().catch(() => undefined);
-      };
-    },
+    subscribe: (listener) => add(listeners, listener, 'subscribe'),
+    subscribeEnded: (listener) => add(endedListeners, listener, 'subscribeEnded'),
     wake: deliver,
+    ended: deliverEnded,
     async close() {
       closed = true;
       listeners.clear();
+      endedListeners.clear();
       const stopping = source;
       source = undefined;
       await stopping?.stop();

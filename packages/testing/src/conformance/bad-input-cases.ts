@@ -35,7 +35,7 @@ export interface BadCase {
 /** Calls that cannot write, so only their answer is checked. */
 export const READ_ONLY: ReadonlySet<PortMethod> = new Set<PortMethod>([
   'load', 'nextTimerAt', 'listDeadLetters', 'countDeadLetters', 'readEvents', 'listInstances', 'listEffects', 'listTimers', 'listObservations', 'subscribe',
-  'listPaused', 'backlog',
+  'listPaused', 'backlog', 'listWork', 'pageInstances', 'subscribeEnded',
 ]);
 
 type Fields = Record<string, unknown>;
@@ -238,6 +238,8 @@ const COMMIT: BadCase[] = [
   ...commitCases('an effect key to cancel that is', REQUIRED_KEYS, (c, v) => ({ ...c, cancelEffects: [v] })),
   ...commitCases('cancelWork =', fixed([['the string "true"', 'true'], ['1', 1], ['null', null]]), (c, v) => ({ ...c, cancelWork: v })),
   patched('cancelWork without completed', () => ({ cancelWork: true })),
+  patched('a parent after creation', (_, w) => ({ parent: w.other })),
+  ...REFS.filter(([name]) => name !== 'a ref that is missing').map(([name, value]) => one(`a parent that is ${name.replace(/^a ref (that is )?/, '')}`, (w) => ({ ...creating(w, w.fresh), parent: value(w) }))),
 
   ...commitCases('cancelTimers that are', NOT_ARRAYS, (c, v) => ({ ...c, cancelTimers: v })),
   ...commitCases('a timer key to cancel that is', REQUIRED_KEYS, (c, v) => ({ ...c, cancelTimers: [v] })),
@@ -309,6 +311,10 @@ export const VALID_CALLS: { readonly [M in PortMethod]: (w: BadInputWorld) => re
   setPaused: (w) => [{ type: w.type, id: w.main.id }, true, w.now],
   listPaused: () => [],
   backlog: (w) => [w.now],
+  purgeIdempotencyKeys: () => [0],
+  listWork: (w) => [{ kind: 'effect', workflowType: w.type, workflowId: w.main.id, status: 'pending', tag: 't', createdFrom: 0, createdBefore: w.now, limit: 10 }],
+  pageInstances: (w) => [{ workflowType: w.type, status: 'active', parent: w.other, updatedFrom: 0, updatedBefore: w.now, limit: 10 }],
+  subscribeEnded: () => [() => undefined],
 };
 const call = VALID_CALLS;
 
@@ -405,6 +411,25 @@ export const BAD_CASES: readonly BadCase[] = [
   ...vary('setPaused', call.setPaused, 1, named('paused =', fixed([['missing', undefined], ['null', null], ['1', 1], ['the string "true"', 'true']]))),
   ...vary('setPaused', call.setPaused, 2, named('now =', TIMES)),
   ...vary('backlog', call.backlog, 0, named('now =', TIMES)),
+  ...vary('purgeIdempotencyKeys', call.purgeIdempotencyKeys, 0, named('olderThan =', TIMES)),
+  ...vary('listWork', call.listWork, 0, named('a query that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])])),
+  ...varyField('listWork', call.listWork, 0, 'kind', KINDS),
+  ...varyField('listWork', call.listWork, 0, 'workflowType', KEYS),
+  ...varyField('listWork', call.listWork, 0, 'workflowId', KEYS),
+  ...varyField('listWork', call.listWork, 0, 'status', fixed([['"finished"', 'finished'], ['null', null], ['a number', 1]])),
+  ...varyField('listWork', call.listWork, 0, 'tag', KEYS),
+  ...varyField('listWork', call.listWork, 0, 'createdFrom', TIMES.filter(([name]) => name !== 'missing')),
+  ...varyField('listWork', call.listWork, 0, 'createdBefore', TIMES.filter(([name]) => name !== 'missing')),
+  ...varyField('listWork', call.listWork, 0, 'after', fixed([['a number', 1], ['a string that is no cursor', 'x'], ['a cursor of instances', '["a","b"]'], ['null', null]])),
+  ...varyField('listWork', call.listWork, 0, 'limit', [...COUNTS, ...fixed([['1001', 1001]])]),
+  ...vary('pageInstances', call.pageInstances, 0, named('a query that is', NOT_OBJECTS)),
+  ...varyField('pageInstances', call.pageInstances, 0, 'workflowType', KEYS),
+  ...varyField('pageInstances', call.pageInstances, 0, 'status', fixed([['"done"', 'done'], ['null', null]])),
+  ...varyField('pageInstances', call.pageInstances, 0, 'parent', REFS.filter(([name]) => name !== 'a ref that is missing')),
+  ...varyField('pageInstances', call.pageInstances, 0, 'updatedFrom', TIMES.filter(([name]) => name !== 'missing')),
+  ...varyField('pageInstances', call.pageInstances, 0, 'after', fixed([['a number', 1], ['a cursor of effects', '["a"]'], ['a cursor with an empty id', '["a",""]']])),
+  ...varyField('pageInstances', call.pageInstances, 0, 'limit', [...COUNTS, ...fixed([['1001', 1001]])]),
+  ...vary('subscribeEnded', call.subscribeEnded, 0, named('a listener that is', fixed([['missing', undefined], ['null', null], ['a string', 'listener']]))),
   ...vary('subscribe', call.subscribe, 0, named('a listener that is', fixed([['missing', undefined], ['null', null], ['a string', 'listener'], ['an object', { call: () => undefined }]]))),
 ];
 
