@@ -31,12 +31,27 @@ export interface IronflowErrorOptions {
   cause?: unknown;
   /** Structured, JSON-safe details (ids, types, versions). */
   details?: Readonly<Record<string, unknown>> | undefined;
+  /** Overrides the code's `retryable` (a `StoreError` decides by its reason). */
+  retryable?: boolean | undefined;
+}
+
+/**
+ * Codes for which the same call can succeed when simply tried again: a lost race (the decision is
+ * made again on the new state), a timeout, or a stop (the work is given back and runs again).
+ */
+const RETRYABLE_CODES: ReadonlySet<IronflowErrorCode> = new Set<IronflowErrorCode>(['VERSION_CONFLICT', 'CONFLICT_RETRIES_EXHAUSTED', 'EFFECT_TIMEOUT', 'SHUTTING_DOWN']);
+
+/** Whether errors with `code` are retryable; `docs/reference/errors.md` has the table. */
+function isRetryableCode(code: IronflowErrorCode): boolean {
+  return RETRYABLE_CODES.has(code);
 }
 
 /** Base class of every error Ironflow throws on purpose. */
 export class IronflowError extends Error {
   readonly code: IronflowErrorCode;
   readonly details: Readonly<Record<string, unknown>>;
+  /** True when trying the same call again can succeed; decided by the code (a `StoreError` by its reason). */
+  readonly retryable: boolean;
   readonly [BRAND] = true;
 
   constructor(code: IronflowErrorCode, message: string, options: IronflowErrorOptions = {}) {
@@ -44,6 +59,7 @@ export class IronflowError extends Error {
     this.name = 'IronflowError';
     this.code = code;
     this.details = options.details ?? {};
+    this.retryable = options.retryable ?? isRetryableCode(code);
   }
 }
 
@@ -139,13 +155,11 @@ export type StoreErrorReason =
 /** A failure of the storage backend, classified so callers know whether to retry. */
 export class StoreError extends IronflowError {
   readonly reason: StoreErrorReason;
-  readonly retryable: boolean;
 
   constructor(reason: StoreErrorReason, message: string, options: IronflowErrorOptions = {}) {
-    super('STORE_FAILURE', message, options);
+    super('STORE_FAILURE', message, { ...options, retryable: reason === 'transient' || reason === 'unavailable' });
     this.name = 'StoreError';
     this.reason = reason;
-    this.retryable = reason === 'transient' || reason === 'unavailable';
   }
 }
 

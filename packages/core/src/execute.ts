@@ -2,6 +2,7 @@
 // fold, decide, one conditional atomic commit, bounded retry with jitter on version conflicts.
 import { IronflowError, isIronflowError } from './errors.js';
 import type { Clock } from './clock.js';
+import { isEffectRequest, toNewEffect } from './effect-options.js';
 import { backoff, type BackoffOptions } from './retry.js';
 import { validateWithSchema } from './schema.js';
 import { parseKey } from './store/rules.js';
@@ -52,12 +53,20 @@ export interface ExecuteDependencies {
    * @default false
    */
   readonly speculateNewInstances?: boolean | undefined;
+  /**
+   * Called after each commit the store applied, with what it wrote: the runtime aborts the running
+   * handlers of effects the commit cancelled (`cancelEffects`, `cancelWork`).
+   */
+  readonly onCommitted?: ((request: CommitRequest) => void) | undefined;
 }
 
 /** What the instance cache keeps per instance; `state` must be treated as immutable. */
 export interface CachedInstance {
   readonly version: number;
+  /** True when the instance is terminal: completed or cancelled. */
   readonly completed: boolean;
+  /** True when the instance was cancelled (terminal without completing). */
+  readonly cancelled?: boolean | undefined;
   readonly state: unknown;
 }
 
@@ -95,6 +104,8 @@ export type ExecuteResult<R = unknown> =
     }
   | { readonly status: 'rejected'; readonly workflowId: string; readonly version: number; readonly reason: R }
   | { readonly status: 'already-completed'; readonly workflowId: string; readonly version: number }
+  /** The instance was cancelled (`engine.cancel`); `decide` was not called and nothing was written. */
+  | { readonly status: 'cancelled'; readonly workflowId: string; readonly version: number }
   | {
       readonly status: 'duplicate';
       readonly workflowId: string;
@@ -205,13 +216,15 @@ export async function executeInput<W extends AnyWorkflow>(
       if (loaded.idempotent !== undefined) {
         return { status: 'duplicate', workflowId, version: loaded.idempotent.version, eventCount: loaded.idempotent.eventCount };
       }
-      current = { version: loaded.version, completed: loaded.completed, state: loaded.completed ? undefined : await stateOf(deps.store, wf, ref, loaded) };
+      const cancelled = loaded.status === 'cancelled';
+      current = { version: loaded.version, completed: loaded.completed, ...(cancelled ? { cancelled } : {}), state: loaded.completed ? undefined : await stateOf(deps.store, wf, ref, loaded) };
       if (loaded.version > 0) deps.cache?.set(cacheKey, current);
     }
     const now = deps.clock.now();
     if (current.completed) {
+      // Observations know one terminal outcome; a cancelled instance is recorded as already completed.
       await observe(deps, { ref, inputType, input, outcome: 'already-completed', now });
-      return { status: 'already-completed', workflowId, version: current.version };
+      return { status: current.cancelled === true ? 'cancelled' : 'already-completed', workflowId, version: current.version };
     }
     const state = current.state;
     let decision: ReturnType<AnyWorkflow['decide']>;
@@ -254,6 +267,7 @@ export async function executeInput<W extends AnyWorkflow>(
       }
       throw error;
     }
+    deps.onCommitted?.(request);
     deps.cache?.set(cacheKey, { version: request.expectedVersion + request.events.length, completed: request.completed, state: next });
     return {
       status: 'accepted',
@@ -298,7 +312,7 @@ function buildCommit(
   ref: WorkflowRef,
   version: number,
   state: unknown,
-  decision: { events: readonly unknown[]; effects: readonly unknown[]; timers: readonly unknown[]; cancelTimers: readonly string[] },
+  decision: Extract<ReturnType<AnyWorkflow['decide']>, { kind: 'accept' }>,
   call: { input: unknown; inputType: string; now: number; options: ExecuteOptions },
 ): { request: CommitRequest; state: unknown } {
   const { now, options } = call;
@@ -319,7 +333,15 @@ function buildCommit(
   next = foldEvents(wf, next, events, { fresh: true });
   const completed = wf.isTerminal ? wf.isTerminal(next) === true : false;
 
-  const effects: NewEffect[] = decision.effects.map((payload) => ({ id: deps.newId(), payload }));
+  const effectKeys = new Set<string>();
+  const effects: NewEffect[] = decision.effects.map((entry, i) =>
+    // An effect() entry put into a decision built without accept() carries its own options.
+    isEffectRequest(entry)
+      ? toNewEffect(wf.type, deps.newId(), entry.payload, entry.options, effectKeys)
+      : toNewEffect(wf.type, deps.newId(), entry, decision.effectOptions?.[i], effectKeys),
+  );
+  // Decisions built by hand before cancelEffects existed have no such field.
+  const cancelEffects = [...new Set((decision.cancelEffects ?? []).map((key) => parseKey(key, 'cancelled effect key', 'INVALID_DECISION')))];
   const cancelTimers = decision.cancelTimers.map((key) => parseKey(key, 'cancelled timer key', 'INVALID_DECISION'));
   const timers: NewTimer[] = decision.timers.map((raw) => toNewTimer(deps, wf, now, raw));
   const keys = new Set<string>();
@@ -352,9 +374,12 @@ function buildCommit(
     now,
     events,
     effects,
+    ...(cancelEffects.length > 0 ? { cancelEffects } : {}),
     cancelTimers,
     timers,
     completed,
+    // The terminal policy: by default a completing decision cancels the work left behind.
+    ...(completed && wf.terminalPolicy !== 'run' ? { cancelWork: true } : {}),
     uniqueKey,
     idempotencyKey: options.idempotencyKey,
     snapshot,

@@ -2,8 +2,11 @@
 // errors you may catch, and a manual clock for tests. Store authors import `@ironflow/core/store`;
 // runtimes import `@ironflow/core/engine`.
 export { defineWorkflow, accept, reject } from './workflow.js';
+export { effect } from './effect-options.js';
+export type { EffectOptions, EffectRequest } from './effect-options.js';
 export type {
   AnyWorkflow,
+  CancelNotice,
   DeadLetterNotice,
   Decision,
   DecideContext,
@@ -13,6 +16,7 @@ export type {
   RejectionOf,
   SnapshotPolicy,
   StateOf,
+  TerminalPolicy,
   TimerRequest,
   Workflow,
   WorkflowDefinition,

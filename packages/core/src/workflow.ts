@@ -4,6 +4,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { RetryPolicy } from './retry.js';
 import type { StoredEvent } from './store/port.js';
 import { invalidArgument } from './errors.js';
+import { isEffectRequest, type EffectOptions, type EffectRequest, type PayloadOf } from './effect-options.js';
 
 /** Names one workflow instance: its type and its business id. */
 export interface WorkflowRef {
@@ -18,23 +19,41 @@ export type TimerRequest<I> = {
   readonly input: I;
 } & ({ readonly after: number; readonly at?: undefined } | { readonly at: Date | number; readonly after?: undefined });
 
-/** What accepting an input writes, besides its events. */
-export interface AcceptExtras<F, I> {
-  /** Side effects to run after the commit, through the outbox. */
-  readonly effects?: readonly F[] | undefined;
+/**
+ * What accepting an input writes, besides its events. `X` is what `effects` holds: payloads, or
+ * `effect(payload, options)` for payloads with options (the effect type is the payloads' union).
+ */
+export interface AcceptExtras<X, I> {
+  /**
+   * Side effects to run after the commit, through the outbox: plain payloads, or
+   * `effect(payload, options)` to give one a key, tag, priority, retry policy, timeout or deadline.
+   */
+  // NoInfer: the effect type is inferred from the entries as given; an `effect()` entry must not
+  // add a second, competing candidate for it.
+  readonly effects?: readonly (X | NoInfer<EffectRequest<PayloadOf<X>>>)[] | undefined;
   /** Timers to schedule. */
   readonly timers?: readonly TimerRequest<I>[] | undefined;
   /** Keys of pending timers to cancel; cancels apply before this decision's schedules. */
   readonly cancelTimers?: readonly string[] | undefined;
+  /**
+   * Keys of live (pending or running) effects of this instance to cancel: a pending one never runs,
+   * a running handler's signal is aborted (CANCELLED) and its result dropped. Applied before this
+   * decision's effects, so cancelling key K and writing a new effect K replaces it. Unknown keys are ignored.
+   */
+  readonly cancelEffects?: readonly string[] | undefined;
 }
 
-/** An accepted input: at least one event, plus effects, timers and timer cancellations. */
+/** An accepted input: at least one event, plus effects, timers and cancellations. */
 export interface Accept<E, F = never, I = never> {
   readonly kind: 'accept';
   readonly events: readonly E[];
+  /** Effect payloads, as handlers will receive them. */
   readonly effects: readonly F[];
+  /** The options of `effects[i]` when it was given with `effect()`; absent when none was. */
+  readonly effectOptions?: readonly (EffectOptions | undefined)[] | undefined;
   readonly timers: readonly TimerRequest<I>[];
   readonly cancelTimers: readonly string[];
+  readonly cancelEffects: readonly string[];
 }
 
 /** A rejected input: nothing is written; the reason is returned to the caller. */
@@ -50,16 +69,30 @@ export type Decision<E, F = never, I = never, R = never> = Accept<E, F, I> | Rej
  * Accepts an input with one event or a non-empty list of events.
  * @example return accept({ type: 'OrderPlaced', orderId }, { effects: [{ type: 'reserve', orderId }] });
  */
-export function accept<E, F = never, I = never>(
+export function accept<E, X = never, I = never>(
   events: E | readonly [E, ...E[]],
-  extras: AcceptExtras<F, I> = {},
-): Accept<E, F, I> {
+  extras: AcceptExtras<X, I> = {},
+): Accept<E, PayloadOf<X>, I> {
+  const effects: PayloadOf<X>[] = [];
+  let effectOptions: (EffectOptions | undefined)[] | undefined;
+  for (const [index, entry] of (extras.effects ?? []).entries()) {
+    if (isEffectRequest(entry)) {
+      (effectOptions ??= new Array<EffectOptions | undefined>(index).fill(undefined)).push(entry.options);
+      effects.push(entry.payload as PayloadOf<X>);
+    } else {
+      effectOptions?.push(undefined);
+      // Not an effect() entry, so X is the payload type itself.
+      effects.push(entry as PayloadOf<X>);
+    }
+  }
   return {
     kind: 'accept',
     events: Array.isArray(events) ? [...(events as readonly E[])] : [events as E],
-    effects: extras.effects ?? [],
+    effects,
+    ...(effectOptions === undefined ? {} : { effectOptions }),
     timers: extras.timers ?? [],
     cancelTimers: extras.cancelTimers ?? [],
+    cancelEffects: extras.cancelEffects ?? [],
   };
 }
 
@@ -82,6 +115,22 @@ export interface DecideContext {
 export type DeadLetterNotice<F, I> =
   | { readonly kind: 'effect'; readonly id: string; readonly effect: F; readonly attempts: number; readonly error: string }
   | { readonly kind: 'timer'; readonly id: string; readonly input: I; readonly attempts: number; readonly error: string };
+
+/** Given to `onCancel` when an operator cancels an instance with `engine.cancel(ref, reason)`. */
+export interface CancelNotice {
+  readonly workflowType: string;
+  readonly workflowId: string;
+  /** The reason given to `engine.cancel`. */
+  readonly reason: string;
+}
+
+/**
+ * What happens to the effects and timers an instance still has pending or running when a decision
+ * completes it: `cancel` cancels them (running handlers are aborted, their results dropped);
+ * `run` lets them run, their results then answered `already-completed`. Effects and timers the
+ * completing decision writes itself always run.
+ */
+export type TerminalPolicy = 'cancel' | 'run';
 
 /** When to store a snapshot of the folded state, so loading skips most events. */
 export interface SnapshotPolicy {
@@ -125,6 +174,17 @@ export interface Workflow<S, I, E, F = never, R = never> {
   upcast?(event: StoredEvent): E;
   /** Maps a dead-lettered effect or timer to an input, delivered atomically with the dead-lettering. */
   onDeadLetter?(notice: DeadLetterNotice<F, I>): I | undefined;
+  /**
+   * Opts in to handling `engine.cancel` itself: the input returned is decided like any other (run
+   * compensations, then complete the instance) instead of the instance being cancelled at once.
+   * Returning undefined cancels at once.
+   */
+  onCancel?(notice: CancelNotice): I | undefined;
+  /**
+   * What happens to pending effects and timers when a decision completes the instance.
+   * @default 'cancel'
+   */
+  readonly terminalPolicy?: TerminalPolicy | undefined;
 }
 
 /** A workflow with its types erased, as stores, registries and workers see it. */
@@ -177,6 +237,10 @@ export function defineWorkflow<S, I, E, D extends Decision<E, unknown, I, unknow
     throw invalidArgument(
       `Workflow type ${JSON.stringify(definition.type)} must start with a letter and use at most 128 of A-Z a-z 0-9 _ . : -`,
     );
+  }
+  const policy: unknown = definition.terminalPolicy;
+  if (policy !== undefined && policy !== 'cancel' && policy !== 'run') {
+    throw invalidArgument(`terminalPolicy must be 'cancel' or 'run', got ${JSON.stringify(policy)}`);
   }
   if (definition.snapshot !== undefined) {
     const { every } = definition.snapshot;

@@ -16,10 +16,10 @@ describe('entry points', () => {
   it('the root exports exactly the authoring API', () => {
     expect(exportedNames('index.ts')).toEqual(
       [
-        'AnyWorkflow', 'Clock', 'DeadLetterNotice', 'DecideContext', 'Decision', 'EffectOf', 'EventOf', 'InputOf', 'IronflowError',
+        'AnyWorkflow', 'CancelNotice', 'Clock', 'DeadLetterNotice', 'DecideContext', 'Decision', 'EffectOf', 'EventOf', 'InputOf', 'IronflowError',
         'IronflowErrorCode', 'ManualClock', 'NonRetryableError', 'RejectionOf', 'RetryPolicy', 'SnapshotPolicy', 'StandardSchemaV1',
-        'StateOf', 'StoredEvent', 'TimerRequest', 'Workflow', 'WorkflowDefinition', 'WorkflowRef', 'accept', 'createManualClock',
-        'defineWorkflow', 'isIronflowError', 'reject',
+        'StateOf', 'StoredEvent', 'TerminalPolicy', 'TimerRequest', 'Workflow', 'WorkflowDefinition', 'WorkflowRef', 'accept', 'createManualClock',
+        'defineWorkflow', 'effect', 'EffectOptions', 'EffectRequest', 'isIronflowError', 'reject',
       ].sort(),
     );
   });

@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { IronflowError, isIronflowError, NonRetryableError } from '../src/index.js';
+import { IronflowError, isIronflowError, NonRetryableError, type IronflowErrorCode } from '../src/index.js';
 import { LeaseLostError, StoreError, UniqueKeyConflictError, VersionConflictError } from '../src/store/index.js';
 
 describe('errors', () => {
@@ -28,6 +28,19 @@ describe('errors', () => {
     expect(isIronflowError(new Error('plain'))).toBe(false);
     expect(isIronflowError(null)).toBe(false);
     expect(isIronflowError({ code: 'LEASE_LOST' })).toBe(false);
+  });
+});
+
+describe('retryable', () => {
+  it('every error says whether the same call can succeed again, by its code (a StoreError by its reason)', () => {
+    const retryable = (code: IronflowErrorCode) => new IronflowError(code, 'x').retryable;
+    for (const code of ['VERSION_CONFLICT', 'CONFLICT_RETRIES_EXHAUSTED', 'EFFECT_TIMEOUT', 'SHUTTING_DOWN'] as const) expect(retryable(code), code).toBe(true);
+    for (const code of ['UNIQUE_KEY_CONFLICT', 'LEASE_LOST', 'INVALID_DECISION', 'NON_RETRYABLE', 'EFFECT_KEY_CONFLICT', 'EFFECT_DEADLINE_EXCEEDED', 'CANCELLED'] as const) expect(retryable(code), code).toBe(false);
+    expect(new VersionConflictError('o', '1', 2).retryable).toBe(true);
+    expect(new LeaseLostError('effect', 'e', { cancelled: true }).retryable).toBe(false);
+    expect(new NonRetryableError('no').retryable).toBe(false);
+    expect(new StoreError('unavailable', 'x').retryable).toBe(true);
+    expect(new StoreError('configuration', 'x').retryable).toBe(false);
   });
 });
 

@@ -43,7 +43,7 @@ describe('store kit rules', () => {
     const checked = parseCommit(commit({ effects: [{ id: 'e1', payload: { at: new Date(0) } }], timers: [{ id: 't1', key: 'k', fireAt: T0 + 5, input: { x: 1 } }] }));
     expect(checked.newVersion).toBe(1);
     expect(checked.events[0]).toEqual({ sequence: 1, type: 'Placed', payload: '{"n":1}', metadata: `{"decidedAt":${T0}}`, recordedAt: T0 });
-    expect(checked.effects).toEqual([{ id: 'e1', payload: '{"at":"1970-01-01T00:00:00.000Z"}' }]);
+    expect(checked.effects).toEqual([{ id: 'e1', payload: '{"at":"1970-01-01T00:00:00.000Z"}', priority: 0 }]);
     expect(checked.timers).toEqual([{ id: 't1', key: 'k', fireAt: T0 + 5, input: '{"x":1}' }]);
   });
 
@@ -140,6 +140,13 @@ describe('defineStore', () => {
       },
       nextTimerAt: unused,
       settle: async () => 'lease-lost',
+      cancelInstance: unused,
+      setPaused: unused,
+      listPaused: unused,
+      backlog: unused,
+      purgeIdempotencyKeys: unused,
+      listWork: unused,
+      pageInstances: unused,
       listDeadLetters: unused,
       countDeadLetters: unused,
       redrive: unused,

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import { accept, createManualClock, defineWorkflow, reject } from '../src/index.js';
+import { accept, createManualClock, defineWorkflow, effect, reject } from '../src/index.js';
 import { createRegistry, foldEvents, validateWithSchema } from '../src/engine/index.js';
 import { parseKey } from '../src/store/index.js';
 
@@ -14,11 +14,24 @@ const counter = defineWorkflow({
 
 describe('decisions', () => {
   it('accept takes one event or a list, with effects, timers and cancellations', () => {
-    expect(accept({ type: 'A' })).toEqual({ kind: 'accept', events: [{ type: 'A' }], effects: [], timers: [], cancelTimers: [] });
-    expect(accept([{ type: 'A' }, { type: 'B' }], { effects: [1], timers: [{ after: 5, input: 'x' }], cancelTimers: ['k'] })).toEqual({
-      kind: 'accept', events: [{ type: 'A' }, { type: 'B' }], effects: [1], timers: [{ after: 5, input: 'x' }], cancelTimers: ['k'],
+    expect(accept({ type: 'A' })).toEqual({ kind: 'accept', events: [{ type: 'A' }], effects: [], timers: [], cancelTimers: [], cancelEffects: [] });
+    expect(accept([{ type: 'A' }, { type: 'B' }], { effects: [1], timers: [{ after: 5, input: 'x' }], cancelTimers: ['k'], cancelEffects: ['e'] })).toEqual({
+      kind: 'accept', events: [{ type: 'A' }, { type: 'B' }], effects: [1], timers: [{ after: 5, input: 'x' }], cancelTimers: ['k'], cancelEffects: ['e'],
     });
     expect(reject({ code: 'NO' })).toEqual({ kind: 'reject', reason: { code: 'NO' } });
+  });
+
+  it('effect() entries keep their payload in effects and their options beside it, by index', () => {
+    const deadline = new Date(5_000);
+    const decision = accept({ type: 'A' }, { effects: [{ n: 1 }, effect({ n: 2 }, { key: 'k', priority: 5, deadline }), { n: 3 }] });
+    expect(decision.effects).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(decision.effectOptions).toEqual([undefined, { key: 'k', priority: 5, deadline }, undefined]);
+    expect('effectOptions' in accept({ type: 'A' }, { effects: [{ n: 1 }] })).toBe(false);
+  });
+
+  it('defineWorkflow refuses a terminal policy other than cancel or run', () => {
+    expect(() => defineWorkflow({ ...counter, terminalPolicy: 'drop' as 'run' })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(defineWorkflow({ ...counter, type: 'runs', terminalPolicy: 'run' }).terminalPolicy).toBe('run');
   });
 
   it('defineWorkflow infers the types and freezes the definition', () => {
@@ -97,6 +110,28 @@ describe('type inference', () => {
     expectTypeOf<Effect>().toEqualTypeOf<{ kind: 'reserve'; id: string } | { kind: 'ship' }>();
     expectTypeOf<Input>().toEqualTypeOf<{ type: 'Place' | 'Pay'; id: string }>();
     expect(order.type).toBe('order');
+  });
+
+  it('infers the effect type through effect() entries, mixed with plain payloads and across branches', () => {
+    const job = defineWorkflow({
+      type: 'job',
+      initialState: () => ({ n: 0 }),
+      evolve: (s: { n: number }, _e: { type: 'Ran' }) => ({ n: s.n + 1 }),
+      decide: (input: { id: string; gpu: boolean }) => {
+        if (input.gpu) return accept({ type: 'Ran' as const }, { effects: [effect({ kind: 'render' as const, id: input.id }, { tag: 'gpu', priority: 10 }), { kind: 'notify' as const }] });
+        return accept({ type: 'Ran' as const }, { effects: [effect({ kind: 'email' as const, to: input.id }, { key: 'mail', retry: { maxAttempts: 2 } })], cancelEffects: ['mail'] });
+      },
+      workflowId: (input) => input.id,
+    });
+    type Effect = import('../src/index.js').EffectOf<typeof job>;
+    expectTypeOf<Effect>().toEqualTypeOf<{ kind: 'render'; id: string } | { kind: 'notify' } | { kind: 'email'; to: string }>();
+    // Explicit type arguments still take effect() entries of that payload type, and only those.
+    type Pay = { type: 'charge'; amount: number };
+    const explicit = accept<{ type: 'E' }, Pay, never>({ type: 'E' }, { effects: [effect({ type: 'charge', amount: 1 }, { key: 'c' }), { type: 'charge', amount: 2 }] });
+    expectTypeOf(explicit.effects).toEqualTypeOf<readonly Pay[]>();
+    // @ts-expect-error -- the payload of an effect() entry must be a Pay
+    accept<{ type: 'E' }, Pay, never>({ type: 'E' }, { effects: [effect({ type: 'charge' })] });
+    expect(job.type).toBe('job');
   });
 });
 
