@@ -1,5 +1,6 @@
-// Runs one claimed effect: checks it may run, calls its handler under a lease kept alive, a
-// timeout and an abort signal, and settles it by what happened (route, retry, dead, lost).
+// Runs one claimed effect: checks it may run (type, attempts, deadline), calls its handler under a
+// lease kept alive, a timeout, its deadline and an abort signal, and settles it by what happened
+// (route, retry, dead, cancelled, lost).
 import { IronflowError, isIronflowError } from '@ironflow/core';
 import { validateWithSchema } from '@ironflow/core/engine';
 import type { Claimed, EffectRecord } from '@ironflow/core/store';
@@ -8,15 +9,22 @@ import { LeaseKeeper } from './lease-keeper.js';
 import type { LifecycleEmitter } from './lifecycle.js';
 import type { EngineSettings, WorkflowEntry } from './options.js';
 import { isRoutedInput, type EffectContext } from './registration.js';
-import type { Settler } from './settle.js';
+import type { RunningEffects } from './running-effects.js';
+import { cancelledError, deadlineError, describeError, isCancellation, type Settler } from './settle.js';
 
-/** How a handler call ended: it returned, it threw, or its signal fired first (timeout, lost lease, shutdown). */
+/** How a handler call ended: it returned, it threw, or its signal fired first (timeout, deadline, cancel, lost lease, shutdown). */
 type CallOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
+/** When the attempt gives up on its handler, and with which reason. */
+interface Limit {
+  readonly ms: number;
+  readonly error: () => IronflowError;
+}
+
 /**
- * One attempt's controls: a cancellation fired by the timeout, a lost lease or the pool's shutdown
- * (the handler's `ctx.signal` follows it), and the lease renewal that runs until `close()` (so it
- * also covers result routing).
+ * One attempt's controls: a cancellation fired by the time limit, a cancel, a lost lease or the
+ * pool's shutdown (the handler's `ctx.signal` follows it), and the lease renewal that runs until
+ * `close()` (so it also covers result routing).
  */
 class EffectAttempt {
   readonly #cancellation = new Cancellation();
@@ -30,7 +38,8 @@ class EffectAttempt {
       lease: item.lease,
       leaseMs: effects.leaseMs,
       renew: () => store.renewLease(item.lease, clock.now(), effects.leaseMs),
-      onLost: (error) => this.#cancellation.cancel(error),
+      // A row cancelled by another process (or by this one's commit) refuses the renewal as cancelled.
+      onLost: (error) => this.#cancellation.cancel(isCancellation(error) ? cancelledError(item, 'the store refused its lease as cancelled') : error),
       logger,
     }).start();
   }
@@ -40,16 +49,31 @@ class EffectAttempt {
     return this.#cancellation.signal;
   }
 
-  /** True once a renewal found the lease taken over by another worker. */
+  /** True once a renewal found the lease taken over by another worker (not cancelled). */
   get leaseLost(): boolean {
-    return this.#keeper.lost;
+    return this.#keeper.lost && !this.cancelled;
+  }
+
+  /** True once the effect was cancelled: by this engine, or as a renewal found. */
+  get cancelled(): boolean {
+    return this.#cancellation.cancelled && isIronflowError(this.#cancellation.reason, 'CANCELLED');
+  }
+
+  /** The cancellation's reason. */
+  get reason(): unknown {
+    return this.#cancellation.reason;
+  }
+
+  /** Aborts the handler with `reason` (a cancel this engine made). */
+  abort(reason: unknown): void {
+    this.#cancellation.cancel(reason);
   }
 
   /**
    * Calls the handler and resolves with the first of: its result, its error, the cancellation's
    * reason. A handler that ignores its signal keeps running, but its result is no longer waited for.
    */
-  call(handler: () => unknown, timeoutMs: number, timeoutError: () => Error): Promise<CallOutcome> {
+  call(handler: () => unknown, limit: Limit): Promise<CallOutcome> {
     const cancellation = this.#cancellation;
     return new Promise<CallOutcome>((resolve) => {
       let settled = false;
@@ -61,7 +85,7 @@ class EffectAttempt {
         stopWaiting?.();
         resolve(outcome);
       };
-      const timeout = setTimeout(() => cancellation.cancel(timeoutError()), timeoutMs);
+      const timeout = setTimeout(() => cancellation.cancel(limit.error()), limit.ms);
       // Runs at once when the attempt was cancelled before the handler started.
       stopWaiting = cancellation.onCancel((reason) => finish({ ok: false, error: reason }));
       if (settled) return;
@@ -87,12 +111,18 @@ export class EffectRunner {
     private readonly settings: EngineSettings,
     private readonly lifecycle: LifecycleEmitter,
     private readonly settler: Settler,
+    private readonly running: RunningEffects,
   ) {}
 
   /** Processes one claimed effect to an outcome; `shutdown` fires when shutdown gives up waiting. */
   async run(item: Claimed<EffectRecord>, shutdown: Cancellation): Promise<void> {
     const entry = await this.settler.entryToRun(item);
     if (!entry) return;
+    const { clock } = this.settings;
+    const deadline = item.settings?.deadline;
+    if (deadline !== undefined && clock.now() >= deadline) {
+      return this.settler.dead(item, entry, describeError(deadlineError(item, deadline, `claimed at ${new Date(clock.now()).toISOString()}, it was not run`)));
+    }
     const handler = entry.handler;
     if (!handler) return this.settler.failure(item, entry, new IronflowError('HANDLER_MISSING', `Workflow "${item.workflowType}" emitted an effect but has no handler registered`));
     let payload = item.payload;
@@ -103,9 +133,10 @@ export class EffectRunner {
         return this.settler.failure(item, entry, error);
       }
     }
-    const startedAt = this.settings.clock.now();
+    const startedAt = clock.now();
     this.lifecycle.emit({ type: 'effect.started', id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts });
     const attempt = new EffectAttempt(item, shutdown, this.settings);
+    const forget = this.running.add({ type: item.workflowType, id: item.workflowId }, item.id, item.key, (reason) => attempt.abort(reason));
     try {
       const context: EffectContext = {
         effectId: item.id,
@@ -117,24 +148,31 @@ export class EffectRunner {
           return attempt.signal;
         },
       };
-      const timeoutMs = this.settings.effectTimeoutMs;
-      const outcome = await attempt.call(
-        () => handler(payload, context),
-        timeoutMs,
-        () => new IronflowError('EFFECT_TIMEOUT', `Effect handler of ${item.workflowType} exceeded ${timeoutMs} ms`),
-      );
-      if (attempt.leaseLost) return this.settler.lost(item.lease);
+      const outcome = await attempt.call(() => handler(payload, context), this.#limit(item, startedAt));
+      if (attempt.cancelled) return this.settler.cancelled(item, attempt.reason);
+      if (attempt.leaseLost) return this.settler.lost(item);
       if (shutdown.cancelled) return; // shutdown: the pool releases the lease
       if (!outcome.ok) return await this.settler.failure(item, entry, outcome.error);
       // The lease keeps being renewed while the result is routed: conflict retries may take a while.
-      await this.#route(item, entry, outcome.value, startedAt);
+      await this.#route(item, entry, outcome.value, startedAt, attempt);
     } finally {
+      forget();
       attempt.close();
     }
   }
 
+  /** The handler's time limit: its timeout, or its deadline when that comes first. */
+  #limit(item: Claimed<EffectRecord>, startedAt: number): Limit {
+    const timeoutMs = item.settings?.timeoutMs ?? this.settings.effectTimeoutMs;
+    const deadline = item.settings?.deadline;
+    if (deadline !== undefined && deadline - startedAt < timeoutMs) {
+      return { ms: deadline - startedAt, error: () => deadlineError(item, deadline, 'its handler was still running') };
+    }
+    return { ms: timeoutMs, error: () => new IronflowError('EFFECT_TIMEOUT', `Effect handler of ${item.workflowType} exceeded ${timeoutMs} ms`) };
+  }
+
   /** Completes the effect, routing the handler's result when it returned one. */
-  async #route(item: Claimed<EffectRecord>, entry: WorkflowEntry, output: unknown, startedAt: number): Promise<void> {
+  async #route(item: Claimed<EffectRecord>, entry: WorkflowEntry, output: unknown, startedAt: number, attempt: EffectAttempt): Promise<void> {
     const { store, clock, entries } = this.settings;
     try {
       let routedTo: string | undefined;
@@ -150,7 +188,9 @@ export class EffectRunner {
       }
       this.lifecycle.emit({ type: 'effect.succeeded', id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, durationMs: clock.now() - startedAt, routedTo, outcome });
     } catch (error) {
-      if (isIronflowError(error, 'LEASE_LOST')) return this.settler.lost(item.lease);
+      // Cancelled while its result was being routed: the store refused the acknowledgement.
+      if (attempt.cancelled) return this.settler.cancelled(item, attempt.reason);
+      if (isIronflowError(error, 'LEASE_LOST')) return this.settler.lost(item, error);
       return this.settler.failure(item, entry, error);
     }
   }

@@ -4,21 +4,26 @@ import { IronflowError, type AnyWorkflow, type InputOf, type RejectionOf, type S
 import { stateOf, type ExecuteResult } from '@ironflow/core/engine';
 import {
   invalidArgument,
+  type BacklogEntry,
   type DeadLetterQuery,
   type EffectRecord,
   type InstanceQuery,
+  type InstanceStatus,
   type InstanceSummary,
   type Observation,
+  type PausedEntry,
   type PurgeResult,
   type StoredEvent,
   type TimerRecord,
   type WorkKind,
 } from '@ironflow/core/store';
 import { NEVER_CANCELLED } from './cancellation.js';
+import { Control, type CancelOptions, type CancelResult } from './control.js';
 import { EffectRunner } from './effect-runner.js';
 import { Executor, type ExecuteManyResult } from './executor.js';
 import { LifecycleEmitter, type LifecycleEvent, type LifecycleEventType, type LifecycleListener } from './lifecycle.js';
 import { resolveEngineOptions, type EngineOptions } from './options.js';
+import { RunningEffects } from './running-effects.js';
 import { RetryWake, Settler, type ClaimedItem } from './settle.js';
 import { TimerRunner } from './timer-runner.js';
 import { WorkerPool, type PoolHealth } from './worker-pool.js';
@@ -39,7 +44,10 @@ export interface ExecuteManyOptions<I> {
 export interface InstanceState<S> {
   readonly state: S;
   readonly version: number;
+  /** True when the instance is terminal: completed, or cancelled. */
   readonly completed: boolean;
+  /** `active` also for an instance that does not exist yet. */
+  readonly status: InstanceStatus;
 }
 
 /** What `health()` reports. */
@@ -85,7 +93,30 @@ export interface Engine {
     /** Makes a dead effect or timer claimable again with its attempts reset. */
     redrive(kind: WorkKind, id: string): Promise<boolean>;
   };
-  /** Deletes done effects and fired or cancelled timers last changed more than `olderThanMs` ago. */
+  /**
+   * Cancels an instance: in one write it becomes `cancelled` (terminal; later inputs get
+   * `cancelled`), its pending effects and timers are cancelled, and handlers running for it are
+   * aborted with a CANCELLED reason (at once in this process, at their next lease renewal in
+   * others); their results are not routed. A workflow with `onCancel` handles it instead: its
+   * input is decided like any other (`{ outcome: 'handled' }`); `force` skips that.
+   */
+  cancel(ref: WorkflowRef, reason: string, options?: CancelOptions): Promise<CancelResult>;
+  /**
+   * Pauses one instance: its effects and timers are not claimed (they stay pending) until
+   * `resume`; inputs are still decided. Durable, seen by every process. True when it changed something.
+   */
+  pause(ref: WorkflowRef): Promise<boolean>;
+  /** Ends an instance's pause; due work is claimed at once. True when it was paused. */
+  resume(ref: WorkflowRef): Promise<boolean>;
+  /** Pauses a whole workflow type, as `pause` does one instance. */
+  pauseType(workflowType: string): Promise<boolean>;
+  /** Ends a workflow type's pause. Instances paused one by one stay paused. */
+  resumeType(workflowType: string): Promise<boolean>;
+  /** Pauses in force: whole types first, then instances. */
+  listPaused(): Promise<PausedEntry[]>;
+  /** Effects and timers per workflow type by status (pending, due, leased, paused, dead), and the oldest due. */
+  backlog(): Promise<BacklogEntry[]>;
+  /** Deletes done or cancelled effects and fired or cancelled timers last changed more than `olderThanMs` ago. */
   purge(olderThanMs: number): Promise<PurgeResult>;
   /** Starts the worker pools. */
   start(): void;
@@ -123,17 +154,21 @@ export function createEngine(options: EngineOptions): Engine {
   if (settings.onEvent) lifecycle.on('*', settings.onEvent);
   if (types.length === 0) logger.warn({}, 'ironflow engine created with no workflows: it will never claim work');
 
-  const executor = new Executor(settings, lifecycle);
+  const running = new RunningEffects();
+  const executor = new Executor(settings, lifecycle, running);
   const retryWake = new RetryWake(() => clock.now());
   const settler = new Settler(settings, lifecycle, executor, retryWake);
-  const effectRunner = new EffectRunner(settings, lifecycle, settler);
+  const effectRunner = new EffectRunner(settings, lifecycle, settler, running);
   const timerRunner = new TimerRunner(lifecycle, settler);
+  const control = new Control(settings, executor, running, lifecycle);
 
-  const claimEffects = (limit: number) => store.claimEffects({ now: clock.now(), limit, types, leaseMs: settings.effects.leaseMs, owner: workerId });
+  const tags = settings.effectTags;
+  const claimEffects = (limit: number) =>
+    store.claimEffects({ now: clock.now(), limit, types, leaseMs: settings.effects.leaseMs, owner: workerId, ...(tags === undefined ? {} : { tags }) });
   const claimTimers = (limit: number) => store.claimTimers({ now: clock.now(), limit, types, leaseMs: settings.timers.leaseMs, owner: workerId });
   const shared = {
     release: (item: ClaimedItem) => store.release(item.lease, clock.now()),
-    lost: (item: ClaimedItem) => settler.lost(item.lease),
+    lost: (item: ClaimedItem, error: unknown) => settler.lost(item, error),
     logger,
     lifecycle,
     now: () => clock.now(),
@@ -180,7 +215,7 @@ export function createEngine(options: EngineOptions): Engine {
       const loaded = await store.load(ref);
       // The registry holds erased workflows; this one is `W` under its own type.
       const state = (await stateOf(store, entry.workflow, ref, loaded)) as StateOf<W>;
-      return { state, version: loaded.version, completed: loaded.completed };
+      return { state, version: loaded.version, completed: loaded.completed, status: loaded.status };
     },
     getEvents: (ref) => store.readEvents(ref),
     listInstances: (query) => store.listInstances(query),
@@ -192,6 +227,13 @@ export function createEngine(options: EngineOptions): Engine {
       count: async (query) => store.countDeadLetters(checkKind(query)),
       redrive: async (kind, id) => store.redrive(checkKind({ kind }).kind, id, clock.now()),
     },
+    cancel: (ref, reason, opts) => control.cancel(ref, reason, opts),
+    pause: (ref) => control.setInstancePaused(ref, true),
+    resume: (ref) => control.setInstancePaused(ref, false),
+    pauseType: (workflowType) => control.setTypePaused(workflowType, true),
+    resumeType: (workflowType) => control.setTypePaused(workflowType, false),
+    listPaused: () => control.listPaused(),
+    backlog: () => control.backlog(),
     async purge(olderThanMs) {
       if (!Number.isFinite(olderThanMs) || olderThanMs < 0) throw invalidArgument(`purge() needs a non-negative age in ms, got ${olderThanMs}`);
       return store.purge(clock.now() - olderThanMs);

@@ -1,11 +1,14 @@
 // The execute path: typed and dynamic inputs through core's decision algorithm, one at a time per
 // instance in this process, with the decision's lifecycle event. Workers route results through it.
-import { IronflowError, type AnyWorkflow } from '@ironflow/core';
-import { executeInput, inputTypeOf, instanceKey, type ExecuteDependencies, type ExecuteOptions, type ExecuteResult } from '@ironflow/core/engine';
+import { IronflowError, type AnyWorkflow, type WorkflowRef } from '@ironflow/core';
+import { executeInput, inputTypeOf, instanceKey, type ExecuteDependencies, type ExecuteOptions, type ExecuteResult, type InstanceCache } from '@ironflow/core/engine';
+import type { CommitRequest } from '@ironflow/core/store';
 import { uuidv7 } from './ids.js';
 import { createLruCache, KeyedQueue } from './instance-cache.js';
 import type { LifecycleEmitter } from './lifecycle.js';
 import type { EngineSettings } from './options.js';
+import type { RunningEffects } from './running-effects.js';
+import { cancelledError } from './settle.js';
 
 /** One input's outcome in `executeMany`: its result, or the error `execute` would have thrown for it. */
 export type ExecuteManyResult<R = unknown> = ExecuteResult<R> | { readonly status: 'failed'; readonly error: Error };
@@ -16,14 +19,17 @@ const EXECUTE_MANY_CONCURRENCY = 1000;
 /** Runs inputs for one engine. */
 export class Executor {
   readonly #deps: ExecuteDependencies;
+  readonly #cache: InstanceCache | undefined;
   // Inputs to one instance from this process take turns: they would only conflict otherwise.
   readonly #queue = new KeyedQueue();
 
   constructor(
     private readonly settings: EngineSettings,
     private readonly lifecycle: LifecycleEmitter,
+    running: RunningEffects,
   ) {
     const { store, clock } = settings;
+    this.#cache = settings.cacheSize > 0 ? createLruCache(settings.cacheSize) : undefined;
     this.#deps = {
       store,
       clock,
@@ -31,11 +37,17 @@ export class Executor {
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       maxConflictRetries: settings.maxConflictRetries,
       observeInputs: settings.observeInputs,
-      cache: settings.cacheSize > 0 ? createLruCache(settings.cacheSize) : undefined,
+      cache: this.#cache,
       // The cache tells instances this process knows from those it has never seen, which are
       // committed as new without a load first (see ExecuteDependencies).
       speculateNewInstances: settings.cacheSize > 0,
+      onCommitted: (request) => abortCancelled(running, request),
     };
+  }
+
+  /** Drops the cached state of an instance this engine changed outside a decision (cancel). */
+  forget(ref: WorkflowRef): void {
+    this.#cache?.delete(instanceKey(ref));
   }
 
   /** Runs an input of `workflow`, which must be the definition this engine registered under its type. */
@@ -115,4 +127,19 @@ export class Executor {
     }
     return result;
   }
+}
+
+/**
+ * Aborts the handlers this process runs for effects a commit just cancelled (by key, or all of the
+ * instance's when it completed under the `cancel` policy), never the one it acknowledged. Other
+ * processes learn it at their next lease renewal.
+ */
+function abortCancelled(running: RunningEffects, request: CommitRequest): void {
+  const keys = request.cancelEffects ?? [];
+  if (request.cancelWork !== true && keys.length === 0) return;
+  const except = request.ack?.kind === 'effect' ? request.ack.id : undefined;
+  const why = request.cancelWork === true ? 'its instance completed (terminal policy cancel)' : 'a decision cancelled its key';
+  running.cancel(request.ref, { keys: request.cancelWork === true ? undefined : keys, except }, (id) =>
+    cancelledError({ id, workflowType: request.ref.type, workflowId: request.ref.id }, why),
+  );
 }

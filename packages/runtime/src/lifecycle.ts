@@ -60,15 +60,24 @@ export type LifecycleEvent =
       outcome?: string | undefined;
     } & WorkRef)
   | ({ type: 'effect.retried'; attempt: number; error: string; retryAt: number } & WorkRef)
+  /**
+   * A claimed effect was cancelled (its instance cancelled, `cancelEffects`, or the terminal policy):
+   * its handler was aborted or its result dropped. Expected, not a failure.
+   */
+  | ({ type: 'effect.cancelled'; attempt: number; reason: string } & WorkRef)
   | ({ type: 'effect.dead-lettered'; attempt: number; error: string } & WorkRef)
   /** Claimed after a lease expired unsettled (its worker died or stalled): it runs alone in this process. */
   | ({ type: 'effect.recovered'; attempt: number } & WorkRef)
   | ({ type: 'timer.fired'; attempt: number; outcome: string } & WorkRef)
   | ({ type: 'timer.retried'; attempt: number; error: string; retryAt: number } & WorkRef)
   | ({ type: 'timer.dead-lettered'; attempt: number; error: string } & WorkRef)
+  /** A claimed timer was cancelled while being delivered; its input was dropped. */
+  | ({ type: 'timer.cancelled'; attempt: number; reason: string } & WorkRef)
   /** Claimed after a lease expired unsettled: it is delivered alone in this process. */
   | ({ type: 'timer.recovered'; attempt: number } & WorkRef)
   | { type: 'lease.lost'; kind: WorkKind; id: string }
+  /** `engine.cancel` cancelled an instance, with this many live effects and timers. */
+  | { type: 'instance.cancelled'; workflowType: string; workflowId: string; reason: string; effects: number; timers: number }
   | { type: 'worker.restarted'; pool: WorkKind; error: string; delayMs: number; failures: number };
 
 /** The `type` strings of lifecycle events. */

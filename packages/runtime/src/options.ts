@@ -2,7 +2,7 @@
 // the workflows turned into one registry of entries. Everything else reads the resolved settings.
 import type { AnyWorkflow, Clock, RetryPolicy } from '@ironflow/core';
 import { createRegistry, isValidWorkflowType, resolveRetryPolicy, systemClock, type Registry } from '@ironflow/core/engine';
-import { invalidArgument, MAX_BATCH, type WorkflowStore } from '@ironflow/core/store';
+import { invalidArgument, MAX_BATCH, parseKey, type WorkflowStore } from '@ironflow/core/store';
 import { withGroupCommit, type GroupCommitSettings } from './group-commit.js';
 import { uuidv7 } from './ids.js';
 import { consoleLogger, type LifecycleEvent, type Logger } from './lifecycle.js';
@@ -49,6 +49,12 @@ export interface EffectWorkerOptions extends WorkerOptions {
    * @default 60000
    */
   timeoutMs?: number | undefined;
+  /**
+   * Claim only effects with one of these tags (`effect(payload, { tag })`), for a pool on machines
+   * made for them (`['gpu']`). Without it the pool claims every effect, tagged or not.
+   * @default every effect
+   */
+  tags?: readonly string[] | undefined;
 }
 
 /** Settings of the timer worker pool. */
@@ -132,6 +138,8 @@ export interface EngineSettings {
   readonly timers: PoolSettings;
   /** `effects.timeoutMs`. */
   readonly effectTimeoutMs: number;
+  /** `effects.tags`, checked; undefined claims every effect. */
+  readonly effectTags: readonly string[] | undefined;
   readonly shutdownTimeoutMs: number;
   readonly cacheSize: number;
   readonly maxConflictRetries: number | undefined;
@@ -195,6 +203,7 @@ export function resolveEngineOptions(options: EngineOptions): EngineSettings {
     effects: poolSettings(options.effects, 'effects'),
     timers: poolSettings(options.timers, 'timers'),
     effectTimeoutMs: positive(options.effects?.timeoutMs, 60_000, 'effects.timeoutMs'),
+    effectTags: resolveTags(options.effects?.tags),
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
     cacheSize,
     maxConflictRetries: options.maxConflictRetries,
@@ -202,6 +211,12 @@ export function resolveEngineOptions(options: EngineOptions): EngineSettings {
     onEvent: options.onEvent,
     groupCommit,
   };
+}
+
+function resolveTags(tags: unknown): readonly string[] | undefined {
+  if (tags === undefined) return undefined;
+  if (!Array.isArray(tags) || tags.length === 0) throw invalidArgument('effects.tags must be a non-empty array of tags; leave it out to claim every effect');
+  return [...new Set(tags.map((tag, i) => parseKey(tag, `effects.tags[${i}]`)))];
 }
 
 function resolveGroupCommit(option: EngineOptions['groupCommit']): GroupCommitSettings | undefined {

@@ -1,8 +1,8 @@
 // How a claimed effect or timer ends: its result routed with the acknowledgement, a failure retried
 // with backoff or dead-lettered, a lost lease reported. Every change is fenced by the lease token.
-import { isIronflowError, type AnyWorkflow } from '@ironflow/core';
-import { attemptsExhausted, backoffDelay, claimedTooOften, inputTypeOf } from '@ironflow/core/engine';
-import type { Claimed, EffectRecord, Lease, TimerRecord } from '@ironflow/core/store';
+import { IronflowError, isIronflowError, type AnyWorkflow, type RetryPolicy } from '@ironflow/core';
+import { attemptsExhausted, backoffDelay, claimedTooOften, inputTypeOf, resolveRetryPolicy } from '@ironflow/core/engine';
+import type { Claimed, EffectRecord, TimerRecord } from '@ironflow/core/store';
 import type { Executor } from './executor.js';
 import type { LifecycleEmitter } from './lifecycle.js';
 import type { EngineSettings, WorkflowEntry } from './options.js';
@@ -10,20 +10,43 @@ import type { EngineSettings, WorkflowEntry } from './options.js';
 /** A claimed effect or timer. */
 export type ClaimedItem = Claimed<EffectRecord> | Claimed<TimerRecord>;
 
-/** Errors retrying cannot fix: the input or payload itself is wrong. */
+/** Errors retrying cannot fix: the input or payload itself is wrong, or the effect's deadline passed. */
 function isPermanent(error: unknown): boolean {
   return (
     isIronflowError(error, 'NON_RETRYABLE') ||
     isIronflowError(error, 'VALIDATION_FAILED') ||
     isIronflowError(error, 'UNKNOWN_WORKFLOW_TYPE') ||
-    isIronflowError(error, 'HANDLER_MISSING')
+    isIronflowError(error, 'HANDLER_MISSING') ||
+    isIronflowError(error, 'EFFECT_DEADLINE_EXCEEDED')
   );
 }
 
+/**
+ * True when `error` says the item was cancelled: CANCELLED (this engine aborted it), or a lost
+ * lease whose row was cancelled (the store refused a change, perhaps for another process's cancel).
+ */
+export function isCancellation(error: unknown): boolean {
+  return isIronflowError(error, 'CANCELLED') || (isIronflowError(error, 'LEASE_LOST') && error.cancelled);
+}
+
+/** The abort reason of a handler whose effect was cancelled. */
+export function cancelledError(item: { readonly id: string; readonly workflowType: string; readonly workflowId: string }, why: string): IronflowError {
+  return new IronflowError('CANCELLED', `Effect ${item.id} of ${item.workflowType}:${item.workflowId} was cancelled: ${why}`, {
+    details: { workflowType: item.workflowType, workflowId: item.workflowId, effectId: item.id, reason: why },
+  });
+}
+
 /** An error as `lastError` keeps it: `"<code>: <message>"` for Ironflow errors, `"<name>: <message>"` otherwise. */
-function describeError(error: unknown): string {
+export function describeError(error: unknown): string {
   if (error instanceof Error) return isIronflowError(error) ? `${error.code}: ${error.message}` : `${error.name}: ${error.message}`;
   return String(error);
+}
+
+/** EFFECT_DEADLINE_EXCEEDED for an effect, saying when. */
+export function deadlineError(item: { readonly id: string; readonly workflowType: string; readonly workflowId: string }, deadline: number, what: string): IronflowError {
+  return new IronflowError('EFFECT_DEADLINE_EXCEEDED', `Effect ${item.id} of ${item.workflowType} passed its deadline ${new Date(deadline).toISOString()}: ${what}`, {
+    details: { workflowType: item.workflowType, workflowId: item.workflowId, effectId: item.id, deadline },
+  });
 }
 
 /**
@@ -81,17 +104,44 @@ export class Settler {
       await this.dead(item, undefined, `UNKNOWN_WORKFLOW_TYPE: no workflow "${item.workflowType}" is registered`);
       return undefined;
     }
-    if (claimedTooOften(entry.retry, item.attempts)) {
-      await this.dead(item, entry, `attempts exhausted: claimed ${item.attempts} times (max ${entry.retry.maxAttempts}); earlier attempts ended without an outcome (worker crash, or maxAttempts lowered)`);
+    const policy = this.policyFor(item, entry);
+    if (claimedTooOften(policy, item.attempts)) {
+      await this.dead(item, entry, `attempts exhausted: claimed ${item.attempts} times (max ${policy.maxAttempts}); earlier attempts ended without an outcome (worker crash, or maxAttempts lowered)`);
       return undefined;
     }
     return entry;
   }
 
-  /** Reports that another worker owns the item now; nothing of this attempt is recorded. */
-  lost(lease: Lease): void {
-    this.lifecycle.emit({ type: 'lease.lost', kind: lease.kind, id: lease.id });
-    this.settings.logger.info({ kind: lease.kind, id: lease.id }, 'lease lost; another worker owns this item now');
+  /** The retry policy of an item: the effect's own fields (from its decision) over its workflow's. */
+  policyFor(item: ClaimedItem, entry: WorkflowEntry | undefined): RetryPolicy {
+    const base = entry?.retry ?? this.settings.defaultRetry;
+    const own = item.kind === 'effect' ? item.settings?.retry : undefined;
+    if (own === undefined) return base;
+    try {
+      return resolveRetryPolicy(base, own);
+    } catch (error) {
+      // Checked when the decision was committed; a stored policy that no longer resolves is ignored.
+      this.settings.logger.warn({ err: error, id: item.id }, "the effect's own retry policy is invalid; using its workflow's");
+      return base;
+    }
+  }
+
+  /**
+   * Reports that this attempt's outcome was refused: the item was cancelled (see `cancelled`), or
+   * another worker owns it now. Nothing of this attempt is recorded.
+   */
+  lost(item: ClaimedItem, error?: unknown): void {
+    if (isCancellation(error)) return this.cancelled(item, error);
+    this.lifecycle.emit({ type: 'lease.lost', kind: item.kind, id: item.id });
+    this.settings.logger.info({ kind: item.kind, id: item.id }, 'lease lost; another worker owns this item now, or it was cancelled');
+  }
+
+  /** Reports that the item was cancelled while this process held it: expected, so logged at info. */
+  cancelled(item: ClaimedItem, reason: unknown): void {
+    const text = describeError(reason);
+    const { id, workflowType, workflowId, attempts } = item;
+    this.lifecycle.emit({ type: `${item.kind}.cancelled`, id, workflowType, workflowId, attempt: attempts, reason: text });
+    this.settings.logger.info({ kind: item.kind, id, workflowType, workflowId, reason: text }, `${item.kind} cancelled while running; its outcome is dropped`);
   }
 
   /** Routes `input` (a handler's result or a timer's input) with the acknowledgement; completes alone when nothing was committed. */
@@ -99,11 +149,12 @@ export class Settler {
     const { store, clock, logger } = this.settings;
     const result = await this.executor.run(target, input, { ack: { ...item.lease, outcome: 'done' } });
     if (result.status !== 'accepted') await store.complete(item.lease, clock.now());
-    if (result.status === 'already-completed') {
-      logger.warn(
-        { kind: item.kind, id: item.id, workflowType: target.type, workflowId: result.workflowId, inputType: inputTypeOf(target, input) },
-        `the ${item.kind}'s input reached an instance that had already completed and was dropped`,
-      );
+    if (result.status === 'already-completed' || result.status === 'cancelled') {
+      const fields = { kind: item.kind, id: item.id, workflowType: target.type, workflowId: result.workflowId, inputType: inputTypeOf(target, input) };
+      const message = `the ${item.kind}'s input reached an instance that had already ${result.status === 'cancelled' ? 'been cancelled' : 'completed'} and was dropped`;
+      // A cancelled instance drops late results by design; a completed one may mean a lost result.
+      if (result.status === 'cancelled') logger.info(fields, message);
+      else logger.warn(fields, message);
     }
     return result.status;
   }
@@ -112,15 +163,20 @@ export class Settler {
   async failure(item: ClaimedItem, entry: WorkflowEntry | undefined, error: unknown): Promise<void> {
     const { store, clock } = this.settings;
     const text = describeError(error);
-    const policy = entry?.retry ?? this.settings.defaultRetry;
+    const policy = this.policyFor(item, entry);
     if (isPermanent(error)) return this.dead(item, entry, text);
     if (attemptsExhausted(policy, item.attempts)) return this.dead(item, entry, `attempts exhausted (${item.attempts}/${policy.maxAttempts}): ${text}`);
     const now = clock.now();
     const retryAt = now + backoffDelay(policy, item.attempts);
+    const deadline = item.kind === 'effect' ? item.settings?.deadline : undefined;
+    if (deadline !== undefined && retryAt >= deadline) {
+      // The retry could only be dead-lettered when claimed: do it now, and say why.
+      return this.dead(item, entry, describeError(deadlineError(item, deadline, `its next attempt (at ${new Date(retryAt).toISOString()}) would start after it; last error: ${text}`)));
+    }
     try {
       await store.retry(item.lease, now, retryAt, text);
     } catch (retryError) {
-      if (isIronflowError(retryError, 'LEASE_LOST')) return this.lost(item.lease);
+      if (isIronflowError(retryError, 'LEASE_LOST')) return this.lost(item, retryError);
       throw retryError;
     }
     this.lifecycle.emit({ type: `${item.kind}.retried`, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, error: text, retryAt });
@@ -144,7 +200,7 @@ export class Settler {
           routed = result.status === 'accepted';
         }
       } catch (routeError) {
-        if (isIronflowError(routeError, 'LEASE_LOST')) return this.lost(item.lease);
+        if (isIronflowError(routeError, 'LEASE_LOST')) return this.lost(item, routeError);
         logger.error({ err: routeError, kind: item.kind, id: item.id }, 'could not route the dead-letter notice; dead-lettering without it');
       }
     }
@@ -152,7 +208,7 @@ export class Settler {
       try {
         await store.deadLetter(item.lease, now, error);
       } catch (deadError) {
-        if (isIronflowError(deadError, 'LEASE_LOST')) return this.lost(item.lease);
+        if (isIronflowError(deadError, 'LEASE_LOST')) return this.lost(item, deadError);
         throw deadError;
       }
     }

@@ -20,7 +20,7 @@ export class TimerRunner {
       const outcome = await this.settler.deliver(item, entry.workflow, item.input);
       this.lifecycle.emit({ type: 'timer.fired', id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, outcome });
     } catch (error) {
-      if (isIronflowError(error, 'LEASE_LOST')) return this.settler.lost(item.lease);
+      if (isIronflowError(error, 'LEASE_LOST')) return this.settler.lost(item, error);
       return this.settler.failure(item, entry, error);
     }
   }

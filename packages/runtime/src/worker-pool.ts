@@ -2,6 +2,7 @@
 // queue (prefetch), runs each item, sleeps until a wake-up, a freed slot or the poll interval, and
 // restarts with backoff when an iteration throws. An item re-claimed after its lease expired
 // unsettled runs alone (poison isolation).
+import { IronflowError } from '@ironflow/core';
 import { backoff, type BackoffOptions } from '@ironflow/core/engine';
 import type { Claimed, EffectRecord, TimerRecord, WorkKind } from '@ironflow/core/store';
 import { Cancellation } from './cancellation.js';
@@ -33,8 +34,8 @@ export interface WorkerPoolOptions<T extends EffectRecord | TimerRecord> {
   readonly renew: (item: Claimed<T>) => Promise<void>;
   /** Gives a lease back unfinished, its attempt uncounted (shutdown). */
   readonly release: (item: Claimed<T>) => Promise<void>;
-  /** Reports that another worker took the item over. */
-  readonly lost: (item: Claimed<T>) => void;
+  /** Reports that a renewal was refused: another worker took the item over, or it was cancelled. */
+  readonly lost: (item: Claimed<T>, error: unknown) => void;
   /** Milliseconds until the next known due item, if the pool can tell (timers). */
   readonly nextDueInMs?: (() => Promise<number | undefined>) | undefined;
   readonly logger: Logger;
@@ -124,7 +125,8 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
     clearTimeout(timer);
     if (drained) return;
     const left = [...this.#inFlight.values()];
-    for (const slot of left) slot.shutdown.cancel(new Error('runtime is shutting down'));
+    const reason = new IronflowError('SHUTTING_DOWN', `The engine stopped after waiting ${drainMs} ms for this handler; its lease is released and it will run again`);
+    for (const slot of left) slot.shutdown.cancel(reason);
     await Promise.all(
       left.map((slot) => {
         this.#inFlight.delete(slot.item.id);
@@ -212,10 +214,10 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
       lease: item.lease,
       leaseMs: o.settings.leaseMs,
       renew: () => o.renew(item),
-      onLost: () => {
+      onLost: (error) => {
         const index = list.findIndex((w) => w.item.id === item.id);
         if (index >= 0) list.splice(index, 1);
-        o.lost(item);
+        o.lost(item, error);
         this.poke();
       },
       logger: o.logger,

@@ -196,7 +196,7 @@ describe('executing inputs', () => {
 
   it('getState of an unknown instance is the initial state at version 0', async () => {
     const { engine, pay } = setup();
-    expect(await engine.getState(pay, 'ghost')).toEqual({ state: { status: 'new', amount: 0, reminders: 0 }, version: 0, completed: false });
+    expect(await engine.getState(pay, 'ghost')).toEqual({ state: { status: 'new', amount: 0, reminders: 0 }, version: 0, completed: false, status: 'active' });
   });
 });
 

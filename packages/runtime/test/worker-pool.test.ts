@@ -8,7 +8,7 @@ import { WorkerPool } from '../src/worker-pool.js';
 function effect(id: string, recovered = false): Claimed<EffectRecord> {
   return {
     kind: 'effect', id, workflowType: 'payment', workflowId: id, status: 'leased', attempts: recovered ? 2 : 1,
-    createdAt: 0, updatedAt: 0, availableAt: 0, payload: null, lease: { kind: 'effect', id, token: `t-${id}` }, recovered,
+    createdAt: 0, updatedAt: 0, availableAt: 0, payload: null, priority: 0, lease: { kind: 'effect', id, token: `t-${id}` }, recovered,
   };
 }
 
