@@ -1,6 +1,7 @@
 // A small payment workflow shared by the runtime tests.
-import { accept, defineWorkflow, reject, type DeadLetterNotice } from '@ironflow/core';
+import { accept, defineWorkflow, effect, reject, type CancelNotice, type DeadLetterNotice, type EffectOptions, type RetryPolicy } from '@ironflow/core';
 import type { StandardSchemaV1 } from '@ironflow/core';
+import type { Logger } from '../src/index.js';
 import { LeaseLostError, type BatchResult, type Lease, type WorkflowStore } from '@ironflow/core/store';
 
 export type PayInput =
@@ -111,4 +112,115 @@ export function withLostRenewals(inner: WorkflowStore, lost: (lease: Lease) => b
       return changes.map((change, i): BatchResult => (refused[i] ? { ok: false, error: new LeaseLostError(change.lease.kind, change.lease.id) } : applied.shift()!));
     },
   };
+}
+
+export interface Job {
+  name: string;
+  options?: EffectOptions | undefined;
+}
+export type JobInput =
+  | { type: 'Queue'; id: string; jobs: Job[]; cancel?: string[]; remindAfter?: number }
+  | { type: 'Done'; id: string; name: string }
+  | { type: 'Remind'; id: string }
+  | { type: 'Finish'; id: string; jobs?: Job[] }
+  | { type: 'Compensate'; id: string; reason: string }
+  | { type: 'Lost'; id: string; name: string; error: string };
+export type JobEvent =
+  | { type: 'Queued'; names: string[] }
+  | { type: 'Did'; name: string }
+  | { type: 'Reminded' }
+  | { type: 'Finished'; reason?: string }
+  | { type: 'Lost'; name: string; error: string };
+export type JobEffect = { name: string; id: string };
+export interface JobState {
+  finished: boolean;
+  done: string[];
+  lost: string[];
+  reminded: number;
+}
+
+/**
+ * A workflow that queues named jobs as effects (with options when given), cancels them by key,
+ * finishes on demand, and compensates when `onCancel` is on.
+ */
+export function jobWorkflow(
+  type = 'job',
+  extra: { terminalPolicy?: 'cancel' | 'run' | undefined; onCancel?: boolean | undefined; onDeadLetter?: boolean | undefined; retry?: Partial<RetryPolicy> | undefined } = {},
+) {
+  const effects = (id: string, jobs: Job[] = []) => jobs.map((j) => (j.options ? effect({ name: j.name, id }, j.options) : { name: j.name, id }));
+  return defineWorkflow({
+    type,
+    initialState: (): JobState => ({ finished: false, done: [], lost: [], reminded: 0 }),
+    evolve: (s: JobState, e: JobEvent): JobState => {
+      switch (e.type) {
+        case 'Queued':
+          return s;
+        case 'Did':
+          return { ...s, done: [...s.done, e.name] };
+        case 'Reminded':
+          return { ...s, reminded: s.reminded + 1 };
+        case 'Finished':
+          return { ...s, finished: true };
+        case 'Lost':
+          return { ...s, lost: [...s.lost, e.name] };
+      }
+    },
+    decide: (input: JobInput) => {
+      switch (input.type) {
+        case 'Queue':
+          return accept<JobEvent, JobEffect, JobInput>(
+            { type: 'Queued', names: input.jobs.map((j) => j.name) },
+            {
+              effects: effects(input.id, input.jobs),
+              cancelEffects: input.cancel,
+              timers: input.remindAfter === undefined ? [] : [{ key: 'remind', after: input.remindAfter, input: { type: 'Remind', id: input.id } }],
+            },
+          );
+        case 'Done':
+          return accept<JobEvent, JobEffect, JobInput>({ type: 'Did', name: input.name });
+        case 'Remind':
+          return accept<JobEvent, JobEffect, JobInput>({ type: 'Reminded' });
+        case 'Finish':
+          return accept<JobEvent, JobEffect, JobInput>({ type: 'Finished' }, { effects: effects(input.id, input.jobs) });
+        case 'Compensate':
+          return accept<JobEvent, JobEffect, JobInput>({ type: 'Finished', reason: input.reason }, { effects: [{ name: 'refund', id: input.id }] });
+        case 'Lost':
+          return accept<JobEvent, JobEffect, JobInput>({ type: 'Lost', name: input.name, error: input.error });
+      }
+    },
+    workflowId: (input) => input.id,
+    isTerminal: (s) => s.finished,
+    ...(extra.terminalPolicy ? { terminalPolicy: extra.terminalPolicy } : {}),
+    ...(extra.retry ? { retry: extra.retry } : {}),
+    ...(extra.onCancel ? { onCancel: (n: CancelNotice): JobInput => ({ type: 'Compensate', id: n.workflowId, reason: n.reason }) } : {}),
+    ...(extra.onDeadLetter
+      ? { onDeadLetter: (n: DeadLetterNotice<JobEffect, JobInput>): JobInput | undefined => (n.kind === 'effect' ? { type: 'Lost', id: n.effect.id, name: n.effect.name, error: n.error } : undefined) }
+      : {}),
+  });
+}
+
+/** A promise with its resolve, for handlers that wait on the test. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** Resolves when `signal` aborts (at once if it has). */
+export function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+/** A logger that keeps what it is given, by level. */
+export function recordingLogger(): Logger & { lines: { level: string; obj: object; msg?: string | undefined }[] } {
+  const lines: { level: string; obj: object; msg?: string | undefined }[] = [];
+  const at = (level: string) => (obj: object, msg?: string) => {
+    lines.push({ level, obj, msg });
+  };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

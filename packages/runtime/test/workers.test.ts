@@ -1,7 +1,7 @@
 // The worker pools on real time: wake-ups, timer precision, supervision, lease renewal,
 // timeouts, lost leases and graceful shutdown. Waits are bounded polls, never fixed sleeps.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { accept, defineWorkflow } from '@ironflow/core';
+import { accept, defineWorkflow, isIronflowError } from '@ironflow/core';
 import { StoreError, type WorkflowStore } from '@ironflow/core/store';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createEngine, register, silentLogger, type Engine, type LifecycleEvent } from '../src/index.js';
@@ -127,6 +127,7 @@ describe('worker pools', () => {
     await engine.execute(pay, { type: 'Start', id: 'timeout', amount: 1 });
     await eventually(async () => (await engine.getState(pay, 'timeout')).state.receipt === 'attempt-2', 5_000);
     expect(signals[0]!.aborted).toBe(true);
+    expect(signals[0]!.reason).toMatchObject({ code: 'EFFECT_TIMEOUT', retryable: true });
     expect(String((signals[0]!.reason as Error).message)).toContain('exceeded 50 ms');
     const [row] = await store.listEffects({ type: 'payment', id: 'timeout' });
     expect(row).toMatchObject({ status: 'done', attempts: 2 });
@@ -197,6 +198,8 @@ describe('worker pools', () => {
     await engine.stop();
     expect(Date.now() - before).toBeLessThan(1_000);
     expect(signal!.aborted).toBe(true);
+    expect(isIronflowError(signal!.reason, 'SHUTTING_DOWN')).toBe(true);
+    expect(signal!.reason).toMatchObject({ retryable: true });
     const [row] = await store.listEffects({ type: 'payment', id: 'stuck' });
     expect(row).toMatchObject({ status: 'pending', attempts: 0 });
     expect(row!.leaseOwner).toBeUndefined();
