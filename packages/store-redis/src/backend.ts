@@ -5,9 +5,11 @@ import { claim } from './claim.js';
 import { classifyRedisError } from './classify-error.js';
 import { commit } from './commit.js';
 import type { RedisContext } from './context.js';
-import { countDeadLetters, listDeadLetters, purge } from './dead-letters.js';
+import { backlog, cancelInstance, listPaused, setPaused } from './control.js';
+import { countDeadLetters, listDeadLetters, purge, purgeIdempotencyKeys } from './dead-letters.js';
 import { commitMany } from './group-commit.js';
 import { redrive, settle, settleMany } from './leases.js';
+import { listWork, pageInstances } from './pages.js';
 import { listEffects, listInstances, listObservations, listTimers, load, nextTimerAt, readEvents, recordObservation } from './queries.js';
 import { listenForWakeUps } from './wake.js';
 
@@ -24,6 +26,13 @@ export function createRedisBackend(ctx: RedisContext): StoreBackend {
     nextTimerAt: (types) => nextTimerAt(ctx, types),
     settle: (operation) => settle(ctx, operation),
     settleMany: (operations) => settleMany(ctx, operations),
+    cancelInstance: (ref, now, reason, effects) => cancelInstance(ctx, ref, now, reason, effects),
+    setPaused: (target, paused, now) => setPaused(ctx, target, paused, now),
+    listPaused: () => listPaused(ctx),
+    backlog: (now) => backlog(ctx, now),
+    purgeIdempotencyKeys: (olderThan) => purgeIdempotencyKeys(ctx, olderThan),
+    listWork: (query) => listWork(ctx, query),
+    pageInstances: (query) => pageInstances(ctx, query),
     listDeadLetters: (query) => listDeadLetters(ctx, query),
     countDeadLetters: (query) => countDeadLetters(ctx, query),
     redrive: (kind, id, now) => redrive(ctx, kind, id, now),
@@ -33,6 +42,6 @@ export function createRedisBackend(ctx: RedisContext): StoreBackend {
     listEffects: (ref) => listEffects(ctx, ref),
     listTimers: (ref) => listTimers(ctx, ref),
     listObservations: (ref) => listObservations(ctx, ref),
-    listen: (wake) => listenForWakeUps(ctx, wake),
+    listen: (wake, ended) => listenForWakeUps(ctx, wake, ended),
   };
 }

@@ -1,5 +1,7 @@
 // Claims: one CLAIM call with one partition; with several, a dry run in each, a merge into the
-// store-wide claim order that applies the poison-isolation rule, and a claim per partition.
+// store-wide claim order (rank, then id) that applies the poison-isolation rule, and a claim per
+// partition. Pauses are obeyed by each partition's script: a type's pause is kept in every
+// partition, an instance's in its own.
 import { compareIds, type CheckedClaim, type ClaimedRecord, type WorkKind } from '@ironflow/core/store';
 import { decodeWorkItem, kindLetter } from './codec.js';
 import type { RedisContext } from './context.js';
@@ -15,12 +17,12 @@ export interface PartitionShare {
 }
 
 /**
- * Plans a claim from every partition's dry run: the rows in store-wide order (availableAt, then
- * id); a recovered row first is claimed alone; otherwise fresh rows up to `limit`, stopping
- * before the first recovered one.
+ * Plans a claim from every partition's dry run: the rows in store-wide order (rank, then id); a
+ * recovered row first is claimed alone; otherwise fresh rows up to `limit`, stopping before the
+ * first recovered one.
  */
 export function planClaim(peeked: readonly (PeekedRow & { readonly partition: number })[], limit: number): PartitionShare[] {
-  const ordered = [...peeked].sort((a, b) => a.availableAt - b.availableAt || compareIds(a.id, b.id));
+  const ordered = [...peeked].sort((a, b) => a.rank - b.rank || compareIds(a.id, b.id));
   const first = ordered[0];
   if (first === undefined) return [];
   if (first.recovered) return [{ partition: first.partition, limit: 1, allowRecovered: true }];
@@ -32,24 +34,31 @@ export function planClaim(peeked: readonly (PeekedRow & { readonly partition: nu
   return [...shares].map(([partition, n]) => ({ partition, limit: n, allowRecovered: false }));
 }
 
+/** The scope of a claim in a partition: its types, then the tags an effect claim is limited to. */
+function scopeOf(kind: WorkKind, claim: CheckedClaim) {
+  const tags = kind === 'effect' ? claim.tags : undefined;
+  return { args: { typeCount: claim.types.length, tagged: tags === undefined ? '0' : '1' }, tail: [...claim.types, ...(tags ?? [])] };
+}
+
 /** Claims in one partition; rows stuck mid-handoff are added to `found`. */
 async function claimIn(ctx: RedisContext, kind: WorkKind, claim: CheckedClaim, share: PartitionShare, found: PendingHandoff[]): Promise<ClaimedRecord[]> {
   const keys = ctx.layout.partition(share.partition);
-  const k = kindLetter(kind);
+  const scope = scopeOf(kind, claim);
   const reply = await ctx.callScript(
     CLAIM,
     keys.tag,
-    {},
+    { pauses: keys.pauses() },
     {
-      kind: k,
+      kind: kindLetter(kind),
       now: claim.now,
       limit: share.limit,
       expiresAt: claim.expiresAt,
       owner: JSON.stringify(claim.owner),
       tokenBase: leaseTokenBase(share.partition),
       allowRecovered: share.allowRecovered ? '1' : '0',
+      ...scope.args,
     },
-    claim.types.flatMap((type) => [keys.pending(k, type), keys.leased(k, type)]),
+    scope.tail,
   );
   found.push(...reply.handoffs.map((h) => ({ ...h, partition: share.partition })));
   return reply.rows.map(({ recovered, fields }) => {
@@ -61,14 +70,8 @@ async function claimIn(ctx: RedisContext, kind: WorkKind, claim: CheckedClaim, s
 /** Dry run in one partition: its claimable rows in order, up to `limit`, ending at its first recovered row. */
 async function peekIn(ctx: RedisContext, kind: WorkKind, claim: CheckedClaim, partition: number, found: PendingHandoff[]) {
   const keys = ctx.layout.partition(partition);
-  const k = kindLetter(kind);
-  const reply = await ctx.callScript(
-    PEEK,
-    keys.tag,
-    {},
-    { kind: k, now: claim.now, limit: claim.limit },
-    claim.types.flatMap((type) => [keys.pending(k, type), keys.leased(k, type)]),
-  );
+  const scope = scopeOf(kind, claim);
+  const reply = await ctx.callScript(PEEK, keys.tag, { pauses: keys.pauses() }, { kind: kindLetter(kind), now: claim.now, limit: claim.limit, ...scope.args }, scope.tail);
   found.push(...reply.handoffs.map((h) => ({ ...h, partition })));
   return reply.rows.map((row) => ({ ...row, partition }));
 }
@@ -88,6 +91,8 @@ async function claimOnce(ctx: RedisContext, kind: WorkKind, claim: CheckedClaim,
 
 /** Leases claimable rows of `kind` under the poison-isolation rule (the kit sorts them). */
 export async function claim(ctx: RedisContext, kind: WorkKind, request: CheckedClaim): Promise<ClaimedRecord[]> {
+  // No tag can match an empty list: nothing to ask Redis.
+  if (kind === 'effect' && request.tags?.length === 0) return [];
   await ctx.ready();
   const found: PendingHandoff[] = [];
   const claimed = await claimOnce(ctx, kind, request, found);

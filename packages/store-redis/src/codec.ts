@@ -158,9 +158,18 @@ function decodeItemBase(fields: Fields) {
   });
 }
 
-/** Decodes an effect hash into core's record; optional fields are absent when unset. */
+/** Decodes an effect hash into core's record; optional fields are absent when unset, priority 0 when not stored. */
 export function decodeEffect(fields: Fields): EffectRecord {
-  return { kind: 'effect', ...decodeItemBase(fields), payload: parseStoredJson(fields.get('p').text(), `${fields.where}.p`) };
+  const settings = fields.get('se').optionalText();
+  return stripUndefined({
+    kind: 'effect',
+    ...decodeItemBase(fields),
+    payload: parseStoredJson(fields.get('p').text(), `${fields.where}.p`),
+    key: fields.get('k').optionalText(),
+    tag: fields.get('g').optionalText(),
+    priority: fields.get('pr').optionalInteger() ?? 0,
+    settings: settings === undefined ? undefined : (objectOf(settings, `${fields.where}.se`) as EffectRecord['settings']),
+  });
 }
 
 /** Decodes a timer hash into core's record; optional fields are absent when unset. */

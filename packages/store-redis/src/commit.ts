@@ -1,7 +1,7 @@
 // The commit primitive: one COMMIT script call in the instance's partition, preceded by the
 // cross-partition steps it may need (a handed-off acknowledgement, a unique-key reservation).
 // Its call layout and reply handling are shared with group commit (src/group-commit.ts).
-import { StoreError, type CheckedCommit, type CommitOutcome } from '@ironflow/core/store';
+import { StoreError, type CheckedCommit, type CheckedEffect, type CommitOutcome } from '@ironflow/core/store';
 import { kindLetter, storedEvent, storedIdempotency, storedObservation, storedSnapshot } from './codec.js';
 import type { RedisContext } from './context.js';
 import { finalizeHandoff, handoffRecord, prepareHandoff, releaseUniqueKey, reserveUniqueKey, resolveHandoffs, type UniquePlan } from './cross-partition.js';
@@ -17,11 +17,17 @@ export type CommitArg = (typeof COMMIT.args)[number];
 /** A commit or lease change that meets an unresolved cross-partition handoff resolves it and retries this often. */
 export const HANDOFF_ROUNDS = 4;
 
-/** The commit's variadic tail: events, (effect id, payload), cancelled timer keys, (timer id, key, fireAt, input). */
+/** A new effect as the scripts take it: (id, payload, key, tag, priority, settings), '' for what is unset. */
+export function effectArgs(effect: CheckedEffect): ScriptValue[] {
+  return [effect.id, effect.payload, effect.key ?? '', effect.tag ?? '', String(effect.priority), effect.settings ?? ''];
+}
+
+/** The commit's variadic tail: events, effects (see effectArgs), cancelled effect keys, cancelled timer keys, (timer id, key, fireAt, input). */
 function commitTail(request: CheckedCommit): ScriptValue[] {
   return [
     ...request.events.map(storedEvent),
-    ...request.effects.flatMap((effect) => [effect.id, effect.payload]),
+    ...request.effects.flatMap(effectArgs),
+    ...request.cancelEffects,
     ...request.cancelTimers,
     ...request.timers.flatMap((timer) => [timer.id, timer.key ?? '', timer.fireAt, timer.input]),
   ];
@@ -48,18 +54,23 @@ export function commitItem(ctx: RedisContext, request: CheckedCommit, modes: Com
       instance: keys.instance(ref.type, ref.id),
       events: keys.events(ref.type, ref.id),
       idempotency: keys.idempotency(ref.type, ref.id),
+      idempotencyTimes: keys.idempotencyTimes(),
       observations: keys.observations(ref.type, ref.id),
       ownedEffects: keys.owned('e', ref.type, ref.id),
       ownedTimers: keys.owned('t', ref.type, ref.id),
       timerKeys: keys.timerKeys(ref.type, ref.id),
+      effectKeys: keys.effectKeys(ref.type, ref.id),
       activeAll: keys.instances('active'),
       activeOfType: keys.instances('active', ref.type),
       completedAll: keys.instances('completed'),
       completedOfType: keys.instances('completed', ref.type),
-      pendingEffects: keys.pending('e', ref.type),
+      namesActive: keys.names('active'),
+      namesCompleted: keys.names('completed'),
+      children: request.parent === undefined ? keys.instance(ref.type, ref.id) : keys.children(request.parent.type, request.parent.id),
       pendingTimers: keys.pending('t', ref.type),
       leasedTimers: keys.leased('t', ref.type),
-      finishedTimers: keys.finished('t'),
+      workTimers: keys.work('t'),
+      types: keys.types(),
       unique: uniqueRecord,
       // Unused without an acknowledgement; any key of the partition keeps the call in one slot.
       handoffs: ack === undefined ? keys.instance(ref.type, ref.id) : keys.handoffs(kindLetter(ack.kind), ack.id),
@@ -71,11 +82,15 @@ export function commitItem(ctx: RedisContext, request: CheckedCommit, modes: Com
       newVersion: request.newVersion,
       now,
       completed: request.completed ? '1' : '0',
+      cancelWork: request.cancelWork ? '1' : '0',
       member: instanceMember(now, ref.type, ref.id),
       channel: layout.channel,
+      origin: ctx.origin,
       uniqueMode: modes.uniqueMode,
       uniqueKey: request.uniqueKey ?? '',
       uniqueArg: modes.uniqueArg,
+      parentType: request.parent?.type ?? '',
+      parentId: request.parent?.id ?? '',
       idempotencyKey: request.idempotencyKey ?? '',
       idempotencyRecord: request.idempotencyKey === undefined ? '' : storedIdempotency(request),
       snapshotVersion: request.snapshot?.version ?? '',
@@ -92,6 +107,7 @@ export function commitItem(ctx: RedisContext, request: CheckedCommit, modes: Com
       nonce: commitNonce(),
       eventCount: request.events.length,
       effectCount: request.effects.length,
+      cancelEffectCount: request.cancelEffects.length,
       cancelCount: request.cancelTimers.length,
       timerCount: request.timers.length,
     },
@@ -124,6 +140,8 @@ export async function outcomeOf(ctx: RedisContext, request: CheckedCommit, reply
       return { outcome: 'unique-key-conflict', holderId: reply.holder ?? (await currentHolder(ctx, ref.type, request.uniqueKey ?? '')) };
     case 'duplicate-id':
       return { outcome: 'duplicate-id', kind: reply.what, id: reply.id };
+    case 'effect-key-conflict':
+      return { outcome: 'effect-key-conflict', key: reply.key };
   }
 }
 

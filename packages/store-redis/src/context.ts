@@ -2,6 +2,7 @@
 // script call, and the one-time setup that every primitive awaits before its first command.
 import type { WorkflowRef } from '@ironflow/core/store';
 import type { KeyLayout, PartitionKeys } from './keys.js';
+import { randomToken } from './members.js';
 import type { RedisClientLike, RedisStoreLogger } from './redis-client.js';
 import { Reply } from './reply.js';
 import { batchCall, scriptCall, type BatchItem, type BatchScript, type LuaScript, type ScriptValue } from './script.js';
@@ -13,6 +14,8 @@ export interface RedisContext {
   readonly client: RedisClientLike;
   readonly layout: KeyLayout;
   readonly logger: RedisStoreLogger | undefined;
+  /** A random name of this store object, carried by the end notifications it publishes, so it ignores its own (the kit delivers those). */
+  readonly origin: string;
   /** Loads the scripts, checks the server and records the partition count, once; a failure is retried by the next call. */
   ready(): Promise<void>;
   /** Makes the next `ready()` set up again (after `destroy()` deleted the settings). */
@@ -53,6 +56,7 @@ export function createRedisContext(options: RedisContextOptions): RedisContext {
     client,
     layout,
     logger: options.logger,
+    origin: randomToken(),
     ready() {
       ready ??= runSetup(ctx, options.allowEviction).catch((error: unknown) => {
         ready = undefined;

@@ -15,7 +15,8 @@
 // and a token. A creating instance reserves the key in K. If another instance G holds it, G's
 // partition is asked whether G still holds it (PROBE); if G does not exist yet, G's token is
 // blocked in G's partition first, so G's commit, which checks that block atomically, cannot land
-// later. A completed or absent holder's reservation is then taken over (compare-and-set in K).
+// later. A terminal (completed or cancelled) or absent holder's reservation is then taken over
+// (compare-and-set in K).
 import { StoreError, type CheckedAck, type WorkflowRef } from '@ironflow/core/store';
 import { kindLetter } from './codec.js';
 import type { RedisContext } from './context.js';
@@ -104,7 +105,7 @@ export async function resolveHandoffs(ctx: RedisContext, found: readonly Pending
 /** How the commit script treats the unique key after the reservation protocol. */
 export type UniquePlan = { readonly mode: 'check'; readonly token: string } | { readonly mode: 'conflict'; readonly holder: string };
 
-/** Reserves `key` for `ref` in the key's partition, taking it over from a completed or absent holder. */
+/** Reserves `key` for `ref` in the key's partition, taking it over from a terminal or absent holder. */
 export async function reserveUniqueKey(ctx: RedisContext, ref: WorkflowRef, key: string): Promise<UniquePlan> {
   const home = ctx.layout.partition(ctx.layout.uniquePartitionOf(ref.type, key));
   const record = home.unique(ref.type, key);

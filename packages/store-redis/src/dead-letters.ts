@@ -1,12 +1,13 @@
 // Dead letters, listed and counted across partitions in one order (newest `updatedAt` first,
-// then id), and retention: purge of finished rows, partition by partition, in short batches.
+// then id), and retention: purge of finished rows and of old idempotency records, partition by
+// partition, in short batches.
 import { compareIds, type CheckedDeadLetterQuery, type PurgeResult, type WorkKind, type WorkRecord } from '@ironflow/core/store';
 import { decodeWorkItem, kindLetter } from './codec.js';
 import type { RedisContext } from './context.js';
 import { deadMember, deadMemberId } from './members.js';
 import { listRows } from './queries.js';
 import { Fields } from './reply.js';
-import { PURGE } from './scripts/maintenance.js';
+import { PURGE, PURGE_IDEMPOTENCY } from './scripts/maintenance.js';
 
 /** Rows examined per purge call: keeps each script short, so it never blocks the server for long. */
 const PURGE_BATCH = 500;
@@ -75,7 +76,7 @@ export async function countDeadLetters(ctx: RedisContext, query: CheckedDeadLett
   return counts.reduce((sum, n) => sum + n, 0);
 }
 
-/** Deletes done effects and fired or cancelled timers last changed before `olderThan`, and their handoff records elsewhere. */
+/** Deletes done or cancelled effects and fired or cancelled timers last changed before `olderThan`, and their handoff records elsewhere. */
 export async function purge(ctx: RedisContext, olderThan: number): Promise<PurgeResult> {
   await ctx.ready();
   let effects = 0;
@@ -97,4 +98,18 @@ export async function purge(ctx: RedisContext, olderThan: number): Promise<Purge
     }
   }
   return { effects, timers };
+}
+
+/** Deletes idempotency records committed before `olderThan`, partition by partition, in short batches; returns how many. */
+export async function purgeIdempotencyKeys(ctx: RedisContext, olderThan: number): Promise<number> {
+  await ctx.ready();
+  let deleted = 0;
+  for (const keys of ctx.allPartitions()) {
+    for (;;) {
+      const reply = await ctx.callScript(PURGE_IDEMPOTENCY, keys.tag, { times: keys.idempotencyTimes() }, { olderThan, batch: PURGE_BATCH });
+      deleted += reply.deleted;
+      if (reply.examined < PURGE_BATCH) break;
+    }
+  }
+  return deleted;
 }

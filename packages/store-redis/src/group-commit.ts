@@ -60,9 +60,12 @@ function resourcesOf(request: CheckedCommit): string[] {
  * unless it must wait for a task created after that batch; a partition's batches run in order. A
  * unique key with several partitions is a barrier: its reservation reads and frees holders
  * anywhere (a completed holder's key is taken over), so it waits for all before it, and all after
- * it wait for it. So is a timer acknowledged from another partition.
+ * it wait for it. So is a timer acknowledged from another partition, and an effect acknowledged
+ * from another partition in a batch where some commit cancels effects (by key or `cancelWork`).
  */
 export function planGroupCommit(layout: KeyLayout, requests: readonly CheckedCommit[], outcomes: CommitOutcome[]): Task[] {
+  // A commit that cancels effects by key or all live work names no id the plan could see either.
+  const cancelsEffects = requests.some((request) => request.cancelEffects.length > 0 || request.cancelWork);
   const tasks: Task[] = [];
   const last = new Map<string, Task>();
   const open = new Map<number, Extract<Task, { run: 'batch' }>>();
@@ -84,8 +87,9 @@ export function planGroupCommit(layout: KeyLayout, requests: readonly CheckedCom
     let task: Task;
     if (route === 'single') {
       // A timer acknowledged from another partition is conservative too: a commit of the timer's
-      // own instance may cancel or move it by key, which names no id the plan could see.
-      const isBarrier = request.uniqueKey !== undefined || request.ack?.kind === 'timer';
+      // own instance may cancel or move it by key, which names no id the plan could see. So is an
+      // effect, when the batch has a commit that cancels effects.
+      const isBarrier = request.uniqueKey !== undefined || request.ack?.kind === 'timer' || (request.ack !== undefined && cancelsEffects);
       task = { seq: tasks.length, deps: isBarrier ? new Set(tasks) : deps, run: 'single', entry: { index, request } };
       tasks.push(task);
       if (isBarrier) {

@@ -10,26 +10,42 @@
  * parameters never coincide.
  */
 export const KEY_TEMPLATES = {
-  /** Hash: version, completion, timestamps, unique key, snapshot of an instance. */
+  /** Hash: version, status, timestamps, unique key, snapshot of an instance. */
   instance: 'i:$ref(t,id)',
   /** List of event JSON, index = sequence - 1. */
   events: 'ev:$ref(t,id)',
   /** Hash: idempotency key → record JSON. */
   idempotency: 'id:$ref(t,id)',
+  /** Sorted set of the partition's idempotency records (`<type>\0<id>\0<key>`) by `committedAt`, for their retention. */
+  idempotencyTimes: 'it',
   /** List of observation JSON. */
   observations: 'ob:$ref(t,id)',
   /** Sorted set of an instance's effect or timer ids by `createdAt`. */
   owned: 'o:$k:$ref(t,id)',
   /** Hash: timer key → id of the pending or leased timer holding it. */
   timerKeys: 'tk:$ref(t,id)',
+  /** Hash: effect key → id of the pending or leased effect holding it. */
+  effectKeys: 'ek:$ref(t,id)',
   /** Hash: unique key → reservation token refused for this instance (partitions > 1). */
   uniqueBlocks: 'ub:$ref(t,id)',
   /** Hash: who holds a unique key of a workflow type. */
   unique: 'u:$ref(t,key)',
   /** Hash of one effect or timer. */
   item: 'w:$k:$id',
-  /** Sorted set of claimable ids of one workflow type by `availableAt`. */
+  /** Lexicographic index of every effect or timer id of the partition, for pages of work in id order. */
+  work: 'wk:$k',
+  /** Sorted set of claimable ids of one workflow type by `availableAt`: timers, and effects of priority 0. */
   pending: 'q:$k:$t',
+  /** Sorted set of claimable effect ids of one workflow type and one priority other than 0, by `availableAt`. */
+  ranked: 'qr:$p:$t',
+  /** Sorted set of claimable effect ids of one workflow type, priority and tag, by `availableAt` (also in `pending`/`ranked`). */
+  tagged: 'qg:$p:$ref(t,g)',
+  /** Set of the priorities other than 0 that may have a `ranked` queue in one workflow type. */
+  priorities: 'pp:$t',
+  /** Set of the workflow types that have had effects or timers in this partition, for `backlog`. */
+  types: 'ty',
+  /** Hash: pause → since (epoch ms); `<type>\0` pauses a type (kept in every partition), `<type>\0<id>` an instance (in its partition). */
+  pauses: 'ps',
   /** Sorted set of leased ids of one workflow type by lease expiry. */
   leased: 'l:$k:$t',
   /** Lexicographic index of all dead letters of a kind. */
@@ -38,10 +54,14 @@ export const KEY_TEMPLATES = {
   deadOfType: 'd:$k:$t',
   /** Sorted set of finished ids (done, fired, cancelled) by `updatedAt`, for `purge`. */
   finished: 'f:$k',
-  /** Lexicographic index of instances of a status (`a` active, `c` completed). */
+  /** Lexicographic index of instances of a status (`a` active, `c` completed, `x` cancelled). */
   instancesAll: 'x:$s',
   /** Lexicographic index of instances of a status and workflow type. */
   instancesOfType: 'x:$s:$t',
+  /** Lexicographic index of instances of a status as `<type>\0<id>`: pages in (type, id) order. */
+  names: 'n:$s',
+  /** Lexicographic index of the children (`<type>\0<id>`) of an instance, kept in each child's partition. */
+  children: 'ch:$ref(t,id)',
   /** Hash: lease token → how a cross-partition acknowledgement ended (this partition is its target). */
   handoffs: 'h:$k:$id',
 } as const;
@@ -69,7 +89,7 @@ function segmentsOf(template: string): Segment[] {
   });
 }
 
-/** Fills one template under a tag: compiled once per template, since every commit builds 17 keys. */
+/** Fills one template under a tag: compiled once per template, since every commit builds 18 keys. */
 type Filler = (tag: string, values: Readonly<Record<string, string>>, name: string) => string;
 
 function compile(segments: readonly Segment[]): Filler {

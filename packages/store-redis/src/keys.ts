@@ -9,7 +9,7 @@
 // differ. The pattern `{P[#}]*` matches exactly the keys that start with `{P#` or `{P}`; such a
 // key's tag starts with P followed by `#` or `}`, so its prefix is P and no other (`X` never
 // matches `X:p0`'s keys, nor `X:p0` any of `X`'s). test/keys.test.ts checks hostile pairs.
-import { invalidArgument } from '@ironflow/core/store';
+import { invalidArgument, type InstanceStatus } from '@ironflow/core/store';
 import { fillKey, refSegment } from './key-templates.js';
 
 /** Work item kinds as they appear inside keys and Lua: `e` effects, `t` timers. */
@@ -59,19 +59,39 @@ export interface PartitionKeys {
   instance(type: string, id: string): string;
   events(type: string, id: string): string;
   idempotency(type: string, id: string): string;
+  /** Idempotency records by commit time. */
+  idempotencyTimes(): string;
   observations(type: string, id: string): string;
   owned(kind: KindLetter, type: string, id: string): string;
   timerKeys(type: string, id: string): string;
+  effectKeys(type: string, id: string): string;
   uniqueBlocks(type: string, id: string): string;
   unique(type: string, key: string): string;
   item(kind: KindLetter, id: string): string;
+  /** Every effect or timer id, lexicographic. */
+  work(kind: KindLetter): string;
+  /** The claim queue of timers, or of effects of priority 0, of a type. */
   pending(kind: KindLetter, type: string): string;
+  /** The claim queue of effects of a type and a priority other than 0. */
+  ranked(priority: number, type: string): string;
+  /** The claim queue of effects of a type, priority and tag. */
+  tagged(priority: number, type: string, tag: string): string;
+  /** The priorities other than 0 in use by effects of a type. */
+  priorities(type: string): string;
+  /** The workflow types with work in the partition. */
+  types(): string;
+  /** The pauses the partition's claims obey. */
+  pauses(): string;
   leased(kind: KindLetter, type: string): string;
   /** Dead letters of a kind, all types or one type. */
   dead(kind: KindLetter, type?: string): string;
   finished(kind: KindLetter): string;
   /** Instances of a status, all types or one type. */
-  instances(status: 'active' | 'completed', type?: string): string;
+  instances(status: InstanceStatus, type?: string): string;
+  /** Instances of a status by (type, id). */
+  names(status: InstanceStatus): string;
+  /** Children of an instance (those in this partition). */
+  children(type: string, id: string): string;
   handoffs(kind: KindLetter, id: string): string;
 }
 
@@ -94,26 +114,39 @@ export interface KeyLayout {
   patterns(): string[];
 }
 
+/** An instance status as the letter the instance hash (`s`) and the listing indexes use. */
+export const STATUS_LETTERS: Readonly<Record<InstanceStatus, 'a' | 'c' | 'x'>> = { active: 'a', completed: 'c', cancelled: 'x' };
+
 function partitionKeys(tag: string): PartitionKeys {
   return {
     tag,
     instance: (t, id) => fillKey(tag, 'instance', { t, id }),
     events: (t, id) => fillKey(tag, 'events', { t, id }),
     idempotency: (t, id) => fillKey(tag, 'idempotency', { t, id }),
+    idempotencyTimes: () => fillKey(tag, 'idempotencyTimes', {}),
     observations: (t, id) => fillKey(tag, 'observations', { t, id }),
     owned: (k, t, id) => fillKey(tag, 'owned', { k, t, id }),
     timerKeys: (t, id) => fillKey(tag, 'timerKeys', { t, id }),
+    effectKeys: (t, id) => fillKey(tag, 'effectKeys', { t, id }),
     uniqueBlocks: (t, id) => fillKey(tag, 'uniqueBlocks', { t, id }),
     unique: (t, key) => fillKey(tag, 'unique', { t, key }),
     item: (k, id) => fillKey(tag, 'item', { k, id }),
+    work: (k) => fillKey(tag, 'work', { k }),
     pending: (k, t) => fillKey(tag, 'pending', { k, t }),
+    ranked: (p, t) => fillKey(tag, 'ranked', { p: String(p), t }),
+    tagged: (p, t, g) => fillKey(tag, 'tagged', { p: String(p), t, g }),
+    priorities: (t) => fillKey(tag, 'priorities', { t }),
+    types: () => fillKey(tag, 'types', {}),
+    pauses: () => fillKey(tag, 'pauses', {}),
     leased: (k, t) => fillKey(tag, 'leased', { k, t }),
     dead: (k, t) => (t === undefined ? fillKey(tag, 'deadAll', { k }) : fillKey(tag, 'deadOfType', { k, t })),
     finished: (k) => fillKey(tag, 'finished', { k }),
     instances: (status, t) => {
-      const s = status === 'active' ? 'a' : 'c';
+      const s = STATUS_LETTERS[status];
       return t === undefined ? fillKey(tag, 'instancesAll', { s }) : fillKey(tag, 'instancesOfType', { s, t });
     },
+    names: (status) => fillKey(tag, 'names', { s: STATUS_LETTERS[status] }),
+    children: (t, id) => fillKey(tag, 'children', { t, id }),
     handoffs: (k, id) => fillKey(tag, 'handoffs', { k, id }),
   };
 }

@@ -1,7 +1,7 @@
 // Fenced changes to a leased row (renew, complete, retry, dead-letter, release) and re-drive of a
 // dead letter: one script call in the row's partition, which the lease token names; batched
 // settlement runs many changes in one call per partition.
-import { StoreError, type LeaseOperation, type WorkKind } from '@ironflow/core/store';
+import { StoreError, type LeaseOperation, type SettleOutcome, type WorkKind } from '@ironflow/core/store';
 import { kindLetter } from './codec.js';
 import { HANDOFF_ROUNDS } from './commit.js';
 import type { RedisContext } from './context.js';
@@ -42,8 +42,8 @@ function settleItem(ctx: RedisContext, operation: LeaseOperation, partition: num
   };
 }
 
-/** Applies a fenced change; 'lease-lost' unless the row is leased with that token and unexpired at `now`. */
-export async function settle(ctx: RedisContext, operation: LeaseOperation): Promise<'ok' | 'lease-lost'> {
+/** Applies a fenced change; 'lease-lost' unless the row is leased with that token and unexpired at `now`, 'cancelled' when it was cancelled. */
+export async function settle(ctx: RedisContext, operation: LeaseOperation): Promise<SettleOutcome> {
   const { lease, now } = operation;
   const partition = leasePartition(lease.token, ctx.layout.partitions);
   if (partition === undefined) return 'lease-lost';
@@ -63,9 +63,9 @@ export async function settle(ctx: RedisContext, operation: LeaseOperation): Prom
 }
 
 /** Changes of one partition in one batch call each round, in order; a HANDOFF item goes through `settle`, then the rest go on. */
-async function settleRun(ctx: RedisContext, partition: number, run: readonly LeaseOperation[]): Promise<Array<'ok' | 'lease-lost'>> {
+async function settleRun(ctx: RedisContext, partition: number, run: readonly LeaseOperation[]): Promise<SettleOutcome[]> {
   const { tag } = ctx.layout.partition(partition);
-  const results: Array<'ok' | 'lease-lost'> = [];
+  const results: SettleOutcome[] = [];
   let rest = run;
   while (rest.length > 0) {
     const replies = await ctx.callBatch(
@@ -84,8 +84,8 @@ async function settleRun(ctx: RedisContext, partition: number, run: readonly Lea
  * partitions concurrently (a change touches only its row's partition). A token no partition
  * issued is 'lease-lost' without a call. A failed call makes the whole batch throw, as `commitMany`.
  */
-export async function settleMany(ctx: RedisContext, operations: readonly LeaseOperation[]): Promise<Array<'ok' | 'lease-lost'>> {
-  const results: Array<'ok' | 'lease-lost'> = [];
+export async function settleMany(ctx: RedisContext, operations: readonly LeaseOperation[]): Promise<SettleOutcome[]> {
+  const results: SettleOutcome[] = [];
   const runs = new Map<number, { index: number; operation: LeaseOperation }[]>();
   for (const [index, operation] of operations.entries()) {
     const partition = leasePartition(operation.lease.token, ctx.layout.partitions);

@@ -1,5 +1,5 @@
-// Members of the lexicographic indexes (instances, dead letters) and lease tokens: fixed-width
-// inverted times make Redis' byte order the listing order, and tokens carry their partition.
+// Members of the lexicographic indexes (instances, dead letters), pause fields and lease tokens:
+// fixed-width inverted times make Redis' byte order the listing order, and tokens carry their partition.
 import { randomBytes } from 'node:crypto';
 
 /** Inverted times in sort keys are `LEX_TIME_BASE - t`, zero-padded to 16 digits (t ≤ 2^53). */
@@ -61,4 +61,17 @@ export function leasePartition(token: string, partitions: number): number | unde
   if (match === null) return undefined;
   const partition = Number(match[1]);
   return partition < partitions ? partition : undefined;
+}
+
+/** Field of a pause in a partition's pause hash: `<type>\0` for a whole type, `<type>\0<id>` for an instance (ids are never empty, NUL never occurs in either). */
+export function pauseMember(type: string, id: string | undefined): string {
+  return `${type}\u0000${id ?? ''}`;
+}
+
+/** Reads the target back out of a pause field. */
+export function parsePauseMember(member: string): { type: string; id?: string } {
+  const nul = member.indexOf('\u0000');
+  const type = member.slice(0, nul);
+  const id = member.slice(nul + 1);
+  return id === '' ? { type } : { type, id };
 }

@@ -2,6 +2,7 @@
 // partitions in their one order, the next timer, and observations kept outside a commit.
 import {
   compareIds,
+  stripUndefined,
   type CheckedInstanceQuery,
   type CheckedObservation,
   type EffectRecord,
@@ -18,9 +19,9 @@ import { decodeEffect, decodeEvent, decodeIdempotency, decodeObservation, decode
 import type { RedisContext } from './context.js';
 import { parseInstanceMember } from './members.js';
 import { Reply, type Fields } from './reply.js';
-import { LOAD, NEXT_TIMER, OWNED_ROWS } from './scripts/reads.js';
+import { LOAD, NEXT_TIMER, OWNED_ROWS, STATUS_OF_LETTER } from './scripts/reads.js';
 
-/** The instance's snapshot, the events after it, version, completion and the idempotency record asked for. */
+/** The instance's snapshot, the events after it, version, status and the idempotency record asked for. */
 export async function load(ctx: RedisContext, ref: WorkflowRef, idempotencyKey: string | undefined): Promise<LoadedInstance> {
   await ctx.ready();
   const keys = ctx.home(ref);
@@ -33,11 +34,13 @@ export async function load(ctx: RedisContext, ref: WorkflowRef, idempotencyKey: 
   const from = reply.snapshotVersion ?? 0;
   const loaded: LoadedInstance = {
     version: reply.version,
-    completed: reply.completed,
+    completed: reply.status !== 'active',
+    status: reply.status,
     events: reply.events.map((text, i) => decodeEvent(ref, from + i + 1, text)),
   };
   return {
     ...loaded,
+    ...(reply.parent === undefined ? {} : { parent: reply.parent }),
     ...(reply.snapshot === undefined ? {} : { snapshot: decodeSnapshot(reply.snapshot) }),
     ...(reply.idempotencyRecord === undefined || idempotencyKey === undefined ? {} : { idempotent: decodeIdempotency(idempotencyKey, reply.idempotencyRecord) }),
   };
@@ -88,11 +91,31 @@ export async function listObservations(ctx: RedisContext, ref: WorkflowRef): Pro
   return texts.map(decodeObservation);
 }
 
+/** The instance hash fields a summary is made of, in the order `decodeSummary` reads them. */
+export const SUMMARY_FIELDS = ['v', 's', 'cr', 'ca', 'ua', 'pt', 'pi'] as const;
+
+/** An instance summary from its hash fields (SUMMARY_FIELDS, in order). */
+export function decodeSummary(ref: WorkflowRef, values: readonly (string | null | undefined)[]): InstanceSummary {
+  const field = (i: number) => new Reply(values[i], `instance ${ref.type}:${ref.id} field ${SUMMARY_FIELDS[i]}`);
+  const letter = field(1).oneOf(['a', 'c', 'x']);
+  const parentType = field(5).optionalText();
+  return stripUndefined<InstanceSummary>({
+    workflowType: ref.type,
+    workflowId: ref.id,
+    version: field(0).integer(),
+    status: STATUS_OF_LETTER[letter],
+    cancelReason: letter === 'x' ? field(2).text() : undefined,
+    parent: parentType === undefined ? undefined : { type: parentType, id: field(6).text() },
+    createdAt: field(3).integer(),
+    updatedAt: field(4).integer(),
+  });
+}
+
 /** Instances newest `updatedAt` first (then type, then id), merged from every partition's index. */
 export async function listInstances(ctx: RedisContext, query: CheckedInstanceQuery): Promise<InstanceSummary[]> {
   await ctx.ready();
   const { offset, limit } = query;
-  const statuses = query.status === undefined ? (['active', 'completed'] as const) : [query.status];
+  const statuses = query.status === undefined ? (['active', 'completed', 'cancelled'] as const) : [query.status];
   const lists = await Promise.all(
     ctx
       .allPartitions()
@@ -103,37 +126,19 @@ export async function listInstances(ctx: RedisContext, query: CheckedInstanceQue
   const rows = await Promise.all(
     page.map(async (member): Promise<InstanceSummary | undefined> => {
       const ref = parseInstanceMember(member);
-      const [version, completed, createdAt, updatedAt] = await ctx.client.hmget(ctx.home(ref).instance(ref.type, ref.id), 'v', 'c', 'ca', 'ua');
+      const fields = await ctx.client.hmget(ctx.home(ref).instance(ref.type, ref.id), ...SUMMARY_FIELDS);
       // Deleted between the index read and this one (only by hand): skip it.
-      if (version === null || version === undefined) return undefined;
-      const field = (value: string | null | undefined, name: string) => new Reply(value, `instance ${ref.type}:${ref.id} field ${name}`);
-      return {
-        workflowType: ref.type,
-        workflowId: ref.id,
-        version: field(version, 'v').integer(),
-        status: completed === '1' ? 'completed' : 'active',
-        createdAt: field(createdAt, 'ca').integer(),
-        updatedAt: field(updatedAt, 'ua').integer(),
-      };
+      if (fields[0] === null || fields[0] === undefined) return undefined;
+      return decodeSummary(ref, fields);
     }),
   );
   return rows.filter((row): row is InstanceSummary => row !== undefined);
 }
 
-/** Earliest fire time of a pending timer of these types, over every partition. */
+/** Earliest fire time of a pending, unpaused timer of these types, over every partition. */
 export async function nextTimerAt(ctx: RedisContext, types: readonly string[]): Promise<number | undefined> {
   await ctx.ready();
-  const found = await Promise.all(
-    ctx.allPartitions().map((keys) =>
-      ctx.callScript(
-        NEXT_TIMER,
-        keys.tag,
-        {},
-        {},
-        types.map((type) => keys.pending('t', type)),
-      ),
-    ),
-  );
+  const found = await Promise.all(ctx.allPartitions().map((keys) => ctx.callScript(NEXT_TIMER, keys.tag, { pauses: keys.pauses() }, {}, types)));
   const times = found.filter((t): t is number => t !== undefined);
   return times.length === 0 ? undefined : Math.min(...times);
 }

@@ -3,10 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { planClaim } from '../src/claim.js';
 
-const row = (partition: number, id: string, availableAt: number, recovered = false) => ({ partition, id, availableAt, recovered });
+const row = (partition: number, id: string, rank: number, recovered = false) => ({ partition, id, rank, recovered });
 
 describe('planClaim', () => {
-  it('takes the oldest rows across partitions, ties by id in code-point order', () => {
+  it('takes the lowest ranks across partitions, ties by id in code-point order', () => {
     const plan = planClaim([row(0, 'b', 5), row(1, 'a', 5), row(2, 'c', 1), row(0, 'z', 9), row(1, '\u{10000}', 5), row(2, '\uE000', 5)], 4);
     // Order: c(2) a(1) b(0) \uE000(2) | \u{10000}(1) z(0)
     expect(plan).toEqual([
@@ -25,6 +25,15 @@ describe('planClaim', () => {
     expect(plan).toEqual([
       { partition: 0, limit: 1, allowRecovered: false },
       { partition: 1, limit: 1, allowRecovered: false },
+    ]);
+  });
+
+  it('orders by rank, so a higher priority elsewhere comes before an older row', () => {
+    // Ranks as PEEK reports them: availableAt - priority × 1000.
+    const plan = planClaim([row(0, 'old', 1000), row(1, 'urgent', 5000 - 10 * 1000), row(2, 'later', 9000)], 2);
+    expect(plan).toEqual([
+      { partition: 1, limit: 1, allowRecovered: false },
+      { partition: 0, limit: 1, allowRecovered: false },
     ]);
   });
 

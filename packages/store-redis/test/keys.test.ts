@@ -26,6 +26,9 @@ function keysOf(layout: KeyLayout): string[] {
           keys.owned('e', type, id),
           keys.owned('t', type, id),
           keys.timerKeys(type, id),
+          keys.effectKeys(type, id),
+          keys.children(type, id),
+          keys.tagged(-3, type, id),
           keys.uniqueBlocks(type, id),
           keys.unique(type, id),
           keys.item('e', id),
@@ -34,9 +37,11 @@ function keysOf(layout: KeyLayout): string[] {
           keys.handoffs('t', id),
         );
       }
-      for (const k of ['e', 't'] as const) out.push(keys.pending(k, type), keys.leased(k, type), keys.dead(k), keys.dead(k, type), keys.finished(k));
-      for (const status of ['active', 'completed'] as const) out.push(keys.instances(status), keys.instances(status, type));
+      for (const k of ['e', 't'] as const) out.push(keys.pending(k, type), keys.leased(k, type), keys.dead(k), keys.dead(k, type), keys.finished(k), keys.work(k));
+      out.push(keys.ranked(7, type), keys.priorities(type));
+      for (const status of ['active', 'completed', 'cancelled'] as const) out.push(keys.instances(status), keys.instances(status, type), keys.names(status));
     }
+    out.push(keys.types(), keys.pauses(), keys.idempotencyTimes());
   }
   return out;
 }
@@ -95,38 +100,58 @@ describe('key layout', () => {
       instance: fillKey(tag, 'instance', { t: 'order', id: 'o:1' }),
       events: fillKey(tag, 'events', { t: 'order', id: '1' }),
       idempotency: fillKey(tag, 'idempotency', { t: 'order', id: '1' }),
+      idempotencyTimes: fillKey(tag, 'idempotencyTimes', {}),
       observations: fillKey(tag, 'observations', { t: 'order', id: '1' }),
       owned: fillKey(tag, 'owned', { k: 'e', t: 'order', id: '1' }),
       timerKeys: fillKey(tag, 'timerKeys', { t: 'order', id: '1' }),
+      effectKeys: fillKey(tag, 'effectKeys', { t: 'order', id: '1' }),
       uniqueBlocks: fillKey(tag, 'uniqueBlocks', { t: 'order', id: '1' }),
       unique: fillKey(tag, 'unique', { t: 'order', key: 'k' }),
       item: fillKey(tag, 'item', { k: 't', id: 'x' }),
+      work: fillKey(tag, 'work', { k: 'e' }),
       pending: fillKey(tag, 'pending', { k: 'e', t: 'order' }),
+      ranked: fillKey(tag, 'ranked', { p: '-5', t: 'order' }),
+      tagged: fillKey(tag, 'tagged', { p: '0', t: 'order', g: 'gpu:a' }),
+      priorities: fillKey(tag, 'priorities', { t: 'order' }),
+      types: fillKey(tag, 'types', {}),
+      pauses: fillKey(tag, 'pauses', {}),
       leased: fillKey(tag, 'leased', { k: 'e', t: 'order' }),
       deadAll: fillKey(tag, 'deadAll', { k: 'e' }),
       deadOfType: fillKey(tag, 'deadOfType', { k: 'e', t: 'order' }),
       finished: fillKey(tag, 'finished', { k: 't' }),
       instancesAll: fillKey(tag, 'instancesAll', { s: 'a' }),
       instancesOfType: fillKey(tag, 'instancesOfType', { s: 'c', t: 'order' }),
+      names: fillKey(tag, 'names', { s: 'x' }),
+      children: fillKey(tag, 'children', { t: 'order', id: '1' }),
       handoffs: fillKey(tag, 'handoffs', { k: 'e', id: 'x' }),
     };
     expect(samples).toEqual({
       instance: '{p#0}:i:5:order:o:1',
       events: '{p#0}:ev:5:order:1',
       idempotency: '{p#0}:id:5:order:1',
+      idempotencyTimes: '{p#0}:it',
       observations: '{p#0}:ob:5:order:1',
       owned: '{p#0}:o:e:5:order:1',
       timerKeys: '{p#0}:tk:5:order:1',
+      effectKeys: '{p#0}:ek:5:order:1',
       uniqueBlocks: '{p#0}:ub:5:order:1',
       unique: '{p#0}:u:5:order:k',
       item: '{p#0}:w:t:x',
+      work: '{p#0}:wk:e',
       pending: '{p#0}:q:e:order',
+      ranked: '{p#0}:qr:-5:order',
+      tagged: '{p#0}:qg:0:5:order:gpu:a',
+      priorities: '{p#0}:pp:order',
+      types: '{p#0}:ty',
+      pauses: '{p#0}:ps',
       leased: '{p#0}:l:e:order',
       deadAll: '{p#0}:d:e',
       deadOfType: '{p#0}:d:e:order',
       finished: '{p#0}:f:t',
       instancesAll: '{p#0}:x:a',
       instancesOfType: '{p#0}:x:c:order',
+      names: '{p#0}:n:x',
+      children: '{p#0}:ch:5:order:1',
       handoffs: '{p#0}:h:e:x',
     });
     expect(Object.keys(samples).sort()).toEqual(Object.keys(KEY_TEMPLATES).sort());
@@ -136,6 +161,8 @@ describe('key layout', () => {
     expect(luaKeyBuilder('pending')).toBe("local function pendingKey(k, t) return TAG .. ':' .. 'q' .. ':' .. k .. ':' .. t end");
     expect(luaKeyBuilder('owned')).toBe("local function ownedKey(k, t, id) return TAG .. ':' .. 'o' .. ':' .. k .. ':' .. ref(t, id) end");
     expect(luaKeyBuilder('unique')).toBe("local function uniqueKey(t, key) return TAG .. ':' .. 'u' .. ':' .. ref(t, key) end");
+    expect(luaKeyBuilder('tagged')).toBe("local function taggedKey(p, t, g) return TAG .. ':' .. 'qg' .. ':' .. p .. ':' .. ref(t, g) end");
+    expect(luaKeyBuilder('pauses')).toBe("local function pausesKey() return TAG .. ':' .. 'ps' end");
   });
 
   it('gives keys of different kinds and parameters different names', () => {
@@ -143,6 +170,9 @@ describe('key layout', () => {
     expect(layout.instance('a:b', 'c')).not.toBe(layout.instance('a', 'b:c'));
     expect(layout.dead('e', 'x')).not.toBe(layout.dead('e'));
     expect(layout.item('e', 'v:1')).not.toBe(layout.events('1', ''));
+    expect(layout.tagged(1, 'a:b', 'c')).not.toBe(layout.tagged(1, 'a', 'b:c'));
+    expect(layout.tagged(0, 'a', 'b')).not.toBe(layout.ranked(0, 'a'));
+    expect(layout.names('active')).not.toBe(layout.names('cancelled'));
   });
 
   describe.each(HOSTILE_PAIRS.flatMap(([a, b]) => [1, 4].flatMap((pa) => [1, 4].map((pb) => [a, pa, b, pb] as const))))(

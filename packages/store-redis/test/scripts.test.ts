@@ -98,9 +98,15 @@ describe('Lua scripts', () => {
     expect(call.keys[0]).toBe('key:instance');
     expect(call.argv[COMMIT.args.indexOf('nonce') + 1]).toBe('arg:nonce');
 
-    const claim = scriptCall(CLAIM, '{p#1}', {}, { kind: 'e', now: 1, limit: 2, expiresAt: 3, owner: '"w"', tokenBase: '1.x', allowRecovered: '0' }, ['q', 'l']);
-    expect(claim.keys).toEqual(['q', 'l']);
-    expect(claim.argv).toEqual(['{p#1}', 'e', 1, 2, 3, '"w"', '1.x', '0']);
+    const claim = scriptCall(
+      CLAIM,
+      '{p#1}',
+      { pauses: 'ps' },
+      { kind: 'e', now: 1, limit: 2, expiresAt: 3, owner: '"w"', tokenBase: '1.x', allowRecovered: '0', typeCount: 1, tagged: '1' },
+      ['order', 'gpu'],
+    );
+    expect(claim.keys).toEqual(['ps']);
+    expect(claim.argv).toEqual(['{p#1}', 'e', 1, 2, 3, '"w"', '1.x', '0', 1, '1', 'order', 'gpu']);
     expect(() => scriptCall(SETTLE, '{p#0}', { row: 'r' }, Object.fromEntries(SETTLE.args.map((a) => [a, ''])) as never, ['extra'])).toThrow(TypeError);
   });
 
@@ -116,13 +122,14 @@ describe('Lua scripts', () => {
       kind: 'handoff',
       handoffs: [{ kind: 't', id: 'id', token: 'tok', target: 2 }],
     });
-    expect(PEEK.decode(new Reply([[['a', '5', 1]], []], 'peek reply'))).toEqual({ rows: [{ id: 'a', availableAt: 5, recovered: true }], handoffs: [] });
-    expect(LOAD.decode(new Reply(['2', '0', null, null, null, ['[]', '[]']], 'load reply'))).toMatchObject({ version: 2, completed: false, events: ['[]', '[]'] });
+    expect(PEEK.decode(new Reply([[['a', '5000', 1, '-2']], []], 'peek reply'))).toEqual({ rows: [{ id: 'a', rank: 7000, recovered: true }], handoffs: [] });
+    expect(LOAD.decode(new Reply(['2', 'a', null, null, null, ['[]', '[]'], null, null], 'load reply'))).toMatchObject({ version: 2, status: 'active', events: ['[]', '[]'] });
+    expect(LOAD.decode(new Reply(['2', 'x', null, null, null, [], 'p', 'q'], 'load reply'))).toMatchObject({ status: 'cancelled', parent: { type: 'p', id: 'q' } });
     for (const [script, reply] of [
       [COMMIT, ['MAYBE']],
       [COMMIT, ['VERSION_CONFLICT', 'three']],
       [COMMIT, 'OK'],
-      [LOAD, ['1', '2', null, null, null, []]],
+      [LOAD, ['1', '2', null, null, null, [], null, null]],
       [CLAIM, [[[1, ['odd']]], []]],
       [SETTLE, []],
     ] as const) {

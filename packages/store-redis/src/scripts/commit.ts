@@ -1,5 +1,6 @@
-// The decision commit as one Lua script: checks (acknowledgement, version, unique key, new ids)
-// before any write, then events, effects, timer cancels and schedules, instance, extras, wake-ups.
+// The decision commit as one Lua script: checks (acknowledgement, version and status, unique key,
+// new ids, effect keys) before any write, then events, effect cancels, effects, timer cancels and
+// schedules, instance (status, parent, indexes), extras, wake-ups and the end notification.
 import type { Reply } from '../reply.js';
 import { defineScript } from '../script.js';
 import { handoffsIn, type HandoffRef } from './cross-partition.js';
@@ -12,13 +13,15 @@ export type CommitReply =
   /** `holder` is absent when the reservation was refused by a block (partitions > 1): look it up. */
   | { readonly kind: 'unique-key-conflict'; readonly holder: string | undefined }
   | { readonly kind: 'duplicate-id'; readonly what: 'effect' | 'timer'; readonly id: string }
+  /** A new keyed effect meets a live effect of the instance with that key. */
+  | { readonly kind: 'effect-key-conflict'; readonly key: string }
   /** Timers or the acknowledged row are mid-way through a cross-partition acknowledgement: resolve, retry. */
   | { readonly kind: 'handoff'; readonly handoffs: readonly HandoffRef[] };
 
 function decodeCommit(reply: Reply): CommitReply {
   const items = reply.list();
   const at = (i: number) => reply.at(i);
-  switch (at(0).oneOf(['OK', 'LEASE_LOST', 'VERSION_CONFLICT', 'UNIQUE_KEY_CONFLICT', 'DUPLICATE_ID', 'HANDOFF'])) {
+  switch (at(0).oneOf(['OK', 'LEASE_LOST', 'VERSION_CONFLICT', 'UNIQUE_KEY_CONFLICT', 'DUPLICATE_ID', 'EFFECT_KEY_CONFLICT', 'HANDOFF'])) {
     case 'OK':
       return { kind: 'ok', releasedUniqueKey: at(1).optionalText() };
     case 'LEASE_LOST':
@@ -29,6 +32,8 @@ function decodeCommit(reply: Reply): CommitReply {
       return { kind: 'unique-key-conflict', holder: items.length > 1 ? at(1).text() : undefined };
     case 'DUPLICATE_ID':
       return { kind: 'duplicate-id', what: at(1).oneOf(['effect', 'timer']), id: at(2).text() };
+    case 'EFFECT_KEY_CONFLICT':
+      return { kind: 'effect-key-conflict', key: at(1).text() };
     case 'HANDOFF':
       return { kind: 'handoff', handoffs: handoffsIn(items.slice(1)) };
   }
@@ -36,9 +41,10 @@ function decodeCommit(reply: Reply): CommitReply {
 
 /**
  * The commit. The variadic ARGV tail holds, in this order: `eventCount` event JSON strings,
- * `effectCount` (id, payload JSON) pairs, `cancelCount` timer keys, and `timerCount`
- * (id, key or '', fireAt, input JSON) quadruples. A call that ioredis re-sends after a reconnect
- * finds its own nonce and answers OK instead of a conflict.
+ * `effectCount` (id, payload JSON, key or '', tag or '', priority, settings JSON or '') sextuples,
+ * `cancelEffectCount` effect keys, `cancelCount` timer keys, and `timerCount` (id, key or '',
+ * fireAt, input JSON) quadruples. A call that ioredis re-sends after a reconnect finds its own
+ * nonce and answers OK instead of a conflict.
  */
 export const COMMIT = defineScript({
   name: 'commit',
@@ -46,18 +52,24 @@ export const COMMIT = defineScript({
     'instance',
     'events',
     'idempotency',
+    'idempotencyTimes',
     'observations',
     'ownedEffects',
     'ownedTimers',
     'timerKeys',
+    'effectKeys',
     'activeAll',
     'activeOfType',
     'completedAll',
     'completedOfType',
-    'pendingEffects',
+    'namesActive',
+    'namesCompleted',
+    /** The index of the parent's children in this partition (the instance key when there is no parent). */
+    'children',
     'pendingTimers',
     'leasedTimers',
-    'finishedTimers',
+    'workTimers',
+    'types',
     /** The unique key's holder record (1 partition) or this instance's reservation blocks. */
     'unique',
     /** The handoff record of the acknowledged row in this partition (remote acknowledgements). */
@@ -71,14 +83,21 @@ export const COMMIT = defineScript({
     'now',
     /** '1' or '0'. */
     'completed',
+    /** '1' (cancel every live effect and timer written before, but the acknowledged row) or '0'. */
+    'cancelWork',
     /** The instance's listing member after this commit. */
     'member',
     'channel',
+    /** The committing store object, named in the end notification. */
+    'origin',
     /** '' | claim (1 partition) | check (reserved: the block must not hold the token) | conflict. */
     'uniqueMode',
     'uniqueKey',
     /** The reservation token (check) or the holder's id (conflict). */
     'uniqueArg',
+    /** The parent's type and id, or ''; only on a creating commit. */
+    'parentType',
+    'parentId',
     'idempotencyKey',
     'idempotencyRecord',
     'snapshotVersion',
@@ -96,6 +115,7 @@ export const COMMIT = defineScript({
     'nonce',
     'eventCount',
     'effectCount',
+    'cancelEffectCount',
     'cancelCount',
     'timerCount',
   ],
@@ -107,7 +127,8 @@ local expected = tonumber(A_expectedVersion)
 local nows = A_now
 local now = tonumber(nows)
 local completed = A_completed == '1'
-local nE, nF, nC, nT = tonumber(A_eventCount), tonumber(A_effectCount), tonumber(A_cancelCount), tonumber(A_timerCount)
+local cancelWork = A_cancelWork == '1'
+local nE, nF, nX, nC, nT = tonumber(A_eventCount), tonumber(A_effectCount), tonumber(A_cancelEffectCount), tonumber(A_cancelCount), tonumber(A_timerCount)
 
 -- 0. a re-sent call of a commit that already landed
 if redis.call('HGET', K_instance, 'lc') == A_nonce then return {'OK', false} end
@@ -117,15 +138,16 @@ local ackRow = nil
 if A_ackMode == 'local' then
   local state, hoT, hoP, row = leaseState(itemKey(A_ackKind, A_ackId), A_ackToken, now)
   ackRow = row
-  if state == 'lost' then return {'LEASE_LOST'} end
+  if state == 'lost' or state == 'cancelled' then return {'LEASE_LOST'} end
   if state == 'handoff' then return {'HANDOFF', A_ackKind, A_ackId, hoT, hoP} end
 elseif A_ackMode == 'remote' then
   if redis.call('HEXISTS', K_handoffs, A_ackToken) == 1 then return {'LEASE_LOST'} end
 end
 
--- 2. the expected version
-local current = tonumber(redis.call('HGET', K_instance, 'v') or '0')
-if current ~= expected then return {'VERSION_CONFLICT', tostring(current)} end
+-- 2. the expected version, on an active instance (cancelling does not move the version)
+local inst = redis.call('HMGET', K_instance, 'v', 's')
+local current = tonumber(inst[1] or '0')
+if current ~= expected or (inst[2] and inst[2] ~= 'a') then return {'VERSION_CONFLICT', tostring(current)} end
 
 -- 3. the unique key
 if A_uniqueMode == 'claim' then
@@ -137,12 +159,17 @@ elseif A_uniqueMode == 'conflict' then
   return {'UNIQUE_KEY_CONFLICT', A_uniqueArg}
 end
 
--- 4. new rows must not exist; timers this commit changes must not be mid-acknowledgement elsewhere
+-- 4. new rows must not exist; a new keyed effect must not meet a live one it does not cancel
 local pos = ARGV_FROM
 local evFirst = pos
 pos = pos + nE
-local effects, cancels, timers = {}, {}, {}
-for i = 1, nF do effects[i] = {ARGV[pos], ARGV[pos + 1]}; pos = pos + 2 end
+local effects, cancelEffects, cancels, timers = {}, {}, {}, {}
+for i = 1, nF do
+  effects[i] = {ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3], ARGV[pos + 4], ARGV[pos + 5]}
+  pos = pos + 6
+end
+local cancelled = {}
+for i = 1, nX do cancelEffects[i] = ARGV[pos]; cancelled[ARGV[pos]] = true; pos = pos + 1 end
 for i = 1, nC do cancels[i] = ARGV[pos]; pos = pos + 1 end
 for i = 1, nT do timers[i] = {ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3]}; pos = pos + 4 end
 for _, f in ipairs(effects) do
@@ -151,18 +178,35 @@ end
 for _, t in ipairs(timers) do
   if redis.call('EXISTS', itemKey('t', t[1])) == 1 then return {'DUPLICATE_ID', 'timer', t[1]} end
 end
-local busy = {}
-local function guard(key)
-  local tid = redis.call('HGET', K_timerKeys, key)
-  if tid then
-    local h = redis.call('HMGET', itemKey('t', tid), 'hoT', 'hoP')
-    if h[1] then
-      table.insert(busy, 't'); table.insert(busy, tid); table.insert(busy, h[1]); table.insert(busy, h[2])
+local function liveStatus(st) return st == 'pending' or st == 'leased' end
+if not cancelWork then
+  for _, f in ipairs(effects) do
+    local key = f[3]
+    if key ~= '' and not cancelled[key] then
+      local holder = redis.call('HGET', K_effectKeys, key)
+      if holder and liveStatus(redis.call('HGET', itemKey('e', holder), 'st')) then return {'EFFECT_KEY_CONFLICT', key} end
     end
   end
 end
-for _, key in ipairs(cancels) do guard(key) end
-for _, t in ipairs(timers) do if t[2] ~= '' then guard(t[2]) end end
+
+-- 5. rows this commit changes must not be mid-way through an acknowledgement in another partition
+local busy = {}
+local function guardKey(k, keys, key)
+  local id = redis.call('HGET', keys, key)
+  if id then guardRow(busy, k, id) end
+end
+for _, key in ipairs(cancelEffects) do guardKey('e', K_effectKeys, key) end
+for _, key in ipairs(cancels) do guardKey('t', K_timerKeys, key) end
+for _, t in ipairs(timers) do if t[2] ~= '' then guardKey('t', K_timerKeys, t[2]) end end
+local owned = {}
+if cancelWork then
+  owned = {e = redis.call('ZRANGE', K_ownedEffects, 0, -1), t = redis.call('ZRANGE', K_ownedTimers, 0, -1)}
+  for k, ids in pairs(owned) do
+    for _, id in ipairs(ids) do
+      if not (A_ackMode == 'local' and k == A_ackKind and id == A_ackId) then guardRow(busy, k, id) end
+    end
+  end
+end
 if #busy > 0 then return {'HANDOFF', unpack(busy)} end
 
 -- writes: acknowledgement first, so a fired timer frees its key for a re-schedule below
@@ -174,25 +218,23 @@ end
 
 for i = evFirst, evFirst + nE - 1 do redis.call('RPUSH', K_events, ARGV[i]) end
 
-for _, f in ipairs(effects) do
-  redis.call('HSET', itemKey('e', f[1]), 'id', f[1], 'wt', wt, 'wid', wid, 'st', 'pending', 'at', 0,
-    'ca', nows, 'ua', nows, 'aa', nows, 'p', f[2])
-  redis.call('ZADD', K_pendingEffects, nows, f[1])
-  redis.call('ZADD', K_ownedEffects, nows, f[1])
+-- effect cancels: by key, then every live row written before (the acknowledged one is settled)
+for _, key in ipairs(cancelEffects) do
+  local id = redis.call('HGET', K_effectKeys, key)
+  if id then cancelRow('e', id, nows, false) end
 end
+if cancelWork then
+  for k, ids in pairs(owned) do
+    for _, id in ipairs(ids) do cancelRow(k, id, nows, false) end
+  end
+end
+
+for _, f in ipairs(effects) do addEffect(wt, wid, nows, f) end
 
 for _, key in ipairs(cancels) do
   local tid = redis.call('HGET', K_timerKeys, key)
   if tid then
-    local rk = itemKey('t', tid)
-    local st = redis.call('HGET', rk, 'st')
-    if st == 'pending' or st == 'leased' then
-      redis.call('ZREM', K_pendingTimers, tid)
-      redis.call('ZREM', K_leasedTimers, tid)
-      redis.call('HDEL', rk, 'lo', 'lx', 'lt')
-      redis.call('HSET', rk, 'st', 'cancelled', 'ua', nows)
-      redis.call('ZADD', K_finishedTimers, nows, tid)
-    end
+    cancelRow('t', tid, nows, false)
     redis.call('HDEL', K_timerKeys, key)
   end
 end
@@ -202,10 +244,7 @@ for _, t in ipairs(timers) do
   local holder = false
   if key ~= '' then
     local tid = redis.call('HGET', K_timerKeys, key)
-    if tid then
-      local st = redis.call('HGET', itemKey('t', tid), 'st')
-      if st == 'pending' or st == 'leased' then holder = tid end
-    end
+    if tid and liveStatus(redis.call('HGET', itemKey('t', tid), 'st')) then holder = tid end
   end
   if holder then
     local rk = itemKey('t', holder)
@@ -224,43 +263,58 @@ for _, t in ipairs(timers) do
     end
     redis.call('ZADD', K_pendingTimers, fireAt, id)
     redis.call('ZADD', K_ownedTimers, nows, id)
+    redis.call('ZADD', K_workTimers, 0, id)
   end
 end
+if nF > 0 or nT > 0 then redis.call('SADD', K_types, wt) end
 
-local old = redis.call('HMGET', K_instance, 'lx', 'c', 'u')
-if current == 0 then redis.call('HSET', K_instance, 't', wt, 'id', wid, 'ca', nows) end
+-- the instance: it was active (checked above)
+local old = redis.call('HMGET', K_instance, 'lx', 'u')
+local name = wt .. '\0' .. wid
+if current == 0 then
+  redis.call('HSET', K_instance, 't', wt, 'id', wid, 'ca', nows)
+  if A_parentType ~= '' then
+    redis.call('HSET', K_instance, 'pt', A_parentType, 'pi', A_parentId)
+    redis.call('ZADD', K_children, 0, name)
+  end
+  if not completed then redis.call('ZADD', K_namesActive, 0, name) end
+end
 if old[1] then
   redis.call('ZREM', K_activeAll, old[1])
   redis.call('ZREM', K_activeOfType, old[1])
-  redis.call('ZREM', K_completedAll, old[1])
-  redis.call('ZREM', K_completedOfType, old[1])
 end
-local wasCompleted = old[2] == '1'
-if completed or wasCompleted then
+local status = 'a'
+if completed then
+  status = 'c'
   redis.call('ZADD', K_completedAll, 0, A_member)
   redis.call('ZADD', K_completedOfType, 0, A_member)
-  redis.call('HSET', K_instance, 'c', '1')
+  redis.call('ZREM', K_namesActive, name)
+  redis.call('ZADD', K_namesCompleted, 0, name)
 else
   redis.call('ZADD', K_activeAll, 0, A_member)
   redis.call('ZADD', K_activeOfType, 0, A_member)
 end
-redis.call('HSET', K_instance, 'v', A_newVersion, 'ua', nows, 'lx', A_member, 'lc', A_nonce)
+redis.call('HSET', K_instance, 'v', A_newVersion, 's', status, 'ua', nows, 'lx', A_member, 'lc', A_nonce)
 if A_uniqueMode ~= '' and not completed then
   redis.call('HSET', K_instance, 'u', A_uniqueKey)
   if A_uniqueMode == 'claim' then redis.call('HSET', K_unique, 'id', wid) end
 end
 local released = false
-if completed and not wasCompleted and old[3] then
-  released = old[3]
-  local uk = uniqueKey(wt, old[3])
+if completed and old[2] then
+  released = old[2]
+  local uk = uniqueKey(wt, old[2])
   if redis.call('HGET', uk, 'id') == wid then redis.call('DEL', uk) end
 end
 
-if A_idempotencyKey ~= '' then redis.call('HSET', K_idempotency, A_idempotencyKey, A_idempotencyRecord) end
+if A_idempotencyKey ~= '' then
+  redis.call('HSET', K_idempotency, A_idempotencyKey, A_idempotencyRecord)
+  redis.call('ZADD', K_idempotencyTimes, nows, name .. '\0' .. A_idempotencyKey)
+end
 if A_snapshotVersion ~= '' then redis.call('HSET', K_instance, 'sv', A_snapshotVersion, 'sn', A_snapshot) end
 if A_observation ~= '' then redis.call('RPUSH', K_observations, A_observation) end
 if nF > 0 then wake(A_channel, 'effect') end
 if nT > 0 then wake(A_channel, 'timer') end
+if completed then ended(A_channel, 'completed', wt, wid, A_origin) end
 return {'OK', released}
 `,
 });

@@ -43,7 +43,7 @@ export const PREPARE_HANDOFF = defineScript({
   },
   body: String.raw`
 local state, hoT, hoP = leaseState(K_row, A_token, tonumber(A_now))
-if state == 'lost' then return {'LEASE_LOST'} end
+if state == 'lost' or state == 'cancelled' then return {'LEASE_LOST'} end
 if state == 'handoff' and hoP ~= A_target then return {'HANDOFF', hoT, hoP} end
 redis.call('HSET', K_row, 'hoT', A_token, 'hoP', A_target)
 local hps = redis.call('HGET', K_row, 'hps') or ','
@@ -123,7 +123,8 @@ return {'held', r[1], r[2] or ''}
 });
 
 /**
- * In the holder's partition: does the holder still hold the key? If the holder does not exist,
+ * In the holder's partition: does the holder still hold the key (active, neither completed nor
+ * cancelled)? If the holder does not exist,
  * its reservation token is blocked there first, so a late commit with it fails.
  */
 export const PROBE_UNIQUE = defineScript({
@@ -132,9 +133,9 @@ export const PROBE_UNIQUE = defineScript({
   args: ['uniqueKey', 'holderToken'],
   decode: (reply: Reply) => reply.oneOf(['active', 'free']),
   body: String.raw`
-local r = redis.call('HMGET', K_holder, 'v', 'c', 'u')
+local r = redis.call('HMGET', K_holder, 'v', 's', 'u')
 if r[1] then
-  if r[2] ~= '1' and r[3] == A_uniqueKey then return 'active' end
+  if r[2] == 'a' and r[3] == A_uniqueKey then return 'active' end
   return 'free'
 end
 redis.call('HSET', K_blocks, A_uniqueKey, A_holderToken)

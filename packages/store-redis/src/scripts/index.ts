@@ -3,9 +3,11 @@ import type { BatchScript, LuaScript } from '../script.js';
 import { COMMIT_BATCH, SETTLE_BATCH } from './batches.js';
 import { CLAIM, PEEK } from './claim.js';
 import { COMMIT } from './commit.js';
+import { BACKLOG, CANCEL_INSTANCE, SET_PAUSE } from './control.js';
 import { CLEAR_HANDOFF, FINALIZE_HANDOFF, PREPARE_HANDOFF, PROBE_UNIQUE, RELEASE_UNIQUE, RESERVE_UNIQUE, RESOLVE_HANDOFF, TAKE_UNIQUE } from './cross-partition.js';
 import { REDRIVE, SETTLE } from './leases.js';
-import { PURGE, RECORD_SETTINGS } from './maintenance.js';
+import { PURGE, PURGE_IDEMPOTENCY, RECORD_SETTINGS } from './maintenance.js';
+import { LIST_WORK, PAGE_INSTANCES } from './pages.js';
 import { LOAD, NEXT_TIMER, OWNED_ROWS } from './reads.js';
 
 /** All scripts of the store. */
@@ -28,6 +30,12 @@ export const SCRIPTS: readonly LuaScript<string, string, unknown>[] = [
   PROBE_UNIQUE,
   TAKE_UNIQUE,
   RELEASE_UNIQUE,
+  CANCEL_INSTANCE,
+  SET_PAUSE,
+  BACKLOG,
+  PURGE_IDEMPOTENCY,
+  LIST_WORK,
+  PAGE_INSTANCES,
 ];
 
 /** The batch forms of scripts (group commit, batched settlement), loaded alongside SCRIPTS. */

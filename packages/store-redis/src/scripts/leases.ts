@@ -5,7 +5,12 @@ import { defineScript } from '../script.js';
 import { handoffsIn, type HandoffRef } from './cross-partition.js';
 
 /** What a fenced change answered. */
-export type SettleReply = { readonly kind: 'ok' } | { readonly kind: 'lease-lost' } | { readonly kind: 'handoff'; readonly handoffs: readonly HandoffRef[] };
+export type SettleReply =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'lease-lost' }
+  /** Lost because the row was cancelled (by a decision, its instance's completion or cancellation). */
+  | { readonly kind: 'cancelled' }
+  | { readonly kind: 'handoff'; readonly handoffs: readonly HandoffRef[] };
 
 /** A fenced change: renew | complete | retry | dead | release. */
 export const SETTLE = defineScript({
@@ -25,11 +30,13 @@ export const SETTLE = defineScript({
     'channel',
   ],
   decode(reply: Reply): SettleReply {
-    switch (reply.at(0).oneOf(['OK', 'LEASE_LOST', 'HANDOFF'])) {
+    switch (reply.at(0).oneOf(['OK', 'LEASE_LOST', 'CANCELLED', 'HANDOFF'])) {
       case 'OK':
         return { kind: 'ok' };
       case 'LEASE_LOST':
         return { kind: 'lease-lost' };
+      case 'CANCELLED':
+        return { kind: 'cancelled' };
       case 'HANDOFF':
         return { kind: 'handoff', handoffs: handoffsIn(reply.list().slice(1)) };
     }
@@ -38,11 +45,11 @@ export const SETTLE = defineScript({
 local kind, id, nows, op = A_kind, A_id, A_now, A_op
 local state, hoT, hoP, row = leaseState(K_row, A_token, tonumber(nows))
 if state == 'lost' then return {'LEASE_LOST'} end
+if state == 'cancelled' then return {'CANCELLED'} end
 if state == 'handoff' and op ~= 'renew' then return {'HANDOFF', kind, id, hoT, hoP} end
 local wt = row[1]
 if op == 'renew' then
   redis.call('HSET', K_row, 'lx', A_at, 'ua', nows)
-  redis.call('ZREM', pendingKey(kind, wt), id)
   redis.call('ZADD', leasedKey(kind, wt), A_at, id)
 elseif op == 'complete' then
   finish(kind, id, 'done', nows, '', '', row)
@@ -59,14 +66,14 @@ else
     redis.call('HINCRBY', K_row, 'at', -1)
   end
   redis.call('ZREM', leasedKey(kind, wt), id)
-  redis.call('ZADD', pendingKey(kind, wt), at, id)
+  enqueue(kind, wt, id, at, row[4], row[5])
   if op == 'release' then wake(A_channel, wakeName(kind)) end
 end
 return {'OK'}
 `,
 });
 
-/** Makes a dead letter pending again with its attempts reset: 'ok', 'refused' (not dead, or its timer key is held) or 'missing'. */
+/** Makes a dead letter pending again with its attempts reset: 'ok', 'refused' (not dead, or its key is held by a live row) or 'missing'. */
 export const REDRIVE = defineScript({
   name: 'redrive',
   keys: ['row'],
@@ -74,17 +81,18 @@ export const REDRIVE = defineScript({
   decode: (reply: Reply) => reply.oneOf(['ok', 'refused', 'missing']),
   body: String.raw`
 local kind, id, nows = A_kind, A_id, A_now
-local r = redis.call('HMGET', K_row, 'st', 'wt', 'wid', 'k', 'dm')
+local r = redis.call('HMGET', K_row, 'st', 'wt', 'wid', 'k', 'dm', 'pr', 'g')
 if not r[1] then return 'missing' end
 if r[1] ~= 'dead' then return 'refused' end
-if kind == 't' and r[4] then
-  local tk = timerKeysKey(r[2], r[3])
-  local holder = redis.call('HGET', tk, r[4])
+if r[4] then
+  local keys
+  if kind == 't' then keys = timerKeysKey(r[2], r[3]) else keys = effectKeysKey(r[2], r[3]) end
+  local holder = redis.call('HGET', keys, r[4])
   if holder and holder ~= id then
-    local hs = redis.call('HGET', itemKey('t', holder), 'st')
+    local hs = redis.call('HGET', itemKey(kind, holder), 'st')
     if hs == 'pending' or hs == 'leased' then return 'refused' end
   end
-  redis.call('HSET', tk, r[4], id)
+  redis.call('HSET', keys, r[4], id)
 end
 if r[5] then
   redis.call('ZREM', deadAllKey(kind), r[5])
@@ -92,7 +100,7 @@ if r[5] then
 end
 redis.call('HDEL', K_row, 'dm')
 redis.call('HSET', K_row, 'st', 'pending', 'at', 0, 'aa', nows, 'ua', nows)
-redis.call('ZADD', pendingKey(kind, r[2]), nows, id)
+enqueue(kind, r[2], id, nows, r[6], r[7])
 wake(A_channel, wakeName(kind))
 return 'ok'
 `,

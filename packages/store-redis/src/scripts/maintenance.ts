@@ -1,5 +1,5 @@
-// Housekeeping scripts: retention (purge) of finished rows, and the deployment settings record
-// that guards the partition count.
+// Housekeeping scripts: retention (purge) of finished rows and of idempotency records, and the
+// deployment settings record that guards the partition count.
 import type { Reply } from '../reply.js';
 import { defineScript } from '../script.js';
 
@@ -54,6 +54,7 @@ for i = 1, 2 do
     if (r[1] == 'done' or r[1] == 'fired' or r[1] == 'cancelled') and tonumber(r[2]) < cut then
       redis.call('DEL', rk)
       redis.call('ZREM', ownedKey(k, r[3], r[4]), id)
+      redis.call('ZREM', workKey(k), id)
       deleted[i] = deleted[i] + 1
       if r[5] then table.insert(elsewhere, k); table.insert(elsewhere, id); table.insert(elsewhere, r[5]) end
     end
@@ -61,6 +62,32 @@ for i = 1, 2 do
   end
 end
 return {deleted[1], deleted[2], examined[1], examined[2], elsewhere}
+`,
+});
+
+/** What one PURGE_IDEMPOTENCY batch did. */
+export interface IdempotencyPurgeReply {
+  readonly deleted: number;
+  readonly examined: number;
+}
+
+/** Deletes up to `batch` idempotency records committed before `olderThan`, found by their commit time. */
+export const PURGE_IDEMPOTENCY = defineScript({
+  name: 'purge-idempotency',
+  keys: ['times'],
+  args: ['olderThan', 'batch'],
+  decode: (reply: Reply): IdempotencyPurgeReply => ({ deleted: reply.at(0).integer(), examined: reply.at(1).integer() }),
+  body: String.raw`
+local members = redis.call('ZRANGEBYSCORE', K_times, '-inf', '(' .. A_olderThan, 'LIMIT', 0, tonumber(A_batch))
+local deleted = 0
+for _, m in ipairs(members) do
+  -- '<type>\0<id>\0<key>': no type or id holds a NUL
+  local a = string.find(m, '\0', 1, true)
+  local b = string.find(m, '\0', a + 1, true)
+  deleted = deleted + redis.call('HDEL', idempotencyKey(string.sub(m, 1, a - 1), string.sub(m, a + 1, b - 1)), string.sub(m, b + 1))
+  redis.call('ZREM', K_times, m)
+end
+return {deleted, #members}
 `,
 });
 

@@ -1,6 +1,8 @@
 // Lua shared by every script, after its generated header: the key builders (generated from
 // src/key-templates.ts), the lease check and the settlement of a leased row. Scripts derive keys
-// only under TAG, the partition's hash tag.
+// only under TAG, the partition's hash tag. Claim queues, keys of rows and cancellation are here
+// too, so every script that moves a row keeps the same indexes.
+import { PRIORITY_AGING_MS } from '@ironflow/core/store';
 import { luaKeyBuilders } from '../key-templates.js';
 
 /**
@@ -9,6 +11,7 @@ import { luaKeyBuilders } from '../key-templates.js';
  * slot as the KEYS the script was given.
  */
 export const PREAMBLE = `${luaKeyBuilders()}
+local AGING = ${PRIORITY_AGING_MS}
 ${String.raw`
 local function wakeName(k) if k == 'e' then return 'effect' end return 'timer' end
 
@@ -29,11 +32,69 @@ local function publishHeldWakes()
   heldWakes = false
 end
 
--- 'held', 'lost', or 'handoff' plus the pending cross-partition acknowledgement (token, partition);
--- then the row's {type, instance id, timer key}, read in the same call, for finish().
+-- The claim queues a pending row waits in, all scored by availableAt: its type's queue of its
+-- priority (timers and priority 0 share 'pending'), and for a tagged effect also the queue of its
+-- tag and priority, so a claim for a tag reads only that tag's rows.
+local function queuesOf(k, wt, pr, g)
+  if k == 't' then return {pendingKey('t', wt)} end
+  local p = pr or '0'
+  local qs = {}
+  if p == '0' then qs[1] = pendingKey('e', wt) else qs[1] = rankedKey(p, wt) end
+  if g then qs[2] = taggedKey(p, wt, g) end
+  return qs
+end
+
+-- Queues a pending row at availableAt; a priority other than 0 is recorded, so claims find its queue.
+local function enqueue(k, wt, id, aa, pr, g)
+  for _, q in ipairs(queuesOf(k, wt, pr, g)) do redis.call('ZADD', q, aa, id) end
+  if pr and pr ~= '0' then redis.call('SADD', prioritiesKey(wt), pr) end
+end
+
+local function dequeue(k, wt, id, pr, g)
+  for _, q in ipairs(queuesOf(k, wt, pr, g)) do redis.call('ZREM', q, id) end
+end
+
+-- Frees a timer's or effect's key if the row 'id' holds it.
+local function freeKey(k, wt, wid, key, id)
+  local kk
+  if k == 't' then kk = timerKeysKey(wt, wid) else kk = effectKeysKey(wt, wid) end
+  if redis.call('HGET', kk, key) == id then redis.call('HDEL', kk, key) end
+end
+
+-- Writes a new pending effect of instance (wt, wid), available at nows: its hash (of the optional
+-- fields only those set, so a plain effect is the same hash as ever), its key, its queues, the
+-- instance's row index and the work index. f is {id, payload JSON, key or '', tag or '',
+-- priority, settings JSON or ''}.
+local function addEffect(wt, wid, nows, f)
+  local id, key, tag, pr, settings = f[1], f[3], f[4], f[5], f[6]
+  local row = {'id', id, 'wt', wt, 'wid', wid, 'st', 'pending', 'at', 0, 'ca', nows, 'ua', nows, 'aa', nows, 'p', f[2]}
+  if key ~= '' then
+    row[#row + 1] = 'k'; row[#row + 1] = key
+    redis.call('HSET', effectKeysKey(wt, wid), key, id)
+  end
+  if tag == '' then tag = nil else row[#row + 1] = 'g'; row[#row + 1] = tag end
+  if pr == '0' then pr = nil else row[#row + 1] = 'pr'; row[#row + 1] = pr end
+  if settings ~= '' then row[#row + 1] = 'se'; row[#row + 1] = settings end
+  redis.call('HSET', itemKey('e', id), unpack(row))
+  enqueue('e', wt, id, nows, pr, tag)
+  redis.call('ZADD', ownedKey('e', wt, wid), nows, id)
+  redis.call('ZADD', workKey('e'), 0, id)
+end
+
+-- Tells other processes that an instance ended ('completed' or 'cancelled'), on the wake-up
+-- channel as 'ended\0<status>\0<type>\0<id>\0<origin>' (no type or id holds a NUL); origin
+-- names the store object that wrote it, which ignores its own.
+local function ended(channel, status, wt, wid, origin)
+  wake(channel, 'ended\0' .. status .. '\0' .. wt .. '\0' .. wid .. '\0' .. origin)
+end
+
+-- 'held', 'lost', 'cancelled' (lost because the row was cancelled), or 'handoff' plus the pending
+-- cross-partition acknowledgement (token, partition); then the row's {type, instance id, key,
+-- priority, tag}, read in the same call, for finish() and enqueue().
 local function leaseState(rk, token, now)
-  local r = redis.call('HMGET', rk, 'st', 'lt', 'lx', 'hoT', 'hoP', 'wt', 'wid', 'k')
-  local row = {r[6], r[7], r[8]}
+  local r = redis.call('HMGET', rk, 'st', 'lt', 'lx', 'hoT', 'hoP', 'wt', 'wid', 'k', 'pr', 'g')
+  local row = {r[6], r[7], r[8], r[9], r[10]}
+  if r[1] == 'cancelled' then return 'cancelled', nil, nil, row end
   if r[1] ~= 'leased' or r[2] ~= token then return 'lost', nil, nil, row end
   local lx = tonumber(r[3])
   if lx == nil or lx <= now then return 'lost', nil, nil, row end
@@ -41,19 +102,16 @@ local function leaseState(rk, token, now)
   return 'held', nil, nil, row
 end
 
--- Settles a leased row: outcome 'done' (effect done, timer fired) or 'dead' (err: JSON or ''). row
--- is {type, instance id, timer key} when the caller has read it (leaseState), else read here.
+-- Settles a leased row (in its leased set, in no queue): outcome 'done' (effect done, timer fired)
+-- or 'dead' (err: JSON or ''). row is {type, instance id, key, ...} when the caller has read it
+-- (leaseState), else read here.
 local function finish(k, id, outcome, nows, err, member, row)
   local rk = itemKey(k, id)
   local r = row or redis.call('HMGET', rk, 'wt', 'wid', 'k')
   local wt = r[1]
-  redis.call('ZREM', pendingKey(k, wt), id)
   redis.call('ZREM', leasedKey(k, wt), id)
   redis.call('HDEL', rk, 'lo', 'lx', 'lt', 'hoT', 'hoP')
-  if k == 't' and r[3] then
-    local tk = timerKeysKey(wt, r[2])
-    if redis.call('HGET', tk, r[3]) == id then redis.call('HDEL', tk, r[3]) end
-  end
+  if r[3] then freeKey(k, wt, r[2], r[3], id) end
   if outcome == 'dead' then
     if err == '' then redis.call('HDEL', rk, 'le') else redis.call('HSET', rk, 'le', err) end
     redis.call('HSET', rk, 'st', 'dead', 'ua', nows, 'dm', member)
@@ -64,6 +122,31 @@ local function finish(k, id, outcome, nows, err, member, row)
     if k == 'e' then st = 'done' end
     redis.call('HSET', rk, 'st', st, 'ua', nows)
     redis.call('ZADD', finishedKey(k), nows, id)
+  end
+end
+
+-- Cancels a live (pending or leased) row: out of its queues and leased set, lease cleared, its key
+-- freed, last error 'err' (JSON) unless false. Answers whether the row was live.
+local function cancelRow(k, id, nows, err)
+  local rk = itemKey(k, id)
+  local r = redis.call('HMGET', rk, 'st', 'wt', 'wid', 'k', 'pr', 'g')
+  if r[1] ~= 'pending' and r[1] ~= 'leased' then return false end
+  local wt = r[2]
+  if r[1] == 'pending' then dequeue(k, wt, id, r[5], r[6]) else redis.call('ZREM', leasedKey(k, wt), id) end
+  redis.call('HDEL', rk, 'lo', 'lx', 'lt', 'hoT', 'hoP')
+  if r[4] then freeKey(k, wt, r[3], r[4], id) end
+  redis.call('HSET', rk, 'st', 'cancelled', 'ua', nows)
+  if err then redis.call('HSET', rk, 'le', err) end
+  redis.call('ZADD', finishedKey(k), nows, id)
+  return true
+end
+
+-- A row of this partition stuck mid-way through a cross-partition acknowledgement, appended to
+-- 'busy' as (kind, id, token, partition): a write that would change it must resolve that first.
+local function guardRow(busy, k, id)
+  local h = redis.call('HMGET', itemKey(k, id), 'hoT', 'hoP')
+  if h[1] then
+    table.insert(busy, k); table.insert(busy, id); table.insert(busy, h[1]); table.insert(busy, h[2])
   end
 end
 `}`;

@@ -104,7 +104,8 @@ export function layoutCases(fx: RedisFixture): void {
     const before = await keysOf(p.client, `${base}0`);
     const own = await keysOf(p.client, base);
     expect(own).toContain(`{${base}}:meta`);
-    expect(own.length).toBe(5);
+    // meta, the instance, its events, its two listing indexes and the (type, id) index of its status
+    expect(own.length).toBe(6);
     expect(await p.store.destroy()).toBe(own.length);
     expect(await keysOf(p.client, base)).toEqual([]);
     expect(sorted(await keysOf(p.client, `${base}0`))).toEqual(sorted(before));

@@ -71,6 +71,33 @@ export function serverCases(fx: RedisFixture): void {
       expect(await s.client.ping()).toBe('PONG');
     });
 
+    it('another store on the prefix hears the instances one completes or cancels, and the writer hears its own once', async () => {
+      const a = await open();
+      const b = createRedisStore({ client: a.client, keyPrefix: a.keyPrefix });
+      const byA: string[] = [];
+      const byB: string[] = [];
+      const offA = a.store.subscribeEnded((ended) => byA.push(`${ended.id}:${ended.status}`));
+      const offB = b.subscribeEnded((ended) => byB.push(`${ended.id}:${ended.status}`));
+      try {
+        await waitFor(async () => Number(((await a.client.call('PUBSUB', 'NUMSUB', a.store.channel)) as [string, number])[1]) === 2);
+        await a.store.commit(commitOf({ type: 'end', id: 'done' }, 0, { completed: true }));
+        await a.store.commit(commitOf({ type: 'end', id: 'stopped' }, 0));
+        await a.store.cancelInstance({ ref: { type: 'end', id: 'stopped' }, now: T0, reason: 'operator' });
+        await a.store.commitMany([commitOf({ type: 'end', id: 'batched' }, 0, { completed: true })]);
+        await waitFor(() => byB.length === 3);
+        expect(byB).toEqual(['done:completed', 'stopped:cancelled', 'batched:completed']);
+        // B's end reaches A on the same connection after A's own messages: once A hears it, an echo
+        // of its own would have arrived before.
+        await b.commit(commitOf({ type: 'end', id: 'sentinel' }, 0, { completed: true }));
+        await waitFor(() => byA.includes('sentinel:completed'));
+        expect(byA).toEqual(['done:completed', 'stopped:cancelled', 'batched:completed', 'sentinel:completed']);
+      } finally {
+        offA();
+        offB();
+        await b.close();
+      }
+    });
+
     it('close() ends only the connection the store opened', async () => {
       const s = await open();
       s.store.subscribe(() => undefined);
