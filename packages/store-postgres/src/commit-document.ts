@@ -6,9 +6,10 @@ import type { CheckedCommit } from '@ironflow/core/store';
 /**
  * The document `commit_decisions` reads for one commit. The kit has checked every field and left
  * every JSON value as text, which is the form the function expects, so the parts are embedded as
- * they are.
+ * they are. `origin` names the store object that sends a completing commit, so that its listener
+ * can skip the notification of an ending its kit has announced already.
  */
-export function encodeCommit(commit: CheckedCommit): string {
+export function encodeCommit(commit: CheckedCommit, origin?: string): string {
   return JSON.stringify({
     workflowType: commit.ref.type,
     workflowId: commit.ref.id,
@@ -16,13 +17,17 @@ export function encodeCommit(commit: CheckedCommit): string {
     now: commit.now,
     completed: commit.completed,
     uniqueKey: commit.uniqueKey,
+    parent: commit.parent,
     idempotencyKey: commit.idempotencyKey,
     events: commit.events,
     effects: commit.effects,
+    cancelEffects: commit.cancelEffects,
+    cancelWork: commit.cancelWork,
     cancelTimers: commit.cancelTimers,
     timers: commit.timers,
     ack: commit.ack,
     snapshot: commit.snapshot,
     observation: commit.observation,
+    origin: commit.completed ? origin : undefined,
   });
 }

@@ -1,6 +1,8 @@
 // The versioned schema of the store. A migration is never edited once released: changes go in a
 // new version. Each one runs inside the migration transaction (see migrate.ts).
+import { controlMigration } from './migration-control.js';
 import type { SchemaName } from './schema-name.js';
+import { settleBranch, settleSet } from './settle-sql.js';
 
 /** One schema version: its number, a short name and its DDL for a given schema. */
 export interface Migration {
@@ -744,54 +746,5 @@ $settle_leases$;
 `,
 };
 
-/**
- * One table's branch of settle_leases: the five fenced updates of sql.ts, with the change's
- * fields for parameters. Only version 3 uses it; a later change to settlement is a new migration.
- */
-function settleBranch(table: string, finalStatus: 'done' | 'fired'): string {
-  const held = `w.id = v_id AND w.status = 'leased' AND w.lease_token = v_token AND w.lease_expires_at > v_now`;
-  const unlease = 'lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL';
-  return `      CASE v_op
-        WHEN 'renew' THEN
-          UPDATE ${table} w SET lease_expires_at = (v_change->>'expiresAt')::bigint, updated_at = v_now
-           WHERE ${held};
-        WHEN 'complete' THEN
-          UPDATE ${table} w SET status = '${finalStatus}', ${unlease}, updated_at = v_now
-           WHERE ${held};
-        WHEN 'retry' THEN
-          UPDATE ${table} w SET status = 'pending', available_at = (v_change->>'retryAt')::bigint,
-                 last_error = v_change->>'error', ${unlease}, updated_at = v_now
-           WHERE ${held};
-        WHEN 'dead' THEN
-          UPDATE ${table} w SET status = 'dead', last_error = v_change->>'error', ${unlease}, updated_at = v_now
-           WHERE ${held};
-        WHEN 'release' THEN
-          UPDATE ${table} w SET status = 'pending', available_at = v_now, attempts = greatest(w.attempts - 1, 0),
-                 ${unlease}, updated_at = v_now
-           WHERE ${held};
-      END CASE;`;
-}
-
-/**
- * One table's UPDATE in settle_leases' set-based path: each change row `ch` of this kind applied as
- * the single statement of its op would (renew, complete, retry, dead, release), fenced the same way.
- */
-function settleSet(table: string, kind: 'effect' | 'timer', finalStatus: 'done' | 'fired'): string {
-  const renew = `ch.op = 'renew'`;
-  return `      UPDATE ${table} w
-         SET status = CASE ch.op WHEN 'renew' THEN w.status WHEN 'complete' THEN '${finalStatus}'
-                                 WHEN 'dead' THEN 'dead' ELSE 'pending' END,
-             lease_expires_at = CASE WHEN ${renew} THEN (ch.d->>'expiresAt')::bigint END,
-             lease_token = CASE WHEN ${renew} THEN w.lease_token END,
-             lease_owner = CASE WHEN ${renew} THEN w.lease_owner END,
-             available_at = CASE ch.op WHEN 'retry' THEN (ch.d->>'retryAt')::bigint WHEN 'release' THEN ch.now ELSE w.available_at END,
-             last_error = CASE WHEN ch.op IN ('retry', 'dead') THEN ch.d->>'error' ELSE w.last_error END,
-             attempts = CASE WHEN ch.op = 'release' THEN greatest(w.attempts - 1, 0) ELSE w.attempts END,
-             updated_at = ch.now
-        FROM ch
-       WHERE ch.kind = '${kind}' AND w.id = ch.id AND w.status = 'leased' AND w.lease_token = ch.token AND w.lease_expires_at > ch.now
-      RETURNING ch.idx, ch.op, ch.kind`;
-}
-
 /** Every migration, in version order. */
-export const MIGRATIONS: readonly Migration[] = [initial, claimIndexesByType, batches];
+export const MIGRATIONS: readonly Migration[] = [initial, claimIndexesByType, batches, controlMigration];

@@ -1,7 +1,7 @@
 // Row mappers: database rows to the core's records. They never rely on the client's type parsers
 // (json columns are selected as text; bigint may arrive as string, number or bigint), so a user's
 // global `pg.types` settings cannot change what the store returns.
-import { StoreError, stripUndefined, type EffectRecord, type InstanceSummary, type Observation, type StoredEvent, type TimerRecord, type WorkStatus } from '@ironflow/core/store';
+import { StoreError, stripUndefined, type EffectRecord, type InstanceStatus, type WorkflowRef, type InstanceSummary, type Observation, type StoredEvent, type TimerRecord, type WorkStatus } from '@ironflow/core/store';
 
 /** Reads typed fields of one row, failing with an `integrity` StoreError on an unexpected shape. */
 export class Row {
@@ -102,7 +102,7 @@ function status(row: Row): WorkStatus {
 }
 
 /** The fields effects and timers share. */
-function workItem(row: Row): Omit<EffectRecord, 'kind' | 'payload'> {
+function workItem(row: Row): Omit<EffectRecord, 'kind' | 'payload' | 'priority'> {
   return stripUndefined({
     id: row.text('id'),
     workflowType: row.text('workflow_type'),
@@ -118,10 +118,18 @@ function workItem(row: Row): Omit<EffectRecord, 'kind' | 'payload'> {
   });
 }
 
-/** An effects row. */
+/** An effects row; key, tag and settings absent when unset. */
 export function toEffect(raw: unknown): EffectRecord {
   const row = new Row(raw);
-  return { kind: 'effect', ...workItem(row), payload: row.json('payload') };
+  return stripUndefined({
+    kind: 'effect' as const,
+    ...workItem(row),
+    payload: row.json('payload'),
+    key: row.optionalText('key'),
+    tag: row.optionalText('tag'),
+    priority: row.number('priority'),
+    settings: row.optionalJson('settings') as EffectRecord['settings'],
+  });
 }
 
 /** A timers row. */
@@ -163,17 +171,34 @@ export function toEvents(text: string | undefined, workflowType: string, workflo
   });
 }
 
+/**
+ * An instance's status from its `completed` and `cancel_reason` columns: `completed` is true for
+ * both terminal statuses, and only a cancelled instance has a reason.
+ */
+export function instanceStatus(row: Row): InstanceStatus {
+  if (!row.boolean('completed')) return 'active';
+  return row.optionalText('cancel_reason') === undefined ? 'completed' : 'cancelled';
+}
+
+/** The parent of an instances row (`parent_type`, `parent_id`), when it has one. */
+export function parentOf(row: Row): WorkflowRef | undefined {
+  const type = row.optionalText('parent_type');
+  return type === undefined ? undefined : { type, id: row.text('parent_id') };
+}
+
 /** An instances row. */
 export function toInstanceSummary(raw: unknown): InstanceSummary {
   const row = new Row(raw);
-  return {
+  return stripUndefined({
     workflowType: row.text('workflow_type'),
     workflowId: row.text('workflow_id'),
     version: row.number('version'),
-    status: row.boolean('completed') ? 'completed' : 'active',
+    status: instanceStatus(row),
+    cancelReason: row.optionalText('cancel_reason'),
+    parent: parentOf(row),
     createdAt: row.number('created_at'),
     updatedAt: row.number('updated_at'),
-  };
+  });
 }
 
 /** An observations row. */

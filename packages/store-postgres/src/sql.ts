@@ -1,20 +1,26 @@
 // Every statement the store runs, as named SQL text for one schema. The schema identifier is the
 // only interpolation (checked and quoted by schema-name.ts); all values are $n parameters.
+import { effectClaim, nextTimerAt, timerClaim } from './claim-sql.js';
 import type { SchemaName } from './schema-name.js';
 
-const EFFECT_COLUMNS = `id, workflow_type, workflow_id, payload::text AS payload, status, attempts, last_error,
-  created_at, updated_at, available_at, lease_owner, lease_expires_at`;
+/** The columns of an effect row as `toEffect` reads them. */
+export const EFFECT_COLUMNS = `id, workflow_type, workflow_id, payload::text AS payload, key, tag, priority, settings::text AS settings,
+  status, attempts, last_error, created_at, updated_at, available_at, lease_owner, lease_expires_at`;
 
-const TIMER_COLUMNS = `id, workflow_type, workflow_id, key, fire_at, input::text AS input, status, attempts, last_error,
+/** The columns of a timer row as `toTimer` reads them. */
+export const TIMER_COLUMNS = `id, workflow_type, workflow_id, key, fire_at, input::text AS input, status, attempts, last_error,
   created_at, updated_at, available_at, lease_owner, lease_expires_at`;
 
 /** Statements shared by effects and timers, for one of the two tables. Lease-fenced ones return a row when they applied. */
 export interface WorkStatements {
   /**
-   * $1 now, $2 limit, $3 types, $4 owner, $5 lease expiry. Leases claimable rows, oldest available
-   * first: one expired lease alone (`recovered`), or the pending rows before the first one.
+   * $1 now, $2 limit, $3 types, $4 owner, $5 lease expiry. Leases claimable rows of types and
+   * instances not paused, in claim order (effects by rank, timers by fire time): one expired
+   * lease alone (`recovered`), or the pending rows before the first one.
    */
   readonly claim: string;
+  /** $1 id. The row's status, read when a fenced change did not apply. */
+  readonly statusOf: string;
   /** $1 id, $2 token, $3 now, $4 lease expiry. */
   readonly renew: string;
   /** $1 id, $2 token, $3 now, $4 final status (`done` or `fired`). */
@@ -39,7 +45,7 @@ export interface WorkStatements {
 export interface Statements {
   /** $1 json array of commit documents. One row per commit, r_index being its position. */
   readonly commitDecisions: string;
-  /** $1 json array of lease changes. One row per change, r_index being its position. */
+  /** $1 json array of lease changes. One row per change, r_index being its position; r_cancelled when one did not apply because its row is cancelled. */
   readonly settleLeases: string;
   /** $1 type, $2 id, $3 idempotency key or null. One row, or none for an unknown instance. */
   readonly load: string;
@@ -49,12 +55,25 @@ export interface Statements {
   readonly recordObservation: string;
   /** $1 type, $2 id. */
   readonly listObservations: string;
-  /** $1 type or null, $2 completed or null, $3 limit, $4 offset. */
+  /** $1 type or null, $2 status or null, $3 limit, $4 offset. */
   readonly listInstances: string;
   /** $1 types. */
   readonly nextTimerAt: string;
+  /** As the effects' claim, plus $6 tags: only effects with one of them. */
+  readonly claimTaggedEffects: string;
+  /** $1 type, $2 id, $3 now, $4 reason, $5 json array of effects to write, $6 origin. One row: o_cancelled, o_effects, o_timers. */
+  readonly cancelInstance: string;
+  /** $1 type, $2 id ('' for the whole type), $3 since. A row when the pause is new. */
+  readonly pause: string;
+  /** $1 type, $2 id ('' for the whole type), $3 channel. A row when a pause was lifted; notifies both kinds. */
+  readonly resume: string;
+  readonly listPaused: string;
+  /** $1 now. One row per (type, kind) with pending, leased or dead rows. */
+  readonly backlog: string;
   /** $1 older than. Returns the two counts. */
   readonly purge: string;
+  /** $1 older than. Returns the count. */
+  readonly purgeIdempotencyKeys: string;
   readonly effects: WorkStatements;
   readonly timers: WorkStatements;
 }
@@ -65,10 +84,10 @@ export function statements(schema: SchemaName): Statements {
   return {
     commitDecisions: `SELECT r_index, r_outcome, r_version, r_holder FROM ${s}.commit_decisions($1::jsonb)`,
 
-    settleLeases: `SELECT r_index, r_applied FROM ${s}.settle_leases($1::jsonb)`,
+    settleLeases: `SELECT r_index, r_applied, r_cancelled FROM ${s}.settle_leases($1::jsonb)`,
 
     load: `
-SELECT i.version, i.completed,
+SELECT i.version, i.completed, i.cancel_reason, i.parent_type, i.parent_id,
        sn.version AS snapshot_version, sn.revision AS snapshot_revision, sn.state::text AS snapshot_state,
        k.version AS idempotent_version, k.event_count AS idempotent_event_count, k.committed_at AS idempotent_committed_at,
        (SELECT json_agg(json_build_array(e.sequence, e.type, e.payload, e.metadata, e.recorded_at) ORDER BY e.sequence)
@@ -98,93 +117,95 @@ SELECT workflow_type, workflow_id, input_type, input::text AS input, outcome, re
  ORDER BY position`,
 
     listInstances: `
-SELECT workflow_type, workflow_id, version, completed, created_at, updated_at
+SELECT ${INSTANCE_COLUMNS}
   FROM ${s}.instances
- WHERE ($1::text IS NULL OR workflow_type = $1::text) AND ($2::boolean IS NULL OR completed = $2::boolean)
+ WHERE ($1::text IS NULL OR workflow_type = $1::text) AND ($2::text IS NULL OR $2::text = ${STATUS})
  ORDER BY updated_at DESC, workflow_type, workflow_id
  LIMIT $3 OFFSET $4`,
 
-    // The first pending timer of each type, read from the claimable index, then the earliest.
-    nextTimerAt: `
-SELECT min(f.available_at) AS next FROM unnest($1::text[]) AS t(type)
- CROSS JOIN LATERAL (
-   SELECT available_at FROM ${s}.timers
-    WHERE workflow_type = t.type AND status = 'pending'
-    ORDER BY available_at
-    LIMIT 1
- ) f`,
+    nextTimerAt: nextTimerAt(s),
+
+    claimTaggedEffects: claimed(effectClaim(s, true), EFFECT_COLUMNS),
+
+    cancelInstance: `SELECT o_cancelled, o_effects, o_timers FROM ${s}.cancel_instance($1, $2, $3, $4, $5::jsonb, $6)`,
+
+    pause: `INSERT INTO ${s}.paused (workflow_type, workflow_id, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1`,
+
+    resume: `
+WITH resumed AS (DELETE FROM ${s}.paused WHERE workflow_type = $1 AND workflow_id = $2 RETURNING 1)
+SELECT pg_notify($3, 'effect'), pg_notify($3, 'timer') FROM resumed`,
+
+    // Whole types ('' ids) first, then by type and id, in code-point order (COLLATE "C").
+    listPaused: `SELECT workflow_type, workflow_id, since FROM ${s}.paused ORDER BY workflow_id <> '', workflow_type, workflow_id`,
+
+    backlog: backlog(s),
 
     purge: `
-WITH e AS (DELETE FROM ${s}.effects WHERE status = 'done' AND updated_at < $1 RETURNING 1),
+WITH e AS (DELETE FROM ${s}.effects WHERE status IN ('done', 'cancelled') AND updated_at < $1 RETURNING 1),
      t AS (DELETE FROM ${s}.timers WHERE status IN ('fired', 'cancelled') AND updated_at < $1 RETURNING 1)
 SELECT (SELECT count(*) FROM e) AS effects, (SELECT count(*) FROM t) AS timers`,
 
-    effects: work(s, 'effects', EFFECT_COLUMNS, ''),
-    timers: work(
-      s,
-      'timers',
-      TIMER_COLUMNS,
-      // A dead keyed timer cannot come back while another timer holds its key.
-      `AND NOT EXISTS (SELECT 1 FROM ${s}.timers a
-                   WHERE a.workflow_type = w.workflow_type AND a.workflow_id = w.workflow_id
-                     AND a.key = w.key AND a.status IN ('pending', 'leased'))`,
-    ),
+    purgeIdempotencyKeys: `
+WITH k AS (DELETE FROM ${s}.idempotency_keys WHERE committed_at < $1 RETURNING 1)
+SELECT count(*) AS count FROM k`,
+
+    effects: work(s, 'effects', EFFECT_COLUMNS, effectClaim(s, false)),
+    timers: work(s, 'timers', TIMER_COLUMNS, timerClaim(s)),
   };
 }
 
-function work(s: string, table: 'effects' | 'timers', columns: string, redriveGuard: string): WorkStatements {
+/** The columns of an instance row as `toInstanceSummary` reads them. */
+export const INSTANCE_COLUMNS = 'workflow_type, workflow_id, version, completed, cancel_reason, parent_type, parent_id, created_at, updated_at';
+
+// An instance's status: `completed` is true for both terminal statuses; a cancelled one has its reason.
+export const STATUS = `CASE WHEN NOT completed THEN 'active' WHEN cancel_reason IS NULL THEN 'completed' ELSE 'cancelled' END`;
+
+/** A claim statement returning the leased rows, their tokens and whether each was recovered. */
+function claimed(claim: string, columns: string): string {
+  return `${claim}
+RETURNING ${prefixed('w', columns)}, w.lease_token, chosen.recovered`;
+}
+
+/**
+ * Counts of pending, leased and dead rows per type and kind. Each branch reads one status group
+ * through its partial index (the claim index holds exactly the live rows, the dead-letter index the
+ * dead ones), never done or settled rows; pauses are joined from the small paused table.
+ */
+function backlog(s: string): string {
+  const rows = (table: string, kind: string) => `
+  SELECT '${kind}' AS kind, w.workflow_type, w.workflow_id, w.status, w.available_at FROM ${s}.${table} w WHERE w.status IN ('pending', 'leased')
+  UNION ALL
+  SELECT '${kind}', w.workflow_type, w.workflow_id, w.status, w.available_at FROM ${s}.${table} w WHERE w.status = 'dead'`;
+  const unpaused = `(w.status = 'pending' AND NOT w.paused)`;
+  return `
+WITH w AS (
+  SELECT r.kind, r.workflow_type, r.status, r.available_at, (pt.since IS NOT NULL OR pi.since IS NOT NULL) AS paused
+    FROM (${rows('effects', 'effect')}
+  UNION ALL${rows('timers', 'timer')}
+  ) r
+    LEFT JOIN ${s}.paused pt ON pt.workflow_type = r.workflow_type AND pt.workflow_id = ''
+    LEFT JOIN ${s}.paused pi ON pi.workflow_type = r.workflow_type AND pi.workflow_id = r.workflow_id
+)
+SELECT w.workflow_type, w.kind,
+       count(*) FILTER (WHERE ${unpaused}) AS pending,
+       count(*) FILTER (WHERE ${unpaused} AND w.available_at <= $1::bigint) AS due,
+       count(*) FILTER (WHERE w.status = 'leased') AS leased,
+       count(*) FILTER (WHERE w.status = 'pending' AND w.paused) AS paused,
+       count(*) FILTER (WHERE w.status = 'dead') AS dead,
+       min(w.available_at) FILTER (WHERE ${unpaused} AND w.available_at <= $1::bigint) AS oldest_due_at
+  FROM w
+ GROUP BY w.workflow_type, w.kind
+ ORDER BY w.workflow_type, w.kind COLLATE "C"`;
+}
+
+function work(s: string, table: 'effects' | 'timers', columns: string, claim: string): WorkStatements {
   const t = `${s}.${table}`;
   const held = `id = $1 AND status = 'leased' AND lease_token = $2 AND lease_expires_at > $3`;
   const unlease = `lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL`;
   return {
-    // One ordered walk of the claimable index per requested type (the kit passes types without
-    // repeats): an equality on the index's leading column and its order, so the plan is the same
-    // on an empty table, after an unanalysed burst and after ANALYZE. `firsts` merges the walks
-    // without locking to find how many of the oldest `limit` rows each type holds; `candidates`
-    // then locks that many per type with SKIP LOCKED, so concurrent claimers each take different
-    // rows without waiting, and never more than `limit` rows are locked. A leased row is
-    // claimable again once its lease expired; its available_at is always <= that expiry.
-    // Poison isolation: such a recovered row is taken alone when it comes first, and a batch of
-    // pending rows stops before it, so a handler that kills its worker never drags a batch along.
-    // Candidates locked but not taken are unlocked when the statement ends.
-    claim: `
-WITH firsts AS (
-  SELECT c.workflow_type FROM unnest($3::text[]) AS t(type)
-   CROSS JOIN LATERAL (
-     SELECT workflow_type, available_at, id FROM ${t}
-      WHERE ${claimable('t.type')}
-      ORDER BY available_at, id
-      LIMIT $2
-   ) c
-   ORDER BY c.available_at, c.id
-   LIMIT $2
-), quotas AS (
-  SELECT workflow_type, count(*) AS quota FROM firsts GROUP BY workflow_type
-), candidates AS MATERIALIZED (
-  SELECT c.id, c.available_at, c.recovered FROM quotas q
-   CROSS JOIN LATERAL (
-     SELECT id, available_at, status = 'leased' AS recovered FROM ${t}
-      WHERE ${claimable('q.workflow_type')}
-      ORDER BY available_at, id
-      LIMIT q.quota
-      FOR UPDATE SKIP LOCKED
-   ) c
-), ranked AS (
-  SELECT id, recovered,
-         row_number() OVER claim_order AS position,
-         count(*) FILTER (WHERE recovered) OVER claim_order AS recovered_so_far
-    FROM candidates
-  WINDOW claim_order AS (ORDER BY available_at, id ROWS UNBOUNDED PRECEDING)
-), chosen AS (
-  SELECT id, recovered FROM ranked
-   WHERE (position = 1 AND recovered) OR recovered_so_far = 0
-)
-UPDATE ${t} w
-   SET status = 'leased', attempts = w.attempts + 1, lease_token = gen_random_uuid()::text,
-       lease_owner = $4, lease_expires_at = $5, updated_at = $1
-  FROM chosen
- WHERE w.id = chosen.id
-RETURNING ${prefixed('w', columns)}, w.lease_token, chosen.recovered`,
+    claim: claimed(claim, columns),
+
+    statusOf: `SELECT status FROM ${t} WHERE id = $1`,
 
     renew: `UPDATE ${t} SET lease_expires_at = $4, updated_at = $3 WHERE ${held} RETURNING id`,
 
@@ -202,10 +223,14 @@ WITH released AS (
 )
 SELECT pg_notify($4, $5) FROM released`,
 
+    // A dead keyed row cannot come back while another row of its instance holds its key.
     redrive: `
 WITH redriven AS (
   UPDATE ${t} w SET status = 'pending', attempts = 0, available_at = $2, updated_at = $2
-   WHERE w.id = $1 AND w.status = 'dead' ${redriveGuard}
+   WHERE w.id = $1 AND w.status = 'dead'
+     AND NOT EXISTS (SELECT 1 FROM ${t} a
+                      WHERE a.workflow_type = w.workflow_type AND a.workflow_id = w.workflow_id
+                        AND a.key = w.key AND a.status IN ('pending', 'leased'))
   RETURNING 1
 )
 SELECT pg_notify($3, $4) FROM redriven`,
@@ -224,13 +249,8 @@ SELECT count(*) AS count FROM ${t}
 SELECT ${columns} FROM ${t}
  WHERE workflow_type = $1 AND workflow_id = $2
  ORDER BY created_at, id`,
-  };
-}
 
-/** Rows of `type` claimable at $1: pending, or leased with an expired lease; served by the claimable index. */
-function claimable(type: string): string {
-  return `workflow_type = ${type} AND status IN ('pending', 'leased') AND available_at <= $1
-        AND (status = 'pending' OR lease_expires_at <= $1)`;
+  };
 }
 
 /** Qualifies a column list with a table alias, keeping `expr AS name` forms intact. */

@@ -1,9 +1,10 @@
 // The client side of commit_decisions and settle_leases over a scripted executor, no server: what
-// is sent, deadlock retries, the one-commit-at-a-time fallback and the mapping back to caller order.
+// is sent, deadlock and key-race retries, the one-commit-at-a-time fallback and the mapping back to caller order.
 import { describe, expect, it } from 'vitest';
 import { parseCommit, StoreError, type CheckedCommit, type LeaseOperation } from '@ironflow/core/store';
 import { commitBatch } from '../src/commit-batch.js';
 import { DEADLOCK_ATTEMPTS } from '../src/deadlock-retry.js';
+import { KEY_RACE_ATTEMPTS } from '../src/unique-violation.js';
 import type { SqlExecutor, SqlResult } from '../src/driver.js';
 import { settleBatch } from '../src/settle-batch.js';
 import { commit, T0 } from './support.js';
@@ -73,6 +74,27 @@ describe('commitBatch', () => {
     expect(outcomes).toEqual([{ outcome: 'ok' }, { outcome: 'duplicate-id', kind: 'effect', id: 'taken' }, { outcome: 'ok' }]);
   });
 
+  it('a batch that lost a key race to a redrive is sent again, and the function then reports the key conflict', async () => {
+    const race = serverError('23505', { constraint: 'effects_live_key_idx' });
+    const conflict = (documents: unknown[]): SqlResult => ({
+      rows: documents.map((_, i) => (i === 0 ? { r_index: i, r_outcome: 'effect-key-conflict', r_version: null, r_holder: 'charge' } : { r_index: i, r_outcome: 'ok', r_version: 1, r_holder: null })),
+    });
+    const db = scripted([() => race, conflict]);
+    expect(await commitBatch(db, 'statement', commits('a', 'b'))).toEqual([{ outcome: 'effect-key-conflict', key: 'charge' }, { outcome: 'ok' }]);
+    expect(db.sent.map(ids)).toEqual([['a', 'b'], ['a', 'b']]);
+
+    const stuck = scripted(Array.from({ length: KEY_RACE_ATTEMPTS }, () => () => race));
+    await expect(commitBatch(stuck, 'statement', commits('a'))).rejects.toBe(race);
+    expect(stuck.sent).toHaveLength(KEY_RACE_ATTEMPTS);
+  });
+
+  it('a completing commit names the sending store object as its origin; other commits do not', async () => {
+    const db = scripted([allOk]);
+    const finishing = parseCommit(commit({ type: 'w', id: 'b' }, 0, { completed: true }));
+    await commitBatch(db, 'statement', [...commits('a'), finishing], 'store-1');
+    expect(db.sent[0]!.map((d) => (d as { origin?: string }).origin)).toEqual([undefined, 'store-1']);
+  });
+
   it('other unique violations, a wrong number of rows and a position returned twice fail the batch', async () => {
     const other = serverError('23505', { constraint: 'something_else' });
     await expect(commitBatch(scripted([() => other]), 'statement', commits('a', 'b'))).rejects.toBe(other);
@@ -83,14 +105,19 @@ describe('commitBatch', () => {
 });
 
 describe('settleBatch', () => {
-  it('sends the changes by kind and id, retries a deadlock, and maps each result back', async () => {
+  it('sends the changes by kind and id, retries a deadlock, and maps each result back, a cancelled row as cancelled', async () => {
     const change = (kind: 'effect' | 'timer', id: string): LeaseOperation => ({ op: 'complete', lease: { kind, id, token: 't' }, now: T0 });
     const db = scripted([
       () => serverError('40P01'),
-      (documents) => ({ rows: documents.map((d, i) => ({ r_index: i, r_applied: (d as { id: string }).id !== 'b' })) }),
+      (documents) => ({
+        rows: documents.map((d, i) => {
+          const id = (d as { id: string }).id;
+          return { r_index: i, r_applied: id === 'a', r_cancelled: id === 'c' };
+        }),
+      }),
     ]);
-    const results = await settleBatch(db, 'statement', [change('timer', 'a'), change('effect', 'b'), change('effect', 'a')]);
-    expect(db.sent[1]!.map((d) => `${(d as { kind: string }).kind}/${(d as { id: string }).id}`)).toEqual(['effect/a', 'effect/b', 'timer/a']);
-    expect(results).toEqual(['ok', 'lease-lost', 'ok']);
+    const results = await settleBatch(db, 'statement', [change('timer', 'a'), change('effect', 'b'), change('effect', 'a'), change('effect', 'c')]);
+    expect(db.sent[1]!.map((d) => `${(d as { kind: string }).kind}/${(d as { id: string }).id}`)).toEqual(['effect/a', 'effect/b', 'effect/c', 'timer/a']);
+    expect(results).toEqual(['ok', 'lease-lost', 'ok', 'cancelled']);
   });
 });

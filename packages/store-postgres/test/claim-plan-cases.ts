@@ -1,4 +1,4 @@
-// The claim's plan pinned with EXPLAIN (FORMAT JSON), on PostgreSQL and PGlite alike: on empty
+// The claims' plans pinned with EXPLAIN (FORMAT JSON), on PostgreSQL and PGlite alike: on empty
 // tables, after an unanalysed burst of 100 000 rows, and after ANALYZE, custom and generic plans.
 import { describe, expect, it } from 'vitest';
 import { uniqueName } from '@ironflow/testing';
@@ -42,10 +42,15 @@ async function rolledBack(driver: SqlDriver, work: (tx: SqlTransaction) => Promi
   }
 }
 
+/** The index a claim of `table` walks: effects by rank (by tag and rank when the claim names tags), timers by fire time. */
+function claimIndexOf(table: Table, tagged = false): string {
+  if (table === 'timers') return 'timers_claimable_by_type_idx';
+  return tagged ? 'effects_claimable_by_tag_idx' : 'effects_claimable_by_rank_idx';
+}
+
 /** What is wrong with a claim's plan on `table`: every read of it must walk an index, and no sort may sit over an unlimited read of it. */
-export function planProblems(root: PlanNode, table: Table): string[] {
+export function planProblems(root: PlanNode, table: Table, claimIndex = claimIndexOf(table)): string[] {
   const problems: string[] = [];
-  const claimIndex = `${table}_claimable_by_type_idx`;
   const allowed = new Set([claimIndex, `${table}_pkey`]);
   let walksClaimIndex = false;
   const visit = (node: PlanNode, sortWithoutLimit: boolean): void => {
@@ -82,7 +87,7 @@ export interface OpenedDriver {
 /** Declares the plan cases; `open` reaches the database the conformance run uses. */
 export function claimPlanCases(open: () => Promise<OpenedDriver>): void {
   describe('plan-stable claims', () => {
-    it('claims and the next timer walk the claimable index by type: empty, after an unanalysed burst of 100 000 rows, after ANALYZE', SLOW, async () => {
+    it('claims (by rank, by tag and rank, by fire time) and the next timer walk their claim index by type: empty, after an unanalysed burst of 100 000 rows, after ANALYZE', SLOW, async () => {
       const opened = await open();
       try {
         await rolledBack(opened.driver, (tx) => createAndCheck(tx));
@@ -105,13 +110,18 @@ async function createAndCheck(tx: SqlTransaction): Promise<void> {
 
   await check('empty tables');
 
-  // One statement per table: a burst lands before any statistics exist.
+  // One statement per table: a burst lands before any statistics exist. Most effects have the
+  // default priority and no tag, as most work does; some have a tag, a higher or a lower priority.
   await tx.query(
-    `INSERT INTO ${s}.effects (id, workflow_type, workflow_id, payload, status, created_at, updated_at, available_at)
-     SELECT 'e' || lpad(n::text, 7, '0'), ($2::text[])[1 + n % 3], 'w' || n, '{}', 'pending', $1::bigint, $1::bigint, $1::bigint + n
+    `INSERT INTO ${s}.effects (id, workflow_type, workflow_id, payload, tag, priority, status, created_at, updated_at, available_at)
+     SELECT 'e' || lpad(n::text, 7, '0'), ($2::text[])[1 + n % 3], 'w' || n, '{}',
+            CASE WHEN n % 10 = 0 THEN 'gpu' END, CASE WHEN n % 7 = 0 THEN -5 WHEN n % 11 = 0 THEN 3 ELSE 0 END,
+            'pending', $1::bigint, $1::bigint, $1::bigint + n
        FROM generate_series(1, $3::integer) AS n`,
     [T0, TYPES, BURST],
   );
+  // Paused work of one type's instances and of another type: claims skip it inside the same walks.
+  await tx.query(`INSERT INTO ${s}.paused (workflow_type, workflow_id, since) VALUES ('alpha', 'w3', $1), ('gamma', '', $1)`, [T0]);
   await tx.query(
     `INSERT INTO ${s}.timers (id, workflow_type, workflow_id, key, fire_at, input, status, created_at, updated_at, available_at)
      SELECT 't' || lpad(n::text, 7, '0'), ($2::text[])[1 + n % 3], 'w' || n, NULL, $1::bigint + n, '{}', 'pending', $1::bigint, $1::bigint, $1::bigint + n
@@ -120,7 +130,7 @@ async function createAndCheck(tx: SqlTransaction): Promise<void> {
   );
   await check(`a burst of ${BURST} rows, not analysed`);
 
-  await tx.exec(`ANALYZE ${s}.effects; ANALYZE ${s}.timers`);
+  await tx.exec(`ANALYZE ${s}.effects; ANALYZE ${s}.timers; ANALYZE ${s}.paused`);
   await check('analysed tables');
 }
 
@@ -153,6 +163,18 @@ async function checkPlans(tx: SqlTransaction, schema: SchemaName, stage: string)
       );
       expect(planProblems(generic, table), `generic plan of the ${what}`).toEqual([]);
     }
+  }
+  for (const [tags, limit] of [[['gpu'], 10], [['gpu', 'tpu'], 100]] as const) {
+    const what = `tagged effects claim of ${tags.length} tag(s), limit ${limit}, on ${stage}`;
+    const index = claimIndexOf('effects', true);
+    const custom = await explain(sql.claimTaggedEffects, [NOW, limit, TYPES, 'w', NOW + 60_000, tags]);
+    expect(planProblems(custom, 'effects', index), what).toEqual([]);
+    const generic = await explainGeneric(
+      sql.claimTaggedEffects,
+      'bigint, integer, text[], text, bigint, text[]',
+      `${NOW}, ${limit}, ARRAY['alpha', 'beta'], 'w', ${NOW + 60_000}, ARRAY[${tags.map((t) => `'${t}'`).join(', ')}]`,
+    );
+    expect(planProblems(generic, 'effects', index), `generic plan of the ${what}`).toEqual([]);
   }
   const next = await explain(sql.nextTimerAt, [TYPES]);
   expect(planProblems(next, 'timers'), `nextTimerAt on ${stage}`).toEqual([]);
