@@ -15,6 +15,7 @@ const ALL_VERSIONS = [
   { version: 1, name: 'initial schema' },
   { version: 2, name: 'claim indexes by workflow type' },
   { version: 3, name: 'group commit and batched settlement' },
+  { version: 4, name: 'control of live work' },
 ];
 
 describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real server', () => {
@@ -41,6 +42,31 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
     return (await admin.query(`SELECT r_outcome, r_version FROM ${quoted}.commit_decision($1::json)`, [encodeCommit(parseCommit(request))])).rows[0];
   }
 
+  /** A schema as the first `version` migrations of this package leave it; its quoted name. */
+  async function schemaAt(schema: string, version: number): Promise<string> {
+    const name = parseSchemaName(schema);
+    await admin.query(`CREATE SCHEMA ${name.quoted}`);
+    await admin.query(`CREATE TABLE ${name.quoted}.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    for (const migration of MIGRATIONS.filter((m) => m.version <= version)) {
+      await admin.query(migration.sql(name));
+      await admin.query(`INSERT INTO ${name.quoted}.schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+    }
+    return name.quoted;
+  }
+
+  /** Commits as releases on schema version 3 did: a batch of commit documents without the fields of version 4. */
+  async function previousBatch(quoted: string, request: CommitRequest): Promise<unknown> {
+    const { cancelEffects: _e, cancelWork: _w, parent: _p, origin: _o, ...document } = JSON.parse(encodeCommit(parseCommit(request))) as Record<string, unknown>;
+    const { rows } = await admin.query(`SELECT r_outcome, r_version, r_holder FROM ${quoted}.commit_decisions($1::jsonb)`, [JSON.stringify([document])]);
+    return rows[0];
+  }
+
+  /** Settles as releases on schema version 3 did, reading r_index and r_applied only. */
+  async function previousSettle(quoted: string, change: Record<string, unknown>): Promise<unknown> {
+    const { rows } = await admin.query(`SELECT r_index, r_applied FROM ${quoted}.settle_leases($1::jsonb)`, [JSON.stringify([change])]);
+    return rows[0];
+  }
+
   function newStore(options: PostgresStoreOptions): PostgresStore {
     const store = createPostgresStore(options);
     stores.push(store);
@@ -64,16 +90,21 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
         [schema],
       );
       expect(tables.map((t) => t.table_name)).toEqual([
-        'effects', 'events', 'idempotency_keys', 'instances', 'observations', 'schema_migrations', 'snapshots', 'timers',
+        'effects', 'events', 'idempotency_keys', 'instances', 'observations', 'paused', 'schema_migrations', 'snapshots', 'timers',
       ]);
       const { rows: indexes } = await admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1', [schema]);
       expect(indexes.map((i) => i.indexname)).toEqual(
-        expect.arrayContaining(['effects_claimable_by_type_idx', 'timers_claimable_by_type_idx', 'timers_active_key_idx', 'instances_active_unique_key_idx']),
+        expect.arrayContaining([
+          'effects_claimable_by_rank_idx', 'effects_claimable_by_tag_idx', 'effects_live_key_idx', 'effects_settled_idx',
+          'timers_claimable_by_type_idx', 'timers_active_key_idx', 'instances_active_unique_key_idx', 'instances_parent_idx',
+          'idempotency_keys_committed_at_idx',
+        ]),
       );
-      // Version 2 replaced the claim indexes led by available_at.
-      expect(indexes.map((i) => i.indexname)).not.toEqual(expect.arrayContaining(['effects_claimable_idx']));
-      expect(indexes.map((i) => i.indexname)).not.toEqual(expect.arrayContaining(['timers_claimable_idx']));
-      for (const fn of ['commit_decision(json)', 'commit_one(jsonb)', 'commit_decisions(jsonb)', 'settle_leases(jsonb)']) {
+      // Version 2 replaced the claim indexes led by available_at; version 4 the effects' one by type and available_at.
+      for (const replaced of ['effects_claimable_idx', 'timers_claimable_idx', 'effects_claimable_by_type_idx', 'effects_done_idx']) {
+        expect(indexes.map((i) => i.indexname), replaced).not.toContain(replaced);
+      }
+      for (const fn of ['commit_decision(json)', 'commit_one(jsonb)', 'commit_decisions(jsonb)', 'settle_leases(jsonb)', 'cancel_instance(text, text, bigint, text, jsonb, text)']) {
         const { rows } = await admin.query('SELECT to_regprocedure($1) IS NOT NULL AS present', [`"${schema}".${fn}`]);
         expect(rows[0], fn).toEqual({ present: true });
       }
@@ -114,7 +145,8 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
         `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname LIKE '%claimable%' ORDER BY indexname`,
         [schema],
       );
-      expect(indexes.map((i) => i.indexname)).toEqual(['effects_claimable_by_type_idx', 'timers_claimable_by_type_idx']);
+      // Version 4 replaced the effects' claim index by those in rank order.
+      expect(indexes.map((i) => i.indexname)).toEqual(['effects_claimable_by_rank_idx', 'effects_claimable_by_tag_idx', 'timers_claimable_by_type_idx']);
       const store = newStore({ pool: admin, schema });
       const claimed = await store.claimEffects({ now: T0, limit: 10, types: ['upgraded'], leaseMs: 60_000, owner: 'w' });
       expect(claimed.map((c) => [c.id, c.recovered])).toEqual([['e1', false], ['e2', false]]);
@@ -143,6 +175,45 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
       expect(await previousRelease(quoted, commit(a, 3))).toEqual({ r_outcome: 'ok', r_version: 4 });
       expect(await previousRelease(quoted, commit(a, 3))).toEqual({ r_outcome: 'version-conflict', r_version: 4 });
       expect((await store.load(a)).events.map((e) => e.sequence)).toEqual([1, 2, 3, 4]);
+    });
+
+    it('a version 3 schema with live work upgrades to control of live work: its rows read back with the new fields, and processes of the previous release keep committing and settling', async () => {
+      const schema = newSchema();
+      const quoted = await schemaAt(schema, 3);
+      const type = 'upgraded';
+      const [a, b, c] = [{ type, id: 'a' }, { type, id: 'b' }, { type, id: 'c' }];
+      expect(await previousBatch(quoted, commit(a, 0, { effects: [{ id: 'a-e1', payload: 1 }], timers: [{ id: 'a-t1', key: 'k', fireAt: T0 + 60_000, input: {} }] }))).toMatchObject({ r_outcome: 'ok' });
+      expect(await previousBatch(quoted, commit(b, 0, { uniqueKey: 'u', completed: true }))).toMatchObject({ r_outcome: 'ok' });
+      expect(await previousBatch(quoted, commit(c, 0, { effects: [{ id: 'c-e1', payload: 1 }] }))).toMatchObject({ r_outcome: 'ok' });
+      // A worker of the previous release holds c's effect.
+      await admin.query(`UPDATE ${quoted}.effects SET status = 'leased', attempts = 1, lease_token = 'old', lease_owner = 'old', lease_expires_at = $1 WHERE id = 'c-e1'`, [T0 + 60_000]);
+
+      expect(await migratePostgresStore({ pool: admin, schema })).toEqual({ schema, applied: ALL_VERSIONS.slice(3), version: LATEST_SCHEMA_VERSION });
+      const store = newStore({ pool: admin, schema });
+      expect(await store.load(a)).toMatchObject({ version: 1, status: 'active', completed: false });
+      expect(await store.load(b)).toMatchObject({ version: 1, status: 'completed', completed: true });
+      expect((await store.listInstances({ workflowType: type, status: 'completed' })).map((i) => i.workflowId)).toEqual(['b']);
+      const [old] = await store.listEffects(a);
+      expect(old).toMatchObject({ id: 'a-e1', status: 'pending', priority: 0 });
+      expect(Object.keys(old!)).not.toEqual(expect.arrayContaining(['key']));
+      // b released its unique key before the upgrade; it stays free.
+      await store.commit(commit({ type, id: 'd' }, 0, { uniqueKey: 'u' }));
+
+      // The old worker renews through settle_leases as its release reads it; then the instance is cancelled under it.
+      expect(await previousSettle(quoted, { kind: 'effect', op: 'renew', id: 'c-e1', token: 'old', now: T0 + 1, expiresAt: T0 + 90_000 })).toEqual({ r_index: 0, r_applied: true });
+      expect(await store.cancelInstance({ ref: c, now: T0 + 2, reason: 'upgrade test' })).toEqual({ cancelled: true, effects: 1, timers: 0 });
+      expect(await previousSettle(quoted, { kind: 'effect', op: 'complete', id: 'c-e1', token: 'old', now: T0 + 3 })).toEqual({ r_index: 0, r_applied: false });
+      // Processes of the previous release, and of releases before group commit, cannot commit to the cancelled instance.
+      expect(await previousBatch(quoted, commit(c, 1))).toMatchObject({ r_outcome: 'version-conflict', r_version: 1 });
+      expect(await previousRelease(quoted, commit(c, 1))).toEqual({ r_outcome: 'version-conflict', r_version: 1 });
+      expect(await previousBatch(quoted, commit(a, 1, { effects: [{ id: 'a-e2', payload: 2 }] }))).toMatchObject({ r_outcome: 'ok', r_version: 2 });
+
+      // New work of the upgraded schema mixes with the old: priorities, keys, claims in rank order.
+      await store.commit(commit(a, 2, { effects: [{ id: 'a-e3', payload: 3, key: 'k', priority: 10 }] }));
+      const claimed = await store.claimEffects({ now: T0 + 5, limit: 10, types: [type], leaseMs: 60_000, owner: 'w' });
+      expect(claimed.map((e) => e.id)).toEqual(['a-e3', 'a-e1', 'a-e2']);
+      const outOfRange = await rejection(admin.query(`UPDATE ${quoted}.effects SET priority = 5000 WHERE id = 'a-e1'`));
+      expect(outOfRange).toMatchObject({ code: '23514' });
     });
 
     it('a hostile schema name is rejected with INVALID_ARGUMENT and creates nothing', async () => {

@@ -1,10 +1,11 @@
 // Tests of this package that hold on PostgreSQL and PGlite alike, added to each conformance run:
-// one round trip per operation, and poison isolation done inside the one claim statement.
+// one round trip per operation, poison isolation done inside the one claim statement, and endings
+// notified across stores.
 import { describe, expect, it } from 'vitest';
-import { compareIds } from '@ironflow/core/store';
+import { compareIds, type WorkflowStore } from '@ironflow/core/store';
 import { uniqueName, type ConformanceContext } from '@ironflow/testing';
 import type { PostgresStore } from '../src/index.js';
-import { commit, T0 } from './support.js';
+import { commit, eventually, T0 } from './support.js';
 
 /** A store of this package over a client that counts what reaches the database. */
 export interface CountedStore {
@@ -103,6 +104,96 @@ export function sqlStoreCases(ctx: ConformanceContext, counted: (namespace: stri
       expect((await claim(T0 + 1, 1)).map((c) => [c.id, c.recovered])).toEqual([[first, false]]);
       expect((await claim(T0 + 5000, 10)).map((c) => [c.id, c.recovered, c.attempts])).toEqual([[first, true, 2]]);
       expect((await claim(T0 + 5000, 10)).map((c) => [c.id, c.recovered, c.attempts])).toEqual([[second, false, 1]]);
+    });
+  });
+
+  describe('cancellation racing commits', () => {
+    it('a commit that races a cancellation of its instance is refused, or lands first and its new work is cancelled: no live work survives', async () => {
+      const type = uniqueName('race');
+      const other = await ctx.open(ctx.namespace);
+      const refs = Array.from({ length: 20 }, (_, i) => ({ type, id: `r${i}` }));
+      await ctx.store.commitMany(refs.map((ref) => commit(ref, 0, { effects: [{ id: uniqueName('e'), payload: 0 }] })));
+      const outcomes = await Promise.all(
+        refs.map(async (ref, i) => {
+          // Half of the commits are routed results, which take the set-based path.
+          const [claimed] = i % 2 === 0 ? await ctx.store.claimEffects({ now: T0, limit: 1, types: [type], leaseMs: 60_000, owner: 'w' }) : [];
+          const ack = claimed === undefined || claimed.workflowId !== ref.id ? undefined : { ...claimed.lease, outcome: 'done' as const };
+          const [committed] = await Promise.all([
+            ctx.store.commit(commit(ref, 1, { ack, effects: [{ id: uniqueName('e'), payload: 1 }], timers: ack === undefined ? [{ id: uniqueName('t'), fireAt: T0, input: 1 }] : [] })).then(
+              () => 'committed',
+              (error: unknown) => (error as { code?: string }).code,
+            ),
+            other.cancelInstance({ ref, now: T0, reason: 'race' }),
+          ]);
+          return committed;
+        }),
+      );
+      expect(outcomes.every((o) => o === 'committed' || o === 'VERSION_CONFLICT' || o === 'LEASE_LOST'), String(outcomes)).toBe(true);
+      for (const ref of refs) {
+        expect((await ctx.store.load(ref)).status).toBe('cancelled');
+        const live = [...(await ctx.store.listEffects(ref)), ...(await ctx.store.listTimers(ref))].filter((w) => w.status === 'pending' || w.status === 'leased');
+        expect(live, ref.id).toEqual([]);
+      }
+    });
+  });
+
+  describe('endings across stores', () => {
+    it('a second store on the namespace hears each ending the first causes, in every commit path and by cancellation, once; neither hears its own twice', async () => {
+      const a = ctx.store;
+      const b = (await ctx.open(ctx.namespace)) as PostgresStore;
+      const type = uniqueName('ended');
+      const heardBy = (store: PostgresStore) => {
+        const heard: string[] = [];
+        const stop = store.subscribeEnded((ended) => {
+          if (ended.type === type) heard.push(`${ended.id}:${ended.status}`);
+        });
+        return { heard, stop };
+      };
+      const byA = heardBy(a as PostgresStore);
+      const byB = heardBy(b);
+      try {
+        // The LISTEN connections open in the background: completions until each store hears the other's.
+        let probes = 0;
+        const probe = async (from: WorkflowStore, listener: { heard: string[] }) =>
+          eventually('the LISTEN connection', async () => {
+            const id = `probe-${(probes += 1)}`;
+            await from.commit(commit({ type, id }, 0, { completed: true }));
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            return listener.heard.includes(`${id}:completed`) ? true : undefined;
+          });
+        await probe(a, byB);
+        await probe(b, byA);
+        byA.heard.length = 0;
+        byB.heard.length = 0;
+
+        // Completions through each path of commit_decisions: a new instance (set-based), a routed
+        // result (set-based), a commit with an idempotency key (one at a time); a cancellation; and
+        // a commit that does not complete.
+        await a.commitMany([commit({ type, id: 'created' }, 0, { completed: true })]);
+        const effect = uniqueName('e');
+        await a.commit(commit({ type, id: 'routed' }, 0, { effects: [{ id: effect, payload: 1 }] }));
+        const [claimed] = await a.claimEffects({ now: T0, limit: 1, types: [type], leaseMs: 60_000, owner: 'w' });
+        await a.commitMany([commit({ type, id: 'routed' }, 1, { ack: { ...claimed!.lease, outcome: 'done' }, completed: true })]);
+        await a.commit(commit({ type, id: 'keyed' }, 0));
+        await a.commit(commit({ type, id: 'keyed' }, 1, { idempotencyKey: 'i', completed: true }));
+        await a.commit(commit({ type, id: 'stopped' }, 0));
+        await a.cancelInstance({ ref: { type, id: 'stopped' }, now: T0, reason: 'r' });
+        await a.commit(commit({ type, id: 'busy' }, 0));
+        // Notifications arrive in commit order: once each store hears a later ending of the other,
+        // everything before it, its own echoes included, has arrived.
+        await b.commit(commit({ type, id: 'last-b' }, 0, { completed: true }));
+        await a.commit(commit({ type, id: 'last-a' }, 0, { completed: true }));
+        await eventually('the last endings', () => (byB.heard.includes('last-a:completed') && byA.heard.includes('last-b:completed') ? true : undefined));
+
+        const expected = ['created:completed', 'keyed:completed', 'routed:completed', 'stopped:cancelled'];
+        expect(byB.heard.filter((h) => !h.startsWith('last')).sort()).toEqual(expected);
+        expect(byA.heard.filter((h) => !h.startsWith('last')).sort()).toEqual(expected);
+        expect(byA.heard.filter((h) => h === 'last-a:completed')).toHaveLength(1);
+        expect(byB.heard.filter((h) => h === 'last-b:completed')).toHaveLength(1);
+      } finally {
+        byA.stop();
+        byB.stop();
+      }
     });
   });
 }
