@@ -216,6 +216,38 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
       expect(outOfRange).toMatchObject({ code: '23514' });
     });
 
+    it('a version 3 schema whose new columns and indexes were built beforehand without blocking writes migrates to version 4 keeping them', async () => {
+      const schema = newSchema();
+      const quoted = await schemaAt(schema, 3);
+      // As docs/stores/postgres.md tells an operator to do before upgrading large tables.
+      await admin.query(`ALTER TABLE ${quoted}.effects ADD COLUMN IF NOT EXISTS key text COLLATE "C", ADD COLUMN IF NOT EXISTS tag text COLLATE "C",
+        ADD COLUMN IF NOT EXISTS priority integer NOT NULL DEFAULT 0, ADD COLUMN IF NOT EXISTS settings json`);
+      await admin.query(`ALTER TABLE ${quoted}.instances ADD COLUMN IF NOT EXISTS cancel_reason text,
+        ADD COLUMN IF NOT EXISTS parent_type text COLLATE "C", ADD COLUMN IF NOT EXISTS parent_id text COLLATE "C"`);
+      const prebuilt = [
+        `CREATE INDEX CONCURRENTLY instances_parent_idx ON ${quoted}.instances (parent_type, parent_id, workflow_type, workflow_id) WHERE parent_type IS NOT NULL`,
+        `CREATE INDEX CONCURRENTLY idempotency_keys_committed_at_idx ON ${quoted}.idempotency_keys (committed_at)`,
+        `CREATE INDEX CONCURRENTLY effects_claimable_by_rank_idx ON ${quoted}.effects (workflow_type, (priority < 0), (available_at - priority * 1000), id) WHERE status IN ('pending', 'leased')`,
+        `CREATE INDEX CONCURRENTLY effects_claimable_by_tag_idx ON ${quoted}.effects (workflow_type, tag, (priority < 0), (available_at - priority * 1000), id) WHERE status IN ('pending', 'leased') AND tag IS NOT NULL`,
+        `CREATE UNIQUE INDEX CONCURRENTLY effects_live_key_idx ON ${quoted}.effects (workflow_type, workflow_id, key) WHERE key IS NOT NULL AND status IN ('pending', 'leased')`,
+        `CREATE INDEX CONCURRENTLY effects_settled_idx ON ${quoted}.effects (updated_at) WHERE status IN ('done', 'cancelled')`,
+      ];
+      for (const statement of prebuilt) await admin.query(statement);
+      const oids = async () =>
+        (await admin.query<{ indexname: string; oid: string }>(`SELECT indexrelid::text AS oid, indexrelid::regclass::text AS indexname FROM pg_index WHERE indrelid::regclass::text LIKE $1 ORDER BY 2`, [`${quoted}.%`])).rows;
+      const before = await oids();
+
+      expect(await migratePostgresStore({ pool: admin, schema })).toEqual({ schema, applied: ALL_VERSIONS.slice(3), version: LATEST_SCHEMA_VERSION });
+      const after = await oids();
+      for (const name of ['instances_parent_idx', 'idempotency_keys_committed_at_idx', 'effects_claimable_by_rank_idx', 'effects_claimable_by_tag_idx', 'effects_live_key_idx', 'effects_settled_idx']) {
+        const kept = before.find((i) => i.indexname.endsWith(name));
+        expect(after.find((i) => i.indexname.endsWith(name)), name).toEqual(kept);
+      }
+      const store = newStore({ pool: admin, schema });
+      await store.commit(commit({ type: 'prebuilt', id: 'a' }, 0, { effects: [{ id: 'e', payload: 1, key: 'k', tag: 'gpu', priority: 2 }] }));
+      expect((await store.claimEffects({ now: T0, limit: 1, types: ['prebuilt'], leaseMs: 1000, owner: 'w', tags: ['gpu'] })).map((e) => e.id)).toEqual(['e']);
+    });
+
     it('a hostile schema name is rejected with INVALID_ARGUMENT and creates nothing', async () => {
       const hostile = ['x"; DROP SCHEMA public CASCADE; --', 'Ironflow', 'pg_temp_x', 'a-b', '', 'a'.repeat(49), 'ironflow;', 'x y', 'é'];
       const before = await admin.query('SELECT count(*)::int AS n FROM pg_namespace');
