@@ -166,7 +166,7 @@ BEGIN
   END IF;
 
   -- 3. No new keyed effect may meet a live one (an instance being created has no effects yet).
-  IF c_expected > 0 AND NOT c_cancel_work THEN
+  IF c_expected > 0 AND NOT c_cancel_work AND jsonb_path_exists(p_commit->'effects', '$[*].key') THEN
     SELECT x.v->>'key' INTO o_holder
       FROM jsonb_array_elements(p_commit->'effects') WITH ORDINALITY AS x(v, n)
      WHERE x.v ? 'key' AND NOT (c_cancel_keys ? (x.v->>'key'))
@@ -383,9 +383,9 @@ BEGIN
   SELECT coalesce(array_agg(applied.idx), '{}'), EXISTS (SELECT 1 FROM effects), EXISTS (SELECT 1 FROM timers)
     INTO v_created, v_notify_effects, v_notify_timers
     FROM applied;
-  END IF;
   PERFORM pg_notify('${channel}', ${ended("p_commits->x.idx->>'workflowType'", "p_commits->x.idx->>'workflowId'", 'completed', "p_commits->x.idx->>'origin'")})
      FROM unnest(v_created) AS x(idx) WHERE (p_commits->x.idx->>'completed')::boolean;
+  END IF;
   FOR r_index, r_version IN
     SELECT x.idx, jsonb_array_length(p_commits->x.idx->'events') FROM unnest(v_created) AS x(idx)
   LOOP
