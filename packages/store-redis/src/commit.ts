@@ -69,8 +69,9 @@ export function commitItem(ctx: RedisContext, request: CheckedCommit, modes: Com
       children: request.parent === undefined ? keys.instance(ref.type, ref.id) : keys.children(request.parent.type, request.parent.id),
       pendingTimers: keys.pending('t', ref.type),
       leasedTimers: keys.leased('t', ref.type),
+      pendingEffects: keys.pending('e', ref.type),
+      workEffects: keys.work('e'),
       workTimers: keys.work('t'),
-      types: keys.types(),
       unique: uniqueRecord,
       // Unused without an acknowledgement; any key of the partition keeps the call in one slot.
       handoffs: ack === undefined ? keys.instance(ref.type, ref.id) : keys.handoffs(kindLetter(ack.kind), ack.id),

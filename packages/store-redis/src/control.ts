@@ -39,7 +39,6 @@ export async function cancelInstance(ctx: RedisContext, ref: WorkflowRef, now: n
       cancelledOfType: keys.instances('cancelled', ref.type),
       namesActive: keys.names('active'),
       namesCancelled: keys.names('cancelled'),
-      types: keys.types(),
     },
     args: {
       type: ref.type,
@@ -117,7 +116,12 @@ export async function listPaused(ctx: RedisContext): Promise<PausedEntry[]> {
 /** Work per type and kind, summed over every partition's counts; types then kinds, in code-point order. */
 export async function backlog(ctx: RedisContext, now: number): Promise<BacklogEntry[]> {
   await ctx.ready();
-  const rows = await Promise.all(ctx.allPartitions().map((keys) => ctx.callScript(BACKLOG, keys.tag, { pauses: keys.pauses(), types: keys.types() }, { now })));
+  const rows = await Promise.all(ctx.allPartitions().map((keys) => ctx.callScript(
+        BACKLOG,
+        keys.tag,
+        { pauses: keys.pauses(), namesActive: keys.names('active'), namesCompleted: keys.names('completed'), namesCancelled: keys.names('cancelled') },
+        { now },
+      )));
   const entries = new Map<string, { -readonly [K in keyof BacklogEntry]: BacklogEntry[K] }>();
   for (const row of rows.flat()) {
     const kind = row.kind === 'e' ? 'effect' : 'timer';

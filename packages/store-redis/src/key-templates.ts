@@ -42,8 +42,6 @@ export const KEY_TEMPLATES = {
   tagged: 'qg:$p:$ref(t,g)',
   /** Set of the priorities other than 0 that may have a `ranked` queue in one workflow type. */
   priorities: 'pp:$t',
-  /** Set of the workflow types that have had effects or timers in this partition, for `backlog`. */
-  types: 'ty',
   /** Hash: pause → since (epoch ms); `<type>\0` pauses a type (kept in every partition), `<type>\0<id>` an instance (in its partition). */
   pauses: 'ps',
   /** Sorted set of leased ids of one workflow type by lease expiry. */
@@ -138,8 +136,8 @@ export function luaKeyBuilder(name: KeyName): string {
   return `local function ${name}Key(${params.join(', ')}) return TAG .. ':' .. ${parts.join(" .. ':' .. ")} end`;
 }
 
-/** The Lua key builders of every template, and the `ref` encoding they share. */
-export function luaKeyBuilders(): string {
+/** The Lua key builders of every template, one definition each, after the `ref` encoding they share. */
+export function luaKeyBuilders(): string[] {
   const names = Object.keys(KEY_TEMPLATES) as KeyName[];
-  return [`local function ref(a, b) return #a .. ':' .. a .. ':' .. b end`, ...names.map(luaKeyBuilder)].join('\n');
+  return [`local function ref(a, b) return #a .. ':' .. a .. ':' .. b end`, ...names.map(luaKeyBuilder)];
 }

@@ -78,8 +78,6 @@ export interface PartitionKeys {
   tagged(priority: number, type: string, tag: string): string;
   /** The priorities other than 0 in use by effects of a type. */
   priorities(type: string): string;
-  /** The workflow types with work in the partition. */
-  types(): string;
   /** The pauses the partition's claims obey. */
   pauses(): string;
   leased(kind: KindLetter, type: string): string;
@@ -136,7 +134,6 @@ function partitionKeys(tag: string): PartitionKeys {
     ranked: (p, t) => fillKey(tag, 'ranked', { p: String(p), t }),
     tagged: (p, t, g) => fillKey(tag, 'tagged', { p: String(p), t, g }),
     priorities: (t) => fillKey(tag, 'priorities', { t }),
-    types: () => fillKey(tag, 'types', {}),
     pauses: () => fillKey(tag, 'pauses', {}),
     leased: (k, t) => fillKey(tag, 'leased', { k, t }),
     dead: (k, t) => (t === undefined ? fillKey(tag, 'deadAll', { k }) : fillKey(tag, 'deadOfType', { k, t })),

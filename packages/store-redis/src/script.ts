@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { StoreError } from '@ironflow/core/store';
 import { Reply } from './reply.js';
-import { PREAMBLE } from './scripts/preamble.js';
+import { preambleFor } from './scripts/preamble.js';
 
 /** A value passed to a script (Redis sends both as strings). */
 export type ScriptValue = string | number;
@@ -23,7 +23,7 @@ export interface ScriptSpec<K extends string, A extends string, R> {
    * `KEYS[KEYS_FROM + i]` or `ARGV[ARGV_FROM + i]` (the only raw KEYS/ARGV reads a body may make).
    */
   readonly variadic?: 'keys' | 'args' | undefined;
-  /** The Lua after the generated header and the shared preamble. */
+  /** The Lua after the generated header and the shared definitions it uses (see preambleFor). */
   readonly body: string;
   /** Checks and decodes the reply; throws an `integrity` StoreError on any other shape. */
   decode(reply: Reply): R;
@@ -41,7 +41,7 @@ export interface RunnableScript {
 export interface LuaScript<K extends string = string, A extends string = string, R = unknown> extends ScriptSpec<K, A, R>, RunnableScript {
   /** The generated `local` declarations of TAG, the keys, the arguments and the tail's start. */
   readonly header: string;
-  /** Header, preamble and body: what Redis runs. */
+  /** Header, the preamble definitions the body uses, and body: what Redis runs. */
   readonly text: string;
 }
 
@@ -69,7 +69,7 @@ export function defineScript<const K extends string, const A extends string, R>(
     throw new TypeError(`script ${spec.name}: a key or argument name is declared twice`);
   }
   const header = scriptHeader(spec);
-  const text = `${header}\n${PREAMBLE}\n${spec.body}`;
+  const text = `${header}\n${preambleFor(spec.body)}\n${spec.body}`;
   return { ...spec, header, text, sha: createHash('sha1').update(text).digest('hex') };
 }
 
@@ -142,9 +142,9 @@ const HALT_MARK = /^[A-Z_]+$/;
  * in order, and answers the array of their replies. The script's header and body are wrapped,
  * unchanged, in a Lua function whose parameters are named KEYS and ARGV: a body reads positions
  * only through its header's locals and KEYS_FROM/ARGV_FROM, so shadowing the two tables makes it
- * read its own item's slice. The shared preamble is defined once, before that function. Each item
- * keeps its own atomicity (a body checks before it writes, and returns before its first write when
- * a check fails); later items see the writes of earlier ones. A Lua runtime error ends the whole
+ * read its own item's slice. The shared definitions it uses are defined once, before that
+ * function. Each item keeps its own atomicity (a body checks before it writes, and returns before
+ * its first write when a check fails); later items see the writes of earlier ones. A Lua runtime error ends the whole
  * call, with the items before it applied (Redis scripts do not roll back).
  * @example const COMMIT_BATCH = defineBatchScript(COMMIT, { haltOn: 'HANDOFF' });
  */
@@ -155,7 +155,8 @@ export function defineBatchScript<K extends string, A extends string, R>(
   const { haltOn } = options;
   if (haltOn !== undefined && !HALT_MARK.test(haltOn)) throw new TypeError(`batch of ${item.name}: haltOn must be an upper-case reply tag`);
   const name = `${item.name}-batch`;
-  const text = [`-- ironflow:${name}`, 'local TAG = ARGV[1]', PREAMBLE, 'local function runItem(KEYS, ARGV)', item.header, item.body, 'end', batchLoop(haltOn)].join('\n');
+  const loop = batchLoop(haltOn);
+  const text = [`-- ironflow:${name}`, 'local TAG = ARGV[1]', preambleFor(`${item.body}\n${loop}`), 'local function runItem(KEYS, ARGV)', item.header, item.body, 'end', loop].join('\n');
   return {
     name,
     item,

@@ -41,7 +41,7 @@ function keysOf(layout: KeyLayout): string[] {
       out.push(keys.ranked(7, type), keys.priorities(type));
       for (const status of ['active', 'completed', 'cancelled'] as const) out.push(keys.instances(status), keys.instances(status, type), keys.names(status));
     }
-    out.push(keys.types(), keys.pauses(), keys.idempotencyTimes());
+    out.push(keys.pauses(), keys.idempotencyTimes());
   }
   return out;
 }
@@ -113,7 +113,6 @@ describe('key layout', () => {
       ranked: fillKey(tag, 'ranked', { p: '-5', t: 'order' }),
       tagged: fillKey(tag, 'tagged', { p: '0', t: 'order', g: 'gpu:a' }),
       priorities: fillKey(tag, 'priorities', { t: 'order' }),
-      types: fillKey(tag, 'types', {}),
       pauses: fillKey(tag, 'pauses', {}),
       leased: fillKey(tag, 'leased', { k: 'e', t: 'order' }),
       deadAll: fillKey(tag, 'deadAll', { k: 'e' }),
@@ -142,7 +141,6 @@ describe('key layout', () => {
       ranked: '{p#0}:qr:-5:order',
       tagged: '{p#0}:qg:0:5:order:gpu:a',
       priorities: '{p#0}:pp:order',
-      types: '{p#0}:ty',
       pauses: '{p#0}:ps',
       leased: '{p#0}:l:e:order',
       deadAll: '{p#0}:d:e',

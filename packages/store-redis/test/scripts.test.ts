@@ -12,7 +12,7 @@ import { CLAIM, PEEK } from '../src/scripts/claim.js';
 import { COMMIT } from '../src/scripts/commit.js';
 import { BATCH_SCRIPTS, SCRIPTS } from '../src/scripts/index.js';
 import { SETTLE } from '../src/scripts/leases.js';
-import { PREAMBLE } from '../src/scripts/preamble.js';
+import { PREAMBLE, preambleFor } from '../src/scripts/preamble.js';
 import { LOAD } from '../src/scripts/reads.js';
 
 /** Lua with comments and string literals blanked, so names inside them do not count. */
@@ -43,7 +43,7 @@ function interfaceProblems(script: LuaScript): string[] {
   if (script.variadic !== 'args' && /\bARGV\b|ARGV_FROM/.test(body)) problems.push('raw ARGV without an args tail');
   if (script.variadic === 'keys' && !body.includes('KEYS_FROM')) problems.push('keys tail never read');
   if (script.variadic === 'args' && !body.includes('ARGV_FROM')) problems.push('args tail never read');
-  const defined = new Set([...code(`${PREAMBLE}\n${script.body}`).matchAll(/local function ([a-z][A-Za-z]*)Key\(/g)].map((m) => m[1]!));
+  const defined = new Set([...code(`${preambleFor(script.body)}\n${script.body}`).matchAll(/local function ([a-z][A-Za-z]*)Key\(/g)].map((m) => m[1]!));
   for (const called of keyBuilderCalls(script.body)) if (!defined.has(called)) problems.push(`unknown ${called}Key`);
   return problems;
 }
@@ -59,6 +59,21 @@ describe('Lua scripts', () => {
     for (const name of Object.keys(KEY_TEMPLATES)) expect(PREAMBLE).toContain(`local function ${name}Key(`);
   });
 
+  it('each take only the shared definitions they use, with what those use in turn, in preamble order', () => {
+    const settle = preambleFor(SETTLE.body);
+    expect(settle).toContain('local function leaseState(');
+    expect(settle).toContain('local function finish(');
+    // finish() frees keys and enqueue() builds queue keys: both come along, after what they use.
+    expect(settle.indexOf('local function freeKey(')).toBeLessThan(settle.indexOf('local function finish('));
+    expect(settle.indexOf('local function ref(')).toBeLessThan(settle.indexOf('local function timerKeysKey('));
+    expect(settle).not.toContain('local function addEffect(');
+    expect(preambleFor("return redis.call('GET', TAG)")).toBe('');
+    // Names inside comments and strings do not count.
+    expect(preambleFor("-- wake(channel, 'x')\nreturn 'finish(k)'")).toBe('');
+    const lines = (text: string) => text.split('\n').filter(Boolean);
+    for (const script of SCRIPTS) expect(lines(PREAMBLE)).toEqual(expect.arrayContaining(lines(preambleFor(script.body))));
+  });
+
   describe.each(SCRIPTS.map((script) => [script.name, script] as const))('%s', (_, script) => {
     it('has a header generated from its declared keys and arguments, TAG first', () => {
       const expected = [
@@ -70,7 +85,7 @@ describe('Lua scripts', () => {
         ...(script.variadic === 'args' ? [`local ARGV_FROM = ${script.args.length + 2}`] : []),
       ];
       expect(script.header.split('\n')).toEqual(expected);
-      expect(script.text).toBe(`${script.header}\n${PREAMBLE}\n${script.body}`);
+      expect(script.text).toBe(`${script.header}\n${preambleFor(script.body)}\n${script.body}`);
     });
 
     it('reads exactly its declared names, raw KEYS/ARGV only through a declared tail, and existing key builders', () => {
@@ -164,8 +179,10 @@ describe('batch scripts', () => {
     const lines = batch.text.split('\n');
     expect(lines.slice(0, 2)).toEqual([`-- ironflow:${batch.name}`, 'local TAG = ARGV[1]']);
     const wrapped = `\nlocal function runItem(KEYS, ARGV)\n${batch.item.header}\n${batch.item.body}\nend\n`;
-    expect(batch.text).toContain(`${PREAMBLE}${wrapped}`);
-    expect(batch.text.split(PREAMBLE)).toHaveLength(2);
+    const shared = preambleFor(`${batch.item.body}\n${batch.text.slice(batch.text.indexOf(wrapped) + wrapped.length)}`);
+    expect(batch.text).toContain(`${shared}${wrapped}`);
+    expect(batch.text.split(shared)).toHaveLength(2);
+    expect(shared).toContain('local function holdWakes()');
     // The loop after the function is the only other code, and reads the real KEYS and ARGV.
     const loop = batch.text.slice(batch.text.indexOf(wrapped) + wrapped.length);
     expect(loop).toMatch(/holdWakes\(\)[\s\S]*runItem\(itemKeys, itemArgv\)[\s\S]*publishHeldWakes\(\)\nreturn replies/);

@@ -68,8 +68,9 @@ export const COMMIT = defineScript({
     'children',
     'pendingTimers',
     'leasedTimers',
+    'pendingEffects',
+    'workEffects',
     'workTimers',
-    'types',
     /** The unique key's holder record (1 partition) or this instance's reservation blocks. */
     'unique',
     /** The handoff record of the acknowledged row in this partition (remote acknowledgements). */
@@ -229,7 +230,8 @@ if cancelWork then
   end
 end
 
-for _, f in ipairs(effects) do addEffect(wt, wid, nows, f) end
+local effectIndexes = {owned = K_ownedEffects, pending = K_pendingEffects, work = K_workEffects}
+for _, f in ipairs(effects) do addEffect(wt, wid, nows, f, effectIndexes) end
 
 for _, key in ipairs(cancels) do
   local tid = redis.call('HGET', K_timerKeys, key)
@@ -266,7 +268,6 @@ for _, t in ipairs(timers) do
     redis.call('ZADD', K_workTimers, 0, id)
   end
 end
-if nF > 0 or nT > 0 then redis.call('SADD', K_types, wt) end
 
 -- the instance: it was active (checked above)
 local old = redis.call('HMGET', K_instance, 'lx', 'u')

@@ -24,7 +24,7 @@ export type CancelReply =
  */
 export const CANCEL_INSTANCE = defineScript({
   name: 'cancel-instance',
-  keys: ['instance', 'ownedEffects', 'ownedTimers', 'activeAll', 'activeOfType', 'cancelledAll', 'cancelledOfType', 'namesActive', 'namesCancelled', 'types'],
+  keys: ['instance', 'ownedEffects', 'ownedTimers', 'activeAll', 'activeOfType', 'cancelledAll', 'cancelledOfType', 'namesActive', 'namesCancelled'],
   args: [
     'type',
     'id',
@@ -101,11 +101,9 @@ if r[3] then
     if redis.call('HGET', uk, 'id') == wid then redis.call('DEL', uk) end
   end
 end
-for _, f in ipairs(effects) do addEffect(wt, wid, nows, f) end
-if #effects > 0 then
-  redis.call('SADD', K_types, wt)
-  wake(A_channel, 'effect')
-end
+local effectIndexes = {owned = K_ownedEffects, pending = pendingKey('e', wt), work = workKey('e')}
+for _, f in ipairs(effects) do addEffect(wt, wid, nows, f, effectIndexes) end
+if #effects > 0 then wake(A_channel, 'effect') end
 ended(A_channel, 'cancelled', wt, wid, A_origin)
 return {'OK', counts.e, counts.t, released}
 `,
@@ -142,13 +140,14 @@ export interface BacklogRow {
 
 /**
  * Counts a partition's work per type and kind from its queues (pending rows, by availableAt),
- * leased sets and dead-letter indexes: ZCARD and ZCOUNT, no row read. A paused type's pending rows
+ * leased sets and dead-letter indexes: ZCARD and ZCOUNT, no row read; the types are found in the
+ * (type, id) indexes of instances, one lookup per type. A paused type's pending rows
  * all count as paused; a paused instance's are found through its own row index (few instances,
  * few rows). Types with nothing pending, leased or dead are left out.
  */
 export const BACKLOG = defineScript({
   name: 'backlog',
-  keys: ['pauses', 'types'],
+  keys: ['pauses', 'namesActive', 'namesCompleted', 'namesCancelled'],
   args: ['now'],
   decode: (reply: Reply): BacklogRow[] =>
     reply.list().map((row) => ({
@@ -177,8 +176,22 @@ for i = 1, #all, 2 do
   end
 end
 
+-- The types of the partition's instances (every row belongs to one): the (type, id) indexes
+-- are read one type at a time, skipping from each type to the next.
+local types, seen = {}, {}
+for _, index in ipairs({K_namesActive, K_namesCompleted, K_namesCancelled}) do
+  local min = '-'
+  while true do
+    local m = redis.call('ZRANGEBYLEX', index, min, '+', 'LIMIT', 0, 1)[1]
+    if not m then break end
+    local wt = string.sub(m, 1, string.find(m, '\0', 1, true) - 1)
+    if not seen[wt] then seen[wt] = true; table.insert(types, wt) end
+    min = '[' .. wt .. '\1'
+  end
+end
+
 local out = {}
-for _, wt in ipairs(redis.call('SMEMBERS', K_types)) do
+for _, wt in ipairs(types) do
   for _, k in ipairs({'e', 't'}) do
     local queues = {pendingKey(k, wt)}
     if k == 'e' then

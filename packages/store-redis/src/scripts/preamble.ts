@@ -1,20 +1,22 @@
-// Lua shared by every script, after its generated header: the key builders (generated from
-// src/key-templates.ts), the lease check and the settlement of a leased row. Scripts derive keys
-// only under TAG, the partition's hash tag. Claim queues, keys of rows and cancellation are here
-// too, so every script that moves a row keeps the same indexes.
+// Lua shared by the scripts, after their generated header: the key builders (generated from
+// src/key-templates.ts), wake-ups, claim queues, keys of rows, the lease check, and the
+// settlement and cancellation of a row, so every script that moves a row keeps the same indexes.
+// Each script gets only the definitions it uses: Lua creates every `local function` on each call.
 import { PRIORITY_AGING_MS } from '@ironflow/core/store';
 import { luaKeyBuilders } from '../key-templates.js';
 
 /**
- * Keys built here are derived inside a script (work item rows and their per-type queues are
- * known only after reading a row); they all start with TAG, so they hash to the same cluster
- * slot as the KEYS the script was given.
+ * The definitions, in order, each with the names it defines. Keys built here are derived inside a
+ * script (work item rows and their per-type queues are known only after reading a row); they all
+ * start with TAG, so they hash to the same cluster slot as the KEYS the script was given.
  */
-export const PREAMBLE = `${luaKeyBuilders()}
-local AGING = ${PRIORITY_AGING_MS}
-${String.raw`
+const SNIPPETS: readonly string[] = [
+  ...luaKeyBuilders(),
+  `local AGING = ${PRIORITY_AGING_MS}`,
+  String.raw`
 local function wakeName(k) if k == 'e' then return 'effect' end return 'timer' end
-
+`.trim(),
+  String.raw`
 -- Wake-ups go through wake(): published at once, or, while a batch holds them (defineBatchScript),
 -- published once per distinct message after its last item, so a batch sends one per kind.
 local heldWakes = false
@@ -31,7 +33,8 @@ local function publishHeldWakes()
   for _, w in ipairs(heldWakes) do redis.call('PUBLISH', w[1], w[2]) end
   heldWakes = false
 end
-
+`.trim(),
+  String.raw`
 -- The claim queues a pending row waits in, all scored by availableAt: its type's queue of its
 -- priority (timers and priority 0 share 'pending'), and for a tagged effect also the queue of its
 -- tag and priority, so a claim for a tag reads only that tag's rows.
@@ -43,51 +46,63 @@ local function queuesOf(k, wt, pr, g)
   if g then qs[2] = taggedKey(p, wt, g) end
   return qs
 end
-
+`.trim(),
+  String.raw`
 -- Queues a pending row at availableAt; a priority other than 0 is recorded, so claims find its queue.
 local function enqueue(k, wt, id, aa, pr, g)
   for _, q in ipairs(queuesOf(k, wt, pr, g)) do redis.call('ZADD', q, aa, id) end
   if pr and pr ~= '0' then redis.call('SADD', prioritiesKey(wt), pr) end
 end
-
+`.trim(),
+  String.raw`
 local function dequeue(k, wt, id, pr, g)
   for _, q in ipairs(queuesOf(k, wt, pr, g)) do redis.call('ZREM', q, id) end
 end
-
+`.trim(),
+  String.raw`
 -- Frees a timer's or effect's key if the row 'id' holds it.
 local function freeKey(k, wt, wid, key, id)
   local kk
   if k == 't' then kk = timerKeysKey(wt, wid) else kk = effectKeysKey(wt, wid) end
   if redis.call('HGET', kk, key) == id then redis.call('HDEL', kk, key) end
 end
-
--- Writes a new pending effect of instance (wt, wid), available at nows: its hash (of the optional
--- fields only those set, so a plain effect is the same hash as ever), its key, its queues, the
--- instance's row index and the work index. f is {id, payload JSON, key or '', tag or '',
--- priority, settings JSON or ''}.
-local function addEffect(wt, wid, nows, f)
+`.trim(),
+  String.raw`
+-- Writes a new pending effect of instance (wt, wid), available at nows: its hash, its key, its
+-- queues, the instance's row index and the work index. f is {id, payload JSON, key or '', tag or
+-- '', priority, settings JSON or ''}; at is {owned =, pending =, work =} of the instance's
+-- partition, built once by the caller. A plain effect (nothing optional set) takes the short way:
+-- the same hash and queue as ever.
+local function addEffect(wt, wid, nows, f, at)
   local id, key, tag, pr, settings = f[1], f[3], f[4], f[5], f[6]
-  local row = {'id', id, 'wt', wt, 'wid', wid, 'st', 'pending', 'at', 0, 'ca', nows, 'ua', nows, 'aa', nows, 'p', f[2]}
-  if key ~= '' then
-    row[#row + 1] = 'k'; row[#row + 1] = key
-    redis.call('HSET', effectKeysKey(wt, wid), key, id)
+  if key == '' and tag == '' and pr == '0' and settings == '' then
+    redis.call('HSET', itemKey('e', id), 'id', id, 'wt', wt, 'wid', wid, 'st', 'pending', 'at', 0, 'ca', nows, 'ua', nows, 'aa', nows, 'p', f[2])
+    redis.call('ZADD', at.pending, nows, id)
+  else
+    local row = {'id', id, 'wt', wt, 'wid', wid, 'st', 'pending', 'at', 0, 'ca', nows, 'ua', nows, 'aa', nows, 'p', f[2]}
+    if key ~= '' then
+      row[#row + 1] = 'k'; row[#row + 1] = key
+      redis.call('HSET', effectKeysKey(wt, wid), key, id)
+    end
+    if tag == '' then tag = nil else row[#row + 1] = 'g'; row[#row + 1] = tag end
+    if pr == '0' then pr = nil else row[#row + 1] = 'pr'; row[#row + 1] = pr end
+    if settings ~= '' then row[#row + 1] = 'se'; row[#row + 1] = settings end
+    redis.call('HSET', itemKey('e', id), unpack(row))
+    enqueue('e', wt, id, nows, pr, tag)
   end
-  if tag == '' then tag = nil else row[#row + 1] = 'g'; row[#row + 1] = tag end
-  if pr == '0' then pr = nil else row[#row + 1] = 'pr'; row[#row + 1] = pr end
-  if settings ~= '' then row[#row + 1] = 'se'; row[#row + 1] = settings end
-  redis.call('HSET', itemKey('e', id), unpack(row))
-  enqueue('e', wt, id, nows, pr, tag)
-  redis.call('ZADD', ownedKey('e', wt, wid), nows, id)
-  redis.call('ZADD', workKey('e'), 0, id)
+  redis.call('ZADD', at.owned, nows, id)
+  redis.call('ZADD', at.work, 0, id)
 end
-
+`.trim(),
+  String.raw`
 -- Tells other processes that an instance ended ('completed' or 'cancelled'), on the wake-up
 -- channel as 'ended\0<status>\0<type>\0<id>\0<origin>' (no type or id holds a NUL); origin
 -- names the store object that wrote it, which ignores its own.
 local function ended(channel, status, wt, wid, origin)
   wake(channel, 'ended\0' .. status .. '\0' .. wt .. '\0' .. wid .. '\0' .. origin)
 end
-
+`.trim(),
+  String.raw`
 -- 'held', 'lost', 'cancelled' (lost because the row was cancelled), or 'handoff' plus the pending
 -- cross-partition acknowledgement (token, partition); then the row's {type, instance id, key,
 -- priority, tag}, read in the same call, for finish() and enqueue().
@@ -101,7 +116,8 @@ local function leaseState(rk, token, now)
   if r[4] then return 'handoff', r[4], r[5], row end
   return 'held', nil, nil, row
 end
-
+`.trim(),
+  String.raw`
 -- Settles a leased row (in its leased set, in no queue): outcome 'done' (effect done, timer fired)
 -- or 'dead' (err: JSON or ''). row is {type, instance id, key, ...} when the caller has read it
 -- (leaseState), else read here.
@@ -124,7 +140,8 @@ local function finish(k, id, outcome, nows, err, member, row)
     redis.call('ZADD', finishedKey(k), nows, id)
   end
 end
-
+`.trim(),
+  String.raw`
 -- Cancels a live (pending or leased) row: out of its queues and leased set, lease cleared, its key
 -- freed, last error 'err' (JSON) unless false. Answers whether the row was live.
 local function cancelRow(k, id, nows, err)
@@ -140,7 +157,8 @@ local function cancelRow(k, id, nows, err)
   redis.call('ZADD', finishedKey(k), nows, id)
   return true
 end
-
+`.trim(),
+  String.raw`
 -- A row of this partition stuck mid-way through a cross-partition acknowledgement, appended to
 -- 'busy' as (kind, id, token, partition): a write that would change it must resolve that first.
 local function guardRow(busy, k, id)
@@ -149,4 +167,30 @@ local function guardRow(busy, k, id)
     table.insert(busy, k); table.insert(busy, id); table.insert(busy, h[1]); table.insert(busy, h[2])
   end
 end
-`}`;
+`.trim(),
+];
+
+/** Lua with comments and string literals blanked, so names inside them do not count. */
+export function luaCode(lua: string): string {
+  return lua.replace(/--[^\n]*/g, '').replace(/'(?:[^'\\\n]|\\.)*'/g, "''");
+}
+
+const DEFINES = SNIPPETS.map((snippet) => [...snippet.matchAll(/^local (?:function )?([A-Za-z_][A-Za-z0-9_]*)/gm)].map((m) => m[1]!));
+
+/** Every shared definition: what a script could use. */
+export const PREAMBLE = SNIPPETS.join('\n');
+
+/** The shared definitions `lua` uses, directly or through another, in preamble order. */
+export function preambleFor(lua: string): string {
+  const needed = new Set<number>();
+  const visit = (text: string) => {
+    const code = luaCode(text);
+    DEFINES.forEach((names, i) => {
+      if (needed.has(i) || !names.some((name) => new RegExp(`\\b${name}\\b`).test(code))) return;
+      needed.add(i);
+      visit(SNIPPETS[i]!);
+    });
+  };
+  visit(lua);
+  return SNIPPETS.filter((_, i) => needed.has(i)).join('\n');
+}

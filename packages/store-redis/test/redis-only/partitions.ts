@@ -75,6 +75,35 @@ export function partitionCases(fx: RedisFixture): void {
       expect((await s.store.listDeadLetters({ kind: 'effect', limit: 2, offset: 1 })).map((d) => d.id)).toEqual(['other-2', 'dl-1']);
     });
 
+    it('a partitioned claim orders by rank across partitions: a higher priority elsewhere goes before an older row, a tag pool sees only its tag', async () => {
+      const s = await open({ partitions: 4 });
+      const layout = createKeyLayout(s.keyPrefix, 4);
+      const type = 'ranked';
+      const at = (partition: number, base: string) => ({ type, id: idIn(layout, type, partition, base) });
+      await s.store.commit(commitOf(at(0, 'old'), 0, { now: T0, effects: [{ id: 'fx-old', payload: {} }] }));
+      await s.store.commit(commitOf(at(1, 'urgent'), 0, { now: T0 + 5000, effects: [{ id: 'fx-urgent', payload: {}, priority: 10 }] }));
+      await s.store.commit(commitOf(at(2, 'gpu'), 0, { now: T0 + 10, effects: [{ id: 'fx-gpu', payload: {}, tag: 'gpu', priority: -1 }] }));
+      await s.store.commit(commitOf(at(3, 'gpu'), 0, { now: T0 + 20, effects: [{ id: 'fx-gpu-high', payload: {}, tag: 'gpu', priority: 1 }] }));
+      expect((await s.store.claimEffects({ ...claimArgs([type], T0 + 6000, 30_000, 1), tags: ['gpu'] })).map((c) => c.id)).toEqual(['fx-gpu-high']);
+      expect((await s.store.claimEffects(claimArgs([type], T0 + 6000, 30_000, 10))).map((c) => c.id)).toEqual(['fx-urgent', 'fx-old', 'fx-gpu']);
+    });
+
+    it('a type paused through one store is skipped by claims in every partition, an instance only in its own', async () => {
+      const s = await open({ partitions: 4 });
+      const layout = createKeyLayout(s.keyPrefix, 4);
+      const type = 'held';
+      const refs = [0, 1, 2, 3].map((p) => ({ type, id: idIn(layout, type, p, `h${p}`) }));
+      for (const ref of refs) await s.store.commit(commitOf(ref, 0, { effects: [{ id: `fx-${ref.id}`, payload: {} }] }));
+      const other = createRedisStore({ client: s.client, keyPrefix: s.keyPrefix, partitions: 4 });
+      expect(await other.setPaused({ type }, true, T0)).toBe(true);
+      expect(await other.setPaused({ type, id: refs[2]!.id }, true, T0)).toBe(true);
+      expect(await s.store.claimEffects(claimArgs([type], T0))).toEqual([]);
+      expect(await other.setPaused({ type }, false, T0 + 1)).toBe(true);
+      expect((await s.store.claimEffects(claimArgs([type], T0 + 1))).map((c) => c.workflowId).sort()).toEqual([refs[0]!.id, refs[1]!.id, refs[3]!.id].sort());
+      expect(await s.store.listPaused()).toEqual([{ type, id: refs[2]!.id, since: T0 }]);
+      expect((await s.store.backlog(T0 + 1)).map((b) => [b.kind, b.pending, b.leased, b.paused])).toEqual([['effect', 0, 3, 1]]);
+    });
+
     it('refuses to open a prefix with another partition count than it was set up with', async () => {
       const s = await open({ partitions: 2 });
       const other = createRedisStore({ client: s.client, keyPrefix: s.keyPrefix, partitions: 3 });
@@ -153,6 +182,52 @@ export function partitionCases(fx: RedisFixture): void {
         expect(await store.claimEffects(claimArgs(['src'], T0 + 5000))).toEqual([]);
         expect((await store.listEffects(source))[0]).toMatchObject({ status: 'done', attempts: 1 });
         expect((await store.readEvents(target)).length).toBe(1);
+      });
+
+      it('cancelling the source while the result is on its way revokes the handoff first: the effect is cancelled and the late commit refused', async () => {
+        const { s, probe, store, source, target, effectId, claimed } = await setupRoute();
+        let stalled: string[] = [];
+        probe.fault = (name, args) => {
+          if (name !== 'commit') return 'run';
+          stalled = [...args];
+          return 'fail-before';
+        };
+        expect(await codeOf(store.commit(commitOf(target, 0, { now: T0 + 10, ack: { ...claimed.lease, outcome: 'done' } })))).toBe('STORE_FAILURE');
+        probe.fault = () => 'run';
+        probe.calls.length = 0;
+        expect(await store.cancelInstance({ ref: source, now: T0 + 20, reason: 'stop' })).toEqual({ cancelled: true, effects: 1, timers: 0 });
+        expect(probe.calls).toEqual(['cancel-instance', 'resolve-handoff', 'clear-handoff', 'cancel-instance']);
+        expect((await store.listEffects(source))[0]).toMatchObject({ id: effectId, status: 'cancelled', lastError: 'stop' });
+        const late = (await s.client.evalsha(COMMIT.sha, COMMIT.keys.length, stalled)) as string[];
+        expect(late[0]).toBe('LEASE_LOST');
+        expect((await store.load(target)).version).toBe(0);
+      });
+
+      it('a completing commit of the source with cancelWork, while the result is on its way, revokes the handoff before it cancels', async () => {
+        const { s, probe, store, source, target, claimed } = await setupRoute();
+        let stalled: string[] = [];
+        probe.fault = (name, args) => {
+          if (name !== 'commit') return 'run';
+          stalled = [...args];
+          return 'fail-before';
+        };
+        expect(await codeOf(store.commit(commitOf(target, 0, { now: T0 + 10, ack: { ...claimed.lease, outcome: 'done' } })))).toBe('STORE_FAILURE');
+        probe.fault = () => 'run';
+        await store.commit(commitOf(source, 1, { now: T0 + 20, completed: true, cancelWork: true }));
+        expect((await store.listEffects(source))[0]).toMatchObject({ status: 'cancelled' });
+        expect(await codeOf(store.complete(claimed.lease, T0 + 21))).toBe('LEASE_LOST');
+        const late = (await s.client.evalsha(COMMIT.sha, COMMIT.keys.length, stalled)) as string[];
+        expect(late[0]).toBe('LEASE_LOST');
+      });
+
+      it('cancelling the source after the result landed settles the effect as acknowledged, and cancels nothing', async () => {
+        const { probe, store, source, target, claimed } = await setupRoute();
+        probe.fault = (name) => (name === 'finalize-handoff' ? 'fail-before' : 'run');
+        await store.commit(commitOf(target, 0, { now: T0 + 10, ack: { ...claimed.lease, outcome: 'done' } }));
+        probe.fault = () => 'run';
+        expect(await store.cancelInstance({ ref: source, now: T0 + 20, reason: 'stop' })).toEqual({ cancelled: true, effects: 0, timers: 0 });
+        expect((await store.listEffects(source))[0]).toMatchObject({ status: 'done', attempts: 1 });
+        expect((await store.load(target)).version).toBe(1);
       });
     });
 

@@ -9,7 +9,7 @@ import { claimArgs, commitOf, T0, type RedisFixture } from './fixture.js';
 export function roundTripCases(fx: RedisFixture): void {
   const { open } = fx;
   describe('calls per operation', () => {
-    it('one call per commit, load, claim and lease change on one partition; a partitioned claim peeks every partition', async () => {
+    it('one call per commit, load, claim (tagged or not), lease change, instance pause and cancellation on one partition; a partitioned claim peeks every partition, a type pause and the backlog visit each', async () => {
       const s = await open();
       const probe = instrument(s.client);
       const store = createRedisStore({ client: probe.client, keyPrefix: s.keyPrefix });
@@ -29,6 +29,10 @@ export function roundTripCases(fx: RedisFixture): void {
       expect(await measure(() => store.commit(commitOf(ref, 1, { ack: { ...claimed[0]!.lease, outcome: 'done' } })))).toEqual(['commit']);
       expect(await measure(() => store.complete(claimed[1]!.lease, T0))).toEqual(['settle']);
       expect(await measure(() => store.renewLease(claimed[2]!.lease, T0, 1000))).toEqual(['settle']);
+      expect(await measure(() => store.claimEffects({ ...claimArgs(['count'], T0, 30_000, 5), tags: ['gpu', 'mail'] }))).toEqual(['claim']);
+      expect(await measure(() => store.setPaused({ type: 'count', id: 'c' }, true, T0))).toEqual(['set-pause']);
+      expect(await measure(() => store.claimTimers(claimArgs(['count'], T0, 30_000, 5)))).toEqual(['claim']);
+      expect(await measure(() => store.cancelInstance({ ref, now: T0, reason: 'r', effects: [{ id: randomUUID(), payload: {} }] }))).toEqual(['cancel-instance']);
 
       const p = await open({ partitions: 4 });
       const probe4 = instrument(p.client);
@@ -43,6 +47,12 @@ export function roundTripCases(fx: RedisFixture): void {
       probe4.calls.length = 0;
       await store4.commit(commitOf({ type: 'count', id: 'unique' }, 0, { uniqueKey: 'u' }));
       expect(probe4.calls).toEqual(['reserve-unique', 'commit']);
+      probe4.calls.length = 0;
+      await store4.setPaused({ type: 'count' }, true, T0);
+      expect(probe4.calls).toEqual(['set-pause', 'set-pause', 'set-pause', 'set-pause']);
+      probe4.calls.length = 0;
+      await store4.backlog(T0);
+      expect(probe4.calls).toEqual(['backlog', 'backlog', 'backlog', 'backlog']);
     });
   });
 }
