@@ -24,31 +24,27 @@ export function effectClaim(s: string, tagged: boolean): string {
   const lane = `w.workflow_type = lanes.type${tagged ? ' AND w.tag = lanes.tag' : ''} AND (w.priority < 0) = lanes.low
         AND w.status IN ('pending', 'leased') AND ${rankOf('w')} <= $1::bigint + lanes.ahead
         AND ${due('w')} AND ${unpaused(s, 'w', 'lanes')}`;
-  return claimStatement({
+  return claimStatement(s, {
     table: t,
     lanes: `
   SELECT types.type, types.some_paused, l.low, l.ahead${tagged ? ', g.tag' : ''}
     FROM types
    CROSS JOIN (VALUES (false, 0), (true, ${LOW_AHEAD})) AS l(low, ahead)${tagged ? '\n   CROSS JOIN unnest($6::text[]) AS g(tag)' : ''}`,
-    laneColumns: `lanes.low${tagged ? ', lanes.tag' : ''}`,
     laneKeys: tagged ? ['low', 'tag'] : ['low'],
     where: lane,
     order: rankOf('w'),
-    types: typesOf(s),
   });
 }
 
 /** The claim of timers, in fire order: $1 now, $2 limit, $3 types, $4 owner, $5 lease expiry. */
 export function timerClaim(s: string): string {
-  return claimStatement({
+  return claimStatement(s, {
     table: `${s}.timers`,
     lanes: `
   SELECT types.type, types.some_paused FROM types`,
-    laneColumns: '',
     laneKeys: [],
     where: `w.workflow_type = lanes.type AND w.status IN ('pending', 'leased') AND ${due('w')} AND ${unpaused(s, 'w', 'lanes')}`,
     order: 'w.available_at',
-    types: typesOf(s),
   });
 }
 
@@ -90,17 +86,14 @@ const unpaused = (s: string, w: string, types: string): string =>
 
 interface ClaimParts {
   readonly table: string;
-  /** Rows `type, some_paused` plus the lane keys: each one ordered walk of an index. */
+  /** The body of the `lanes` CTE: rows `type, some_paused` and the lane keys, each lane one ordered walk of an index. */
   readonly lanes: string;
-  /** The lane keys as selected from `lanes`, comma-separated (empty for timers). */
-  readonly laneColumns: string;
+  /** The columns of `lanes` besides the type that tell its lanes apart (none for timers). */
   readonly laneKeys: readonly string[];
   /** Claimable rows `w` of the lane `lanes`. */
   readonly where: string;
   /** The claim order's first term over `w` (the id follows). */
   readonly order: string;
-  /** The body of the `types` CTE. */
-  readonly types: string;
 }
 
 // One ordered walk of a claim index per lane (the kit passes types and tags without repeats): its
@@ -111,12 +104,12 @@ interface ClaimParts {
 // than `limit` rows are locked. Poison isolation: a recovered row (an expired lease) is taken alone
 // when it comes first, and a batch of pending rows stops before it, so a handler that kills its
 // worker never drags a batch along. Candidates locked but not taken are unlocked when the statement ends.
-function claimStatement(p: ClaimParts): string {
+function claimStatement(s: string, p: ClaimParts): string {
   const keys = p.laneKeys.map((k) => `, ${k}`).join('');
-  const laneSelect = p.laneColumns === '' ? '' : `, ${p.laneColumns}`;
+  const laneSelect = p.laneKeys.map((k) => `, lanes.${k}`).join('');
   const laneJoin = p.laneKeys.map((k) => ` AND lanes.${k} = q.${k}`).join('');
   return `
-WITH types AS (${p.types}
+WITH types AS (${typesOf(s)}
 ), lanes AS (${p.lanes}
 ), firsts AS (
   SELECT c.workflow_type${p.laneKeys.map((k) => `, c.${k}`).join('')}, c.rank, c.id FROM lanes

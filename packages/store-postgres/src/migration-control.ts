@@ -6,8 +6,8 @@ import type { SchemaName } from './schema-name.js';
 import { settleBranch, settleSet } from './settle-sql.js';
 
 /**
- * Version 4. Columns and constraints are added without rewriting or reading a table; building the
- * new indexes reads `effects` once each. Every function that commits is replaced in place (same
+ * Version 4. Columns and constraints are added without rewriting or reading a table; building
+ * each new index reads its table once. Every function that commits is replaced in place (same
  * signatures, so grants and callers of the previous release keep working), except settle_leases,
  * which gains a column and is dropped and created again.
  */
@@ -18,7 +18,7 @@ export const controlMigration: Migration = {
 };
 
 // Rank of an effect in claim order: available_at - priority × PRIORITY_AGING_MS (1000). Written out
-// here and in sql.ts alike: the claim's ORDER BY must be this index expression, term for term.
+// here and in claim-sql.ts alike: the claim's ORDER BY must be this index expression, term for term.
 const RANK = 'available_at - priority * 1000';
 
 function tables({ quoted: s }: SchemaName): string {
