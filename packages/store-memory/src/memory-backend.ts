@@ -73,11 +73,18 @@ export function memoryBackend(tables: Tables): StoreBackend {
     return undefined;
   }
 
-  /** A new keyed effect whose key a live effect holds and the commit does not cancel first. */
+  /**
+   * A new keyed effect whose key a live effect holds and the commit does not free first: by
+   * cancelling the key, by `cancelWork`, or by acknowledging that very effect (the ack applies first).
+   */
   function keyConflict(c: CheckedCommit): string | undefined {
     if (c.cancelWork) return undefined;
     const cancelled = new Set(c.cancelEffects);
-    return c.effects.find((e) => e.key !== undefined && !cancelled.has(e.key) && liveEffect(c.ref, e.key) !== undefined)?.key;
+    return c.effects.find((e) => {
+      if (e.key === undefined || cancelled.has(e.key)) return false;
+      const holder = liveEffect(c.ref, e.key);
+      return holder !== undefined && !(c.ack?.kind === 'effect' && c.ack.id === holder.id);
+    })?.key;
   }
 
   function cancelRow(row: WorkRow, now: number, reason: string | undefined): void {

@@ -107,7 +107,8 @@ function commitOne({ quoted: s }: SchemaName): string {
 -- commit_one, version 4: as version 3, plus the rules of control. A terminal instance (completed
 -- or cancelled) takes no commit: a version conflict, as the version does not move when an
 -- instance is cancelled. A new keyed effect whose key a live effect of the instance holds is an
--- 'effect-key-conflict' (the key in o_holder), unless the commit cancels that key or all its work.
+-- 'effect-key-conflict' (the key in o_holder), unless the commit cancels that key or all its work,
+-- or acknowledges that very effect.
 -- After the events, cancelEffects cancels the live effects with those keys, and cancelWork (with
 -- completed) every live effect and timer; the acknowledged row is settled by then, so neither
 -- touches it. A new instance records its parent. Documents of the previous release lack the new
@@ -172,7 +173,9 @@ BEGIN
      WHERE x.v ? 'key' AND NOT (c_cancel_keys ? (x.v->>'key'))
        AND EXISTS (SELECT 1 FROM ${s}.effects w
                     WHERE w.workflow_type = c_type AND w.workflow_id = c_id AND w.key = x.v->>'key'
-                      AND w.status IN ('pending', 'leased'))
+                      AND w.status IN ('pending', 'leased')
+                      -- The acknowledged effect is settled first, so its key is free again.
+                      AND NOT (c_ack IS NOT NULL AND c_ack->>'kind' = 'effect' AND w.id = c_ack->>'id'))
      ORDER BY x.n
      LIMIT 1;
     IF FOUND THEN

@@ -202,6 +202,24 @@ export function keyedEffectCases(ctx: ConformanceContext): void {
     expect((await ctx.store.listEffects(ref)).map((e) => e.status)).toEqual(['done']);
   });
 
+  it('a routed result may write a new effect under the key of the effect it acknowledges', async () => {
+    const ref = { type: freshType('keyed'), id: 'again' };
+    const first = keyed('charge');
+    await ctx.store.commit(commitOf(ref, 0, { effects: [first] }));
+    const [claimed] = await ctx.store.claimEffects(claimArgs([ref.type], T0));
+    const second = keyed('charge');
+    await ctx.store.commit(commitOf(ref, 1, { ack: { ...claimed!.lease, outcome: 'done' }, effects: [second] }));
+    expect((await ctx.store.listEffects(ref)).map((e) => [e.id, e.status])).toEqual([
+      [first.id, 'done'],
+      [second.id, 'pending'],
+    ]);
+    // Another live holder of the key still conflicts, whatever the commit acknowledges.
+    await ctx.store.commit(commitOf(ref, 2, { effects: [keyed('other')] }));
+    const [other] = (await ctx.store.claimEffects(claimArgs([ref.type], T0 + 2))).filter((c) => c.key === 'other');
+    await expectCode(ctx.store.commit(commitOf(ref, 3, { ack: { ...other!.lease, outcome: 'done' }, effects: [keyed('charge')] })), 'EFFECT_KEY_CONFLICT');
+    expect((await ctx.store.load(ref)).version).toBe(3);
+  });
+
   it('the same key twice in one commit is refused as bad input', async () => {
     const ref = { type: freshType('keyed'), id: 'twice' };
     await expectCode(ctx.store.commit(commitOf(ref, 0, { effects: [keyed('k'), keyed('k')] })), 'INVALID_ARGUMENT');

@@ -95,7 +95,7 @@ export function runtimeCases(ctx: ConformanceContext): void {
     clock.advance(60_000);
     expect(await engine.runUntilIdle()).toEqual({ effects: 0, timers: 0 });
     const final = await engine.getState(trip, 't-1');
-    expect(final).toEqual({ state: { status: 'finished', beats: 3 }, version: 6, completed: true });
+    expect(final).toEqual({ state: { status: 'finished', beats: 3 }, version: 6, completed: true, status: 'completed' });
     const events = await engine.getEvents({ type: trip.type, id: 't-1' });
     expect(events.map((e) => e.type)).toEqual(['Requested', 'Confirmed', 'Beat', 'Beat', 'Beat', 'Finished']);
     expect(events[1]!.metadata.causedBy).toMatchObject({ kind: 'effect' });
