@@ -110,6 +110,24 @@ describe('group commit plan', () => {
     ]);
   });
 
+  it('makes an effect acknowledged from elsewhere a barrier when a commit of the batch cancels effects, which names no id', () => {
+    const requests = [
+      commitOf(at(3), 0, { cancelEffects: ['charge'] }), // may cancel the effect acknowledged next
+      commitOf(at(1, 'r'), 0, { ack: ack(3, 'fx') }),
+      commitOf(at(2), 0),
+    ];
+    expect(shape(planGroupCommit(layout, requests, []))).toEqual([
+      ['batch', 3, [0], []],
+      ['single', '-', [1], [0]],
+      ['batch', 2, [2], [1]],
+    ]);
+    // Without a cancel in the batch it goes side by side, as before.
+    expect(shape(planGroupCommit(layout, [commitOf(at(3), 0), commitOf(at(1, 'r'), 0, { ack: ack(3, 'fx') })], []))).toEqual([
+      ['batch', 3, [0], []],
+      ['single', '-', [1], []],
+    ]);
+  });
+
   it('answers a lease token no partition issued without a task, and batches unique keys of a single partition', () => {
     const single = createKeyLayout('plan', 1);
     const outcomes: CommitOutcome[] = [];

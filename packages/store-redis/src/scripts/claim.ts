@@ -73,11 +73,13 @@ for _, wt in ipairs(types) do
     end
   end
   -- Expired leases stay in the leased set and join the walk as one more, already ordered, queue
-  -- (usually empty). Rows mid-handoff are reported: their acknowledgement may have landed in
-  -- another partition, so the caller resolves them first.
+  -- (usually empty; a paused type's are not read). Rows mid-handoff are reported: their
+  -- acknowledgement may have landed in another partition, so the caller resolves them first.
   local l = leasedKey(kind, wt)
   local expired = {}
-  for _, id in ipairs(redis.call('ZRANGEBYSCORE', l, '-inf', nows, 'LIMIT', 0, 1000)) do
+  local candidates = {}
+  if not typePaused then candidates = redis.call('ZRANGEBYSCORE', l, '-inf', nows, 'LIMIT', 0, 1000) end
+  for _, id in ipairs(candidates) do
     local r = redis.call('HMGET', itemKey(kind, id), 'st', 'lx', 'aa', 'hoT', 'hoP', 'wid', 'pr', 'g', 'at')
     if r[1] ~= 'leased' then
       redis.call('ZREM', l, id)
@@ -86,7 +88,7 @@ for _, wt in ipairs(types) do
         if #handoffs < 400 then
           table.insert(handoffs, kind); table.insert(handoffs, id); table.insert(handoffs, r[4]); table.insert(handoffs, r[5])
         end
-      elseif not typePaused and not isPaused(wt, r[6]) and (not tags or (r[8] and tags[r[8]])) then
+      elseif not isPaused(wt, r[6]) and (not tags or (r[8] and tags[r[8]])) then
         local p = r[7] or '0'
         table.insert(expired, {id, tonumber(r[3]) - tonumber(p) * AGING, r[3], tonumber(r[9] or '0'), p, r[8]})
       end

@@ -180,12 +180,14 @@ for _, t in ipairs(timers) do
   if redis.call('EXISTS', itemKey('t', t[1])) == 1 then return {'DUPLICATE_ID', 'timer', t[1]} end
 end
 local function liveStatus(st) return st == 'pending' or st == 'leased' end
+-- The acknowledged effect is settled first by this very commit, so its key is free for a new one.
+local ackedEffect = A_ackKind == 'e' and A_ackId or false
 if not cancelWork then
   for _, f in ipairs(effects) do
     local key = f[3]
     if key ~= '' and not cancelled[key] then
       local holder = redis.call('HGET', K_effectKeys, key)
-      if holder and liveStatus(redis.call('HGET', itemKey('e', holder), 'st')) then return {'EFFECT_KEY_CONFLICT', key} end
+      if holder and holder ~= ackedEffect and liveStatus(redis.call('HGET', itemKey('e', holder), 'st')) then return {'EFFECT_KEY_CONFLICT', key} end
     end
   end
 end
