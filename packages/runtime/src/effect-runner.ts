@@ -116,6 +116,17 @@ export class EffectRunner {
 
   /** Processes one claimed effect to an outcome; `shutdown` fires when shutdown gives up waiting. */
   async run(item: Claimed<EffectRecord>, shutdown: Cancellation): Promise<void> {
+    try {
+      await this.#run(item, shutdown);
+    } finally {
+      this.running.forget(item.id);
+    }
+  }
+
+  async #run(item: Claimed<EffectRecord>, shutdown: Cancellation): Promise<void> {
+    // Cancelled by this engine while it waited in the local queue: it must not start.
+    const queued = this.running.cancelledWhileQueued(item.id);
+    if (queued !== undefined) return this.settler.cancelled(item, queued.reason);
     const entry = await this.settler.entryToRun(item);
     if (!entry) return;
     const { clock } = this.settings;
@@ -136,7 +147,7 @@ export class EffectRunner {
     const startedAt = clock.now();
     this.lifecycle.emit({ type: 'effect.started', id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts });
     const attempt = new EffectAttempt(item, shutdown, this.settings);
-    const forget = this.running.add({ type: item.workflowType, id: item.workflowId }, item.id, item.key, (reason) => attempt.abort(reason));
+    this.running.attach(item, (reason) => attempt.abort(reason));
     try {
       const context: EffectContext = {
         effectId: item.id,
@@ -156,7 +167,6 @@ export class EffectRunner {
       // The lease keeps being renewed while the result is routed: conflict retries may take a while.
       await this.#route(item, entry, outcome.value, startedAt, attempt);
     } finally {
-      forget();
       attempt.close();
     }
   }

@@ -163,12 +163,22 @@ export function createEngine(options: EngineOptions): Engine {
   const control = new Control(settings, executor, running, lifecycle);
 
   const tags = settings.effectTags;
-  const claimEffects = (limit: number) =>
-    store.claimEffects({ now: clock.now(), limit, types, leaseMs: settings.effects.leaseMs, owner: workerId, ...(tags === undefined ? {} : { tags }) });
+  const claimEffects = async (limit: number) => {
+    const claimed = await store.claimEffects({ now: clock.now(), limit, types, leaseMs: settings.effects.leaseMs, owner: workerId, ...(tags === undefined ? {} : { tags }) });
+    // Held from the claim, so that a cancel reaches an effect still queued here (prefetch).
+    for (const item of claimed) running.track(item);
+    return claimed;
+  };
   const claimTimers = (limit: number) => store.claimTimers({ now: clock.now(), limit, types, leaseMs: settings.timers.leaseMs, owner: workerId });
   const shared = {
-    release: (item: ClaimedItem) => store.release(item.lease, clock.now()),
-    lost: (item: ClaimedItem, error: unknown) => settler.lost(item, error),
+    release: (item: ClaimedItem) => {
+      if (item.kind === 'effect') running.forget(item.id);
+      return store.release(item.lease, clock.now());
+    },
+    lost: (item: ClaimedItem, error: unknown) => {
+      if (item.kind === 'effect') running.forget(item.id);
+      settler.lost(item, error);
+    },
     logger,
     lifecycle,
     now: () => clock.now(),

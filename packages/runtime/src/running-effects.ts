@@ -1,17 +1,30 @@
-// The effects whose handlers run in this process, by instance, so that a cancellation this engine
-// makes (engine.cancel, or a commit that cancels effects by key or by completing) aborts them at
-// once instead of at their next lease renewal.
-import { instanceKey } from '@ironflow/core/engine';
+// The effects this process holds — claimed, queued or running — by instance, so that a
+// cancellation this engine makes (engine.cancel, or a commit that cancels effects by key or by
+// completing) aborts their handlers at once, or keeps a queued one from starting, instead of
+// waiting for their next lease renewal.
 import type { WorkflowRef } from '@ironflow/core';
+import { instanceKey } from '@ironflow/core/engine';
 
-/** One running handler: its effect and how to abort it. */
-interface Running {
+/** One held effect: what a cancellation matches it by, and how to abort it once it runs. */
+interface Held {
   readonly id: string;
   readonly key: string | undefined;
-  readonly abort: (reason: unknown) => void;
+  readonly instance: string;
+  abort: ((reason: unknown) => void) | undefined;
+  /** Set by a cancellation that came before the handler started. */
+  reason: unknown;
+  cancelled: boolean;
 }
 
-/** Which running effects of an instance a cancellation reaches. */
+/** What identifies a claimed effect here. */
+export interface HeldEffect {
+  readonly id: string;
+  readonly key?: string | undefined;
+  readonly workflowType: string;
+  readonly workflowId: string;
+}
+
+/** Which held effects of an instance a cancellation reaches. */
 export interface CancelScope {
   /** Only effects with one of these keys; every effect of the instance when absent. */
   readonly keys?: readonly string[] | undefined;
@@ -19,33 +32,64 @@ export interface CancelScope {
   readonly except?: string | undefined;
 }
 
-/** Running handlers of this process, grouped by instance. */
+/** Effects held by this process, by id and by instance. */
 export class RunningEffects {
-  readonly #byInstance = new Map<string, Running[]>();
+  readonly #byId = new Map<string, Held>();
+  readonly #byInstance = new Map<string, Held[]>();
 
-  /** Records a running handler; returns the function that forgets it. */
-  add(ref: WorkflowRef, id: string, key: string | undefined, abort: (reason: unknown) => void): () => void {
-    const k = instanceKey(ref);
-    const entry: Running = { id, key, abort };
-    const list = this.#byInstance.get(k);
-    if (list === undefined) this.#byInstance.set(k, [entry]);
-    else list.push(entry);
-    return () => {
-      const current = this.#byInstance.get(k);
-      if (current === undefined) return;
-      const index = current.indexOf(entry);
-      if (index >= 0) current.splice(index, 1);
-      if (current.length === 0) this.#byInstance.delete(k);
-    };
+  /** Holds a claimed effect until `forget`; claiming it again (recovery) keeps the first entry. */
+  track(effect: HeldEffect): void {
+    if (this.#byId.has(effect.id)) return;
+    const instance = instanceKey({ type: effect.workflowType, id: effect.workflowId });
+    const held: Held = { id: effect.id, key: effect.key, instance, abort: undefined, reason: undefined, cancelled: false };
+    this.#byId.set(effect.id, held);
+    const list = this.#byInstance.get(instance);
+    if (list === undefined) this.#byInstance.set(instance, [held]);
+    else list.push(held);
   }
 
-  /** Aborts the running handlers of `ref` in `scope` with `reason(effectId)`; returns how many. */
+  /** The reason the effect was cancelled while it waited to start; undefined when it was not. */
+  cancelledWhileQueued(id: string): { reason: unknown } | undefined {
+    const held = this.#byId.get(id);
+    return held?.cancelled ? { reason: held.reason } : undefined;
+  }
+
+  /** Its handler started: a cancellation now calls `abort` (at once if one already came). */
+  attach(effect: HeldEffect, abort: (reason: unknown) => void): void {
+    this.track(effect);
+    const held = this.#byId.get(effect.id)!;
+    held.abort = abort;
+    if (held.cancelled) abort(held.reason);
+  }
+
+  /** Stops holding the effect (settled, released, lost). */
+  forget(id: string): void {
+    const held = this.#byId.get(id);
+    if (held === undefined) return;
+    this.#byId.delete(id);
+    const list = this.#byInstance.get(held.instance);
+    if (list === undefined) return;
+    const index = list.indexOf(held);
+    if (index >= 0) list.splice(index, 1);
+    if (list.length === 0) this.#byInstance.delete(held.instance);
+  }
+
+  /** Cancels the held effects of `ref` in `scope` with `reason(effectId)`; returns how many. */
   cancel(ref: WorkflowRef, scope: CancelScope, reason: (effectId: string) => unknown): number {
     const list = this.#byInstance.get(instanceKey(ref));
     if (list === undefined) return 0;
     const keys = scope.keys === undefined ? undefined : new Set(scope.keys);
-    const reached = list.filter((r) => r.id !== scope.except && (keys === undefined || (r.key !== undefined && keys.has(r.key))));
-    for (const r of reached) r.abort(reason(r.id));
+    const reached = list.filter((h) => !h.cancelled && h.id !== scope.except && (keys === undefined || (h.key !== undefined && keys.has(h.key))));
+    for (const held of reached) {
+      held.cancelled = true;
+      held.reason = reason(held.id);
+      held.abort?.(held.reason);
+    }
     return reached.length;
+  }
+
+  /** Effects held now (for tests and health). */
+  get size(): number {
+    return this.#byId.size;
   }
 }

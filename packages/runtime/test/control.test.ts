@@ -89,6 +89,34 @@ describe('cancelling an instance', () => {
     expect(await t.engine.getEvents(t.ref('warm'))).toHaveLength(1);
   });
 
+  it('an effect claimed ahead into the local queue and cancelled before it starts never runs', async () => {
+    const store = createMemoryStore();
+    const job = jobWorkflow();
+    const started = deferred<AbortSignal>();
+    const ran: string[] = [];
+    const events: LifecycleEvent[] = [];
+    // One slot and one place in the local queue: `first` runs, `second` waits claimed in the queue.
+    const engine = createEngine({
+      store, logger: silentLogger, onEvent: (e) => events.push(e), effects: { concurrency: 1, prefetch: 1, pollIntervalMs: 10, leaseMs: 60_000 },
+      workflows: [register(job).handle(async (effect, ctx) => {
+        ran.push(effect.name);
+        started.resolve(ctx.signal);
+        await aborted(ctx.signal);
+      })],
+    });
+    engines.push(engine);
+    engine.start();
+    await engine.execute(job, { type: 'Queue', id: 'q', jobs: [{ name: 'first' }, { name: 'second' }] });
+    await started.promise;
+    await eventually(() => engine.health().effects.queued === 1, 3_000);
+
+    expect(await engine.cancel({ type: 'job', id: 'q' }, 'stop')).toEqual({ outcome: 'cancelled', effects: 2, timers: 0 });
+    await eventually(() => events.filter((e) => e.type === 'effect.cancelled').length === 2, 3_000);
+    expect(ran).toEqual(['first']);
+    expect(events.filter((e) => e.type === 'effect.started')).toHaveLength(1);
+    expect(engine.health().effects.inFlight).toBe(0);
+  });
+
   it('a handler in another process is aborted with CANCELLED at its next lease renewal, and its result is not routed', async () => {
     const store = createMemoryStore();
     const job = jobWorkflow();
