@@ -79,12 +79,12 @@ export class Control {
   }
 
   /** Pauses or resumes one instance (`ref` must name one: a missing id is refused, not a whole type). */
-  setInstancePaused(ref: WorkflowRef, paused: boolean): Promise<boolean> {
+  async setInstancePaused(ref: WorkflowRef, paused: boolean): Promise<boolean> {
     return this.#setPaused(parseRef(ref), paused);
   }
 
   /** Pauses or resumes a whole workflow type, registered here or not (other processes may run it). */
-  setTypePaused(workflowType: string, paused: boolean): Promise<boolean> {
+  async setTypePaused(workflowType: string, paused: boolean): Promise<boolean> {
     return this.#setPaused({ type: parseKey(workflowType, 'workflowType') }, paused);
   }
 
