@@ -179,7 +179,6 @@ end
 for _, t in ipairs(timers) do
   if redis.call('EXISTS', itemKey('t', t[1])) == 1 then return {'DUPLICATE_ID', 'timer', t[1]} end
 end
-local function liveStatus(st) return st == 'pending' or st == 'leased' end
 -- The acknowledged effect is settled first by this very commit, so its key is free for a new one.
 local ackedEffect = A_ackKind == 'e' and A_ackId or false
 if not cancelWork then
@@ -187,20 +186,28 @@ if not cancelWork then
     local key = f[3]
     if key ~= '' and not cancelled[key] then
       local holder = redis.call('HGET', K_effectKeys, key)
-      if holder and holder ~= ackedEffect and liveStatus(redis.call('HGET', itemKey('e', holder), 'st')) then return {'EFFECT_KEY_CONFLICT', key} end
+      if holder and holder ~= ackedEffect then
+        local st = redis.call('HGET', itemKey('e', holder), 'st')
+        if st == 'pending' or st == 'leased' then return {'EFFECT_KEY_CONFLICT', key} end
+      end
     end
   end
 end
 
 -- 5. rows this commit changes must not be mid-way through an acknowledgement in another partition
 local busy = {}
-local function guardKey(k, keys, key)
-  local id = redis.call('HGET', keys, key)
-  if id then guardRow(busy, k, id) end
+for _, key in ipairs(cancelEffects) do
+  local id = redis.call('HGET', K_effectKeys, key)
+  if id then guardRow(busy, 'e', id) end
 end
-for _, key in ipairs(cancelEffects) do guardKey('e', K_effectKeys, key) end
-for _, key in ipairs(cancels) do guardKey('t', K_timerKeys, key) end
-for _, t in ipairs(timers) do if t[2] ~= '' then guardKey('t', K_timerKeys, t[2]) end end
+for _, key in ipairs(cancels) do
+  local id = redis.call('HGET', K_timerKeys, key)
+  if id then guardRow(busy, 't', id) end
+end
+for _, t in ipairs(timers) do
+  local id = t[2] ~= '' and redis.call('HGET', K_timerKeys, t[2])
+  if id then guardRow(busy, 't', id) end
+end
 local owned = {}
 if cancelWork then
   owned = {e = redis.call('ZRANGE', K_ownedEffects, 0, -1), t = redis.call('ZRANGE', K_ownedTimers, 0, -1)}
@@ -248,7 +255,8 @@ for _, t in ipairs(timers) do
   local holder = false
   if key ~= '' then
     local tid = redis.call('HGET', K_timerKeys, key)
-    if tid and liveStatus(redis.call('HGET', itemKey('t', tid), 'st')) then holder = tid end
+    local st = tid and redis.call('HGET', itemKey('t', tid), 'st')
+    if st == 'pending' or st == 'leased' then holder = tid end
   end
   if holder then
     local rk = itemKey('t', holder)
