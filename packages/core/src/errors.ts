@@ -23,7 +23,9 @@ export type IronflowErrorCode =
   | 'SHUTTING_DOWN'
   | 'EFFECT_KEY_CONFLICT'
   | 'EFFECT_DEADLINE_EXCEEDED'
-  | 'CANCELLED';
+  | 'CANCELLED'
+  | 'WAIT_TIMEOUT'
+  | 'WAIT_UNSATISFIABLE';
 
 /** Options accepted by every Ironflow error constructor. */
 export interface IronflowErrorOptions {
@@ -39,7 +41,7 @@ export interface IronflowErrorOptions {
  * Codes for which the same call can succeed when simply tried again: a lost race (the decision is
  * made again on the new state), a timeout, or a stop (the work is given back and runs again).
  */
-const RETRYABLE_CODES: ReadonlySet<IronflowErrorCode> = new Set<IronflowErrorCode>(['VERSION_CONFLICT', 'CONFLICT_RETRIES_EXHAUSTED', 'EFFECT_TIMEOUT', 'SHUTTING_DOWN']);
+const RETRYABLE_CODES: ReadonlySet<IronflowErrorCode> = new Set<IronflowErrorCode>(['VERSION_CONFLICT', 'CONFLICT_RETRIES_EXHAUSTED', 'EFFECT_TIMEOUT', 'SHUTTING_DOWN', 'WAIT_TIMEOUT']);
 
 /** Whether errors with `code` are retryable; `docs/reference/errors.md` has the table. */
 function isRetryableCode(code: IronflowErrorCode): boolean {

@@ -18,6 +18,7 @@ import type {
   StoredEvent,
   WorkflowStore,
 } from './store/port.js';
+import { childEndedPayload, isChildStart, startPayload } from './children.js';
 import type { AnyWorkflow, RejectionOf, Workflow, WorkflowRef } from './workflow.js';
 
 /** What `executeInput` needs from its caller (the runtime, or a test). */
@@ -67,6 +68,8 @@ export interface CachedInstance {
   readonly completed: boolean;
   /** True when the instance was cancelled (terminal without completing). */
   readonly cancelled?: boolean | undefined;
+  /** The instance that started this one as a child. */
+  readonly parent?: WorkflowRef | undefined;
   readonly state: unknown;
 }
 
@@ -88,6 +91,8 @@ export interface ExecuteOptions {
   readonly idempotencyKey?: string | undefined;
   /** Settles a leased effect or timer in the same commit (used by workers). */
   readonly ack?: Acknowledgement | undefined;
+  /** Records this parent when the input creates the instance (the runtime starting a child). */
+  readonly parent?: WorkflowRef | undefined;
 }
 
 /** The outcome of one input. Rejection and completion are outcomes, not errors. */
@@ -112,6 +117,8 @@ export type ExecuteResult<R = unknown> =
       /** Version right after the original commit. */
       readonly version: number;
       readonly eventCount: number;
+      /** The events the original commit wrote (absent when the instance was purged since). */
+      readonly events: readonly StoredEvent[];
     };
 
 /** Waits between version-conflict retries: short, since the competing commit has already landed. */
@@ -208,16 +215,25 @@ export async function executeInput<W extends AnyWorkflow>(
     const cached = options.idempotencyKey === undefined ? deps.cache?.get(cacheKey) : undefined;
     let current: CachedInstance;
     if (speculate) {
-      current = { version: 0, completed: false, state: wf.initialState() };
+      current = { version: 0, completed: false, state: wf.initialState(), ...(options.parent === undefined ? {} : { parent: options.parent }) };
     } else if (cached !== undefined) {
       current = cached;
     } else {
       const loaded = await deps.store.load(ref, { idempotencyKey: options.idempotencyKey });
       if (loaded.idempotent !== undefined) {
-        return { status: 'duplicate', workflowId, version: loaded.idempotent.version, eventCount: loaded.idempotent.eventCount };
+        const { version, eventCount } = loaded.idempotent;
+        // The original outcome, events included: one more read, for repeats only.
+        const events = (await deps.store.readEvents(ref, { fromSequence: version - eventCount + 1 })).slice(0, eventCount);
+        return { status: 'duplicate', workflowId, version, eventCount, events };
       }
       const cancelled = loaded.status === 'cancelled';
-      current = { version: loaded.version, completed: loaded.completed, ...(cancelled ? { cancelled } : {}), state: loaded.completed ? undefined : await stateOf(deps.store, wf, ref, loaded) };
+      current = stripUndefined({
+        version: loaded.version,
+        completed: loaded.completed,
+        cancelled: cancelled || undefined,
+        parent: loaded.parent,
+        state: loaded.completed ? undefined : await stateOf(deps.store, wf, ref, loaded),
+      });
       if (loaded.version > 0) deps.cache?.set(cacheKey, current);
     }
     const now = deps.clock.now();
@@ -236,7 +252,7 @@ export async function executeInput<W extends AnyWorkflow>(
         await observe(deps, { ref, inputType, input, outcome: 'rejected', rejection: decision.reason, now });
         return { status: 'rejected', workflowId, version: current.version, reason: decision.reason as RejectionOf<W> };
       }
-      built = buildCommit(deps, wf, ref, current.version, state, decision, { input, inputType, now, options });
+      built = buildCommit(deps, wf, ref, current.version, state, decision, { input, inputType, now, options, parent: current.version === 0 ? options.parent : current.parent });
     } catch (error) {
       if (!speculate) throw error;
       speculate = false;
@@ -268,7 +284,8 @@ export async function executeInput<W extends AnyWorkflow>(
       throw error;
     }
     deps.onCommitted?.(request);
-    deps.cache?.set(cacheKey, { version: request.expectedVersion + request.events.length, completed: request.completed, state: next });
+    const parent = request.parent ?? current.parent;
+    deps.cache?.set(cacheKey, { version: request.expectedVersion + request.events.length, completed: request.completed, state: next, ...(parent === undefined ? {} : { parent }) });
     return {
       status: 'accepted',
       workflowId,
@@ -313,7 +330,7 @@ function buildCommit(
   version: number,
   state: unknown,
   decision: Extract<ReturnType<AnyWorkflow['decide']>, { kind: 'accept' }>,
-  call: { input: unknown; inputType: string; now: number; options: ExecuteOptions },
+  call: { input: unknown; inputType: string; now: number; options: ExecuteOptions; parent: WorkflowRef | undefined },
 ): { request: CommitRequest; state: unknown } {
   const { now, options } = call;
   if (!Array.isArray(decision.events) || decision.events.length === 0) {
@@ -340,6 +357,16 @@ function buildCommit(
       ? toNewEffect(wf.type, deps.newId(), entry.payload, entry.options, effectKeys)
       : toNewEffect(wf.type, deps.newId(), entry, decision.effectOptions?.[i], effectKeys),
   );
+  // Children to start are effects of this instance, committed with the decision (ADR 0009).
+  for (const start of decision.start ?? []) {
+    if (!isChildStart(start)) throw new IronflowError('INVALID_DECISION', `start entries of ${wf.type} must be made with startChild(workflow, input)`);
+    parseKey(start.workflowType, 'child workflow type', 'INVALID_DECISION');
+    effects.push({ id: deps.newId(), payload: startPayload(start) });
+  }
+  // A child that completes tells its parent, in the same commit.
+  if (completed && call.parent !== undefined) {
+    effects.push({ id: deps.newId(), payload: childEndedPayload(call.parent, { outcome: 'completed', workflowType: ref.type, workflowId: ref.id, state: next }) });
+  }
   // Decisions built by hand before cancelEffects existed have no such field.
   const cancelEffects = [...new Set((decision.cancelEffects ?? []).map((key) => parseKey(key, 'cancelled effect key', 'INVALID_DECISION')))];
   const cancelTimers = decision.cancelTimers.map((key) => parseKey(key, 'cancelled timer key', 'INVALID_DECISION'));
@@ -381,6 +408,7 @@ function buildCommit(
     // The terminal policy: by default a completing decision cancels the work left behind.
     ...(completed && wf.terminalPolicy !== 'run' ? { cancelWork: true } : {}),
     uniqueKey,
+    ...(version === 0 && call.parent !== undefined ? { parent: call.parent } : {}),
     idempotencyKey: options.idempotencyKey,
     snapshot,
     ack: options.ack,

@@ -3,6 +3,8 @@
 // runtimes import `@ironflow/core/engine`.
 export { defineWorkflow, accept, reject } from './workflow.js';
 export { effect } from './effect-options.js';
+export { startChild } from './children.js';
+export type { ChildNotice, ChildStart } from './children.js';
 export type { EffectOptions, EffectRequest } from './effect-options.js';
 export type {
   AnyWorkflow,

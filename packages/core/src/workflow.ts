@@ -4,6 +4,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { RetryPolicy } from './retry.js';
 import type { StoredEvent } from './store/port.js';
 import { invalidArgument } from './errors.js';
+import type { ChildNotice, ChildStart } from './children.js';
 import { isEffectRequest, type EffectOptions, type EffectRequest, type PayloadOf } from './effect-options.js';
 
 /** Names one workflow instance: its type and its business id. */
@@ -41,6 +42,12 @@ export interface AcceptExtras<X, I> {
    * decision's effects, so cancelling key K and writing a new effect K replaces it. Unknown keys are ignored.
    */
   readonly cancelEffects?: readonly string[] | undefined;
+  /**
+   * Child workflows to start, each made with `startChild(workflow, input)`: committed with this
+   * decision, created right after by the runtime with this instance as their parent; how each
+   * ends comes back to this workflow's `onChild`.
+   */
+  readonly start?: readonly ChildStart[] | undefined;
 }
 
 /** An accepted input: at least one event, plus effects, timers and cancellations. */
@@ -54,6 +61,8 @@ export interface Accept<E, F = never, I = never> {
   readonly timers: readonly TimerRequest<I>[];
   readonly cancelTimers: readonly string[];
   readonly cancelEffects: readonly string[];
+  /** Children to start; absent when none. */
+  readonly start?: readonly ChildStart[] | undefined;
 }
 
 /** A rejected input: nothing is written; the reason is returned to the caller. */
@@ -93,6 +102,7 @@ export function accept<E, X = never, I = never>(
     timers: extras.timers ?? [],
     cancelTimers: extras.cancelTimers ?? [],
     cancelEffects: extras.cancelEffects ?? [],
+    ...(extras.start === undefined || extras.start.length === 0 ? {} : { start: [...extras.start] }),
   };
 }
 
@@ -180,6 +190,11 @@ export interface Workflow<S, I, E, F = never, R = never> {
    * Returning undefined cancels at once.
    */
   onCancel?(notice: CancelNotice): I | undefined;
+  /**
+   * Maps how a child this workflow started ended (completed, cancelled, failed) to an input of
+   * this workflow; undefined ignores it. Without it, children's endings are not routed.
+   */
+  onChild?(notice: ChildNotice): I | undefined;
   /**
    * What happens to pending effects and timers when a decision completes the instance.
    * @default 'cancel'

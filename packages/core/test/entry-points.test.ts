@@ -19,7 +19,7 @@ describe('entry points', () => {
         'AnyWorkflow', 'CancelNotice', 'Clock', 'DeadLetterNotice', 'DecideContext', 'Decision', 'EffectOf', 'EventOf', 'InputOf', 'IronflowError',
         'IronflowErrorCode', 'ManualClock', 'NonRetryableError', 'RejectionOf', 'RetryPolicy', 'SnapshotPolicy', 'StandardSchemaV1',
         'StateOf', 'StoredEvent', 'TerminalPolicy', 'TimerRequest', 'Workflow', 'WorkflowDefinition', 'WorkflowRef', 'accept', 'createManualClock',
-        'defineWorkflow', 'effect', 'EffectOptions', 'EffectRequest', 'isIronflowError', 'reject',
+        'defineWorkflow', 'effect', 'EffectOptions', 'EffectRequest', 'isIronflowError', 'reject', 'startChild', 'ChildNotice', 'ChildStart',
       ].sort(),
     );
   });

@@ -3,7 +3,10 @@
 import { IronflowError, type AnyWorkflow, type WorkflowRef } from '@ironflow/core';
 import type { ExecuteResult } from '@ironflow/core/engine';
 import { parseKey, parseRef, parseText, type BacklogEntry, type PausedEntry, type PauseTarget } from '@ironflow/core/store';
+import { childEndedPayload } from '@ironflow/core/engine';
+import { cancelledNotice } from './children.js';
 import type { Executor } from './executor.js';
+import { uuidv7 } from './ids.js';
 import type { LifecycleEmitter } from './lifecycle.js';
 import type { EngineSettings } from './options.js';
 import type { RunningEffects } from './running-effects.js';
@@ -17,6 +20,12 @@ export interface CancelOptions {
    * @default false
    */
   force?: boolean | undefined;
+  /**
+   * Cancel the instance's active children too (those it started with `startChild`), and theirs,
+   * with the reason `parent <type>:<id> cancelled: <reason>`.
+   * @default true
+   */
+  children?: boolean | undefined;
 }
 
 /** What `engine.cancel` did. */
@@ -46,12 +55,29 @@ export class Control {
       if (handled !== undefined) return handled;
     }
     const { store, clock } = this.settings;
-    const result = await store.cancelInstance({ ref: checked, now: clock.now(), reason: why });
+    // A child tells its parent, in the same write as its cancellation.
+    const { parent, status } = await store.load(checked);
+    if (status !== 'active') return { outcome: 'not-active' };
+    const effects = parent === undefined ? [] : [{ id: uuidv7(clock.now()), payload: childEndedPayload(parent, cancelledNotice(checked, why)) }];
+    const result = await store.cancelInstance({ ref: checked, now: clock.now(), reason: why, effects });
     this.executor.forget(checked);
     if (!result.cancelled) return { outcome: 'not-active' };
     this.running.cancel(checked, {}, (id) => cancelledError({ id, workflowType: checked.type, workflowId: checked.id }, `its instance was cancelled: ${why}`));
     this.lifecycle.emit({ type: 'instance.cancelled', workflowType: checked.type, workflowId: checked.id, reason: why, effects: result.effects, timers: result.timers });
+    if (options.children !== false) await this.#cancelChildren(checked, why, options);
     return { outcome: 'cancelled', effects: result.effects, timers: result.timers };
+  }
+
+  /** Cancels every active child of `parent`, a page at a time. */
+  async #cancelChildren(parent: WorkflowRef, reason: string, options: CancelOptions): Promise<void> {
+    let after: string | undefined;
+    do {
+      const page = await this.settings.store.pageInstances({ parent, status: 'active', after, limit: 100 });
+      for (const child of page.items) {
+        await this.cancel({ type: child.workflowType, id: child.workflowId }, `parent ${parent.type}:${parent.id} cancelled: ${reason}`, options);
+      }
+      after = page.next;
+    } while (after !== undefined);
   }
 
   /** Decides the workflow's `onCancel` input; undefined when it returned none (cancel at once). */

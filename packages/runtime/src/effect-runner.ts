@@ -9,6 +9,7 @@ import { LeaseKeeper } from './lease-keeper.js';
 import type { LifecycleEmitter } from './lifecycle.js';
 import type { EngineSettings, WorkflowEntry } from './options.js';
 import { isRoutedInput, type EffectContext } from './registration.js';
+import type { Children } from './children.js';
 import type { RunningEffects } from './running-effects.js';
 import { cancelledError, deadlineError, describeError, isCancellation, type Settler } from './settle.js';
 
@@ -112,6 +113,7 @@ export class EffectRunner {
     private readonly lifecycle: LifecycleEmitter,
     private readonly settler: Settler,
     private readonly running: RunningEffects,
+    private readonly children: Children,
   ) {}
 
   /** Processes one claimed effect to an outcome; `shutdown` fires when shutdown gives up waiting. */
@@ -134,6 +136,7 @@ export class EffectRunner {
     if (deadline !== undefined && clock.now() >= deadline) {
       return this.settler.dead(item, entry, describeError(deadlineError(item, deadline, `claimed at ${new Date(clock.now()).toISOString()}, it was not run`)));
     }
+    if (this.children.handles(item)) return this.children.run(item, entry);
     const handler = entry.handler;
     if (!handler) return this.settler.failure(item, entry, new IronflowError('HANDLER_MISSING', `Workflow "${item.workflowType}" emitted an effect but has no handler registered`));
     let payload = item.payload;

@@ -7,6 +7,8 @@ import {
   type BacklogEntry,
   type DeadLetterQuery,
   type EffectRecord,
+  type InstancePage,
+  type InstancePageQuery,
   type InstanceQuery,
   type InstanceStatus,
   type InstanceSummary,
@@ -16,10 +18,15 @@ import {
   type StoredEvent,
   type TimerRecord,
   type WorkKind,
+  type WorkPage,
+  type WorkQuery,
 } from '@ironflow/core/store';
 import { NEVER_CANCELLED } from './cancellation.js';
 import { Control, type CancelOptions, type CancelResult } from './control.js';
+import { Children } from './children.js';
 import { EffectRunner } from './effect-runner.js';
+import { Operations, type BulkOptions, type BulkResult, type DeadLetterFilter, type InstanceFilter } from './operations.js';
+import { waitFor, type WaitForOptions, type WaitResult } from './wait-for.js';
 import { Executor, type ExecuteManyResult } from './executor.js';
 import { LifecycleEmitter, type LifecycleEvent, type LifecycleEventType, type LifecycleListener } from './lifecycle.js';
 import { resolveEngineOptions, type EngineOptions } from './options.js';
@@ -92,6 +99,8 @@ export interface Engine {
     count(query: Omit<DeadLetterQuery, 'limit' | 'offset'>): Promise<number>;
     /** Makes a dead effect or timer claimable again with its attempts reset. */
     redrive(kind: WorkKind, id: string): Promise<boolean>;
+    /** Re-drives every dead letter the filter matches; `dryRun` only counts them (the preview). */
+    redriveWhere(filter: DeadLetterFilter, options?: BulkOptions): Promise<BulkResult>;
   };
   /**
    * Cancels an instance: in one write it becomes `cancelled` (terminal; later inputs get
@@ -118,6 +127,24 @@ export interface Engine {
   backlog(): Promise<BacklogEntry[]>;
   /** Deletes done or cancelled effects and fired or cancelled timers last changed more than `olderThanMs` ago. */
   purge(olderThanMs: number): Promise<PurgeResult>;
+  /** Forgets idempotency keys committed more than `olderThanMs` ago (see `idempotencyRetentionMs`); returns how many. */
+  purgeIdempotencyKeys(olderThanMs: number): Promise<number>;
+  /**
+   * Resolves when the instance is completed or cancelled — or, with `until`, as soon as that holds
+   * of its state — woken by this process's commits and every process's endings, not by polling.
+   * Rejects with WAIT_TIMEOUT after `timeoutMs`, WAIT_UNSATISFIABLE when the instance ended
+   * without `until` holding, or the signal's reason.
+   */
+  waitFor<W extends AnyWorkflow>(workflow: W, workflowId: string, options: WaitForOptions<StateOf<W>>): Promise<WaitResult<StateOf<W>>>;
+  /** A page of effects or timers across the store, in id order, with filters; pass `next` as `after`. */
+  listWork(query: WorkQuery): Promise<WorkPage>;
+  /** A page of instances across the store, in (type, id) order, with filters; pass `next` as `after`. */
+  pageInstances(query?: InstancePageQuery): Promise<InstancePage>;
+  /**
+   * Cancels every active instance the filter matches, as `cancel` does each; `dryRun` only counts
+   * them (the preview).
+   */
+  cancelWhere(filter: InstanceFilter, reason: string, options?: BulkOptions & CancelOptions): Promise<BulkResult>;
   /** Starts the worker pools. */
   start(): void;
   /** Graceful stop: stop claiming, drain in-flight work up to the timeout, abort and release the rest. */
@@ -158,9 +185,12 @@ export function createEngine(options: EngineOptions): Engine {
   const executor = new Executor(settings, lifecycle, running);
   const retryWake = new RetryWake(() => clock.now());
   const settler = new Settler(settings, lifecycle, executor, retryWake);
-  const effectRunner = new EffectRunner(settings, lifecycle, settler, running);
+  const children = new Children(settings, lifecycle, executor, settler);
+  settler.onUnhandledDeadLetter = (item, error) => children.beforeDeadLetter(item, error);
+  const effectRunner = new EffectRunner(settings, lifecycle, settler, running, children);
   const timerRunner = new TimerRunner(lifecycle, settler);
   const control = new Control(settings, executor, running, lifecycle);
+  const operations = new Operations(settings, control);
 
   const tags = settings.effectTags;
   const claimEffects = async (limit: number) => {
@@ -206,6 +236,27 @@ export function createEngine(options: EngineOptions): Engine {
 
   let started = false;
   let unsubscribe: (() => void) | undefined;
+  let maintenance: ReturnType<typeof setInterval> | undefined;
+
+  /** Forgets idempotency keys past their retention; a failure is logged and tried again next time. */
+  const maintain = (): void => {
+    const retention = settings.idempotencyRetentionMs;
+    if (retention === undefined) return;
+    operations.purgeIdempotencyKeys(retention).then(
+      (purged) => {
+        if (purged > 0) logger.info({ purged }, 'forgot idempotency keys past their retention');
+      },
+      (error: unknown) => logger.warn({ err: error }, 'could not forget idempotency keys past their retention; trying again at the next maintenance'),
+    );
+  };
+
+  /** The state of an instance, for getState and waitFor. */
+  async function read(workflow: AnyWorkflow, ref: WorkflowRef): Promise<InstanceState<unknown>> {
+    const entry = entries.get(workflow.type);
+    const loaded = await store.load(ref);
+    const state = await stateOf(store, entry.workflow, ref, loaded);
+    return { state, version: loaded.version, completed: loaded.completed, status: loaded.status };
+  }
 
   return {
     types,
@@ -220,13 +271,29 @@ export function createEngine(options: EngineOptions): Engine {
     },
     executeDynamic: (workflowType, input, opts = {}) => executor.executeDynamic(workflowType, input, opts.idempotencyKey),
     async getState<W extends AnyWorkflow>(workflow: W, workflowId: string): Promise<InstanceState<StateOf<W>>> {
-      const entry = entries.get(workflow.type);
-      const ref = { type: workflow.type, id: workflowId };
-      const loaded = await store.load(ref);
       // The registry holds erased workflows; this one is `W` under its own type.
-      const state = (await stateOf(store, entry.workflow, ref, loaded)) as StateOf<W>;
-      return { state, version: loaded.version, completed: loaded.completed, status: loaded.status };
+      return (await read(workflow, { type: workflow.type, id: workflowId })) as InstanceState<StateOf<W>>;
     },
+    waitFor<W extends AnyWorkflow>(workflow: W, workflowId: string, opts: WaitForOptions<StateOf<W>>): Promise<WaitResult<StateOf<W>>> {
+      entries.get(workflow.type);
+      const ref = { type: workflow.type, id: workflowId };
+      return waitFor<StateOf<W>>(
+        {
+          read: async (r) => (await read(workflow, r)) as WaitResult<StateOf<W>>,
+          onEnded: (listener) => store.subscribeEnded?.(listener) ?? (() => undefined),
+          onCommitted: (r, listener) =>
+            lifecycle.on('decision.committed', (event) => {
+              if (event.workflowType === r.type && event.workflowId === r.id) listener();
+            }),
+        },
+        ref,
+        opts,
+      );
+    },
+    listWork: (query) => store.listWork(query),
+    pageInstances: (query) => store.pageInstances(query),
+    cancelWhere: (filter, reason, opts) => operations.cancelWhere(filter, reason, opts),
+    purgeIdempotencyKeys: (olderThanMs) => operations.purgeIdempotencyKeys(olderThanMs),
     getEvents: (ref) => store.readEvents(ref),
     listInstances: (query) => store.listInstances(query),
     listEffects: (ref) => store.listEffects(ref),
@@ -236,6 +303,7 @@ export function createEngine(options: EngineOptions): Engine {
       list: async (query) => store.listDeadLetters(checkKind(query)),
       count: async (query) => store.countDeadLetters(checkKind(query)),
       redrive: async (kind, id) => store.redrive(checkKind({ kind }).kind, id, clock.now()),
+      redriveWhere: (filter, opts) => operations.redriveWhere(checkKind(filter), opts),
     },
     cancel: (ref, reason, opts) => control.cancel(ref, reason, opts),
     pause: (ref) => control.setInstancePaused(ref, true),
@@ -255,11 +323,17 @@ export function createEngine(options: EngineOptions): Engine {
       unsubscribe = store.subscribe?.((kind) => (kind === 'effect' ? effectPool : timerPool).poke());
       effectPool.start();
       timerPool.start();
+      if (settings.idempotencyRetentionMs !== undefined) {
+        maintain();
+        maintenance = setInterval(maintain, settings.maintenanceIntervalMs);
+        maintenance.unref?.();
+      }
     },
     async stop() {
       if (!started) return;
       started = false;
       unsubscribe?.();
+      clearInterval(maintenance);
       retryWake.detach();
       await Promise.all([effectPool.stop(settings.shutdownTimeoutMs), timerPool.stop(settings.shutdownTimeoutMs)]);
     },

@@ -78,6 +78,8 @@ export type LifecycleEvent =
   | { type: 'lease.lost'; kind: WorkKind; id: string }
   /** `engine.cancel` cancelled an instance, with this many live effects and timers. */
   | { type: 'instance.cancelled'; workflowType: string; workflowId: string; reason: string; effects: number; timers: number }
+  /** A child's ending (completed, cancelled, failed) was decided by its parent's `onChild`. */
+  | { type: 'child.reported'; parentType: string; parentId: string; childType: string; childId: string; outcome: 'completed' | 'cancelled' | 'failed' }
   | { type: 'worker.restarted'; pool: WorkKind; error: string; delayMs: number; failures: number };
 
 /** The `type` strings of lifecycle events. */

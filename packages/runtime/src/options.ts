@@ -98,6 +98,16 @@ export interface EngineOptions {
    * @default 10000
    */
   cacheSize?: number | undefined;
+  /**
+   * How long idempotency keys are kept. When set, a started engine forgets keys older than this
+   * every `maintenanceIntervalMs`; a repeat after that is decided again. Unset keeps them forever.
+   */
+  idempotencyRetentionMs?: number | undefined;
+  /**
+   * How often a started engine runs its maintenance (the idempotency retention).
+   * @default 600000 (10 minutes)
+   */
+  maintenanceIntervalMs?: number | undefined;
   /** Receives every lifecycle event (same as `engine.on('*', fn)`). */
   onEvent?: ((event: LifecycleEvent) => void) | undefined;
   /**
@@ -142,6 +152,8 @@ export interface EngineSettings {
   readonly effectTags: readonly string[] | undefined;
   readonly shutdownTimeoutMs: number;
   readonly cacheSize: number;
+  readonly idempotencyRetentionMs: number | undefined;
+  readonly maintenanceIntervalMs: number;
   readonly maxConflictRetries: number | undefined;
   readonly observeInputs: boolean | undefined;
   readonly onEvent: ((event: LifecycleEvent) => void) | undefined;
@@ -206,6 +218,8 @@ export function resolveEngineOptions(options: EngineOptions): EngineSettings {
     effectTags: resolveTags(options.effects?.tags),
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
     cacheSize,
+    idempotencyRetentionMs: optionalDuration(options.idempotencyRetentionMs, 'idempotencyRetentionMs', 0),
+    maintenanceIntervalMs: optionalDuration(options.maintenanceIntervalMs, 'maintenanceIntervalMs', 1) ?? 600_000,
     maxConflictRetries: options.maxConflictRetries,
     observeInputs: options.observeInputs,
     onEvent: options.onEvent,
@@ -227,4 +241,11 @@ function resolveGroupCommit(option: EngineOptions['groupCommit']): GroupCommitSe
   if (!Number.isInteger(maxBatch) || maxBatch > MAX_BATCH) throw invalidArgument(`groupCommit.maxBatch must be a whole number from 1 to ${MAX_BATCH}, got ${maxBatch}`);
   if (!Number.isInteger(maxInFlight)) throw invalidArgument(`groupCommit.maxInFlight must be a whole number, got ${maxInFlight}`);
   return { maxBatch, maxInFlight };
+}
+
+/** An optional duration in whole ms of at least `min`. */
+function optionalDuration(value: unknown, what: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw invalidArgument(`${what} must be a whole number of ms >= ${min}, got ${String(value)}`);
+  return value;
 }

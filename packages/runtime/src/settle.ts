@@ -1,7 +1,7 @@
 // How a claimed effect or timer ends: its result routed with the acknowledgement, a failure retried
 // with backoff or dead-lettered, a lost lease reported. Every change is fenced by the lease token.
 import { IronflowError, isIronflowError, type AnyWorkflow, type RetryPolicy } from '@ironflow/core';
-import { attemptsExhausted, backoffDelay, claimedTooOften, inputTypeOf, resolveRetryPolicy } from '@ironflow/core/engine';
+import { attemptsExhausted, backoffDelay, claimedTooOften, inputTypeOf, resolveRetryPolicy, systemEffectOf } from '@ironflow/core/engine';
 import type { Claimed, EffectRecord, TimerRecord } from '@ironflow/core/store';
 import type { Executor } from './executor.js';
 import type { LifecycleEmitter } from './lifecycle.js';
@@ -183,12 +183,16 @@ export class Settler {
     if (item.kind === 'effect') this.retryWake.schedule(retryAt);
   }
 
+  /** Called before a dead letter that no `onDeadLetter` input handled (a child tells its parent). */
+  onUnhandledDeadLetter: ((item: ClaimedItem, error: string) => Promise<void>) | undefined;
+
   /** Dead-letters the item, routing the workflow's `onDeadLetter` input in the same commit when it has one. */
   async dead(item: ClaimedItem, entry: WorkflowEntry | undefined, error: string): Promise<void> {
     const { store, clock, logger } = this.settings;
-    const now = clock.now();
     let routed = false;
-    if (entry?.workflow.onDeadLetter) {
+    // A system effect (a child's start or ending) is not the workflow's own effect type.
+    const system = item.kind === 'effect' && systemEffectOf(item.payload) !== undefined;
+    if (entry?.workflow.onDeadLetter && !system) {
       const notice =
         item.kind === 'effect'
           ? { kind: 'effect' as const, id: item.id, effect: item.payload, attempts: item.attempts, error }
@@ -205,8 +209,9 @@ export class Settler {
       }
     }
     if (!routed) {
+      if (!system) await this.onUnhandledDeadLetter?.(item, error);
       try {
-        await store.deadLetter(item.lease, now, error);
+        await store.deadLetter(item.lease, clock.now(), error);
       } catch (deadError) {
         if (isIronflowError(deadError, 'LEASE_LOST')) return this.lost(item, deadError);
         throw deadError;

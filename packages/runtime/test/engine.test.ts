@@ -95,7 +95,7 @@ describe('executing inputs', () => {
     const first = await engine.execute(pay, { type: 'Start', id: 'p3', amount: 5 }, { idempotencyKey: 'req-1' });
     const again = await engine.execute(pay, { type: 'Start', id: 'p3', amount: 5 }, { idempotencyKey: 'req-1' });
     expect(first.status).toBe('accepted');
-    expect(again).toEqual({ status: 'duplicate', workflowId: 'p3', version: 1, eventCount: 1 });
+    expect(again).toEqual({ status: 'duplicate', workflowId: 'p3', version: 1, eventCount: 1, events: first.status === 'accepted' ? first.events : [] });
     const concurrent = await Promise.all(Array.from({ length: 10 }, () => engine.execute(pay, { type: 'Remind', id: 'p3', n: 1 }, { idempotencyKey: 'req-2' })));
     expect(concurrent.filter((r) => r.status === 'accepted')).toHaveLength(1);
     expect(concurrent.filter((r) => r.status === 'duplicate')).toHaveLength(9);

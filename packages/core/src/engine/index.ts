@@ -9,3 +9,5 @@ export type { BackoffOptions } from '../retry.js';
 export { systemClock } from '../clock.js';
 export { validateWithSchema } from '../schema.js';
 export { isValidWorkflowType } from '../workflow.js';
+export { childEndedPayload, systemEffectOf, SYSTEM_EFFECT } from '../children.js';
+export type { ChildEndedPayload, StartChildPayload, SystemEffectPayload } from '../children.js';
