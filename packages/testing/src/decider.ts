@@ -1,7 +1,7 @@
 // Given/when/then for deciders: given past events, when an input arrives, then these events (or
 // this rejection, these effects, these timers). Pure: no store, no engine.
 import { expect } from 'vitest';
-import type { AnyWorkflow, Decision, EffectOf, EventOf, InputOf, RejectionOf, StateOf, TimerRequest } from '@ironflow/core';
+import type { AnyWorkflow, Decision, EffectOf, EffectOptions, EventOf, InputOf, RejectionOf, StateOf, TimerRequest } from '@ironflow/core';
 
 /** The outcome of `when`, with assertions that chain. */
 export interface DeciderOutcome<W extends AnyWorkflow> {
@@ -17,6 +17,12 @@ export interface DeciderOutcome<W extends AnyWorkflow> {
   thenTimers(timers: readonly TimerRequest<InputOf<W>>[]): DeciderOutcome<W>;
   /** Asserts these timer keys were cancelled. */
   thenCancelled(keys: readonly string[]): DeciderOutcome<W>;
+  /** Asserts these effect keys were cancelled (`cancelEffects`). */
+  thenEffectsCancelled(keys: readonly string[]): DeciderOutcome<W>;
+  /** Asserts the options given with `effect()`, one entry per effect (undefined for a plain payload). */
+  thenEffectOptions(options: readonly (EffectOptions | undefined)[]): DeciderOutcome<W>;
+  /** Asserts these children were started, as (workflow type, input) pairs, in order. */
+  thenStarted(children: readonly { readonly workflowType: string; readonly input: unknown }[]): DeciderOutcome<W>;
   /** Asserts the input was rejected (with this reason, when given). */
   thenRejected(reason?: RejectionOf<W>): DeciderOutcome<W>;
   /** Asserts the state after the decision. */
@@ -67,6 +73,19 @@ export function deciderSpec<W extends AnyWorkflow>(workflow: W, options: { now?:
       },
       thenCancelled(expected) {
         expect(accepted().cancelTimers).toEqual(expected);
+        return outcome;
+      },
+      thenEffectsCancelled(expected) {
+        expect(accepted().cancelEffects ?? []).toEqual(expected);
+        return outcome;
+      },
+      thenEffectOptions(expected) {
+        const decided = accepted();
+        expect(decided.effects.map((_, i) => decided.effectOptions?.[i])).toEqual(expected);
+        return outcome;
+      },
+      thenStarted(expected) {
+        expect((accepted().start ?? []).map((child) => ({ workflowType: child.workflowType, input: child.input }))).toEqual(expected);
         return outcome;
       },
       thenRejected(...reason) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accept, defineWorkflow, reject } from '@ironflow/core';
+import { accept, defineWorkflow, effect, reject, startChild } from '@ironflow/core';
 import { register } from '@ironflow/runtime';
 import { createTestEngine, deciderSpec, testServerUrl, uniqueName } from '../src/index.js';
 
@@ -31,6 +31,31 @@ describe('deciderSpec', () => {
     expect(() => deciderSpec(door).when({ type: 'Open', id: 'd' }).then([{ type: 'Closed' }])).toThrow();
     expect(() => deciderSpec(door).when({ type: 'Open', id: 'd' }).thenRejected()).toThrow();
     expect(() => deciderSpec(door).given({ type: 'Locked' }).when({ type: 'Open', id: 'd' }).then([])).toThrow(/rejected/);
+  });
+});
+
+const dispatch = defineWorkflow({
+  type: 'dispatch',
+  initialState: () => ({ sent: false }),
+  evolve: () => ({ sent: true }),
+  decide: (input: { type: 'Send' | 'Recall'; id: string }) =>
+    input.type === 'Send'
+      ? accept({ type: 'Sent' }, { effects: [effect({ courier: input.id }, { key: 'courier', priority: 5 }), { courier: 'backup' }], start: [startChild(door, { type: 'Open', id: `door-${input.id}` })] })
+      : accept({ type: 'Recalled' }, { cancelEffects: ['courier'] }),
+  workflowId: (input) => input.id,
+});
+
+describe('deciderSpec with effect options, cancelled effects and children', () => {
+  it('asserts what effect(), cancelEffects and startChild put in a decision', () => {
+    deciderSpec(dispatch)
+      .when({ type: 'Send', id: 'p' })
+      .thenEffects([{ courier: 'p' }, { courier: 'backup' }])
+      .thenEffectOptions([{ key: 'courier', priority: 5 }, undefined])
+      .thenStarted([{ workflowType: 'door', input: { type: 'Open', id: 'door-p' } }])
+      .thenEffectsCancelled([]);
+    deciderSpec(dispatch).when({ type: 'Recall', id: 'p' }).thenEffectsCancelled(['courier']).thenStarted([]);
+    expect(() => deciderSpec(dispatch).when({ type: 'Send', id: 'p' }).thenEffectOptions([undefined, undefined])).toThrow();
+    expect(() => deciderSpec(dispatch).when({ type: 'Recall', id: 'p' }).thenEffectsCancelled(['other'])).toThrow();
   });
 });
 
