@@ -1,24 +1,25 @@
-// The demo: a dozen orders through every path of the workflow on a started engine and the system
-// clock, a line per lifecycle event, then a summary read back from the store and checked against
-// what each order must come to. The store is an embedded, file-backed PostgreSQL (PGlite): kill
-// the demo half-way and run it again to resume. Ctrl-C stops it gracefully.
+// The demo: a dozen orders through every path of the workflow and its shipment child on a started
+// engine and the system clock, a line per lifecycle event, then a summary read back from the store
+// and checked against what each order must come to. The store is an embedded, file-backed
+// PostgreSQL (PGlite): kill the demo half-way and run it again to resume. Ctrl-C stops it gracefully.
 import { rm } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { isIronflowError, type WorkflowRef } from '@ironflow/core';
 import type { WorkflowStore } from '@ironflow/core/store';
 import type { Engine, LifecycleEvent, Logger } from '@ironflow/runtime';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createPGliteStore } from '@ironflow/store-postgres';
 import { createOrderEngine } from './engine.js';
-import { DECLINED_CARD, GOOD_CARD, SLOW_ISSUER_CARD, createServices } from './handlers.js';
+import { DECLINED_CARD, FREIGHT_SKU, GOOD_CARD, SLOW_ISSUER_CARD, createServices } from './handlers.js';
 import type { CancelReason, GiftCardStatus, GiftCard, Order, OrderLine, OrderState, OrderWorkflow } from './order-workflow.js';
+import type { ShipmentState, ShipmentWorkflow } from './shipment-workflow.js';
 
 /** The payment deadline in business terms: a placed order has 15 minutes to be paid. */
 const PAYMENT_DEADLINE_MS = 15 * 60_000;
 /**
  * o-1005 was placed at the shop front this long before its deadline (it waited in a checkout
- * queue), and its card's issuer answers only after the deadline: the deadline fires a few
- * seconds into the demo because of that, never because the machine is slow.
+ * queue), and its card's issuer never answers: the deadline fires a few seconds into the demo
+ * because of that, never because the machine is slow, and cancels the charge still waiting.
  */
 const LATE_ORDER_LEFT_MS = 3_000;
 /**
@@ -35,7 +36,8 @@ const clockText = () => `${((Date.now() - started) / 1000).toFixed(2).padStart(5
 /** Set by Ctrl-C (or SIGTERM): the demo stops the engine, closes the store and exits 130. */
 let interrupted = false;
 let interruptedAt = 0;
-let onInterrupt = () => {};
+/** Aborted by Ctrl-C: ends the wait for the orders. */
+const interruption = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (interrupted) {
@@ -48,16 +50,17 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     interrupted = true;
     interruptedAt = Date.now();
     console.log(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping the engine (Ctrl-C again to quit at once) …`);
-    onInterrupt();
+    interruption.abort();
   });
 }
-const untilInterrupted = new Promise<void>((resolve) => {
-  onInterrupt = resolve;
-});
 
-/** Where the demo's database lives (`IRONFLOW_DEMO_DIR` overrides it), and how to name it. */
+/**
+ * Where the demo's database lives (`IRONFLOW_DEMO_DIR` overrides it), and how to name it. The name
+ * carries the version of the demo's events: a database of an earlier demo (before the shipment
+ * child) is left alone rather than resumed with events this workflow no longer folds.
+ */
 const ROOT = new URL('../../..', import.meta.url).pathname;
-const DATA_DIR = resolve(process.env.IRONFLOW_DEMO_DIR ?? `${ROOT}.ironflow/demo-db`);
+const DATA_DIR = resolve(process.env.IRONFLOW_DEMO_DIR ?? `${ROOT}.ironflow/demo-db-v2`);
 const DATA_DIR_SHOWN = DATA_DIR.startsWith(ROOT) ? relative(ROOT, DATA_DIR) : DATA_DIR;
 
 /**
@@ -78,7 +81,7 @@ async function openStore(): Promise<{ store: WorkflowStore; close: () => Promise
 
 /** What an order must come to, however fast the machine and however often the demo was killed. */
 type Expected =
-  | { readonly status: 'shipped'; readonly giftCard?: Exclude<GiftCardStatus, 'sending'> }
+  | { readonly status: 'delivered'; readonly giftCard?: Exclude<GiftCardStatus, 'sending'> }
   | { readonly status: 'cancelled'; readonly reason: CancelReason };
 
 interface DemoOrder {
@@ -96,16 +99,16 @@ interface DemoOrder {
 }
 
 const book = (quantity = 1): OrderLine => ({ sku: 'BOOK-1', quantity });
-const shipped: Expected = { status: 'shipped' };
+const delivered: Expected = { status: 'delivered' };
 
 const ORDERS: readonly DemoOrder[] = [
-  { orderId: 'o-1001', scenario: 'happy path', items: [book()], amount: 1_999, card: GOOD_CARD, expected: shipped },
-  { orderId: 'o-1002', scenario: 'happy path, two lines', items: [{ sku: 'MUG-1', quantity: 2 }, { sku: 'TEE-1', quantity: 1 }], amount: 4_497, card: GOOD_CARD, expected: shipped },
-  { orderId: 'o-1003', scenario: 'happy path', items: [book(3)], amount: 5_997, card: GOOD_CARD, expected: shipped },
+  { orderId: 'o-1001', scenario: 'happy path', items: [book()], amount: 1_999, card: GOOD_CARD, expected: delivered },
+  { orderId: 'o-1002', scenario: 'happy path, two lines', items: [{ sku: 'MUG-1', quantity: 2 }, { sku: 'TEE-1', quantity: 1 }], amount: 4_497, card: GOOD_CARD, expected: delivered },
+  { orderId: 'o-1003', scenario: 'happy path', items: [book(3)], amount: 5_997, card: GOOD_CARD, expected: delivered },
   { orderId: 'o-1004', scenario: 'declined card', items: [book()], amount: 1_999, card: DECLINED_CARD, expected: { status: 'cancelled', reason: 'card-declined' } },
   {
     orderId: 'o-1005',
-    scenario: 'issuer answers after the deadline',
+    scenario: 'issuer silent past the deadline',
     items: [book(2)],
     amount: 3_998,
     card: SLOW_ISSUER_CARD,
@@ -119,9 +122,9 @@ const ORDERS: readonly DemoOrder[] = [
     amount: 1_999,
     card: GOOD_CARD,
     giftCard: { recipient: 'ada@example.com', amount: 7_500 },
-    expected: { status: 'shipped', giftCard: 'failed' },
+    expected: { status: 'delivered', giftCard: 'failed' },
   },
-  { orderId: 'o-1007', scenario: 'flaky gateway, retried', items: [{ sku: 'MUG-1', quantity: 1 }], amount: 1_299, card: GOOD_CARD, expected: shipped },
+  { orderId: 'o-1007', scenario: 'flaky gateway, retried', items: [{ sku: 'MUG-1', quantity: 1 }], amount: 1_299, card: GOOD_CARD, expected: delivered },
   {
     orderId: 'o-1008',
     scenario: 'gift card',
@@ -129,7 +132,7 @@ const ORDERS: readonly DemoOrder[] = [
     amount: 1_999,
     card: GOOD_CARD,
     giftCard: { recipient: 'grace@example.com', amount: 2_000 },
-    expected: { status: 'shipped', giftCard: 'sent' },
+    expected: { status: 'delivered', giftCard: 'sent' },
   },
   { orderId: 'o-1009', scenario: 'out of stock', items: [{ sku: 'LAMP-1', quantity: 2 }], amount: 8_998, card: GOOD_CARD, expected: { status: 'cancelled', reason: 'out-of-stock' } },
   {
@@ -141,12 +144,23 @@ const ORDERS: readonly DemoOrder[] = [
     cancelAtOnce: true,
     expected: { status: 'cancelled', reason: 'customer-request' },
   },
-  { orderId: 'o-1011', scenario: 'happy path', items: [{ sku: 'TEE-1', quantity: 2 }], amount: 3_998, card: GOOD_CARD, expected: shipped },
-  { orderId: 'o-1017', scenario: 'flaky gateway, retried', items: [book()], amount: 1_999, card: GOOD_CARD, expected: shipped },
+  { orderId: 'o-1011', scenario: 'happy path', items: [{ sku: 'TEE-1', quantity: 2 }], amount: 3_998, card: GOOD_CARD, expected: delivered },
+  {
+    orderId: 'o-1012',
+    scenario: 'carrier refuses the parcel',
+    items: [{ sku: FREIGHT_SKU, quantity: 1 }],
+    amount: 49_900,
+    card: GOOD_CARD,
+    expected: { status: 'cancelled', reason: 'shipment-failed' },
+  },
+  { orderId: 'o-1017', scenario: 'flaky gateway, retried', items: [book()], amount: 1_999, card: GOOD_CARD, expected: delivered },
 ];
 
-/** Effects that must end dead-lettered, as `orderId effect`: the gift card over the limit. */
-const EXPECTED_DEAD = ['o-1006 SendGiftCard'];
+/**
+ * Effects that must end dead-lettered, as `type id effect`: the gift card over the limit, and the
+ * booking the carrier refused.
+ */
+const EXPECTED_DEAD = ['order o-1006 SendGiftCard', 'shipment o-1012 BookParcel'];
 
 /** Only errors reach the terminal; the progress lines below report everything else. */
 const demoLogger: Logger = {
@@ -168,31 +182,48 @@ function codeOf(reason: unknown): string {
   return typeof reason === 'object' && reason !== null && 'code' in reason ? String(reason.code) : JSON.stringify(reason);
 }
 
-/** `type` of a stored effect or timer payload. */
+/**
+ * `type` of a stored effect or timer payload; the runtime's own effects (`$ironflow`) that start a
+ * child (`▶ shipment`) and tell a parent how its child ended (`↩ order`) by what they do.
+ */
 function kindOf(payload: unknown): string {
-  return typeof payload === 'object' && payload !== null && 'type' in payload ? String(payload.type) : '?';
+  if (typeof payload !== 'object' || payload === null) return '?';
+  if ('$ironflow' in payload) {
+    if (payload.$ironflow === 'start' && 'workflowType' in payload) return `▶ ${String(payload.workflowType)}`;
+    if (payload.$ironflow === 'child-ended' && 'parent' in payload && typeof payload.parent === 'object' && payload.parent !== null && 'type' in payload.parent) {
+      return `↩ ${String(payload.parent.type)}`;
+    }
+  }
+  return 'type' in payload ? String(payload.type) : '?';
+}
+
+/** The demo's two workflow types. */
+interface DemoWorkflows {
+  readonly order: OrderWorkflow;
+  readonly shipment: ShipmentWorkflow;
 }
 
 /**
- * Prints one line per lifecycle event. Lines are produced in order on one promise chain, because
- * some need a read (which events a commit wrote, which effect failed) that lifecycle events omit.
+ * Prints one line per lifecycle event of an order or its shipment (marked `↳`). Lines are produced
+ * in order on one promise chain, because some need a read (which events a commit wrote, which
+ * effect failed) that lifecycle events omit.
  */
-function createProgressPrinter(engine: Engine, workflow: OrderWorkflow) {
+function createProgressPrinter(engine: Engine, { order, shipment }: DemoWorkflows) {
   const announced = new Set<string>();
-  /** Which order a claimed effect or timer belongs to, for `lease.lost`, which names only the item. */
-  const owners = new Map<string, string>();
-  const counts = { leasesLost: 0, retries: 0 };
+  /** Which instance a claimed effect or timer belongs to, for `lease.lost`, which names only the item. */
+  const owners = new Map<string, WorkflowRef>();
+  const counts = { leasesLost: 0, retries: 0, cancelled: 0 };
   let chain = Promise.resolve();
-  const print = (at: string, orderId: string, text: string) => console.log(`${at}  ${orderId.padEnd(7)} ${text}`);
+  // A shipment is named by its order's id; its lines are marked so that the two read apart.
+  const print = (at: string, ref: WorkflowRef, text: string) => console.log(`${at}  ${ref.id.padEnd(7)} ${ref.type === shipment.type ? `↳ ${text}` : text}`);
   const later = (job: () => Promise<void>) => {
     chain = chain.then(job).catch((error: unknown) => console.error('  ! progress printer:', error));
   };
-  const refOf = (orderId: string) => ({ type: workflow.type, id: orderId });
-  const effectName = async (orderId: string, id: string) => kindOf((await engine.listEffects(refOf(orderId))).find((e) => e.id === id)?.payload);
-  const timerKey = async (orderId: string, id: string) => (await engine.listTimers(refOf(orderId))).find((t) => t.id === id)?.key ?? 'timer';
+  const effectName = async (ref: WorkflowRef, id: string) => kindOf((await engine.listEffects(ref)).find((e) => e.id === id)?.payload);
+  const timerKey = async (ref: WorkflowRef, id: string) => (await engine.listTimers(ref)).find((t) => t.id === id)?.key ?? 'timer';
 
   async function onCommit(at: string, event: Extract<LifecycleEvent, { type: 'decision.committed' }>): Promise<void> {
-    const ref = refOf(event.workflowId);
+    const ref = { type: event.workflowType, id: event.workflowId };
     const [stored, effects, timers] = await Promise.all([engine.getEvents(ref), engine.listEffects(ref), engine.listTimers(ref)]);
     const written = stored.filter((e) => e.sequence > event.version - event.eventTypes.length && e.sequence <= event.version);
     const first = written[0];
@@ -204,60 +235,73 @@ function createProgressPrinter(engine: Engine, workflow: OrderWorkflow) {
       from = `${kindOf(effect?.payload)}${attempts} ${effect?.status === 'dead' ? '✗ dead' : 'done'}`;
     } else if (cause?.kind === 'timer') {
       from = `⏰ ${timers.find((t) => t.id === cause.id)?.key ?? 'timer'}`;
+    } else if (first?.metadata.idempotencyKey?.startsWith('ironflow:child')) {
+      from = `↩ ${from}`; // the order's onChild input: how its shipment ended
     }
-    // What this decision scheduled: rows created at its commit time and not shown before.
+    // What this decision scheduled: rows created at its commit time and not shown before; and the
+    // effects it cancelled by key (cancelEffects), changed at its commit time.
     const next: string[] = [];
+    const stopped: string[] = [];
     for (const row of [...effects, ...timers]) {
-      if (row.createdAt !== first?.recordedAt || announced.has(row.id)) continue;
-      announced.add(row.id);
-      next.push(row.kind === 'effect' ? kindOf(row.payload) : `⏰ ${row.key ?? 'timer'} in ${formatDuration(row.fireAt - row.createdAt)}`);
+      if (row.createdAt === first?.recordedAt && !announced.has(row.id)) {
+        announced.add(row.id);
+        next.push(row.kind === 'effect' ? kindOf(row.payload) : `⏰ ${row.key ?? 'timer'} in ${formatDuration(row.fireAt - row.createdAt)}`);
+      } else if (row.kind === 'effect' && row.status === 'cancelled' && row.updatedAt === first?.recordedAt && !announced.has(`cancelled ${row.id}`)) {
+        announced.add(`cancelled ${row.id}`);
+        stopped.push(`⊘ ${kindOf(row.payload)}`);
+      }
     }
     const what = written.map((e) => describeEvent(e.payload)).join(', ');
-    const then = [next.length > 0 ? `⇒ ${next.join(', ')}` : '', event.completed ? '✓ settled' : ''].filter(Boolean).join('  ');
-    print(at, event.workflowId, `${from.padEnd(22)} → ${what.padEnd(46)} ${then}`.trimEnd());
+    const then = [next.length > 0 ? `⇒ ${next.join(', ')}` : '', ...stopped, event.completed ? '✓ settled' : ''].filter(Boolean).join('  ');
+    // The `↳` of a shipment line takes two columns of the cause.
+    const width = ref.type === shipment.type ? 20 : 22;
+    print(at, ref, `${from.padEnd(width)} → ${what.padEnd(46)} ${then}`.trimEnd());
   }
 
   engine.on('*', (event) => {
     const at = clockText();
-    if ('workflowType' in event && event.workflowType !== workflow.type) return;
+    if ('workflowType' in event && event.workflowType !== order.type && event.workflowType !== shipment.type) return;
+    const ref = 'workflowType' in event ? { type: event.workflowType, id: event.workflowId } : undefined;
     switch (event.type) {
       case 'decision.committed':
         return later(() => onCommit(at, event));
       case 'decision.rejected':
-        return later(async () => print(at, event.workflowId, `${'input refused'.padEnd(22)} ✗ ${codeOf(event.reason)}`));
+        return later(async () => print(at, ref!, `${'input refused'.padEnd(22)} ✗ ${codeOf(event.reason)}`));
       case 'effect.started':
-        owners.set(event.id, event.workflowId);
+        owners.set(event.id, ref!);
         return;
       case 'effect.retried': {
         counts.retries += 1;
         const inMs = Math.max(0, event.retryAt - Date.now());
-        return later(async () =>
-          print(at, event.workflowId, `↻ ${await effectName(event.workflowId, event.id)} attempt ${event.attempt} failed (${event.error}); retry in ${inMs} ms`),
-        );
+        return later(async () => print(at, ref!, `↻ ${await effectName(ref!, event.id)} attempt ${event.attempt} failed (${event.error}); retry in ${inMs} ms`));
       }
+      case 'effect.cancelled':
+        // A handler aborted because its effect was cancelled; the decision that cancelled it
+        // shows it (⊘), and the abort can reach this listener before that decision's line.
+        counts.cancelled += 1;
+        return;
       case 'effect.dead-lettered':
-        return later(async () =>
-          print(at, event.workflowId, `✗ ${await effectName(event.workflowId, event.id)} dead-lettered after ${event.attempt} attempt(s): ${event.error}`),
-        );
+        return later(async () => print(at, ref!, `✗ ${await effectName(ref!, event.id)} dead-lettered after ${event.attempt} attempt(s): ${event.error}`));
       case 'timer.fired':
         // An accepted timer input was printed as the decision it caused.
-        if (event.outcome !== 'accepted') later(async () => print(at, event.workflowId, `⏰ ${await timerKey(event.workflowId, event.id)} fired: ${event.outcome}`));
+        if (event.outcome !== 'accepted') later(async () => print(at, ref!, `⏰ ${await timerKey(ref!, event.id)} fired: ${event.outcome}`));
         return;
       case 'timer.retried':
         counts.retries += 1;
-        return later(async () => print(at, event.workflowId, `↻ ⏰ ${await timerKey(event.workflowId, event.id)} attempt ${event.attempt} failed (${event.error})`));
+        return later(async () => print(at, ref!, `↻ ⏰ ${await timerKey(ref!, event.id)} attempt ${event.attempt} failed (${event.error})`));
       case 'timer.dead-lettered':
-        return later(async () => print(at, event.workflowId, `✗ ⏰ ${await timerKey(event.workflowId, event.id)} dead-lettered: ${event.error}`));
+        return later(async () => print(at, ref!, `✗ ⏰ ${await timerKey(ref!, event.id)} dead-lettered: ${event.error}`));
       case 'lease.lost': {
         counts.leasesLost += 1;
-        const orderId = owners.get(event.id) ?? '-';
+        const owner = owners.get(event.id);
         return later(async () => {
-          const name = orderId === '-' ? event.kind : event.kind === 'effect' ? await effectName(orderId, event.id) : `⏰ ${await timerKey(orderId, event.id)}`;
-          print(at, orderId, `⚠ lease on ${name} lost: another worker claimed it; this attempt's result is dropped`);
+          if (owner === undefined) return print(at, { type: order.type, id: '-' }, `⚠ lease on a ${event.kind} lost: another worker claimed it; this attempt's result is dropped`);
+          const name = event.kind === 'effect' ? await effectName(owner, event.id) : `⏰ ${await timerKey(owner, event.id)}`;
+          print(at, owner, `⚠ lease on ${name} lost: another worker claimed it; this attempt's result is dropped`);
         });
       }
       case 'worker.restarted':
-        return later(async () => print(at, '-', `! ${event.pool} worker restarted after: ${event.error}`));
+        return later(async () => print(at, { type: order.type, id: '-' }, `! ${event.pool} worker restarted after: ${event.error}`));
       default:
         return;
     }
@@ -270,15 +314,16 @@ function formatDuration(ms: number): string {
 }
 
 /**
- * What a killed earlier run still holds, by order: effects leased to it, which nobody runs until
- * the lease expires. Read before this run's engine starts, so its own claims are not counted.
+ * What a killed earlier run still holds, by order: effects of the order or its shipment leased to
+ * it, which nobody runs until the lease expires. Read before this run's engine starts, so its own
+ * claims are not counted.
  */
-async function leasesOfEarlierRun(engine: Engine, workflow: OrderWorkflow): Promise<Map<string, string[]>> {
+async function leasesOfEarlierRun(engine: Engine, { order, shipment }: DemoWorkflows): Promise<Map<string, string[]>> {
   const held = new Map<string, string[]>();
   for (const { orderId } of ORDERS) {
-    const effects = await engine.listEffects({ type: workflow.type, id: orderId });
+    const effects = [...(await engine.listEffects({ type: order.type, id: orderId })), ...(await engine.listEffects({ type: shipment.type, id: orderId }))];
     const leased = effects.filter((e) => e.status === 'leased' && (e.leaseExpiresAt ?? 0) > Date.now());
-    if (leased.length > 0) held.set(orderId, leased.map((e) => `${kindOf(e.payload)} runs again when the earlier run's lease expires, in ${formatDuration((e.leaseExpiresAt ?? 0) - Date.now())}`));
+    if (leased.length > 0) held.set(orderId, leased.map((e) => `${kindOf(e.payload)} is held by the earlier run's lease for another ${formatDuration((e.leaseExpiresAt ?? 0) - Date.now())}`));
   }
   return held;
 }
@@ -303,82 +348,110 @@ async function placeOrders(engine: Engine, workflow: OrderWorkflow, held: Readon
   return resumed;
 }
 
-/** Polls until every demo order is settled (completed), the demo is interrupted, or the last-resort timeout. */
+/**
+ * Waits until every demo order is settled (terminal), Ctrl-C, or the last-resort timeout. Each
+ * `waitFor` is woken by the engine's commits and endings, not by polling the store; one order at
+ * a time, since every order must settle anyway.
+ */
 async function waitUntilSettled(engine: Engine, workflow: OrderWorkflow, timeoutMs: number): Promise<'settled' | 'interrupted' | 'timeout'> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  try {
+    for (const { orderId } of ORDERS) {
+      await engine.waitFor(workflow, orderId, { timeoutMs: Math.max(0, deadline - Date.now()), signal: interruption.signal });
+    }
+    return 'settled';
+  } catch (error) {
     if (interrupted) return 'interrupted';
-    const completed = await engine.listInstances({ workflowType: workflow.type, status: 'completed', limit: 1_000 });
-    const done = new Set(completed.map((i) => i.workflowId));
-    if (ORDERS.every((o) => done.has(o.orderId))) return 'settled';
-    if (Date.now() > deadline) return 'timeout';
-    await Promise.race([sleep(100), untilInterrupted]);
+    if (isIronflowError(error, 'WAIT_TIMEOUT')) return 'timeout';
+    throw error;
   }
 }
 
 function outcomeOf(state: Order): string {
-  if (state.status === 'shipped') {
+  if (state.status === 'delivered') {
     const gift = state.giftCardStatus === 'none' ? '' : `, gift card ${state.giftCardStatus}`;
-    return `shipped ${state.trackingNumber ?? ''}${gift}`;
+    return `delivered ${state.trackingNumber ?? ''}${gift}`;
   }
   if (state.status === 'cancelled') {
     const parts = [`cancelled: ${state.cancelReason ?? '?'}`];
     if (state.stock === 'released') parts.push('stock released');
-    if (state.payment === 'refunded') parts.push('late charge refunded');
+    if (state.payment === 'cancelled') parts.push('charge cancelled');
+    if (state.payment === 'refunded') parts.push('charge refunded');
     return parts.join(', ');
   }
   return `${state.status} (stock ${state.stock}, payment ${state.payment})`;
 }
 
+/** How the order's shipment must end: delivered for a delivered order, refused when the carrier refused it, else never started. */
+function expectedShipment(expected: Expected): ShipmentState['status'] {
+  if (expected.status === 'delivered') return 'delivered';
+  return expected.reason === 'shipment-failed' ? 'refused' : 'none';
+}
+
 /** What is wrong with an order's end state, or undefined when it is what the scenario must come to. */
-function mismatch(expected: Expected, state: OrderState, completed: boolean): string | undefined {
-  const want = expected.status === 'shipped' ? `shipped${expected.giftCard ? ` with gift card ${expected.giftCard}` : ''}` : `cancelled (${expected.reason})`;
+function mismatch(expected: Expected, state: OrderState, completed: boolean, shipment: ShipmentState): string | undefined {
+  const want = expected.status === 'delivered' ? `delivered${expected.giftCard ? ` with gift card ${expected.giftCard}` : ''}` : `cancelled (${expected.reason})`;
   if (state.status === 'none') return `expected ${want}, but it was never placed`;
   const got = outcomeOf(state);
   if (!completed) return `expected ${want}, but it is still in flight: ${got}`;
   if (state.status !== expected.status) return `expected ${want}, got ${got}`;
   if (expected.status === 'cancelled' && state.cancelReason !== expected.reason) return `expected ${want}, got ${got}`;
-  if (expected.status === 'shipped' && state.giftCardStatus !== (expected.giftCard ?? 'none')) return `expected ${want}, got ${got}`;
+  if (expected.status === 'delivered' && state.giftCardStatus !== (expected.giftCard ?? 'none')) return `expected ${want}, got ${got}`;
+  if (shipment.status !== expectedShipment(expected)) return `expected its shipment ${expectedShipment(expected)}, got ${shipment.status}`;
   return undefined;
 }
 
 /** Reads the outcome back from the store (so a resumed run reports the whole history) and checks it; returns the problems. */
-async function printSummary(engine: Engine, workflow: OrderWorkflow, counts: { leasesLost: number; retries: number }, elapsedMs: number): Promise<string[]> {
+async function printSummary(engine: Engine, { order, shipment }: DemoWorkflows, counts: { leasesLost: number; retries: number; cancelled: number }, elapsedMs: number): Promise<string[]> {
   const tally = new Map<string, number>();
   const count = (key: string, by = 1) => tally.set(key, (tally.get(key) ?? 0) + by);
   const problems: string[] = [];
   console.log('\nOrders');
   for (const { orderId, scenario, expected } of ORDERS) {
-    const ref = { type: workflow.type, id: orderId };
-    const [{ state, completed }, effects, timers] = await Promise.all([engine.getState(workflow, orderId), engine.listEffects(ref), engine.listTimers(ref)]);
+    const ref = { type: order.type, id: orderId };
+    const shipmentRef = { type: shipment.type, id: orderId };
+    const [{ state, completed }, parcel, effects, shipmentEffects, timers] = await Promise.all([
+      engine.getState(order, orderId),
+      engine.getState(shipment, orderId),
+      engine.listEffects(ref),
+      engine.listEffects(shipmentRef),
+      engine.listTimers(ref),
+    ]);
     count(completed ? 'completed' : 'active');
-    for (const e of effects) {
+    if (parcel.version > 0) {
+      count(parcel.completed ? 'completed' : 'active');
+      count(`shipments ${parcel.state.status}`);
+    }
+    for (const e of [...effects, ...shipmentEffects]) {
       count('effects');
       count('runs', e.attempts);
       count('retries', Math.max(0, e.attempts - 1));
       if (e.status === 'dead') count('dead');
+      if (e.status === 'cancelled') count('effects cancelled');
     }
     for (const t of timers) count(`timers ${t.status}`);
-    const wrong = mismatch(expected, state, completed);
+    const wrong = mismatch(expected, state, completed, parcel.state);
     if (wrong) problems.push(`${orderId} (${scenario}): ${wrong}`);
     if (state.status === 'none') {
       console.log(`  ${orderId}  not placed`);
       continue;
     }
-    count(state.status === 'shipped' || state.status === 'cancelled' ? state.status : 'in progress');
+    count(state.status === 'delivered' || state.status === 'cancelled' ? state.status : 'in progress');
     console.log(`  ${wrong ? '✗' : '✓'} ${orderId}  ${scenario.padEnd(34)} ${outcomeOf(state)}`);
   }
-  const dead = await engine.deadLetters.list({ kind: 'effect', workflowType: workflow.type, limit: 100 });
-  const deadNames = dead.map((d) => `${d.workflowId} ${kindOf(d.kind === 'effect' ? d.payload : d.input)}`).sort();
+  const dead = await engine.deadLetters.list({ kind: 'effect', limit: 100 });
+  const deadNames = dead.map((d) => `${d.workflowType} ${d.workflowId} ${kindOf(d.kind === 'effect' ? d.payload : d.input)}`).sort();
   if (JSON.stringify(deadNames) !== JSON.stringify(EXPECTED_DEAD)) problems.push(`dead letters: expected ${EXPECTED_DEAD.join(', ')}; got ${deadNames.join(', ') || 'none'}`);
 
   const n = (key: string) => tally.get(key) ?? 0;
+  const shipments = ['delivered', 'refused', 'in-transit', 'booking'].filter((status) => n(`shipments ${status}`) > 0).map((status) => `${n(`shipments ${status}`)} ${status}`);
   console.log('\nSummary');
-  console.log(`  instances  ${n('completed')} completed, ${n('active')} active`);
-  console.log(`  orders     ${n('shipped')} shipped, ${n('cancelled')} cancelled${n('in progress') > 0 ? `, ${n('in progress')} in progress` : ''}`);
-  console.log(`  effects    ${n('effects')} effects, ${n('runs')} runs (${n('retries')} retries), ${n('dead')} dead-lettered`);
+  console.log(`  instances  ${n('completed')} completed, ${n('active')} active (orders and their shipments)`);
+  console.log(`  orders     ${n('delivered')} delivered, ${n('cancelled')} cancelled${n('in progress') > 0 ? `, ${n('in progress')} in progress` : ''}`);
+  console.log(`  shipments  ${shipments.join(', ') || 'none'}`);
+  console.log(`  effects    ${n('effects')} effects, ${n('runs')} runs (${n('retries')} retries), ${n('effects cancelled')} cancelled, ${n('dead')} dead-lettered`);
   console.log(`  timers     ${n('timers fired')} fired, ${n('timers cancelled')} cancelled, ${n('timers pending')} pending`);
-  console.log(`  this run   ${counts.retries} retries, ${counts.leasesLost} leases lost`);
+  console.log(`  this run   ${counts.retries} retries, ${counts.cancelled} handler(s) cancelled while running, ${counts.leasesLost} leases lost`);
   console.log(`  dead letters now: ${dead.length} (re-drive with engine.deadLetters.redrive('effect', id))`);
   console.log(`  total time ${(elapsedMs / 1000).toFixed(2)} s`);
   return problems;
@@ -387,21 +460,10 @@ async function printSummary(engine: Engine, workflow: OrderWorkflow, counts: { l
 async function main(): Promise<number> {
   console.log(`Ironflow order-fulfilment demo: ${ORDERS.length} orders, payment deadline ${formatDuration(PAYMENT_DEADLINE_MS)}, leases ${formatDuration(LEASE_MS)}`);
   const { store, close, where } = await openStore();
-  let engine: Engine | undefined;
-  const services = createServices({
-    latencyMs: 60,
-    // The issuer of o-1005's card answers only once the order's payment deadline has passed.
-    slowIssuer: async (orderId, signal) => {
-      while (!signal.aborted && engine) {
-        const { state } = await engine.getState(workflow, orderId);
-        if (state.status === 'cancelled') return;
-        await sleep(100, undefined, { signal }).catch(() => {});
-      }
-    },
-  });
-  const built = createOrderEngine({
+  const { engine, workflow, shipment } = createOrderEngine({
     store,
-    services,
+    // The issuer of o-1005's card never answers: its charge waits until the payment deadline cancels it.
+    services: createServices({ latencyMs: 60 }),
     paymentDeadlineMs: PAYMENT_DEADLINE_MS,
     pollIntervalMs: 100,
     leaseMs: LEASE_MS,
@@ -412,20 +474,19 @@ async function main(): Promise<number> {
     shutdownTimeoutMs: 1_000,
     logger: demoLogger,
   });
-  engine = built.engine;
-  const { workflow } = built;
-  const printer = createProgressPrinter(engine, workflow);
+  const workflows = { order: workflow, shipment };
+  const printer = createProgressPrinter(engine, workflows);
   try {
     if (interrupted) return 130;
     console.log(`Placing the orders on ${where}\n`);
-    const held = await leasesOfEarlierRun(engine, workflow);
+    const held = await leasesOfEarlierRun(engine, workflows);
     engine.start();
     const resumed = await placeOrders(engine, workflow, held);
     const outcome = await waitUntilSettled(engine, workflow, SETTLE_TIMEOUT_MS);
     await engine.stop();
     await printer.flush();
     if (outcome === 'interrupted') return 130;
-    const problems = await printSummary(engine, workflow, printer.counts, Date.now() - started);
+    const problems = await printSummary(engine, workflows, printer.counts, Date.now() - started);
     if (resumed === ORDERS.length) console.log('\nEvery order was placed by an earlier run (resumed, or already settled). Run with --fresh to start over.');
     if (outcome === 'timeout') problems.unshift(`not every order settled within ${formatDuration(SETTLE_TIMEOUT_MS)}`);
     if (problems.length === 0) {

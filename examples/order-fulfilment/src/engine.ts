@@ -1,10 +1,12 @@
-// Wires the order workflow to its handlers and an engine, with a retry policy sized for the demo.
+// Wires the order workflow and its shipment child to their handlers and an engine, with a retry
+// policy sized for the demo.
 // `orderFulfilment()` gives the pieces (tests pass them to createTestEngine); `createOrderEngine()` builds one.
 import type { Clock, RetryPolicy } from '@ironflow/core';
 import type { WorkflowStore } from '@ironflow/core/store';
 import { createEngine, register, type Engine, type EngineOptions, type Logger } from '@ironflow/runtime';
-import { createOrderHandler, createServices, type OrderServices } from './handlers.js';
+import { createOrderHandler, createServices, createShipmentHandler, type OrderServices } from './handlers.js';
 import { createOrderWorkflow, type OrderWorkflow } from './order-workflow.js';
+import { shipmentWorkflow, type ShipmentWorkflow } from './shipment-workflow.js';
 
 /** Retries of the example: quick enough to watch, few enough to dead-letter within seconds. */
 export const ORDER_RETRY: Readonly<Partial<RetryPolicy>> = Object.freeze({ baseDelayMs: 200, maxDelayMs: 5_000, maxAttempts: 4 });
@@ -36,9 +38,11 @@ export interface OrderFulfilmentOptions {
   shutdownTimeoutMs?: number | undefined;
 }
 
-/** The workflow, its services, and the engine options that register them. */
+/** The workflows, their services, and the engine options that register them. */
 export interface OrderFulfilment {
   readonly workflow: OrderWorkflow;
+  /** The child workflow each paid order starts. */
+  readonly shipment: ShipmentWorkflow;
   readonly services: OrderServices;
   readonly engineOptions: Omit<EngineOptions, 'store' | 'clock' | 'logger'>;
 }
@@ -53,9 +57,12 @@ export function orderFulfilment(options: OrderFulfilmentOptions = {}): OrderFulf
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   return {
     workflow,
+    shipment: shipmentWorkflow,
     services,
     engineOptions: {
-      workflows: [register(workflow).handle(createOrderHandler(services))],
+      // Both types in one engine: the order's start effects create shipments, and a shipment's
+      // ending is decided as an input of its order.
+      workflows: [register(workflow).handle(createOrderHandler(services)), register(shipmentWorkflow).handle(createShipmentHandler(services))],
       retry: { ...ORDER_RETRY, ...options.retry },
       effects: { pollIntervalMs, leaseMs: options.leaseMs },
       timers: { pollIntervalMs, leaseMs: options.leaseMs },
@@ -73,22 +80,23 @@ export interface OrderEngineOptions extends OrderFulfilmentOptions {
   logger?: Logger | undefined;
 }
 
-/** An engine running the order workflow, with the workflow to address it and the services it calls. */
+/** An engine running the order and shipment workflows, with the workflows to address them and the services they call. */
 export interface OrderEngine {
   readonly engine: Engine;
   readonly workflow: OrderWorkflow;
+  readonly shipment: ShipmentWorkflow;
   readonly services: OrderServices;
 }
 
 /**
- * Builds an engine for the order workflow; call `engine.start()` to run its workers.
+ * Builds an engine for the order and shipment workflows; call `engine.start()` to run its workers.
  * @example
  * const { engine, workflow } = createOrderEngine({ store: createMemoryStore() });
  * engine.start();
  * await engine.execute(workflow, { type: 'PlaceOrder', orderId: 'o-1', items: [{ sku: 'BOOK-1', quantity: 1 }], amount: 1999, card: GOOD_CARD });
  */
 export function createOrderEngine(options: OrderEngineOptions): OrderEngine {
-  const { workflow, services, engineOptions } = orderFulfilment(options);
+  const { workflow, shipment, services, engineOptions } = orderFulfilment(options);
   const engine = createEngine({ ...engineOptions, store: options.store, clock: options.clock, logger: options.logger });
-  return { engine, workflow, services };
+  return { engine, workflow, shipment, services };
 }

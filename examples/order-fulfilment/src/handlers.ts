@@ -1,14 +1,18 @@
-// Simulated services (inventory, payment gateway, shipping, gift cards) and the effect handler
-// that calls them. Their failures follow fixed rules, so tests and the demo are reproducible.
+// Simulated services (inventory, payment gateway, carrier, gift cards) and the effect handlers of
+// the order and shipment workflows that call them. Their failures follow fixed rules, so tests and
+// the demo are reproducible.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NonRetryableError } from '@ironflow/core';
 import type { EffectHandlerOf } from '@ironflow/runtime';
 import type { OrderInput, OrderLine, OrderWorkflow } from './order-workflow.js';
+import type { ShipmentInput, ShipmentWorkflow } from './shipment-workflow.js';
 
 /** The gateway declines this card. */
 export const DECLINED_CARD = '4000-0000-0000-0002';
-/** The issuer of this card is slow: it answers after `slowIssuerMs`, or when `slowIssuer` says. */
+/** The issuer of this card is slow: it answers when `slowIssuer` says, by default never. */
 export const SLOW_ISSUER_CARD = '4000-0000-0000-3220';
+/** The carrier does not take this SKU (freight, not a parcel): it refuses the booking for good. */
+export const FREIGHT_SKU = 'SOFA-1';
 /** A card that always works. */
 export const GOOD_CARD = '4242-4242-4242-4242';
 
@@ -16,6 +20,14 @@ export const GOOD_CARD = '4242-4242-4242-4242';
 async function delay(ms: number, signal: AbortSignal): Promise<void> {
   signal.throwIfAborted();
   if (ms > 0) await sleep(ms, undefined, { signal });
+}
+
+/** An issuer that never answers: the call ends only when its signal aborts, with the signal's reason. */
+function neverAnswers(_orderId: string, signal: AbortSignal): Promise<void> {
+  return new Promise((_resolve, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 }
 
 /** Orders whose id ends in 7 go through a flaky gateway route: see `PaymentGateway.charge`. */
@@ -29,19 +41,16 @@ export interface ServiceOptions {
    */
   latencyMs?: number | undefined;
   /**
-   * How long the issuer of `SLOW_ISSUER_CARD` takes to answer, in ms.
-   * @default 0
-   */
-  slowIssuerMs?: number | undefined;
-  /**
-   * Decides when the issuer of `SLOW_ISSUER_CARD` answers instead of `slowIssuerMs`: the charge
-   * goes through once the promise resolves. The demo answers only after the order's payment
-   * deadline has passed, so the deadline wins however fast or slow the machine is.
+   * Decides when the issuer of `SLOW_ISSUER_CARD` answers: the charge goes through once the
+   * promise resolves, and not at all if the call is aborted first. By default the issuer never
+   * answers, so the call ends only when its signal aborts: in the demo, when the payment deadline
+   * cancels the charge, however fast or slow the machine is.
+   * @default waits for the signal to abort
    */
   slowIssuer?: ((orderId: string, signal: AbortSignal) => Promise<void>) | undefined;
   /**
    * Units in stock at start, by SKU; unknown SKUs have none.
-   * @default { 'BOOK-1': 100, 'MUG-1': 100, 'TEE-1': 100, 'LAMP-1': 1 }
+   * @default { 'BOOK-1': 100, 'MUG-1': 100, 'TEE-1': 100, 'LAMP-1': 1, 'SOFA-1': 5 }
    */
   stock?: Readonly<Record<string, number>> | undefined;
   /**
@@ -106,8 +115,7 @@ export class PaymentGateway {
 
   constructor(
     private readonly latencyMs: number,
-    private readonly slowIssuerMs: number,
-    private readonly slowIssuer?: ((orderId: string, signal: AbortSignal) => Promise<void>) | undefined,
+    private readonly slowIssuer: (orderId: string, signal: AbortSignal) => Promise<void>,
   ) {}
 
   /** Charges made for an order (at most one when callers pass an idempotency key). */
@@ -118,6 +126,7 @@ export class PaymentGateway {
   /**
    * Charges a card once per idempotency key. On the flaky route the first request fails before
    * charging and the second charges but loses its response: only the key prevents a double charge.
+   * An aborted call charges nothing, up to the instant the charge is recorded.
    */
   async charge(
     request: { orderId: string; amount: number; card: string },
@@ -134,8 +143,7 @@ export class PaymentGateway {
     if (existing) return { status: 'succeeded', paymentId: existing.paymentId };
     if (request.card === DECLINED_CARD) return { status: 'declined', reason: 'card declined by issuer' };
     if (request.card === SLOW_ISSUER_CARD) {
-      if (this.slowIssuer) await this.slowIssuer(request.orderId, signal);
-      else await delay(this.slowIssuerMs, signal);
+      await this.slowIssuer(request.orderId, signal);
       signal.throwIfAborted();
     }
     const paymentId = `pay-${this.charges.size + 1}`;
@@ -145,8 +153,8 @@ export class PaymentGateway {
   }
 
   /**
-   * Refunds a charge; refunding twice is harmless. A real gateway outlives this process: a charge
-   * made before a restart is refunded too, though this simulation no longer remembers it.
+   * Refunds a charge that went through; refunding twice is harmless. A real gateway outlives this
+   * process: a charge made before a restart is refunded too, though this simulation no longer remembers it.
    */
   async refund(paymentId: string, signal: AbortSignal): Promise<string> {
     await delay(this.latencyMs, signal);
@@ -157,20 +165,42 @@ export class PaymentGateway {
   }
 }
 
-/** A carrier that books one shipment per idempotency key. */
+/** A parcel as the carrier keeps it. */
+export interface Parcel {
+  readonly shipmentId: string;
+  readonly trackingNumber: string;
+  delivered: boolean;
+}
+
+/** A carrier that books one parcel per idempotency key and delivers it. */
 export class ShippingService {
-  readonly shipments = new Map<string, { readonly orderId: string; readonly trackingNumber: string }>();
+  /** Parcels by idempotency key of their booking. */
+  readonly parcels = new Map<string, Parcel>();
+  /** While true, every request fails before reaching the carrier (an outage). */
+  outage = false;
 
   constructor(private readonly latencyMs: number) {}
 
-  /** Books a shipment and returns its tracking number. */
-  async ship(orderId: string, idempotencyKey: string, signal: AbortSignal): Promise<string> {
+  /** Books a parcel and returns its tracking number; a line of `FREIGHT_SKU` is refused for good. */
+  async book(shipmentId: string, items: readonly OrderLine[], idempotencyKey: string, signal: AbortSignal): Promise<string> {
     await delay(this.latencyMs, signal);
-    const existing = this.shipments.get(idempotencyKey);
+    if (this.outage) throw new Error('carrier unavailable (503)');
+    const existing = this.parcels.get(idempotencyKey);
     if (existing) return existing.trackingNumber;
-    const trackingNumber = `TRK-${String(this.shipments.size + 1).padStart(4, '0')}`;
-    this.shipments.set(idempotencyKey, { orderId, trackingNumber });
+    if (items.some((line) => line.sku === FREIGHT_SKU)) throw new NonRetryableError(`the carrier does not take ${FREIGHT_SKU}: freight, not a parcel`);
+    const trackingNumber = `TRK-${String(this.parcels.size + 1).padStart(4, '0')}`;
+    this.parcels.set(idempotencyKey, { shipmentId, trackingNumber, delivered: false });
     return trackingNumber;
+  }
+
+  /** Follows a parcel until it is delivered (here: one more round trip). */
+  async track(trackingNumber: string, signal: AbortSignal): Promise<void> {
+    await delay(this.latencyMs, signal);
+    if (this.outage) throw new Error('carrier unavailable (503)');
+    const parcel = [...this.parcels.values()].find((p) => p.trackingNumber === trackingNumber);
+    // A real carrier outlives this process; this simulation forgets its parcels on a restart, and
+    // then takes the tracking number's word for it.
+    if (parcel) parcel.delivered = true;
   }
 }
 
@@ -213,8 +243,8 @@ export interface OrderServices {
 export function createServices(options: ServiceOptions = {}): OrderServices {
   const latencyMs = options.latencyMs ?? 0;
   return {
-    inventory: new Inventory(options.stock ?? { 'BOOK-1': 100, 'MUG-1': 100, 'TEE-1': 100, 'LAMP-1': 1 }, latencyMs),
-    payments: new PaymentGateway(latencyMs, options.slowIssuerMs ?? 0, options.slowIssuer),
+    inventory: new Inventory(options.stock ?? { 'BOOK-1': 100, 'MUG-1': 100, 'TEE-1': 100, 'LAMP-1': 1, [FREIGHT_SKU]: 5 }, latencyMs),
+    payments: new PaymentGateway(latencyMs, options.slowIssuer ?? neverAnswers),
     shipping: new ShippingService(latencyMs),
     giftCards: new GiftCardProvider(latencyMs, options.giftCardLimit ?? 5_000),
   };
@@ -225,7 +255,7 @@ export function createServices(options: ServiceOptions = {}): OrderServices {
  * Plain errors are retried with backoff; `NonRetryableError` dead-letters at once.
  */
 export function createOrderHandler(services: OrderServices): EffectHandlerOf<OrderWorkflow> {
-  const { inventory, payments, shipping, giftCards } = services;
+  const { inventory, payments, giftCards } = services;
   return async (effect, ctx): Promise<OrderInput> => {
     const { orderId } = effect;
     switch (effect.type) {
@@ -244,10 +274,26 @@ export function createOrderHandler(services: OrderServices): EffectHandlerOf<Ord
       }
       case 'RefundPayment':
         return { type: 'PaymentRefunded', orderId, refundId: await payments.refund(effect.paymentId, ctx.signal) };
-      case 'ShipOrder':
-        return { type: 'OrderShipped', orderId, trackingNumber: await shipping.ship(orderId, ctx.idempotencyKey, ctx.signal) };
       case 'SendGiftCard':
         return { type: 'GiftCardSent', orderId, code: await giftCards.issue(effect, ctx.idempotencyKey, ctx.signal) };
+    }
+  };
+}
+
+/**
+ * The effect handler of the shipment workflow: books the parcel, then follows it to delivery.
+ * A refused booking (`NonRetryableError`) is dead-lettered at once and ends the shipment as refused.
+ */
+export function createShipmentHandler(services: OrderServices): EffectHandlerOf<ShipmentWorkflow> {
+  const { shipping } = services;
+  return async (effect, ctx): Promise<ShipmentInput> => {
+    const { shipmentId } = effect;
+    switch (effect.type) {
+      case 'BookParcel':
+        return { type: 'ParcelBooked', shipmentId, trackingNumber: await shipping.book(shipmentId, effect.items, ctx.idempotencyKey, ctx.signal) };
+      case 'TrackParcel':
+        await shipping.track(effect.trackingNumber, ctx.signal);
+        return { type: 'ParcelDelivered', shipmentId };
     }
   };
 }

@@ -1,7 +1,9 @@
-// The order workflow as a pure decider: place → reserve stock → charge → ship, with a payment
-// deadline, compensation (release stock, refund late charges) and dead-letter notices.
-import { accept, defineWorkflow, reject, type Decision, type DeadLetterNotice, type Workflow } from '@ironflow/core';
+// The order workflow as a pure decider: place → reserve stock → charge → ship (a child shipment
+// workflow) → delivered, with a payment deadline that cancels a charge not yet made, compensation
+// (release stock, refund a charge whose shipment failed) and dead-letter notices.
+import { accept, defineWorkflow, effect, reject, startChild, type ChildNotice, type Decision, type DeadLetterNotice, type Workflow } from '@ironflow/core';
 import { orderInputSchema } from './schema.js';
+import { SHIPMENT_WORKFLOW_TYPE, shipmentWorkflow, type ShipmentState } from './shipment-workflow.js';
 
 /** One line of an order. */
 export interface OrderLine {
@@ -16,9 +18,9 @@ export interface GiftCard {
 }
 
 /** Why an order was cancelled. */
-export type CancelReason = 'payment-timeout' | 'card-declined' | 'payment-failed' | 'out-of-stock' | 'customer-request';
+export type CancelReason = 'payment-timeout' | 'card-declined' | 'payment-failed' | 'out-of-stock' | 'customer-request' | 'shipment-failed';
 
-/** Everything the order workflow accepts: commands from outside, results of its effects, its timer. */
+/** Everything the order workflow accepts: commands from outside, results of its effects and child, its timer. */
 export type OrderInput =
   // Commands. `amount` is in cents; `card` stands in for the payment-method token a real shop would keep.
   // `placedAt` (epoch ms) is when the customer placed the order, if that was before it reached the
@@ -41,9 +43,11 @@ export type OrderInput =
   | { readonly type: 'PaymentDeclined'; readonly orderId: string; readonly reason: string }
   | { readonly type: 'PaymentFailed'; readonly orderId: string; readonly error: string }
   | { readonly type: 'PaymentRefunded'; readonly orderId: string; readonly refundId: string }
-  | { readonly type: 'OrderShipped'; readonly orderId: string; readonly trackingNumber: string }
   | { readonly type: 'GiftCardSent'; readonly orderId: string; readonly code: string }
   | { readonly type: 'GiftCardFailed'; readonly orderId: string; readonly error: string }
+  // How the shipment child ended, from onChild.
+  | { readonly type: 'ShipmentDelivered'; readonly orderId: string; readonly trackingNumber: string }
+  | { readonly type: 'ShipmentFailed'; readonly orderId: string; readonly error: string }
   // The deadline timer.
   | { readonly type: 'PaymentDeadlinePassed'; readonly orderId: string };
 
@@ -64,19 +68,21 @@ export type OrderEvent =
   | { readonly type: 'PaymentSucceeded'; readonly paymentId: string }
   | { readonly type: 'PaymentDeclined'; readonly reason: string }
   | { readonly type: 'PaymentFailed'; readonly error: string }
+  /** The charge was cancelled before it went through: no money moved, nothing to refund. */
+  | { readonly type: 'ChargeCancelled' }
   | { readonly type: 'PaymentRefunded'; readonly refundId: string }
   | { readonly type: 'OrderCancelled'; readonly reason: CancelReason }
-  | { readonly type: 'OrderShipped'; readonly trackingNumber: string }
+  | { readonly type: 'ShipmentFailed'; readonly error: string }
+  | { readonly type: 'OrderDelivered'; readonly trackingNumber: string }
   | { readonly type: 'GiftCardSent'; readonly code: string }
   | { readonly type: 'GiftCardFailed'; readonly error: string };
 
-/** Side effects the workflow asks for; `src/handlers.ts` runs them. */
+/** Side effects the workflow asks for; `src/handlers.ts` runs them. The shipment is a child workflow. */
 export type OrderEffect =
   | { readonly type: 'ReserveStock'; readonly orderId: string; readonly items: readonly OrderLine[] }
   | { readonly type: 'ReleaseStock'; readonly orderId: string; readonly reservationId: string }
   | { readonly type: 'ChargePayment'; readonly orderId: string; readonly amount: number; readonly card: string }
   | { readonly type: 'RefundPayment'; readonly orderId: string; readonly paymentId: string; readonly amount: number }
-  | { readonly type: 'ShipOrder'; readonly orderId: string; readonly items: readonly OrderLine[] }
   | { readonly type: 'SendGiftCard'; readonly orderId: string; readonly recipient: string; readonly amount: number };
 
 /** Why an input was refused; nothing is written. */
@@ -84,17 +90,20 @@ export type OrderRejection =
   | { readonly code: 'ORDER_EXISTS' }
   | { readonly code: 'ORDER_NOT_FOUND' }
   | { readonly code: 'ALREADY_PAID' }
-  | { readonly code: 'ALREADY_SHIPPED' }
+  | { readonly code: 'ALREADY_DELIVERED' }
   | { readonly code: 'ALREADY_CANCELLED' }
   /** A result that does not fit the state, e.g. a duplicate delivery. */
   | { readonly code: 'UNEXPECTED_INPUT'; readonly input: OrderInput['type'] };
 
-/** Where the order is, from the customer's point of view. */
-export type OrderStatus = 'placed' | 'paid' | 'shipped' | 'cancelled';
+/** Where the order is, from the customer's point of view; `paid` means its shipment is under way. */
+export type OrderStatus = 'placed' | 'paid' | 'delivered' | 'cancelled';
 /** Where the reserved stock is; `reserving` and `releasing` mean a handler is at work. */
 export type StockStatus = 'reserving' | 'reserved' | 'releasing' | 'released' | 'unavailable';
-/** Where the money is; `charging` and `refunding` mean a handler is at work. */
-export type PaymentStatus = 'none' | 'charging' | 'paid' | 'declined' | 'failed' | 'refunding' | 'refunded';
+/**
+ * Where the money is; `charging` and `refunding` mean a handler is at work. `cancelled`: the charge
+ * was cancelled before it went through.
+ */
+export type PaymentStatus = 'none' | 'charging' | 'paid' | 'declined' | 'failed' | 'cancelled' | 'refunding' | 'refunded';
 /** Where the gift card is, when the order has one. */
 export type GiftCardStatus = 'none' | 'sending' | 'sent' | 'failed';
 
@@ -113,6 +122,7 @@ export interface Order {
   readonly reservationId?: string;
   readonly paymentId?: string;
   readonly trackingNumber?: string;
+  readonly shipmentError?: string;
   readonly cancelReason?: CancelReason;
 }
 
@@ -135,24 +145,27 @@ export interface OrderWorkflowOptions {
 /** Key of the payment deadline timer: one per order, cancelled when the payment succeeds. */
 export const PAYMENT_DEADLINE = 'payment-deadline';
 
+/** Key of the charge effect: one per order, cancelled when the order is cancelled before it went through. */
+export const CHARGE = 'charge';
+
 /** Stable type key of the workflow. */
 export const ORDER_WORKFLOW_TYPE = 'order';
 
 type OrderDecision = Decision<OrderEvent, OrderEffect, OrderInput, OrderRejection>;
 
+const paymentSettled = (payment: PaymentStatus): boolean =>
+  payment === 'none' || payment === 'declined' || payment === 'failed' || payment === 'cancelled' || payment === 'refunded';
+
 /**
- * The order workflow is finished once nothing is in flight: shipped (with its gift card settled),
+ * The order workflow is finished once nothing is in flight: delivered (with its gift card settled),
  * or cancelled with the stock given back and no money held. Until then late results still count.
  */
 export function isOrderSettled(state: OrderState): boolean {
   switch (state.status) {
-    case 'shipped':
+    case 'delivered':
       return state.giftCardStatus !== 'sending';
     case 'cancelled':
-      return (
-        (state.stock === 'released' || state.stock === 'unavailable') &&
-        (state.payment === 'none' || state.payment === 'declined' || state.payment === 'failed' || state.payment === 'refunded')
-      );
+      return (state.stock === 'released' || state.stock === 'unavailable') && paymentSettled(state.payment) && state.giftCardStatus !== 'sending';
     default:
       return false;
   }
@@ -175,19 +188,28 @@ function evolve(state: OrderState, event: OrderEvent): OrderState {
     case 'StockReleased':
       return { ...state, stock: 'released' };
     case 'PaymentSucceeded':
-      // A charge that succeeds after the order was cancelled is refunded in the same decision.
-      if (state.status === 'cancelled') return { ...state, paymentId: event.paymentId, payment: 'refunding' };
       return { ...state, paymentId: event.paymentId, status: 'paid', payment: 'paid', giftCardStatus: state.giftCard ? 'sending' : 'none' };
     case 'PaymentDeclined':
       return { ...state, payment: 'declined' };
     case 'PaymentFailed':
       return { ...state, payment: 'failed' };
+    case 'ChargeCancelled':
+      return { ...state, payment: 'cancelled' };
     case 'PaymentRefunded':
       return { ...state, payment: 'refunded' };
     case 'OrderCancelled':
-      return { ...state, status: 'cancelled', cancelReason: event.reason, stock: state.stock === 'reserved' ? 'releasing' : state.stock };
-    case 'OrderShipped':
-      return { ...state, status: 'shipped', trackingNumber: event.trackingNumber };
+      // What is held is given back in the same decision: reserved stock is released, money taken refunded.
+      return {
+        ...state,
+        status: 'cancelled',
+        cancelReason: event.reason,
+        stock: state.stock === 'reserved' ? 'releasing' : state.stock,
+        payment: state.payment === 'paid' ? 'refunding' : state.payment,
+      };
+    case 'ShipmentFailed':
+      return { ...state, shipmentError: event.error };
+    case 'OrderDelivered':
+      return { ...state, status: 'delivered', trackingNumber: event.trackingNumber };
     case 'GiftCardSent':
       return { ...state, giftCardStatus: 'sent' };
     case 'GiftCardFailed':
@@ -195,17 +217,31 @@ function evolve(state: OrderState, event: OrderEvent): OrderState {
   }
 }
 
-/** Cancels a placed order: records why, and gives back whatever is already held. */
+/**
+ * Cancels a placed or paid order: records why, cancels a charge that has not gone through (no
+ * refund needed: its handler is stopped and its result can never arrive), and gives back what is
+ * held: reserved stock, and money a charge already took.
+ */
 function cancel(order: Order, reason: CancelReason, options: { before?: OrderEvent; timerFired?: boolean } = {}): OrderDecision {
+  const { before, timerFired = false } = options;
+  // Decide on the state the events of this decision lead to: `before` may settle the payment.
+  const current = before ? (evolve(order, before) as Order) : order;
+  const events: [OrderEvent, ...OrderEvent[]] = before ? [before, { type: 'OrderCancelled', reason }] : [{ type: 'OrderCancelled', reason }];
+  const charging = current.payment === 'charging';
+  if (charging) events.push({ type: 'ChargeCancelled' });
   const effects: OrderEffect[] = [];
-  if (order.stock === 'reserved' && order.reservationId !== undefined) {
-    effects.push({ type: 'ReleaseStock', orderId: order.orderId, reservationId: order.reservationId });
+  if (current.payment === 'paid' && current.paymentId !== undefined) {
+    effects.push({ type: 'RefundPayment', orderId: order.orderId, paymentId: current.paymentId, amount: order.amount });
   }
-  const cancelled: OrderEvent = { type: 'OrderCancelled', reason };
-  return accept(options.before ? [options.before, cancelled] : cancelled, {
+  if (current.stock === 'reserved' && current.reservationId !== undefined) {
+    effects.push({ type: 'ReleaseStock', orderId: order.orderId, reservationId: current.reservationId });
+  }
+  return accept(events, {
     effects,
-    // The deadline timer being delivered right now must not cancel itself.
-    cancelTimers: options.timerFired ? [] : [PAYMENT_DEADLINE],
+    cancelEffects: charging ? [CHARGE] : [],
+    // A paid order's deadline was cancelled with the payment; the deadline timer being delivered
+    // right now must not cancel itself.
+    cancelTimers: current.status === 'placed' && !timerFired ? [PAYMENT_DEADLINE] : [],
   });
 }
 
@@ -214,7 +250,7 @@ const unexpected = (input: OrderInput): OrderDecision => reject({ code: 'UNEXPEC
 /** Refusal for commands that come too late, by how far the order got. */
 function tooLate(order: Order): OrderDecision {
   if (order.status === 'cancelled') return reject({ code: 'ALREADY_CANCELLED' });
-  if (order.status === 'shipped') return reject({ code: 'ALREADY_SHIPPED' });
+  if (order.status === 'delivered') return reject({ code: 'ALREADY_DELIVERED' });
   return reject({ code: 'ALREADY_PAID' });
 }
 
@@ -238,7 +274,6 @@ function decideFor(paymentDeadlineMs: number) {
     }
     if (state.status === 'none') return reject({ code: 'ORDER_NOT_FOUND' });
     const order = state;
-    const cancelled = order.status === 'cancelled';
 
     switch (input.type) {
       case 'CancelOrder':
@@ -250,53 +285,63 @@ function decideFor(paymentDeadlineMs: number) {
       case 'StockReserved': {
         if (order.stock !== 'reserving') return unexpected(input);
         const reserved: OrderEvent = { type: 'StockReserved', reservationId: input.reservationId };
-        if (cancelled) {
+        if (order.status === 'cancelled') {
           return accept(reserved, { effects: [{ type: 'ReleaseStock', orderId: order.orderId, reservationId: input.reservationId }] });
         }
-        return accept(reserved, { effects: [{ type: 'ChargePayment', orderId: order.orderId, amount: order.amount, card: order.card }] });
+        // Keyed, so that a cancellation before it went through cancels it instead of refunding it.
+        const charge: OrderEffect = { type: 'ChargePayment', orderId: order.orderId, amount: order.amount, card: order.card };
+        return accept(reserved, { effects: [effect(charge, { key: CHARGE })] });
       }
 
       case 'StockUnavailable': {
         if (order.stock !== 'reserving') return unexpected(input);
         const unavailable: OrderEvent = { type: 'StockUnavailable', sku: input.sku };
-        return cancelled ? accept(unavailable) : cancel(order, 'out-of-stock', { before: unavailable });
+        return order.status === 'cancelled' ? accept(unavailable) : cancel(order, 'out-of-stock', { before: unavailable });
       }
 
       case 'StockReleased':
         return order.stock === 'releasing' ? accept({ type: 'StockReleased' }) : unexpected(input);
 
+      // A cancelled order never has a charge in flight: the cancellation cancelled it, so none of
+      // the charge's results below can arrive after it.
       case 'PaymentSucceeded': {
         if (order.payment === 'paid' || order.payment === 'refunding' || order.payment === 'refunded') return reject({ code: 'ALREADY_PAID' });
         if (order.payment !== 'charging') return unexpected(input);
-        const paid: OrderEvent = { type: 'PaymentSucceeded', paymentId: input.paymentId };
-        if (cancelled) {
-          return accept(paid, { effects: [{ type: 'RefundPayment', orderId: order.orderId, paymentId: input.paymentId, amount: order.amount }] });
-        }
-        const effects: OrderEffect[] = [{ type: 'ShipOrder', orderId: order.orderId, items: order.items }];
-        if (order.giftCard) effects.push({ type: 'SendGiftCard', orderId: order.orderId, ...order.giftCard });
-        return accept(paid, { effects, cancelTimers: [PAYMENT_DEADLINE] });
+        const effects: OrderEffect[] = order.giftCard ? [{ type: 'SendGiftCard', orderId: order.orderId, ...order.giftCard }] : [];
+        return accept(
+          { type: 'PaymentSucceeded', paymentId: input.paymentId },
+          {
+            effects,
+            cancelTimers: [PAYMENT_DEADLINE],
+            // The shipment runs as a child workflow, started in this same commit; how it ends
+            // comes back through onChild as ShipmentDelivered or ShipmentFailed.
+            start: [startChild(shipmentWorkflow, { type: 'RequestShipment', shipmentId: order.orderId, items: order.items })],
+          },
+        );
       }
 
       case 'PaymentDeclined': {
         if (order.payment !== 'charging') return unexpected(input);
-        const declined: OrderEvent = { type: 'PaymentDeclined', reason: input.reason };
-        return cancelled ? accept(declined) : cancel(order, 'card-declined', { before: declined });
+        return cancel(order, 'card-declined', { before: { type: 'PaymentDeclined', reason: input.reason } });
       }
 
       case 'PaymentFailed': {
         // The charge was dead-lettered: whether money moved is unknown, so an operator reconciles
         // through the gateway with the effect's idempotency key; the order gives its stock back.
         if (order.payment !== 'charging') return unexpected(input);
-        const failed: OrderEvent = { type: 'PaymentFailed', error: input.error };
-        return cancelled ? accept(failed) : cancel(order, 'payment-failed', { before: failed });
+        return cancel(order, 'payment-failed', { before: { type: 'PaymentFailed', error: input.error } });
       }
 
       case 'PaymentRefunded':
         return order.payment === 'refunding' ? accept({ type: 'PaymentRefunded', refundId: input.refundId }) : unexpected(input);
 
-      case 'OrderShipped':
-        if (order.status === 'shipped') return reject({ code: 'ALREADY_SHIPPED' });
-        return order.status === 'paid' ? accept({ type: 'OrderShipped', trackingNumber: input.trackingNumber }) : unexpected(input);
+      case 'ShipmentDelivered':
+        if (order.status === 'delivered') return reject({ code: 'ALREADY_DELIVERED' });
+        return order.status === 'paid' ? accept({ type: 'OrderDelivered', trackingNumber: input.trackingNumber }) : unexpected(input);
+
+      case 'ShipmentFailed':
+        // The customer paid and gets nothing: refund the charge, which did go through, and release the stock.
+        return order.status === 'paid' ? cancel(order, 'shipment-failed', { before: { type: 'ShipmentFailed', error: input.error } }) : unexpected(input);
 
       case 'GiftCardSent':
         return order.giftCardStatus === 'sending' ? accept({ type: 'GiftCardSent', code: input.code }) : unexpected(input);
@@ -317,8 +362,34 @@ function onDeadLetter(notice: DeadLetterNotice<OrderEffect, OrderInput>): OrderI
     case 'SendGiftCard':
       return { type: 'GiftCardFailed', orderId: effect.orderId, error: notice.error };
     default:
-      // Stock and shipping effects must eventually succeed: an operator fixes the cause and redrives them.
+      // Stock and refund effects must eventually succeed: an operator fixes the cause and redrives them.
       return undefined;
+  }
+}
+
+/** The longest error text an order input carries (see the schema). */
+const MAX_ERROR = 2_000;
+
+/**
+ * Turns how the shipment child ended into an order input. A shipment is named by its order's id. A
+ * completed shipment was delivered or refused by the carrier; a cancelled one (an operator's
+ * `engine.cancel` of the shipment) or a failed one (its tracking dead-lettered) did not deliver either.
+ */
+export function onChild(notice: ChildNotice): OrderInput | undefined {
+  if (notice.workflowType !== SHIPMENT_WORKFLOW_TYPE) return undefined;
+  const orderId = notice.workflowId;
+  const failed = (error: string): OrderInput => ({ type: 'ShipmentFailed', orderId, error: error.slice(0, MAX_ERROR) });
+  switch (notice.outcome) {
+    case 'completed': {
+      // The child's final state, as the shipment workflow folded it.
+      const shipment = notice.state as ShipmentState;
+      if (shipment.status === 'delivered') return { type: 'ShipmentDelivered', orderId, trackingNumber: shipment.trackingNumber };
+      return failed(shipment.status === 'refused' ? `refused by the carrier: ${shipment.error}` : `ended ${shipment.status}`);
+    }
+    case 'cancelled':
+      return failed(`cancelled: ${notice.reason}`);
+    case 'failed':
+      return failed(notice.error);
   }
 }
 
@@ -339,5 +410,8 @@ export function createOrderWorkflow(options: OrderWorkflowOptions = {}): OrderWo
     // makes it unique; a duplicate PlaceOrder is refused by `decide` as ORDER_EXISTS.
     schema: orderInputSchema,
     onDeadLetter,
+    onChild,
+    // terminalPolicy is left at its default, 'cancel': an order completes only once nothing is in
+    // flight (isOrderSettled), so there is nothing for it to cancel.
   });
 }

@@ -67,15 +67,16 @@ const shapes: { readonly [K in OrderInput['type']]: Readonly<Record<string, Chec
   PaymentDeclined: { orderId: id, reason: message },
   PaymentFailed: { orderId: id, error: message },
   PaymentRefunded: { orderId: id, refundId: id },
-  OrderShipped: { orderId: id, trackingNumber: id },
   GiftCardSent: { orderId: id, code: id },
   GiftCardFailed: { orderId: id, error: message },
+  ShipmentDelivered: { orderId: id, trackingNumber: id },
+  ShipmentFailed: { orderId: id, error: message },
   PaymentDeadlinePassed: { orderId: id },
 };
 
 const isInputType = (value: unknown): value is OrderInput['type'] => typeof value === 'string' && Object.hasOwn(shapes, value);
 
-/** Validates any order input: the engine applies it to commands, routed results and timer inputs. */
+/** Validates any order input: the engine applies it to commands, routed results, timer inputs and onChild inputs. */
 export const orderInputSchema: StandardSchemaV1<unknown, OrderInput> = {
   '~standard': {
     version: 1,

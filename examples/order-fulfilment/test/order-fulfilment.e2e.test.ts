@@ -1,11 +1,12 @@
-// The order workflow end to end on the real runtime: memory store, manual clock, simulated
-// services. Time moves only through `advance`, which runs every effect and due timer.
+// The order workflow and its shipment child end to end on the real runtime: memory store, manual
+// clock, simulated services. Time moves only through `advance`, which runs every effect and due timer.
 import { describe, expect, it } from 'vitest';
+import { isIronflowError } from '@ironflow/core';
 import type { EffectRecord, TimerRecord } from '@ironflow/core/store';
 import type { LifecycleEvent } from '@ironflow/runtime';
 import { createTestEngine } from '@ironflow/testing';
 import { orderFulfilment, type OrderFulfilmentOptions } from '../src/engine.js';
-import { DECLINED_CARD, GOOD_CARD } from '../src/handlers.js';
+import { createServices, DECLINED_CARD, FREIGHT_SKU, GOOD_CARD, SLOW_ISSUER_CARD } from '../src/handlers.js';
 import type { GiftCard, OrderLine } from '../src/order-workflow.js';
 
 const MINUTE = 60_000;
@@ -16,43 +17,53 @@ function setup(options: OrderFulfilmentOptions = {}) {
   const app = orderFulfilment({ ...options, retry: { jitter: 'none', ...options.retry } });
   const t = createTestEngine(app.engineOptions);
   const { engine, settle, advance } = t;
-  const { workflow, services } = app;
+  const { workflow, shipment, services } = app;
   const lifecycle: LifecycleEvent[] = [];
   engine.on('*', (event) => lifecycle.push(event));
   const ref = (orderId: string) => ({ type: workflow.type, id: orderId });
+  // A shipment is named by its order's id.
+  const shipmentRef = (orderId: string) => ({ type: shipment.type, id: orderId });
   return {
     engine,
     workflow,
+    shipment,
     services,
     settle,
     advance,
     lifecycle,
+    ref,
+    shipmentRef,
     place: (orderId: string, extra: { card?: string; items?: readonly OrderLine[]; giftCard?: GiftCard } = {}) =>
       engine.execute(workflow, { type: 'PlaceOrder', orderId, items: extra.items ?? BOOKS, amount: 3_998, card: extra.card ?? GOOD_CARD, ...(extra.giftCard ? { giftCard: extra.giftCard } : {}) }),
     state: async (orderId: string) => engine.getState(workflow, orderId),
+    shipmentState: async (orderId: string) => engine.getState(shipment, orderId),
     eventTypes: async (orderId: string) => (await engine.getEvents(ref(orderId))).map((e) => e.type),
+    shipmentEventTypes: async (orderId: string) => (await engine.getEvents(shipmentRef(orderId))).map((e) => e.type),
     effects: async (orderId: string) => (await engine.listEffects(ref(orderId))).map((e) => ({ type: kindOf(e), status: e.status, attempts: e.attempts })),
     timers: async (orderId: string) => (await engine.listTimers(ref(orderId))).map((timer) => [timer.key, timer.status]),
     effectOf: async (orderId: string, type: string) => (await engine.listEffects(ref(orderId))).find((e) => kindOf(e) === type),
+    shipmentEffectOf: async (orderId: string, type: string) => (await engine.listEffects(shipmentRef(orderId))).find((e) => kindOf(e) === type),
   };
 }
 
-/** The `type` of an effect payload. */
+/** The `type` of an effect payload; `start <type>` for the runtime's effect that starts a child. */
 function kindOf(record: EffectRecord | TimerRecord): string {
   const payload = record.kind === 'effect' ? record.payload : record.input;
-  return typeof payload === 'object' && payload !== null && 'type' in payload ? String(payload.type) : '?';
+  if (typeof payload !== 'object' || payload === null) return '?';
+  if ('$ironflow' in payload && payload.$ironflow === 'start' && 'workflowType' in payload) return `start ${String(payload.workflowType)}`;
+  return 'type' in payload ? String(payload.type) : '?';
 }
 
 describe('order fulfilment, end to end', () => {
-  it('a paid order ships and completes; its payment deadline is cancelled and never fires', async () => {
+  it('a paid order starts its shipment child; the delivery comes back through onChild and completes the order', async () => {
     const t = setup();
     expect((await t.place('o-100')).status).toBe('accepted');
-    expect(await t.settle()).toEqual({ effects: 3, timers: 0 });
+    await t.settle();
 
-    expect(await t.eventTypes('o-100')).toEqual(['OrderPlaced', 'StockReserved', 'PaymentSucceeded', 'OrderShipped']);
+    expect(await t.eventTypes('o-100')).toEqual(['OrderPlaced', 'StockReserved', 'PaymentSucceeded', 'OrderDelivered']);
     const { state, completed } = await t.state('o-100');
     expect(completed).toBe(true);
-    expect(state).toMatchObject({ status: 'shipped', stock: 'reserved', payment: 'paid', trackingNumber: 'TRK-0001' });
+    expect(state).toMatchObject({ status: 'delivered', stock: 'reserved', payment: 'paid', trackingNumber: 'TRK-0001' });
     // Effects written in the same millisecond list in no fixed order (see the README), so compare as a set.
     const effects = await t.effects('o-100');
     expect(effects).toHaveLength(3);
@@ -60,15 +71,34 @@ describe('order fulfilment, end to end', () => {
       expect.arrayContaining([
         { type: 'ReserveStock', status: 'done', attempts: 1 },
         { type: 'ChargePayment', status: 'done', attempts: 1 },
-        { type: 'ShipOrder', status: 'done', attempts: 1 },
+        { type: 'start shipment', status: 'done', attempts: 1 },
       ]),
     );
+    expect(await t.effectOf('o-100', 'ChargePayment')).toMatchObject({ key: 'charge' });
+
+    // The child records its parent, and ended delivered; its ending was routed to the order.
+    const children = await t.engine.pageInstances({ parent: t.ref('o-100') });
+    expect(children.items.map((c) => [c.workflowType, c.workflowId, c.status])).toEqual([['shipment', 'o-100', 'completed']]);
+    expect(await t.shipmentEventTypes('o-100')).toEqual(['ShipmentRequested', 'ParcelBooked', 'ParcelDelivered']);
+    expect((await t.shipmentState('o-100')).state).toEqual({ status: 'delivered', items: BOOKS, trackingNumber: 'TRK-0001' });
+    expect(t.lifecycle.filter((e) => e.type === 'child.reported')).toEqual([
+      { type: 'child.reported', parentType: 'order', parentId: 'o-100', childType: 'shipment', childId: 'o-100', outcome: 'completed' },
+    ]);
     expect(t.services.inventory.available('BOOK-1')).toBe(98);
     expect(t.services.payments.chargesOf('o-100')).toHaveLength(1);
+    expect([...t.services.shipping.parcels.values()]).toEqual([{ shipmentId: 'o-100', trackingNumber: 'TRK-0001', delivered: true }]);
 
     expect(await t.timers('o-100')).toEqual([['payment-deadline', 'cancelled']]);
     expect(await t.advance(15 * MINUTE)).toEqual({ effects: 0, timers: 0 });
     expect(await t.engine.listInstances({ workflowType: t.workflow.type, status: 'completed' })).toHaveLength(1);
+  });
+
+  it('engine.waitFor resolves once the order is delivered, woken by the commits that get it there', async () => {
+    const t = setup();
+    await t.place('o-115');
+    const waiting = t.engine.waitFor(t.workflow, 'o-115', { timeoutMs: 60_000 });
+    await t.settle();
+    expect(await waiting).toMatchObject({ status: 'completed', state: { status: 'delivered' } });
   });
 
   it('transient gateway failures are retried with backoff, and the idempotency key prevents a double charge', async () => {
@@ -89,10 +119,10 @@ describe('order fulfilment, end to end', () => {
       [2, 'Error: payment gateway timed out after charging'],
     ]);
     expect(t.services.payments.chargesOf('o-107')).toHaveLength(1);
-    expect(await t.state('o-107')).toMatchObject({ state: { status: 'shipped', paymentId: 'pay-1' }, completed: true });
+    expect(await t.state('o-107')).toMatchObject({ state: { status: 'delivered', paymentId: 'pay-1' }, completed: true });
   });
 
-  it('a declined card cancels the order and the stock is released', async () => {
+  it('a declined card cancels the order and the stock is released; no shipment is started', async () => {
     const t = setup();
     await t.place('o-102', { card: DECLINED_CARD });
     expect(await t.settle()).toEqual({ effects: 3, timers: 0 });
@@ -100,11 +130,11 @@ describe('order fulfilment, end to end', () => {
     expect(await t.eventTypes('o-102')).toEqual(['OrderPlaced', 'StockReserved', 'PaymentDeclined', 'OrderCancelled', 'StockReleased']);
     expect(await t.state('o-102')).toMatchObject({ state: { status: 'cancelled', cancelReason: 'card-declined', stock: 'released', payment: 'declined' }, completed: true });
     expect(t.services.inventory.available('BOOK-1')).toBe(100);
-    expect(t.services.shipping.shipments.size).toBe(0);
+    expect((await t.shipmentState('o-102')).version).toBe(0);
     expect(await t.timers('o-102')).toEqual([['payment-deadline', 'cancelled']]);
   });
 
-  it('when the clock passes the payment deadline first, the order is cancelled and its stock released; a charge that lands later is refunded', async () => {
+  it('when the clock passes the payment deadline first, the charge is cancelled by its key: it never runs again, and nothing is charged or refunded', async () => {
     // A gateway outage, with retries slow enough to outlast the 15-minute deadline.
     const t = setup({ retry: { baseDelayMs: 2 * MINUTE, maxDelayMs: 60 * MINUTE, maxAttempts: 10 } });
     t.services.payments.outage = true;
@@ -113,20 +143,51 @@ describe('order fulfilment, end to end', () => {
 
     for (let minute = 1; minute < 15; minute++) await t.advance(MINUTE);
     expect((await t.state('o-103')).state).toMatchObject({ status: 'placed', payment: 'charging' });
+    expect(await t.effectOf('o-103', 'ChargePayment')).toMatchObject({ status: 'pending', attempts: 4 }); // retried at 2, 6 and 14 min; the next is due at 30
 
     expect(await t.advance(MINUTE)).toEqual({ effects: 1, timers: 1 }); // the deadline, then ReleaseStock
     expect(await t.timers('o-103')).toEqual([['payment-deadline', 'fired']]);
-    expect(await t.state('o-103')).toMatchObject({
-      state: { status: 'cancelled', cancelReason: 'payment-timeout', stock: 'released', payment: 'charging' },
-      completed: false, // the charge is still in flight
-    });
+    expect(await t.effectOf('o-103', 'ChargePayment')).toMatchObject({ status: 'cancelled', attempts: 4 });
+    expect(await t.eventTypes('o-103')).toEqual(['OrderPlaced', 'StockReserved', 'OrderCancelled', 'ChargeCancelled', 'StockReleased']);
+    // Nothing is in flight any more: the order completes as soon as its stock is back.
+    expect(await t.state('o-103')).toMatchObject({ state: { status: 'cancelled', cancelReason: 'payment-timeout', stock: 'released', payment: 'cancelled' }, completed: true });
     expect(t.services.inventory.available('BOOK-1')).toBe(100);
 
     t.services.payments.outage = false;
-    await t.advance(60 * MINUTE);
-    expect(await t.eventTypes('o-103')).toEqual(['OrderPlaced', 'StockReserved', 'OrderCancelled', 'StockReleased', 'PaymentSucceeded', 'PaymentRefunded']);
-    expect(t.services.payments.chargesOf('o-103')).toEqual([expect.objectContaining({ refunded: true })]);
-    expect(await t.state('o-103')).toMatchObject({ state: { payment: 'refunded' }, completed: true });
+    expect(await t.advance(60 * MINUTE)).toEqual({ effects: 0, timers: 0 });
+    expect(t.services.payments.charges.size).toBe(0);
+    expect(await t.effectOf('o-103', 'RefundPayment')).toBeUndefined();
+  });
+
+  it('a customer cancellation while the charge is running aborts its handler (CANCELLED); its result is never routed and nothing is charged', async () => {
+    let issuerHasTheCall!: () => void;
+    const calling = new Promise<void>((resolve) => (issuerHasTheCall = resolve));
+    let abortReason: unknown;
+    const services = createServices({
+      // The issuer never answers; the call ends when its signal aborts.
+      slowIssuer: (_orderId, signal) =>
+        new Promise((_resolve, reject) => {
+          issuerHasTheCall();
+          signal.addEventListener('abort', () => reject((abortReason = signal.reason)), { once: true });
+        }),
+    });
+    const t = setup({ services });
+    await t.place('o-112', { card: SLOW_ISSUER_CARD });
+    const settling = t.settle();
+    await calling;
+    expect(await t.effectOf('o-112', 'ChargePayment')).toMatchObject({ status: 'leased', key: 'charge' });
+
+    expect(await t.engine.execute(t.workflow, { type: 'CancelOrder', orderId: 'o-112' })).toMatchObject({ status: 'accepted' });
+    await settling;
+    await t.settle();
+
+    expect(isIronflowError(abortReason, 'CANCELLED')).toBe(true);
+    expect(await t.effectOf('o-112', 'ChargePayment')).toMatchObject({ status: 'cancelled' });
+    expect(t.lifecycle.some((e) => e.type === 'effect.cancelled' && e.workflowId === 'o-112')).toBe(true);
+    expect(await t.eventTypes('o-112')).toEqual(['OrderPlaced', 'StockReserved', 'OrderCancelled', 'ChargeCancelled', 'StockReleased']);
+    expect(await t.state('o-112')).toMatchObject({ state: { cancelReason: 'customer-request', payment: 'cancelled', stock: 'released' }, completed: true });
+    expect(t.services.payments.charges.size).toBe(0);
+    expect(await t.effectOf('o-112', 'RefundPayment')).toBeUndefined();
   });
 
   it('when the payment arrives before the deadline, the deadline timer is cancelled and never fires', async () => {
@@ -141,7 +202,7 @@ describe('order fulfilment, end to end', () => {
 
     expect(await t.timers('o-104')).toEqual([['payment-deadline', 'cancelled']]);
     expect(await t.advance(30 * MINUTE)).toEqual({ effects: 0, timers: 0 });
-    expect(await t.state('o-104')).toMatchObject({ state: { status: 'shipped' }, completed: true });
+    expect(await t.state('o-104')).toMatchObject({ state: { status: 'delivered' }, completed: true });
   });
 
   it('a charge that keeps failing is dead-lettered, and the notice cancels the order through PaymentFailed', async () => {
@@ -175,8 +236,8 @@ describe('order fulfilment, end to end', () => {
 
     const history = await t.eventTypes('o-106');
     expect(history.slice(0, 3)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentSucceeded']);
-    expect(history.slice(3).sort()).toEqual(['GiftCardFailed', 'OrderShipped']); // ShipOrder and SendGiftCard run side by side
-    expect(await t.state('o-106')).toMatchObject({ state: { status: 'shipped', giftCardStatus: 'failed' }, completed: true });
+    expect(history.slice(3).sort()).toEqual(['GiftCardFailed', 'OrderDelivered']); // the gift card and the shipment run side by side
+    expect(await t.state('o-106')).toMatchObject({ state: { status: 'delivered', giftCardStatus: 'failed' }, completed: true });
   });
 
   it('redriving the dead letter runs the effect again once the cause is fixed', async () => {
@@ -233,5 +294,67 @@ describe('order fulfilment, end to end', () => {
     expect(await t.engine.execute(t.workflow, input, { idempotencyKey: 'checkout-o-111' })).toMatchObject({ status: 'accepted', version: 1 });
     expect(await t.engine.execute(t.workflow, input, { idempotencyKey: 'checkout-o-111' })).toMatchObject({ status: 'duplicate', version: 1 });
     expect(await t.engine.execute(t.workflow, input)).toMatchObject({ status: 'rejected', reason: { code: 'ORDER_EXISTS' } });
+  });
+});
+
+describe('the shipment child, end to end', () => {
+  it('a parcel the carrier refuses ends the shipment as refused; the order hears it, refunds the charge that went through and releases the stock', async () => {
+    const t = setup();
+    await t.place('o-113', { items: [{ sku: FREIGHT_SKU, quantity: 1 }] });
+    await t.settle();
+
+    // The refused booking is dead-lettered, and the shipment's onDeadLetter ends it as refused.
+    const [dead] = await t.engine.deadLetters.list({ kind: 'effect', workflowType: t.shipment.type });
+    expect(dead).toMatchObject({ workflowId: 'o-113', attempts: 1 });
+    expect(dead && kindOf(dead)).toBe('BookParcel');
+    expect(await t.shipmentState('o-113')).toMatchObject({ status: 'completed', state: { status: 'refused' } });
+
+    const history = await t.eventTypes('o-113');
+    expect(history.slice(0, 5)).toEqual(['OrderPlaced', 'StockReserved', 'PaymentSucceeded', 'ShipmentFailed', 'OrderCancelled']);
+    expect(history.slice(5).sort()).toEqual(['PaymentRefunded', 'StockReleased']);
+    const { state, completed } = await t.state('o-113');
+    expect(state).toMatchObject({ status: 'cancelled', cancelReason: 'shipment-failed', payment: 'refunded', stock: 'released' });
+    expect(state.status === 'cancelled' && state.shipmentError).toContain(`refused by the carrier: NON_RETRYABLE: the carrier does not take ${FREIGHT_SKU}`);
+    expect(completed).toBe(true);
+    expect(t.services.payments.chargesOf('o-113')).toEqual([expect.objectContaining({ refunded: true })]);
+    expect(t.services.inventory.available(FREIGHT_SKU)).toBe(5);
+  });
+
+  it('an operator cancelling a paid order cancels its shipment child, whose pending work never runs', async () => {
+    const t = setup();
+    // Hold the carrier's work: the child is created, its booking stays pending.
+    await t.engine.pauseType(t.shipment.type);
+    await t.place('o-114');
+    await t.settle();
+    expect(await t.shipmentState('o-114')).toMatchObject({ status: 'active', state: { status: 'booking' } });
+
+    expect(await t.engine.cancel(t.ref('o-114'), 'fraud suspected')).toMatchObject({ outcome: 'cancelled' });
+    const cancelled = await t.engine.pageInstances({ workflowType: t.shipment.type, status: 'cancelled' });
+    expect(cancelled.items.map((c) => [c.workflowId, c.cancelReason])).toEqual([['o-114', 'parent order:o-114 cancelled: fraud suspected']]);
+    expect(await t.shipmentEffectOf('o-114', 'BookParcel')).toMatchObject({ status: 'cancelled' });
+
+    await t.engine.resumeType(t.shipment.type);
+    await t.settle();
+    expect(t.services.shipping.parcels.size).toBe(0);
+    // The shipment's cancellation reached a cancelled order: dropped, nothing decided.
+    expect(await t.eventTypes('o-114')).toEqual(['OrderPlaced', 'StockReserved', 'PaymentSucceeded']);
+    expect(await t.state('o-114')).toMatchObject({ status: 'cancelled', completed: true });
+  });
+
+  it('an operator cancelling only the shipment tells the order, which refunds and releases', async () => {
+    const t = setup();
+    t.services.shipping.outage = true; // the booking fails and waits for its retry
+    await t.place('o-116');
+    await t.settle();
+    expect(await t.shipmentEffectOf('o-116', 'BookParcel')).toMatchObject({ status: 'pending', attempts: 1 });
+
+    expect(await t.engine.cancel(t.shipmentRef('o-116'), 'address unknown')).toMatchObject({ outcome: 'cancelled' });
+    await t.settle();
+
+    expect(t.lifecycle.filter((e) => e.type === 'child.reported')).toMatchObject([{ childId: 'o-116', outcome: 'cancelled' }]);
+    const { state, completed } = await t.state('o-116');
+    expect(state).toMatchObject({ status: 'cancelled', cancelReason: 'shipment-failed', shipmentError: 'cancelled: address unknown', payment: 'refunded', stock: 'released' });
+    expect(completed).toBe(true);
+    expect(t.services.payments.chargesOf('o-116')).toEqual([expect.objectContaining({ refunded: true })]);
   });
 });

@@ -1,9 +1,10 @@
 // The order decider, transition by transition: given past events, when an input arrives, then
-// these events, effects, timers and cancellations (or this rejection). No store, no engine.
+// these events, effects, timers, cancellations and children (or this rejection). No store, no engine.
 import { describe, expect, it } from 'vitest';
+import type { ChildNotice } from '@ironflow/core';
 import { deciderSpec } from '@ironflow/testing';
 import { DECLINED_CARD, GOOD_CARD } from '../src/handlers.js';
-import { createOrderWorkflow, PAYMENT_DEADLINE, type OrderEffect, type OrderEvent, type OrderInput } from '../src/order-workflow.js';
+import { CHARGE, createOrderWorkflow, PAYMENT_DEADLINE, type OrderEffect, type OrderEvent, type OrderInput } from '../src/order-workflow.js';
 
 const orders = createOrderWorkflow();
 const spec = deciderSpec(orders);
@@ -18,14 +19,17 @@ const placed: OrderEvent = { type: 'OrderPlaced', ...order };
 const placedWithGift: OrderEvent = { ...placed, giftCard };
 const reserved: OrderEvent = { type: 'StockReserved', reservationId: 'rsv-o-1' };
 const paid: OrderEvent = { type: 'PaymentSucceeded', paymentId: 'pay-1' };
-const shipped: OrderEvent = { type: 'OrderShipped', trackingNumber: 'TRK-0001' };
+const delivered: OrderEvent = { type: 'OrderDelivered', trackingNumber: 'TRK-0001' };
 const released: OrderEvent = { type: 'StockReleased' };
+const chargeCancelled: OrderEvent = { type: 'ChargeCancelled' };
 const cancelledBy = (reason: Extract<OrderEvent, { type: 'OrderCancelled' }>['reason']): OrderEvent => ({ type: 'OrderCancelled', reason });
 
 const reserveStock: OrderEffect = { type: 'ReserveStock', orderId, items };
 const releaseStock: OrderEffect = { type: 'ReleaseStock', orderId, reservationId: 'rsv-o-1' };
 const chargePayment: OrderEffect = { type: 'ChargePayment', orderId, amount: 3_998, card: GOOD_CARD };
-const shipOrder: OrderEffect = { type: 'ShipOrder', orderId, items };
+const refundPayment: OrderEffect = { type: 'RefundPayment', orderId, paymentId: 'pay-1', amount: 3_998 };
+/** The shipment child a paid order starts: named by the order's id. */
+const shipmentStart = { workflowType: 'shipment', input: { type: 'RequestShipment', shipmentId: orderId, items } };
 
 describe('placing an order', () => {
   it('records the order, reserves its stock and schedules a 15-minute payment deadline', () => {
@@ -67,17 +71,18 @@ describe('placing an order', () => {
 });
 
 describe('stock', () => {
-  it('charges the card once the stock is reserved', () => {
+  it('charges the card once the stock is reserved, as the keyed effect "charge"', () => {
     spec
       .given(placed)
       .when({ type: 'StockReserved', orderId, reservationId: 'rsv-o-1' })
       .then([reserved])
       .thenEffects([chargePayment])
+      .thenEffectOptions([{ key: CHARGE }])
       .thenTimers([])
       .thenCancelled([]);
   });
 
-  it('releases at once a reservation that arrives after the order was cancelled', () => {
+  it('releases at once a reservation that arrives after the order was cancelled, and charges nothing', () => {
     spec
       .given(placed, cancelledBy('customer-request'))
       .when({ type: 'StockReserved', orderId, reservationId: 'rsv-o-1' })
@@ -99,6 +104,7 @@ describe('stock', () => {
       .when({ type: 'StockUnavailable', orderId, sku: 'BOOK-1' })
       .then([{ type: 'StockUnavailable', sku: 'BOOK-1' }, cancelledBy('out-of-stock')])
       .thenEffects([])
+      .thenEffectsCancelled([])
       .thenCancelled([PAYMENT_DEADLINE])
       .thenTerminal();
   });
@@ -126,13 +132,15 @@ describe('stock', () => {
 });
 
 describe('payment', () => {
-  it('a successful payment cancels the deadline and ships the order', () => {
+  it('a successful payment cancels the deadline and starts the shipment child in the same decision', () => {
     spec
       .given(placed, reserved)
       .when({ type: 'PaymentSucceeded', orderId, paymentId: 'pay-1' })
       .then([paid])
-      .thenEffects([shipOrder])
+      .thenEffects([])
+      .thenStarted([shipmentStart])
       .thenCancelled([PAYMENT_DEADLINE])
+      .thenState({ ...order, status: 'paid', stock: 'reserved', payment: 'paid', giftCardStatus: 'none', reservationId: 'rsv-o-1', paymentId: 'pay-1' })
       .thenTerminal(false);
   });
 
@@ -140,25 +148,31 @@ describe('payment', () => {
     spec
       .given(placedWithGift, reserved)
       .when({ type: 'PaymentSucceeded', orderId, paymentId: 'pay-1' })
-      .thenEffects([shipOrder, { type: 'SendGiftCard', orderId, ...giftCard }]);
+      .thenEffects([{ type: 'SendGiftCard', orderId, ...giftCard }])
+      .thenStarted([shipmentStart]);
   });
 
   it('refuses a second PaymentSucceeded as ALREADY_PAID', () => {
     spec.given(placed, reserved, paid).when({ type: 'PaymentSucceeded', orderId, paymentId: 'pay-1' }).thenRejected({ code: 'ALREADY_PAID' });
   });
 
-  it('refuses a payment result when no charge is in flight', () => {
+  it('refuses a payment result when no charge is in flight, including after the charge was cancelled', () => {
     spec.given(placed).when({ type: 'PaymentSucceeded', orderId, paymentId: 'pay-1' }).thenRejected({ code: 'UNEXPECTED_INPUT', input: 'PaymentSucceeded' });
     spec.given(placed).when({ type: 'PaymentDeclined', orderId, reason: 'no' }).thenRejected({ code: 'UNEXPECTED_INPUT', input: 'PaymentDeclined' });
     spec.given(placed).when({ type: 'PaymentFailed', orderId, error: 'no' }).thenRejected({ code: 'UNEXPECTED_INPUT', input: 'PaymentFailed' });
+    spec
+      .given(placed, reserved, cancelledBy('payment-timeout'), chargeCancelled)
+      .when({ type: 'PaymentSucceeded', orderId, paymentId: 'pay-1' })
+      .thenRejected({ code: 'UNEXPECTED_INPUT', input: 'PaymentSucceeded' });
   });
 
-  it('a declined card cancels the order, releases the stock and cancels the deadline', () => {
+  it('a declined card cancels the order, releases the stock and cancels the deadline; the charge that answered is not cancelled', () => {
     deciderSpec(orders)
       .given({ ...placed, card: DECLINED_CARD }, reserved)
       .when({ type: 'PaymentDeclined', orderId, reason: 'card declined by issuer' })
       .then([{ type: 'PaymentDeclined', reason: 'card declined by issuer' }, cancelledBy('card-declined')])
       .thenEffects([releaseStock])
+      .thenEffectsCancelled([])
       .thenCancelled([PAYMENT_DEADLINE])
       .thenTerminal(false);
   });
@@ -169,36 +183,8 @@ describe('payment', () => {
       .when({ type: 'PaymentFailed', orderId, error: 'attempts exhausted (4/4): Error: payment gateway unavailable (503)' })
       .then([{ type: 'PaymentFailed', error: 'attempts exhausted (4/4): Error: payment gateway unavailable (503)' }, cancelledBy('payment-failed')])
       .thenEffects([releaseStock])
+      .thenEffectsCancelled([])
       .thenCancelled([PAYMENT_DEADLINE]);
-  });
-
-  it('refunds a charge that succeeds after the order was cancelled', () => {
-    spec
-      .given(placed, reserved, cancelledBy('payment-timeout'), released)
-      .when({ type: 'PaymentSucceeded', orderId, paymentId: 'pay-1' })
-      .then([paid])
-      .thenEffects([{ type: 'RefundPayment', orderId, paymentId: 'pay-1', amount: 3_998 }])
-      .thenCancelled([])
-      .thenTerminal(false);
-  });
-
-  it('settles the cancelled order once the late charge is refunded', () => {
-    spec
-      .given(placed, reserved, cancelledBy('payment-timeout'), released, paid)
-      .when({ type: 'PaymentRefunded', orderId, refundId: 'ref-pay-1' })
-      .then([{ type: 'PaymentRefunded', refundId: 'ref-pay-1' }])
-      .thenTerminal();
-  });
-
-  it('settles a cancelled order when its late charge is declined or dead-lettered, with nothing more to do', () => {
-    const given = [placed, reserved, cancelledBy('customer-request'), released] as const;
-    spec
-      .given(...given)
-      .when({ type: 'PaymentDeclined', orderId, reason: 'card declined by issuer' })
-      .then([{ type: 'PaymentDeclined', reason: 'card declined by issuer' }])
-      .thenEffects([])
-      .thenTerminal();
-    spec.given(...given).when({ type: 'PaymentFailed', orderId, error: 'gateway down' }).then([{ type: 'PaymentFailed', error: 'gateway down' }]).thenEffects([]).thenTerminal();
   });
 
   it('refuses PaymentRefunded when no refund is in flight', () => {
@@ -207,18 +193,31 @@ describe('payment', () => {
 });
 
 describe('payment deadline', () => {
-  it('cancels an unpaid order and releases its stock; the firing timer is not cancelled again', () => {
+  it('cancels an unpaid order, cancels the charge by its key instead of refunding it later, and releases the stock', () => {
     spec
       .given(placed, reserved)
       .when({ type: 'PaymentDeadlinePassed', orderId })
-      .then([cancelledBy('payment-timeout')])
+      .then([cancelledBy('payment-timeout'), chargeCancelled])
       .thenEffects([releaseStock])
+      .thenEffectsCancelled([CHARGE])
+      // The firing timer is not cancelled again.
       .thenCancelled([])
+      .thenState({ ...order, status: 'cancelled', cancelReason: 'payment-timeout', stock: 'releasing', payment: 'cancelled', giftCardStatus: 'none', reservationId: 'rsv-o-1' })
       .thenTerminal(false);
   });
 
-  it('cancels an order whose stock is still being reserved; the reservation is released when it lands', () => {
-    spec.given(placed).when({ type: 'PaymentDeadlinePassed', orderId }).then([cancelledBy('payment-timeout')]).thenEffects([]).thenTerminal(false);
+  it('settles the timed-out order once its stock is released: no money was taken, nothing to refund', () => {
+    spec.given(placed, reserved, cancelledBy('payment-timeout'), chargeCancelled).when({ type: 'StockReleased', orderId }).then([released]).thenEffects([]).thenTerminal();
+  });
+
+  it('cancels an order whose stock is still being reserved; there is no charge yet, and the reservation is released when it lands', () => {
+    spec
+      .given(placed)
+      .when({ type: 'PaymentDeadlinePassed', orderId })
+      .then([cancelledBy('payment-timeout')])
+      .thenEffects([])
+      .thenEffectsCancelled([])
+      .thenTerminal(false);
   });
 
   it('is refused for a paid order as ALREADY_PAID', () => {
@@ -231,31 +230,32 @@ describe('payment deadline', () => {
 });
 
 describe('customer cancellation', () => {
-  it('cancels a placed order, cancels the deadline and releases reserved stock', () => {
+  it('cancels a placed order, its charge (by key) and its deadline, and releases reserved stock', () => {
     spec
       .given(placed, reserved)
       .when({ type: 'CancelOrder', orderId })
-      .then([cancelledBy('customer-request')])
+      .then([cancelledBy('customer-request'), chargeCancelled])
       .thenEffects([releaseStock])
+      .thenEffectsCancelled([CHARGE])
       .thenCancelled([PAYMENT_DEADLINE]);
   });
 
-  it('is refused once paid (ALREADY_PAID), shipped (ALREADY_SHIPPED) or cancelled (ALREADY_CANCELLED)', () => {
+  it('is refused once paid (ALREADY_PAID), delivered (ALREADY_DELIVERED) or cancelled (ALREADY_CANCELLED)', () => {
     spec.given(placed, reserved, paid).when({ type: 'CancelOrder', orderId }).thenRejected({ code: 'ALREADY_PAID' });
-    spec.given(placed, reserved, paid, shipped).when({ type: 'CancelOrder', orderId }).thenRejected({ code: 'ALREADY_SHIPPED' });
+    spec.given(placed, reserved, paid, delivered).when({ type: 'CancelOrder', orderId }).thenRejected({ code: 'ALREADY_DELIVERED' });
     spec.given(placed, cancelledBy('payment-timeout')).when({ type: 'CancelOrder', orderId }).thenRejected({ code: 'ALREADY_CANCELLED' });
   });
 });
 
-describe('shipping and gift cards', () => {
-  it('shipping completes a paid order', () => {
+describe('the shipment child', () => {
+  it('its delivery completes a paid order', () => {
     spec
       .given(placed, reserved, paid)
-      .when({ type: 'OrderShipped', orderId, trackingNumber: 'TRK-0001' })
-      .then([shipped])
+      .when({ type: 'ShipmentDelivered', orderId, trackingNumber: 'TRK-0001' })
+      .then([delivered])
       .thenState({
         ...order,
-        status: 'shipped',
+        status: 'delivered',
         stock: 'reserved',
         payment: 'paid',
         giftCardStatus: 'none',
@@ -266,22 +266,43 @@ describe('shipping and gift cards', () => {
       .thenTerminal();
   });
 
-  it('a shipped gift order completes only once its gift card is settled', () => {
-    spec.given(placedWithGift, reserved, paid).when({ type: 'OrderShipped', orderId, trackingNumber: 'TRK-0001' }).thenTerminal(false);
-    spec.given(placedWithGift, reserved, paid, shipped).when({ type: 'GiftCardSent', orderId, code: 'GIFT-0001' }).then([{ type: 'GiftCardSent', code: 'GIFT-0001' }]).thenTerminal();
+  it('its failure cancels the paid order: the charge, which went through, is refunded and the stock released', () => {
+    spec
+      .given(placed, reserved, paid)
+      .when({ type: 'ShipmentFailed', orderId, error: 'refused by the carrier: too big' })
+      .then([{ type: 'ShipmentFailed', error: 'refused by the carrier: too big' }, cancelledBy('shipment-failed')])
+      .thenEffects([refundPayment, releaseStock])
+      .thenEffectsCancelled([])
+      // The deadline was cancelled with the payment.
+      .thenCancelled([])
+      .thenTerminal(false);
+  });
+
+  it('settles the order of a failed shipment once the refund and the release are both done', () => {
+    const given = [placed, reserved, paid, { type: 'ShipmentFailed', error: 'x' }, cancelledBy('shipment-failed')] as const;
+    spec.given(...given).when({ type: 'PaymentRefunded', orderId, refundId: 'ref-pay-1' }).then([{ type: 'PaymentRefunded', refundId: 'ref-pay-1' }]).thenTerminal(false);
+    spec.given(...given, { type: 'PaymentRefunded', refundId: 'ref-pay-1' }).when({ type: 'StockReleased', orderId }).then([released]).thenTerminal();
+  });
+
+  it('refuses its ending before payment (UNEXPECTED_INPUT) and a second delivery (ALREADY_DELIVERED)', () => {
+    spec.given(placed, reserved).when({ type: 'ShipmentDelivered', orderId, trackingNumber: 'TRK-0001' }).thenRejected({ code: 'UNEXPECTED_INPUT', input: 'ShipmentDelivered' });
+    spec.given(placed, reserved).when({ type: 'ShipmentFailed', orderId, error: 'x' }).thenRejected({ code: 'UNEXPECTED_INPUT', input: 'ShipmentFailed' });
+    spec.given(placed, reserved, paid, delivered).when({ type: 'ShipmentDelivered', orderId, trackingNumber: 'TRK-0001' }).thenRejected({ code: 'ALREADY_DELIVERED' });
+  });
+});
+
+describe('gift cards', () => {
+  it('a delivered gift order completes only once its gift card is settled', () => {
+    spec.given(placedWithGift, reserved, paid).when({ type: 'ShipmentDelivered', orderId, trackingNumber: 'TRK-0001' }).thenTerminal(false);
+    spec.given(placedWithGift, reserved, paid, delivered).when({ type: 'GiftCardSent', orderId, code: 'GIFT-0001' }).then([{ type: 'GiftCardSent', code: 'GIFT-0001' }]).thenTerminal();
   });
 
   it('a failed gift card is recorded and the order still completes', () => {
     spec
-      .given(placedWithGift, reserved, paid, shipped)
+      .given(placedWithGift, reserved, paid, delivered)
       .when({ type: 'GiftCardFailed', orderId, error: 'NON_RETRYABLE: over the limit' })
       .then([{ type: 'GiftCardFailed', error: 'NON_RETRYABLE: over the limit' }])
       .thenTerminal();
-  });
-
-  it('refuses OrderShipped before payment (UNEXPECTED_INPUT) and twice (ALREADY_SHIPPED)', () => {
-    spec.given(placed, reserved).when({ type: 'OrderShipped', orderId, trackingNumber: 'TRK-0001' }).thenRejected({ code: 'UNEXPECTED_INPUT', input: 'OrderShipped' });
-    spec.given(placed, reserved, paid, shipped).when({ type: 'OrderShipped', orderId, trackingNumber: 'TRK-0001' }).thenRejected({ code: 'ALREADY_SHIPPED' });
   });
 
   it('refuses gift card results when no gift card is in flight', () => {
@@ -291,8 +312,7 @@ describe('shipping and gift cards', () => {
 });
 
 describe('dead-letter notices', () => {
-  const notice = (effect: OrderEffect) =>
-    orders.onDeadLetter?.({ kind: 'effect', id: 'e-1', effect, attempts: 4, error: 'attempts exhausted' });
+  const notice = (effect: OrderEffect) => orders.onDeadLetter?.({ kind: 'effect', id: 'e-1', effect, attempts: 4, error: 'attempts exhausted' });
 
   it('turn a dead-lettered charge into PaymentFailed', () => {
     expect(notice(chargePayment)).toEqual({ type: 'PaymentFailed', orderId, error: 'attempts exhausted' });
@@ -302,10 +322,40 @@ describe('dead-letter notices', () => {
     expect(notice({ type: 'SendGiftCard', orderId, ...giftCard })).toEqual({ type: 'GiftCardFailed', orderId, error: 'attempts exhausted' });
   });
 
-  it('leave stock, shipping and refunds, and dead timers, to the operator', () => {
-    for (const effect of [reserveStock, releaseStock, shipOrder, { type: 'RefundPayment', orderId, paymentId: 'pay-1', amount: 1 } as const]) {
-      expect(notice(effect)).toBeUndefined();
-    }
+  it('leave stock and refunds, and dead timers, to the operator', () => {
+    for (const effect of [reserveStock, releaseStock, refundPayment]) expect(notice(effect)).toBeUndefined();
     expect(orders.onDeadLetter?.({ kind: 'timer', id: 't-1', input: { type: 'PaymentDeadlinePassed', orderId }, attempts: 5, error: 'x' })).toBeUndefined();
+  });
+});
+
+describe('child notices (onChild)', () => {
+  const child = { workflowType: 'shipment', workflowId: orderId } as const;
+  const heard = (notice: ChildNotice) => orders.onChild?.(notice);
+
+  it('turn a delivered shipment into ShipmentDelivered with its tracking number', () => {
+    expect(heard({ ...child, outcome: 'completed', state: { status: 'delivered', items, trackingNumber: 'TRK-0001' } })).toEqual({
+      type: 'ShipmentDelivered',
+      orderId,
+      trackingNumber: 'TRK-0001',
+    });
+  });
+
+  it('turn a refused, cancelled or failed shipment into ShipmentFailed, saying why', () => {
+    expect(heard({ ...child, outcome: 'completed', state: { status: 'refused', items, error: 'NON_RETRYABLE: too big' } })).toEqual({
+      type: 'ShipmentFailed',
+      orderId,
+      error: 'refused by the carrier: NON_RETRYABLE: too big',
+    });
+    expect(heard({ ...child, outcome: 'cancelled', reason: 'address unknown' })).toEqual({ type: 'ShipmentFailed', orderId, error: 'cancelled: address unknown' });
+    expect(heard({ ...child, outcome: 'failed', error: 'carrier down' })).toEqual({ type: 'ShipmentFailed', orderId, error: 'carrier down' });
+  });
+
+  it('keep an error within what the order schema accepts', () => {
+    const input = heard({ ...child, outcome: 'failed', error: 'x'.repeat(5_000) });
+    expect(input?.type === 'ShipmentFailed' && input.error).toHaveLength(2_000);
+  });
+
+  it('ignore children of other types', () => {
+    expect(heard({ outcome: 'completed', workflowType: 'invoice', workflowId: orderId, state: {} })).toBeUndefined();
   });
 });
