@@ -167,7 +167,11 @@ const demoLogger: Logger = {
   debug() {},
   info() {},
   warn() {},
-  error: (obj, msg) => console.error(`  ! ${msg ?? 'error'} ${JSON.stringify(obj)}`),
+  // Dead letters are part of the story and printed as such (✗); anything else at error is not.
+  error: (obj, msg) => {
+    if (msg?.endsWith('dead-lettered') === true) return;
+    console.error(`  ! ${msg ?? 'error'} ${JSON.stringify(obj)}`);
+  },
 };
 
 /** An event's type, with the reason of a cancellation. */

@@ -23,8 +23,23 @@ export const consoleLogger: Logger = {
 
 function serialise(obj: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) out[k] = v instanceof Error ? { name: v.name, message: v.message, code: (v as { code?: unknown }).code } : v;
+  for (const [k, v] of Object.entries(obj)) out[k] = v instanceof Error ? serialiseError(v, 0) : v;
   return out;
+}
+
+/** An error as JSON keeps its stack and its chain of causes (a few deep), as pino's serializer does. */
+export function serialiseError(error: Error, depth: number): Record<string, unknown> {
+  const code = (error as { code?: unknown }).code;
+  const details = (error as { details?: unknown }).details;
+  const cause: unknown = (error as { cause?: unknown }).cause;
+  return {
+    name: error.name,
+    message: error.message,
+    ...(code === undefined ? {} : { code }),
+    ...(details === undefined || (typeof details === 'object' && details !== null && Object.keys(details).length === 0) ? {} : { details }),
+    ...(error.stack === undefined ? {} : { stack: error.stack }),
+    ...(cause === undefined ? {} : { cause: depth >= 4 ? String(cause) : cause instanceof Error ? serialiseError(cause, depth + 1) : cause }),
+  };
 }
 
 interface WorkRef {

@@ -133,7 +133,9 @@ export class Settler {
   lost(item: ClaimedItem, error?: unknown): void {
     if (isCancellation(error)) return this.cancelled(item, error);
     this.lifecycle.emit({ type: 'lease.lost', kind: item.kind, id: item.id });
-    this.settings.logger.info({ kind: item.kind, id: item.id }, 'lease lost; another worker owns this item now, or it was cancelled');
+    // Not a cancellation: the lease ran out under this worker (a stall, or a lease too short for
+    // the handler), so the item may run twice. Worth a warning.
+    this.settings.logger.warn({ kind: item.kind, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts }, 'lease lost: another worker may run this item again (a stalled process, or leaseMs too short for the handler)');
   }
 
   /** Reports that the item was cancelled while this process held it: expected, so logged at info. */
@@ -180,6 +182,10 @@ export class Settler {
       throw retryError;
     }
     this.lifecycle.emit({ type: `${item.kind}.retried`, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, error: text, retryAt });
+    this.settings.logger.warn(
+      { kind: item.kind, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, maxAttempts: policy.maxAttempts, retryAt: new Date(retryAt).toISOString(), err: error },
+      `${item.kind} attempt ${item.attempts} failed; retrying`,
+    );
     if (item.kind === 'effect') this.retryWake.schedule(retryAt);
   }
 
@@ -218,6 +224,6 @@ export class Settler {
       }
     }
     this.lifecycle.emit({ type: `${item.kind}.dead-lettered`, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, error });
-    logger.warn({ kind: item.kind, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempts: item.attempts, error }, `${item.kind} dead-lettered`);
+    logger.error({ kind: item.kind, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempts: item.attempts, error }, `${item.kind} dead-lettered`);
   }
 }

@@ -34,7 +34,8 @@ describe('worker pools', () => {
     const store = createMemoryStore();
     const pay = payWorkflow();
     const engine = start(createEngine({
-      store, logger: silentLogger, effects: { pollIntervalMs: 60_000 }, retry: { baseDelayMs: 50, jitter: 'none' },
+      // A poll interval far beyond the wait below: only the retry's own wake-up can finish in time.
+      store, logger: silentLogger, effects: { pollIntervalMs: 600_000 }, retry: { baseDelayMs: 50, jitter: 'none' },
       workflows: [register(pay).handle((e, ctx) => {
         if (ctx.attempt === 1) throw new Error('once');
         return { type: 'Charged', id: e.id, receipt: 'second' };
@@ -42,7 +43,8 @@ describe('worker pools', () => {
     }));
     await new Promise((resolve) => setTimeout(resolve, 20));
     await engine.execute(pay, { type: 'Start', id: 'retry-wake', amount: 1 });
-    await eventually(async () => (await engine.getState(pay, 'retry-wake')).state.receipt === 'second', 3_000);
+    // Generous for a busy machine; a pass takes about the 50 ms backoff.
+    await eventually(async () => (await engine.getState(pay, 'retry-wake')).state.receipt === 'second', 60_000);
   });
 
   it('the timer pool sleeps until the next fire time rather than a poll interval', async () => {
