@@ -25,6 +25,7 @@ import { NEVER_CANCELLED } from './cancellation.js';
 import { Control, type CancelOptions, type CancelResult } from './control.js';
 import { Children } from './children.js';
 import { EffectRunner } from './effect-runner.js';
+import { Metrics, type MetricsSnapshot } from './metrics.js';
 import { Operations, type BulkOptions, type BulkResult, type DeadLetterFilter, type InstanceFilter } from './operations.js';
 import { waitFor, type WaitForOptions, type WaitResult } from './wait-for.js';
 import { Executor, type ExecuteManyResult } from './executor.js';
@@ -150,6 +151,12 @@ export interface Engine {
   /** Graceful stop: stop claiming, drain in-flight work up to the timeout, abort and release the rest. */
   stop(): Promise<void>;
   health(): HealthReport;
+  /**
+   * Counters and histograms of what this engine did since it was created (decisions, effect and
+   * timer attempts by result, dead letters, recoveries, lost leases, handler durations), and
+   * gauges of the store's backlog read now; attributes are workflow type, kind and outcome.
+   */
+  metrics(): Promise<MetricsSnapshot>;
   /** Processes every claimable effect and due timer at the clock's current time until none is left (tests). */
   runUntilIdle(options?: { maxRounds?: number | undefined }): Promise<IdleReport>;
   /** Subscribes to lifecycle events of one type; returns an unsubscribe. */
@@ -191,6 +198,7 @@ export function createEngine(options: EngineOptions): Engine {
   const timerRunner = new TimerRunner(lifecycle, settler);
   const control = new Control(settings, executor, running, lifecycle);
   const operations = new Operations(settings, control);
+  const metrics = new Metrics(lifecycle, store, () => clock.now());
 
   const tags = settings.effectTags;
   const claimEffects = async (limit: number) => {
@@ -343,6 +351,7 @@ export function createEngine(options: EngineOptions): Engine {
       const status = !started ? 'stopped' : effects.consecutiveFailures > 0 || timers.consecutiveFailures > 0 ? 'degraded' : 'ok';
       return { status, effects, timers };
     },
+    metrics: () => metrics.snapshot(),
     async runUntilIdle(opts = {}) {
       if (started) throw invalidArgument('runUntilIdle() drives work by hand; call it on an engine that was not start()ed');
       const maxRounds = opts.maxRounds ?? 1000;

@@ -4,6 +4,7 @@ export type { ExecuteManyResult } from './executor.js';
 export type { CancelOptions, CancelResult } from './control.js';
 export type { BulkOptions, BulkResult, DeadLetterFilter, InstanceFilter } from './operations.js';
 export type { WaitForOptions, WaitResult } from './wait-for.js';
+export type { CounterPoint, GaugePoint, HistogramPoint, MetricAttributes, MetricsSnapshot } from './metrics.js';
 export type { EngineOptions, EffectWorkerOptions, TimerWorkerOptions, WorkerOptions } from './options.js';
 export { register, sendTo, isRoutedInput } from './registration.js';
 export type { EffectContext, EffectHandler, EffectHandlerOf, Registration, RoutedInput } from './registration.js';

@@ -1,7 +1,7 @@
 // What the runtime logs: the default logger keeps an error's stack and causes, a failed attempt is
 // a warning with what comes next, a dead letter is an error.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { accept, createManualClock, defineWorkflow, IronflowError } from '@ironflow/core';
+import { accept, createManualClock, defineWorkflow, IronflowError, reject } from '@ironflow/core';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { consoleLogger, createEngine, register } from '../src/index.js';
 import { recordingLogger } from './fixtures.js';
@@ -73,5 +73,56 @@ describe('runtime log levels', () => {
     const dead = logger.lines.find((l) => l.level === 'error');
     expect(dead?.msg).toBe('effect dead-lettered');
     expect(dead?.obj).toMatchObject({ workflowId: 'f', attempts: 2, error: expect.stringContaining('gateway down') });
+  });
+});
+
+describe('engine.metrics()', () => {
+  const job = defineWorkflow({
+    type: 'metered',
+    initialState: () => ({ done: false }),
+    evolve: (_s: { done: boolean }, e: { type: 'Asked' } | { type: 'Answered' }) => ({ done: e.type === 'Answered' }),
+    decide: (input: { type: 'Ask' | 'Answer'; id: string; fail?: boolean }, state) =>
+      input.type === 'Ask'
+        ? state.done
+          ? reject('done' as const)
+          : accept({ type: 'Asked' as const }, { effects: [{ id: input.id, fail: input.fail === true }] })
+        : accept({ type: 'Answered' as const }),
+    workflowId: (input) => input.id,
+    isTerminal: (s) => s.done,
+    retry: { maxAttempts: 2, baseDelayMs: 1000, jitter: 'none' },
+  });
+
+  it('counts decisions, attempts by result, dead letters and handler durations, and reads the backlog as gauges', async () => {
+    const clock = createManualClock();
+    const engine = createEngine({
+      store: createMemoryStore(), clock, logger: recordingLogger(),
+      workflows: [register(job).handle((effect) => {
+        if (effect.fail) throw new Error('no');
+        clock.advance(40);
+        return { type: 'Answer', id: effect.id };
+      })],
+    });
+    await engine.execute(job, { type: 'Ask', id: 'ok' });
+    await engine.execute(job, { type: 'Ask', id: 'bad', fail: true });
+    await engine.runUntilIdle();
+    await engine.execute(job, { type: 'Ask', id: 'ok' });
+    const before = await engine.metrics();
+    // The failing effect waits for its retry: pending, not due.
+    expect(before.gauges.filter((g) => g.attributes.kind === 'effect' && g.value > 0).map((g) => [g.name, g.attributes.status, g.value])).toEqual([['ironflow.backlog', 'pending', 1]]);
+    clock.advance(1000);
+    await engine.runUntilIdle();
+
+    const { counters, histograms, gauges } = await engine.metrics();
+    const value = (name: string, attributes: Record<string, string>) => counters.find((c) => c.name === name && JSON.stringify(c.attributes) === JSON.stringify(attributes))?.value;
+    expect(value('ironflow.decisions', { 'workflow.type': 'metered', outcome: 'accepted' })).toBe(3);
+    // The third input reached a completed instance: no decision, so not counted.
+    expect(value('ironflow.decisions', { 'workflow.type': 'metered', outcome: 'rejected' })).toBeUndefined();
+    expect(value('ironflow.instances.completed', { 'workflow.type': 'metered' })).toBe(1);
+    expect(value('ironflow.effect.attempts', { 'workflow.type': 'metered', result: 'succeeded' })).toBe(1);
+    expect(value('ironflow.effect.attempts', { 'workflow.type': 'metered', result: 'failed' })).toBe(1);
+    expect(value('ironflow.effect.attempts', { 'workflow.type': 'metered', result: 'dead-lettered' })).toBe(1);
+    expect(value('ironflow.dead_letters', { 'workflow.type': 'metered', kind: 'effect' })).toBe(1);
+    expect(histograms).toEqual([{ name: 'ironflow.effect.duration', attributes: { 'workflow.type': 'metered' }, count: 1, sum: 40, min: 40, max: 40 }]);
+    expect(gauges.filter((g) => g.value > 0).map((g) => [g.name, g.attributes.status, g.value])).toEqual([['ironflow.backlog', 'dead', 1]]);
   });
 });
