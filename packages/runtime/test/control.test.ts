@@ -108,10 +108,10 @@ describe('cancelling an instance', () => {
     engine.start();
     await engine.execute(job, { type: 'Queue', id: 'q', jobs: [{ name: 'first' }, { name: 'second' }] });
     await started.promise;
-    await eventually(() => engine.health().effects.queued === 1, 3_000);
+    await eventually(() => engine.health().effects.queued === 1, 60_000);
 
     expect(await engine.cancel({ type: 'job', id: 'q' }, 'stop')).toEqual({ outcome: 'cancelled', effects: 2, timers: 0 });
-    await eventually(() => events.filter((e) => e.type === 'effect.cancelled').length === 2, 3_000);
+    await eventually(() => events.filter((e) => e.type === 'effect.cancelled').length === 2, 60_000);
     expect(ran).toEqual(['first']);
     expect(events.filter((e) => e.type === 'effect.started')).toHaveLength(1);
     expect(engine.health().effects.inFlight).toBe(0);
@@ -138,7 +138,7 @@ describe('cancelling an instance', () => {
     const signal = await started.promise;
 
     expect(await operator.cancel({ type: 'job', id: 'x' }, 'operator')).toEqual({ outcome: 'cancelled', effects: 1, timers: 0 });
-    await eventually(() => events.some((e) => e.type === 'effect.cancelled'), 3_000);
+    await eventually(() => events.some((e) => e.type === 'effect.cancelled'), 60_000);
     expect(isIronflowError(signal.reason, 'CANCELLED')).toBe(true);
     expect(await store.readEvents({ type: 'job', id: 'x' })).toHaveLength(1);
     expect((await store.listEffects({ type: 'job', id: 'x' }))[0]!.status).toBe('cancelled');
@@ -223,7 +223,7 @@ describe('pausing', () => {
   it('a started engine runs resumed work at once, woken by the resume rather than its poll interval', async () => {
     const store = createMemoryStore();
     const job = jobWorkflow();
-    const engine = createEngine({ store, logger: silentLogger, effects: { pollIntervalMs: 60_000 }, timers: { pollIntervalMs: 60_000 }, workflows: [register(job).handle((e) => ({ type: 'Done', id: e.id, name: e.name }))] });
+    const engine = createEngine({ store, logger: silentLogger, effects: { pollIntervalMs: 600_000 }, timers: { pollIntervalMs: 600_000 }, workflows: [register(job).handle((e) => ({ type: 'Done', id: e.id, name: e.name }))] });
     engines.push(engine);
     await engine.pauseType('job');
     engine.start();
@@ -231,6 +231,6 @@ describe('pausing', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect((await engine.getState(job, 'w')).state.done).toEqual([]);
     await engine.resumeType('job');
-    await eventually(async () => (await engine.getState(job, 'w')).state.done.length === 1, 3_000);
+    await eventually(async () => (await engine.getState(job, 'w')).state.done.length === 1, 60_000);
   });
 });

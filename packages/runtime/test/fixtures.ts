@@ -85,8 +85,8 @@ export function payWorkflow(type = 'payment', extra: { snapshotEvery?: number | 
   });
 }
 
-/** Waits until `check` holds, polling every 5 ms, failing after `ms`. */
-export async function eventually(check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+/** Waits until `check` holds, polling every 5 ms, failing after `ms` (generous: a busy machine may stall for seconds). */
+export async function eventually(check: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
