@@ -148,6 +148,20 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
     return outcomes;
   }
 
+  /** A page of up to `query.limit` rows; one row more than asked tells whether another page follows. */
+  async function page<Q extends { readonly limit: number }, R>(
+    operation: string,
+    query: Q,
+    read: (query: Q) => Promise<R[]>,
+    cursorOf: (last: R) => string,
+  ): Promise<{ items: R[]; next?: string }> {
+    if (query.limit === 0) return { items: [] };
+    const rows = await call(operation, () => read({ ...query, limit: query.limit + 1 }));
+    if (rows.length <= query.limit) return { items: rows };
+    const items = rows.slice(0, query.limit);
+    return { items, next: cursorOf(items[items.length - 1]!) };
+  }
+
   async function settle(name: string, operation: LeaseOperation): Promise<void> {
     const error = settleError(operation, await call(name, () => backend.settle(operation)));
     if (error) throw error;
@@ -280,23 +294,8 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
       const before = parseTime(olderThan, 'olderThan');
       return call('purgeIdempotencyKeys', () => backend.purgeIdempotencyKeys(before));
     },
-    async listWork(query) {
-      const checked = parseWorkQuery(query);
-      if (checked.limit === 0) return { items: [] };
-      // One row more than asked tells whether another page follows.
-      const rows = await call('listWork', () => backend.listWork({ ...checked, limit: checked.limit + 1 }));
-      if (rows.length <= checked.limit) return { items: rows };
-      const items = rows.slice(0, checked.limit);
-      return { items, next: workCursor(items[items.length - 1]!.id) };
-    },
-    async pageInstances(query) {
-      const checked = parseInstancePageQuery(query);
-      if (checked.limit === 0) return { items: [] };
-      const rows = await call('pageInstances', () => backend.pageInstances({ ...checked, limit: checked.limit + 1 }));
-      if (rows.length <= checked.limit) return { items: rows };
-      const items = rows.slice(0, checked.limit);
-      return { items, next: instanceCursor(items[items.length - 1]!) };
-    },
+    listWork: async (query) => page('listWork', parseWorkQuery(query), (q) => backend.listWork(q), (row) => workCursor(row.id)),
+    pageInstances: async (query) => page('pageInstances', parseInstancePageQuery(query), (q) => backend.pageInstances(q), instanceCursor),
 
     async listDeadLetters(query) {
       const checked = parseDeadLetterQuery(query);
