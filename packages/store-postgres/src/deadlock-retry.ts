@@ -13,12 +13,21 @@ export function isDeadlock(error: unknown): boolean {
  * Runs `send` again, up to DEADLOCK_ATTEMPTS times in all, while it fails on a deadlock. Only for a
  * single statement sent outside a transaction: a deadlock rolled it back and it wrote nothing.
  */
-export async function retryingDeadlocks<T>(send: () => Promise<T>): Promise<T> {
+export function retryingDeadlocks<T>(send: () => Promise<T>): Promise<T> {
+  return resending(send, DEADLOCK_ATTEMPTS, isDeadlock);
+}
+
+/**
+ * Sends a statement up to `attempts` times in all while it fails with an error `again` accepts —
+ * one whose statement wrote nothing, so sending it again is safe — and raises any other error, or
+ * the last one.
+ */
+export async function resending<T>(send: () => Promise<T>, attempts: number, again: (error: unknown) => boolean): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await send();
     } catch (error) {
-      if (attempt >= DEADLOCK_ATTEMPTS || !isDeadlock(error)) throw error;
+      if (attempt >= attempts || !again(error)) throw error;
     }
   }
 }

@@ -2,6 +2,7 @@
 // statement on the table's primary key, and the store reports that as a `duplicate-id` outcome;
 // a keyed effect made live by a commit and a redrive at once fails one of them on the live-key index.
 import type { WorkKind } from '@ironflow/core/store';
+import { resending } from './deadlock-retry.js';
 
 /** Whether `error` is PostgreSQL's unique_violation (SQLSTATE 23505). */
 export function isUniqueViolation(error: unknown): boolean {
@@ -28,14 +29,8 @@ export const KEY_RACE_ATTEMPTS = 3;
  * made a dead keyed effect live between the statement's key check and its write. The statement
  * wrote nothing, and sent again its check sees the redriven effect.
  */
-export async function retryingKeyRaces<T>(send: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await send();
-    } catch (error) {
-      if (attempt >= KEY_RACE_ATTEMPTS || !isKeyRace(error)) throw error;
-    }
-  }
+export function retryingKeyRaces<T>(send: () => Promise<T>): Promise<T> {
+  return resending(send, KEY_RACE_ATTEMPTS, isKeyRace);
 }
 
 /** Which of `rows` (new effects or timers) a violation of their table's primary key is about (its detail names the id). */
