@@ -25,13 +25,7 @@ if A_tagged == '1' then
 end
 local handoffs = {}
 
--- Pauses cost one EXISTS while there are none; otherwise the few there are are read once.
-local paused = false
-if redis.call('EXISTS', K_pauses) == 1 then
-  paused = {}
-  local all = redis.call('HGETALL', K_pauses)
-  for i = 1, #all, 2 do paused[all[i]] = true end
-end
+local paused = readPauses(K_pauses)
 local function isPaused(wt, wid) return paused and (paused[wt .. '\0'] or paused[wt .. '\0' .. wid]) end
 
 -- Byte-wise comparison: Lua's '<' on strings follows the server locale (strcoll).

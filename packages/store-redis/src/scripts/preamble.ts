@@ -159,6 +159,17 @@ local function cancelRow(k, id, nows, err)
 end
 `.trim(),
   String.raw`
+-- The pauses of this partition (members '<type>\0' and '<type>\0<id>') as a set, or false while
+-- there are none: one EXISTS then, the hash read once otherwise.
+local function readPauses(key)
+  if redis.call('EXISTS', key) == 0 then return false end
+  local set = {}
+  local all = redis.call('HGETALL', key)
+  for i = 1, #all, 2 do set[all[i]] = true end
+  return set
+end
+`.trim(),
+  String.raw`
 -- A row of this partition stuck mid-way through a cross-partition acknowledgement, appended to
 -- 'busy' as (kind, id, token, partition): a write that would change it must resolve that first.
 local function guardRow(busy, k, id)

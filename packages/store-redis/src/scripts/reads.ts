@@ -69,12 +69,7 @@ export const NEXT_TIMER = defineScript({
   variadic: 'args',
   decode: (reply: Reply) => reply.optionalInteger(),
   body: String.raw`
-local paused = false
-if redis.call('EXISTS', K_pauses) == 1 then
-  paused = {}
-  local all = redis.call('HGETALL', K_pauses)
-  for i = 1, #all, 2 do paused[all[i]] = true end
-end
+local paused = readPauses(K_pauses)
 local best = false
 for i = ARGV_FROM, #ARGV do
   local wt = ARGV[i]
