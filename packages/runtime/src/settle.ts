@@ -78,7 +78,11 @@ export class RetryWake {
     clearTimeout(this.#next?.handle);
     const handle = setTimeout(() => {
       this.#next = undefined;
-      poke();
+      // A timer may fire a millisecond before the clock reads `at` (Node's timers and Date.now()
+      // round differently): a claim then finds the retry not yet due, and nothing would wake
+      // the pool again before its poll interval. Wait out the rest instead.
+      if (this.now() < at) this.schedule(at);
+      else poke();
     }, Math.max(0, at - this.now()));
     handle.unref?.();
     this.#next = { at, handle };
