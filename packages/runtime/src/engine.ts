@@ -283,7 +283,6 @@ export function createEngine(options: EngineOptions): Engine {
       return (await read(workflow, { type: workflow.type, id: workflowId })) as InstanceState<StateOf<W>>;
     },
     waitFor<W extends AnyWorkflow>(workflow: W, workflowId: string, opts: WaitForOptions<StateOf<W>>): Promise<WaitResult<StateOf<W>>> {
-      entries.get(workflow.type);
       const ref = { type: workflow.type, id: workflowId };
       return waitFor<StateOf<W>>(
         {

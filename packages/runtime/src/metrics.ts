@@ -39,7 +39,9 @@ export interface MetricsSnapshot {
   readonly gauges: readonly GaugePoint[];
 }
 
-const keyOf = (name: string, attributes: MetricAttributes): string => JSON.stringify([name, Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+// Counted on every lifecycle event, so kept cheap: each metric's attributes are always built in
+// the same order below, and NUL occurs in no type name, kind or outcome.
+const keyOf = (name: string, attributes: MetricAttributes): string => `${name}\u0000${Object.values(attributes).join('\u0000')}`;
 const byName = <P extends { name: string; attributes: MetricAttributes }>(a: P, b: P): number => {
   const ka = keyOf(a.name, a.attributes);
   const kb = keyOf(b.name, b.attributes);
