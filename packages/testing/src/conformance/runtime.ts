@@ -1,7 +1,7 @@
 // The real runtime drives a multi-step workflow end to end on the store under test: effects with
 // a transient failure, result routing, a cancelled deadline timer, a heartbeat timer, completion.
 import { expect, it } from 'vitest';
-import { accept, createManualClock, defineWorkflow, reject } from '@ironflow/core';
+import { accept, createManualClock, defineWorkflow, reject, startChild, type ChildNotice } from '@ironflow/core';
 import { createEngine, register, silentLogger } from '@ironflow/runtime';
 import { freshType, type ConformanceContext } from './context.js';
 
@@ -137,5 +137,48 @@ export function runtimeCases(ctx: ConformanceContext): void {
     for (const id of ['a', 'b', 'c']) {
       expect((await engine.getState(trip, id)).state).toEqual({ status: 'finished', beats: 3 });
     }
+  });
+
+  it('child workflows, waitFor and cancellation run end to end: a child started with its parent, its completion routed back, a parent cancel reaching its other child', async () => {
+    const clock = createManualClock(Date.UTC(2026, 2, 1));
+    const leg = defineWorkflow({
+      type: freshType('leg'),
+      initialState: () => ({ done: false }),
+      evolve: (_s: { done: boolean }, e: { type: 'Opened' } | { type: 'Closed' }) => ({ done: e.type === 'Closed' }),
+      decide: (input: { type: 'Open' | 'Close'; legId: string }) => accept(input.type === 'Open' ? { type: 'Opened' as const } : { type: 'Closed' as const }),
+      workflowId: (input) => input.legId,
+      isTerminal: (s) => s.done,
+    });
+    const journey = defineWorkflow({
+      type: freshType('journey'),
+      initialState: () => ({ ended: [] as string[] }),
+      evolve: (s: { ended: string[] }, e: { type: 'Started' } | { type: 'LegEnded'; legId: string; outcome: string }) =>
+        e.type === 'Started' ? s : { ended: [...s.ended, `${e.legId}:${e.outcome}`] },
+      decide: (input: { type: 'Start'; journeyId: string } | { type: 'LegEnded'; journeyId: string; notice: ChildNotice }) =>
+        input.type === 'Start'
+          ? accept({ type: 'Started' as const }, { start: ['a', 'b'].map((n) => startChild(leg, { type: 'Open', legId: `${input.journeyId}-${n}` })) })
+          : accept({ type: 'LegEnded' as const, legId: input.notice.workflowId, outcome: input.notice.outcome }),
+      workflowId: (input) => input.journeyId,
+      onChild: (notice) => ({ type: 'LegEnded' as const, journeyId: notice.workflowId.slice(0, -2), notice }),
+    });
+    const engine = createEngine({ store: ctx.store, clock, logger: silentLogger, workflows: [register(journey), register(leg)] });
+    await engine.execute(journey, { type: 'Start', journeyId: 'j1' });
+    await engine.runUntilIdle();
+    const children = await engine.pageInstances({ parent: { type: journey.type, id: 'j1' } });
+    expect(children.items.map((c) => [c.workflowId, c.status])).toEqual([
+      ['j1-a', 'active'],
+      ['j1-b', 'active'],
+    ]);
+
+    const firstEnded = engine.waitFor(journey, 'j1', { timeoutMs: 120_000, until: ({ state }) => state.ended.length === 1 });
+    await engine.execute(leg, { type: 'Close', legId: 'j1-a' });
+    await engine.runUntilIdle();
+    expect((await firstEnded).state.ended).toEqual(['j1-a:completed']);
+
+    const legB = engine.waitFor(leg, 'j1-b', { timeoutMs: 120_000 });
+    expect(await engine.cancel({ type: journey.type, id: 'j1' }, 'trip called off')).toMatchObject({ outcome: 'cancelled' });
+    expect(await legB).toMatchObject({ status: 'cancelled' });
+    const [cancelled] = (await engine.pageInstances({ workflowType: leg.type, status: 'cancelled' })).items;
+    expect(cancelled).toMatchObject({ workflowId: 'j1-b', cancelReason: `parent ${journey.type}:j1 cancelled: trip called off` });
   });
 }
