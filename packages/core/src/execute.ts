@@ -16,6 +16,7 @@ import type {
   Observation,
   Snapshot,
   StoredEvent,
+  TraceCarrier,
   WorkflowStore,
 } from './store/port.js';
 import { childEndedPayload, isChildStart, startPayload } from './children.js';
@@ -59,6 +60,24 @@ export interface ExecuteDependencies {
    * handlers of effects the commit cancelled (`cancelEffects`, `cancelWork`).
    */
   readonly onCommitted?: ((request: CommitRequest) => void) | undefined;
+  /**
+   * A monotonic clock in ms for the durations reported to `ExecuteOptions.onCommit` (real time
+   * even when `clock` is a manual one).
+   * @default performance.now
+   */
+  readonly elapsed?: (() => number) | undefined;
+}
+
+/** One store commit an input's decision made, as `ExecuteOptions.onCommit` is told of it. */
+export interface CommitAttempt {
+  /** How long the store took, in ms (`ExecuteDependencies.elapsed`). */
+  readonly durationMs: number;
+  /**
+   * `applied`; `conflict` (another writer moved the instance on: decided again, or given up);
+   * `speculation-missed` (a commit as the instance's creation found it existing: decided again on
+   * its real state, not a conflict); `failed` (any other error).
+   */
+  readonly outcome: 'applied' | 'conflict' | 'speculation-missed' | 'failed';
 }
 
 /** What the instance cache keeps per instance; `state` must be treated as immutable. */
@@ -93,6 +112,10 @@ export interface ExecuteOptions {
   readonly ack?: Acknowledgement | undefined;
   /** Records this parent when the input creates the instance (the runtime starting a child). */
   readonly parent?: WorkflowRef | undefined;
+  /** Stored with every effect and timer the decision writes (the trace context of this execute). */
+  readonly trace?: TraceCarrier | undefined;
+  /** Told of each store commit this input's decision makes, conflicts and retries included. */
+  readonly onCommit?: ((attempt: CommitAttempt) => void) | undefined;
 }
 
 /** The outcome of one input. Rejection and completion are outcomes, not errors. */
@@ -260,9 +283,16 @@ export async function executeInput<W extends AnyWorkflow>(
       continue;
     }
     const { request, state: next } = built;
+    const elapsed = deps.elapsed ?? defaultElapsed;
+    const commitStarted = options.onCommit === undefined ? 0 : elapsed();
     try {
       await deps.store.commit(request);
+      options.onCommit?.({ durationMs: elapsed() - commitStarted, outcome: 'applied' });
     } catch (error) {
+      if (options.onCommit !== undefined) {
+        const conflict = isIronflowError(error, 'VERSION_CONFLICT');
+        options.onCommit({ durationMs: elapsed() - commitStarted, outcome: conflict ? (speculate ? 'speculation-missed' : 'conflict') : 'failed' });
+      }
       // Whatever went wrong, the cached entry may be stale (or its state touched by evolve): drop it.
       deps.cache?.delete(cacheKey);
       if (speculate && isIronflowError(error, 'VERSION_CONFLICT')) {
@@ -297,6 +327,10 @@ export async function executeInput<W extends AnyWorkflow>(
     };
   }
 }
+
+// Core is built without platform types; every runtime it targets (Node 20, browsers, Deno, Bun) has it.
+const { performance } = globalThis as unknown as { performance: { now(): number } };
+const defaultElapsed = (): number => performance.now();
 
 /** Thrown inside executeInput only: a speculative decision that must be redone on the loaded state. */
 const SPECULATION_FAILED = new Error('speculative decision not applicable');
@@ -350,27 +384,32 @@ function buildCommit(
   next = foldEvents(wf, next, events, { fresh: true });
   const completed = wf.isTerminal ? wf.isTerminal(next) === true : false;
 
+  // The execute's trace context goes with all the work it writes, so that work continues its trace.
+  const trace = options.trace;
+  const traced = <T extends NewEffect | NewTimer>(work: T): T => (trace === undefined ? work : { ...work, trace });
   const effectKeys = new Set<string>();
   const effects: NewEffect[] = decision.effects.map((entry, i) =>
-    // An effect() entry put into a decision built without accept() carries its own options.
-    isEffectRequest(entry)
-      ? toNewEffect(wf.type, deps.newId(), entry.payload, entry.options, effectKeys)
-      : toNewEffect(wf.type, deps.newId(), entry, decision.effectOptions?.[i], effectKeys),
+    traced(
+      // An effect() entry put into a decision built without accept() carries its own options.
+      isEffectRequest(entry)
+        ? toNewEffect(wf.type, deps.newId(), entry.payload, entry.options, effectKeys)
+        : toNewEffect(wf.type, deps.newId(), entry, decision.effectOptions?.[i], effectKeys),
+    ),
   );
   // Children to start are effects of this instance, committed with the decision (ADR 0009).
   for (const start of decision.start ?? []) {
     if (!isChildStart(start)) throw new IronflowError('INVALID_DECISION', `start entries of ${wf.type} must be made with startChild(workflow, input)`);
     parseKey(start.workflowType, 'child workflow type', 'INVALID_DECISION');
-    effects.push({ id: deps.newId(), payload: startPayload(start) });
+    effects.push(traced({ id: deps.newId(), payload: startPayload(start) }));
   }
   // A child that completes tells its parent, in the same commit.
   if (completed && call.parent !== undefined) {
-    effects.push({ id: deps.newId(), payload: childEndedPayload(call.parent, { outcome: 'completed', workflowType: ref.type, workflowId: ref.id, state: next }) });
+    effects.push(traced({ id: deps.newId(), payload: childEndedPayload(call.parent, { outcome: 'completed', workflowType: ref.type, workflowId: ref.id, state: next }) }));
   }
   // Decisions built by hand before cancelEffects existed have no such field.
   const cancelEffects = [...new Set((decision.cancelEffects ?? []).map((key) => parseKey(key, 'cancelled effect key', 'INVALID_DECISION')))];
   const cancelTimers = decision.cancelTimers.map((key) => parseKey(key, 'cancelled timer key', 'INVALID_DECISION'));
-  const timers: NewTimer[] = decision.timers.map((raw) => toNewTimer(deps, wf, now, raw));
+  const timers: NewTimer[] = decision.timers.map((raw) => traced(toNewTimer(deps, wf, now, raw)));
   const keys = new Set<string>();
   for (const t of timers) {
     if (t.key === undefined) continue;

@@ -148,7 +148,7 @@ export class EffectRunner {
       }
     }
     const startedAt = clock.now();
-    this.lifecycle.emit({ type: 'effect.started', id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts });
+    this.lifecycle.emit({ type: 'effect.started', id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, pickupMs: Math.max(0, startedAt - item.availableAt) });
     const attempt = new EffectAttempt(item, shutdown, this.settings);
     this.running.attach(item, (reason) => attempt.abort(reason));
     try {

@@ -199,6 +199,12 @@ export function createEngine(options: EngineOptions): Engine {
   const control = new Control(settings, executor, running, lifecycle);
   const operations = new Operations(settings, control);
   const metrics = new Metrics(lifecycle, store, () => clock.now());
+  const tracer = settings.tracer;
+  /** Processes a claimed item inside the tracer's span, continuing the trace stored with it. */
+  const traced = <T extends ClaimedItem>(item: T, run: () => Promise<void>): Promise<void> =>
+    tracer === undefined
+      ? run()
+      : tracer.work({ kind: item.kind, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, recovered: item.recovered, trace: item.trace }, run);
 
   const tags = settings.effectTags;
   const claimEffects = async (limit: number) => {
@@ -226,7 +232,7 @@ export function createEngine(options: EngineOptions): Engine {
     kind: 'effect',
     settings: settings.effects,
     claim: claimEffects,
-    process: (item, shutdown) => effectRunner.run(item, shutdown),
+    process: (item, shutdown) => traced(item, () => effectRunner.run(item, shutdown)),
     renew: (item) => store.renewLease(item.lease, clock.now(), settings.effects.leaseMs),
   });
   const timerPool = new WorkerPool<TimerRecord>({
@@ -234,13 +240,15 @@ export function createEngine(options: EngineOptions): Engine {
     kind: 'timer',
     settings: settings.timers,
     claim: claimTimers,
-    process: (item) => timerRunner.run(item),
+    process: (item) => traced(item, () => timerRunner.run(item)),
     renew: (item) => store.renewLease(item.lease, clock.now(), settings.timers.leaseMs),
     nextDueInMs: async () => {
       const next = await store.nextTimerAt(types);
       return next === undefined ? undefined : next - clock.now();
     },
   });
+
+  settings.instrumentation?.attach?.({ workerId, on: (type, listener) => lifecycle.on(type, listener), gauges: () => metrics.gauges() });
 
   let started = false;
   let unsubscribe: (() => void) | undefined;

@@ -1,10 +1,11 @@
 // The execute path: typed and dynamic inputs through core's decision algorithm, one at a time per
 // instance in this process, with the decision's lifecycle event. Workers route results through it.
-import { IronflowError, type AnyWorkflow, type WorkflowRef } from '@ironflow/core';
-import { executeInput, inputTypeOf, instanceKey, type ExecuteDependencies, type ExecuteOptions, type ExecuteResult, type InstanceCache } from '@ironflow/core/engine';
+import { IronflowError, isIronflowError, type AnyWorkflow, type WorkflowRef } from '@ironflow/core';
+import { executeInput, inputTypeOf, instanceKey, type CommitAttempt, type ExecuteDependencies, type ExecuteOptions, type ExecuteResult, type InstanceCache } from '@ironflow/core/engine';
 import type { CommitRequest } from '@ironflow/core/store';
 import { uuidv7 } from './ids.js';
 import { createLruCache, KeyedQueue } from './instance-cache.js';
+import type { ExecuteScope } from './instrumentation.js';
 import type { LifecycleEmitter } from './lifecycle.js';
 import type { EngineSettings } from './options.js';
 import type { RunningEffects } from './running-effects.js';
@@ -99,16 +100,47 @@ export class Executor {
 
   /** Decides and commits one input (with `ack`: settling the effect or timer it came from), emitting its lifecycle event. */
   async run(workflow: AnyWorkflow, input: unknown, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const tracer = this.settings.tracer;
+    if (tracer === undefined) return this.#run(workflow, input, options, undefined);
+    const causedBy = options.ack ? { kind: options.ack.kind, id: options.ack.id } : undefined;
+    return tracer.execute({ workflowType: workflow.type, inputType: safeInputType(workflow, input), causedBy }, (scope) => this.#run(workflow, input, options, scope));
+  }
+
+  async #run(workflow: AnyWorkflow, input: unknown, options: ExecuteOptions, scope: ExecuteScope | undefined): Promise<ExecuteResult> {
+    const started = performance.now();
+    let conflicts = 0;
+    let commitMs = 0;
+    const onCommit = (attempt: CommitAttempt): void => {
+      if (attempt.outcome === 'conflict') conflicts += 1;
+      else if (attempt.outcome === 'applied') commitMs = attempt.durationMs;
+      scope?.commit?.(attempt);
+    };
+    const call: ExecuteOptions = scope?.carrier === undefined ? { ...options, onCommit } : { ...options, onCommit, trace: scope.carrier };
     let id: string | undefined;
     try {
       id = workflow.workflowId(input);
     } catch {
       id = undefined; // executeInput reports it, after validating the input
     }
-    const result =
-      typeof id === 'string'
-        ? await this.#queue.run(instanceKey({ type: workflow.type, id }), () => executeInput(this.#deps, workflow, input, options))
-        : await executeInput(this.#deps, workflow, input, options);
+    let result: ExecuteResult;
+    try {
+      result =
+        typeof id === 'string'
+          ? await this.#queue.run(instanceKey({ type: workflow.type, id }), () => executeInput(this.#deps, workflow, input, call))
+          : await executeInput(this.#deps, workflow, input, call);
+    } catch (error) {
+      this.lifecycle.emit({
+        type: 'decision.failed',
+        workflowType: workflow.type,
+        inputType: safeInputType(workflow, input),
+        code: isIronflowError(error) ? error.code : 'UNEXPECTED',
+        error: error instanceof Error ? error.message : String(error),
+        durationMs: performance.now() - started,
+        conflicts,
+      });
+      throw error;
+    }
+    const durationMs = performance.now() - started;
     if (result.status === 'accepted') {
       this.lifecycle.emit({
         type: 'decision.committed',
@@ -121,11 +153,25 @@ export class Executor {
         timers: result.timers,
         completed: result.completed,
         causedBy: options.ack ? { kind: options.ack.kind, id: options.ack.id } : undefined,
+        durationMs,
+        commitMs,
+        conflicts,
       });
     } else if (result.status === 'rejected') {
-      this.lifecycle.emit({ type: 'decision.rejected', workflowType: workflow.type, workflowId: result.workflowId, inputType: inputTypeOf(workflow, input), reason: result.reason });
+      this.lifecycle.emit({ type: 'decision.rejected', workflowType: workflow.type, workflowId: result.workflowId, inputType: inputTypeOf(workflow, input), reason: result.reason, durationMs, conflicts });
+    } else {
+      this.lifecycle.emit({ type: 'decision.unchanged', workflowType: workflow.type, workflowId: result.workflowId, inputType: inputTypeOf(workflow, input), status: result.status, durationMs });
     }
     return result;
+  }
+}
+
+/** The input's kind for telemetry; an `inputType` that throws on a bad input (reported by the execute itself) reads as `input`. */
+function safeInputType(workflow: AnyWorkflow, input: unknown): string {
+  try {
+    return inputTypeOf(workflow, input);
+  } catch {
+    return 'input';
   }
 }
 

@@ -63,9 +63,24 @@ export type LifecycleEvent =
       completed: boolean;
       /** The effect or timer whose result this input was. */
       causedBy?: { kind: WorkKind; id: string } | undefined;
+      /** The whole execute (load, decide, commit, conflict retries), in ms of real time. */
+      durationMs: number;
+      /** The store commit that was applied, in ms of real time (a group commit's wait included). */
+      commitMs: number;
+      /** Version conflicts retried before this commit. */
+      conflicts: number;
     }
-  | { type: 'decision.rejected'; workflowType: string; workflowId: string; inputType: string; reason: unknown }
-  | ({ type: 'effect.started'; attempt: number } & WorkRef)
+  | { type: 'decision.rejected'; workflowType: string; workflowId: string; inputType: string; reason: unknown; durationMs: number; conflicts: number }
+  /** An input that changed nothing: a repeated idempotency key, or an instance already completed or cancelled. */
+  | { type: 'decision.unchanged'; workflowType: string; workflowId: string; inputType: string; status: 'duplicate' | 'already-completed' | 'cancelled'; durationMs: number }
+  /** An execute that threw (bad input, decide threw, retries exhausted, store down): nothing was written. */
+  | { type: 'decision.failed'; workflowType: string; inputType: string; code: string; error: string; durationMs: number; conflicts: number }
+  | ({
+      type: 'effect.started';
+      attempt: number;
+      /** From when it became claimable (created, or its retry time) to its handler's start, in ms of the engine's clock. */
+      pickupMs: number;
+    } & WorkRef)
   | ({
       type: 'effect.succeeded';
       attempt: number;

@@ -1,6 +1,7 @@
 // engine.metrics(): counters and histograms kept from the lifecycle events of this engine, and
-// gauges read from the store's backlog, for health endpoints and tests. Attributes are bounded:
-// workflow type, work kind and outcome, never ids.
+// gauges read from the store's backlog, for health endpoints and tests. The same definitions and
+// the same mapping from events feed `@ironflow/otel`. Attributes are bounded: workflow type, work
+// kind, outcome, never ids. Durations are in seconds, as OpenTelemetry's conventions ask.
 import type { BacklogEntry, WorkflowStore } from '@ironflow/core/store';
 import type { LifecycleEmitter, LifecycleEvent } from './lifecycle.js';
 
@@ -14,7 +15,7 @@ export interface CounterPoint {
   readonly value: number;
 }
 
-/** A summary of recorded values since the engine was created (milliseconds). */
+/** A summary of recorded values since the engine was created (in the metric's unit, seconds). */
 export interface HistogramPoint {
   readonly name: string;
   readonly attributes: MetricAttributes;
@@ -39,14 +40,138 @@ export interface MetricsSnapshot {
   readonly gauges: readonly GaugePoint[];
 }
 
+/** The attribute names metrics use. */
+export const METRIC_ATTRIBUTES = {
+  workflowType: 'ironflow.workflow.type',
+  kind: 'ironflow.work.kind',
+  decisionOutcome: 'ironflow.decision.outcome',
+  attemptResult: 'ironflow.attempt.result',
+  status: 'ironflow.work.status',
+} as const;
+
+/** One metric: its name, instrument, unit and attributes, as engine.metrics() and @ironflow/otel report it. */
+export interface MetricDefinition {
+  readonly name: string;
+  readonly instrument: 'counter' | 'histogram' | 'gauge';
+  /** UCUM, as OpenTelemetry writes units: `s`, `{decision}`, … */
+  readonly unit: string;
+  readonly description: string;
+  readonly attributes: readonly string[];
+}
+
+const TYPE = METRIC_ATTRIBUTES.workflowType;
+const KIND = METRIC_ATTRIBUTES.kind;
+const OUTCOME = METRIC_ATTRIBUTES.decisionOutcome;
+const RESULT = METRIC_ATTRIBUTES.attemptResult;
+const STATUS = METRIC_ATTRIBUTES.status;
+
+/** Every metric of an engine. */
+export const METRICS: readonly MetricDefinition[] = [
+  { name: 'ironflow.decisions', instrument: 'counter', unit: '{decision}', attributes: [TYPE, OUTCOME], description: 'Inputs executed, by outcome: accepted, rejected, duplicate, already-completed, cancelled, failed' },
+  { name: 'ironflow.decision.duration', instrument: 'histogram', unit: 's', attributes: [TYPE, OUTCOME], description: 'Time of one execute: load, decide, commit and conflict retries' },
+  { name: 'ironflow.commit.duration', instrument: 'histogram', unit: 's', attributes: [TYPE], description: "Time of a decision's applied store commit, group-commit wait included" },
+  { name: 'ironflow.decision.conflicts', instrument: 'counter', unit: '{conflict}', attributes: [TYPE], description: 'Version conflicts: a commit refused because another writer moved the instance on first' },
+  { name: 'ironflow.instances.completed', instrument: 'counter', unit: '{instance}', attributes: [TYPE], description: 'Instances a decision completed' },
+  { name: 'ironflow.instances.cancelled', instrument: 'counter', unit: '{instance}', attributes: [TYPE], description: 'Instances cancelled by engine.cancel' },
+  { name: 'ironflow.effect.attempts', instrument: 'counter', unit: '{attempt}', attributes: [TYPE, RESULT], description: 'Effect attempts, by result: succeeded, failed (retried), dead-lettered, cancelled' },
+  { name: 'ironflow.effect.duration', instrument: 'histogram', unit: 's', attributes: [TYPE], description: "A succeeded effect's handler and result routing, on the engine's clock" },
+  { name: 'ironflow.effect.pickup_latency', instrument: 'histogram', unit: 's', attributes: [TYPE], description: "From an effect becoming claimable (created, or its retry time) to its handler's start, on the engine's clock" },
+  { name: 'ironflow.timer.attempts', instrument: 'counter', unit: '{attempt}', attributes: [TYPE, RESULT], description: 'Timer deliveries, by result: fired, failed (retried), dead-lettered, cancelled' },
+  { name: 'ironflow.timers.fired', instrument: 'counter', unit: '{timer}', attributes: [TYPE], description: 'Timers whose input was delivered' },
+  { name: 'ironflow.dead_letters', instrument: 'counter', unit: '{item}', attributes: [TYPE, KIND], description: 'Effects and timers dead-lettered by this engine' },
+  { name: 'ironflow.leases.recovered', instrument: 'counter', unit: '{item}', attributes: [TYPE, KIND], description: 'Items claimed after their lease expired unsettled (their worker died or stalled)' },
+  { name: 'ironflow.leases.lost', instrument: 'counter', unit: '{item}', attributes: [KIND], description: 'Leases this engine found taken over by another worker' },
+  { name: 'ironflow.worker.restarts', instrument: 'counter', unit: '{restart}', attributes: [KIND], description: 'Claim loop iterations that failed and restarted after backoff' },
+  { name: 'ironflow.backlog', instrument: 'gauge', unit: '{item}', attributes: [TYPE, KIND, STATUS], description: 'Effects and timers in the store, by status: pending, due, leased, paused, dead' },
+  { name: 'ironflow.backlog.oldest_due_age', instrument: 'gauge', unit: 's', attributes: [TYPE, KIND], description: 'How long the oldest due, unclaimed item has been waiting (0 when none)' },
+];
+
+/** Receives one measurement: a counter increment or a histogram value, by metric name. */
+export type MeasurementSink = (name: string, attributes: MetricAttributes, value: number) => void;
+
+const seconds = (ms: number): number => ms / 1000;
+
+/** The measurements a lifecycle event makes, in the metrics of METRICS (gauges aside). */
+export function measurementsOf(event: LifecycleEvent, record: MeasurementSink): void {
+  switch (event.type) {
+    case 'decision.committed': {
+      const type = { [TYPE]: event.workflowType };
+      const outcome = { [TYPE]: event.workflowType, [OUTCOME]: 'accepted' };
+      record('ironflow.decisions', outcome, 1);
+      record('ironflow.decision.duration', outcome, seconds(event.durationMs));
+      record('ironflow.commit.duration', type, seconds(event.commitMs));
+      if (event.conflicts > 0) record('ironflow.decision.conflicts', type, event.conflicts);
+      if (event.completed) record('ironflow.instances.completed', type, 1);
+      break;
+    }
+    case 'decision.rejected':
+    case 'decision.failed': {
+      const outcome = { [TYPE]: event.workflowType, [OUTCOME]: event.type === 'decision.rejected' ? 'rejected' : 'failed' };
+      record('ironflow.decisions', outcome, 1);
+      record('ironflow.decision.duration', outcome, seconds(event.durationMs));
+      if (event.conflicts > 0) record('ironflow.decision.conflicts', { [TYPE]: event.workflowType }, event.conflicts);
+      break;
+    }
+    case 'decision.unchanged': {
+      const outcome = { [TYPE]: event.workflowType, [OUTCOME]: event.status };
+      record('ironflow.decisions', outcome, 1);
+      record('ironflow.decision.duration', outcome, seconds(event.durationMs));
+      break;
+    }
+    case 'effect.started':
+      record('ironflow.effect.pickup_latency', { [TYPE]: event.workflowType }, seconds(event.pickupMs));
+      break;
+    case 'effect.succeeded':
+      record('ironflow.effect.attempts', { [TYPE]: event.workflowType, [RESULT]: 'succeeded' }, 1);
+      record('ironflow.effect.duration', { [TYPE]: event.workflowType }, seconds(event.durationMs));
+      break;
+    case 'effect.retried':
+    case 'timer.retried':
+      record(`ironflow.${event.type === 'effect.retried' ? 'effect' : 'timer'}.attempts`, { [TYPE]: event.workflowType, [RESULT]: 'failed' }, 1);
+      break;
+    case 'effect.dead-lettered':
+    case 'timer.dead-lettered': {
+      const kind = event.type === 'effect.dead-lettered' ? 'effect' : 'timer';
+      record(`ironflow.${kind}.attempts`, { [TYPE]: event.workflowType, [RESULT]: 'dead-lettered' }, 1);
+      record('ironflow.dead_letters', { [TYPE]: event.workflowType, [KIND]: kind }, 1);
+      break;
+    }
+    case 'effect.cancelled':
+    case 'timer.cancelled':
+      record(`ironflow.${event.type === 'effect.cancelled' ? 'effect' : 'timer'}.attempts`, { [TYPE]: event.workflowType, [RESULT]: 'cancelled' }, 1);
+      break;
+    case 'timer.fired':
+      record('ironflow.timer.attempts', { [TYPE]: event.workflowType, [RESULT]: 'fired' }, 1);
+      record('ironflow.timers.fired', { [TYPE]: event.workflowType }, 1);
+      break;
+    case 'effect.recovered':
+    case 'timer.recovered':
+      record('ironflow.leases.recovered', { [TYPE]: event.workflowType, [KIND]: event.type === 'effect.recovered' ? 'effect' : 'timer' }, 1);
+      break;
+    case 'lease.lost':
+      record('ironflow.leases.lost', { [KIND]: event.kind }, 1);
+      break;
+    case 'instance.cancelled':
+      record('ironflow.instances.cancelled', { [TYPE]: event.workflowType }, 1);
+      break;
+    case 'worker.restarted':
+      record('ironflow.worker.restarts', { [KIND]: event.pool }, 1);
+      break;
+    default:
+      break;
+  }
+}
+
 // Counted on every lifecycle event, so kept cheap: each metric's attributes are always built in
-// the same order below, and NUL occurs in no type name, kind or outcome.
+// the same order above, and NUL occurs in no type name, kind or outcome.
 const keyOf = (name: string, attributes: MetricAttributes): string => `${name}\u0000${Object.values(attributes).join('\u0000')}`;
 const byName = <P extends { name: string; attributes: MetricAttributes }>(a: P, b: P): number => {
   const ka = keyOf(a.name, a.attributes);
   const kb = keyOf(b.name, b.attributes);
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 };
+
+const HISTOGRAMS = new Set(METRICS.filter((m) => m.instrument === 'histogram').map((m) => m.name));
 
 /** Counts what an engine's lifecycle events report. */
 export class Metrics {
@@ -58,10 +183,11 @@ export class Metrics {
     private readonly store: WorkflowStore,
     private readonly now: () => number,
   ) {
-    lifecycle.on('*', (event) => this.#record(event));
+    const record: MeasurementSink = (name, attributes, value) => (HISTOGRAMS.has(name) ? this.#observe(name, attributes, value) : this.#count(name, attributes, value));
+    lifecycle.on('*', (event) => measurementsOf(event, record));
   }
 
-  #count(name: string, attributes: MetricAttributes, by = 1): void {
+  #count(name: string, attributes: MetricAttributes, by: number): void {
     const key = keyOf(name, attributes);
     const point = this.#counters.get(key) ?? { name, attributes, value: 0 };
     point.value += by;
@@ -78,77 +204,33 @@ export class Metrics {
     this.#histograms.set(key, point);
   }
 
-  #record(event: LifecycleEvent): void {
-    switch (event.type) {
-      case 'decision.committed':
-        this.#count('ironflow.decisions', { 'workflow.type': event.workflowType, outcome: 'accepted' });
-        if (event.completed) this.#count('ironflow.instances.completed', { 'workflow.type': event.workflowType });
-        break;
-      case 'decision.rejected':
-        this.#count('ironflow.decisions', { 'workflow.type': event.workflowType, outcome: 'rejected' });
-        break;
-      case 'effect.succeeded':
-        this.#count('ironflow.effect.attempts', { 'workflow.type': event.workflowType, result: 'succeeded' });
-        this.#observe('ironflow.effect.duration', { 'workflow.type': event.workflowType }, event.durationMs);
-        break;
-      case 'effect.retried':
-      case 'timer.retried':
-        this.#count(`ironflow.${event.type === 'effect.retried' ? 'effect' : 'timer'}.attempts`, { 'workflow.type': event.workflowType, result: 'failed' });
-        break;
-      case 'effect.dead-lettered':
-      case 'timer.dead-lettered': {
-        const kind = event.type === 'effect.dead-lettered' ? 'effect' : 'timer';
-        this.#count(`ironflow.${kind}.attempts`, { 'workflow.type': event.workflowType, result: 'dead-lettered' });
-        this.#count('ironflow.dead_letters', { 'workflow.type': event.workflowType, kind });
-        break;
-      }
-      case 'effect.cancelled':
-      case 'timer.cancelled':
-        this.#count(`ironflow.${event.type === 'effect.cancelled' ? 'effect' : 'timer'}.attempts`, { 'workflow.type': event.workflowType, result: 'cancelled' });
-        break;
-      case 'timer.fired':
-        this.#count('ironflow.timer.attempts', { 'workflow.type': event.workflowType, result: 'fired' });
-        this.#count('ironflow.timers.fired', { 'workflow.type': event.workflowType });
-        break;
-      case 'effect.recovered':
-      case 'timer.recovered':
-        this.#count('ironflow.leases.recovered', { 'workflow.type': event.workflowType, kind: event.type === 'effect.recovered' ? 'effect' : 'timer' });
-        break;
-      case 'lease.lost':
-        this.#count('ironflow.leases.lost', { kind: event.kind });
-        break;
-      case 'instance.cancelled':
-        this.#count('ironflow.instances.cancelled', { 'workflow.type': event.workflowType });
-        break;
-      case 'worker.restarted':
-        this.#count('ironflow.worker.restarts', { kind: event.pool });
-        break;
-      default:
-        break;
-    }
+  /** The backlog gauges, read from the store now. */
+  async gauges(): Promise<GaugePoint[]> {
+    const now = this.now();
+    const backlog = await this.store.backlog(now);
+    return backlog.flatMap((row) => gaugesOf(row, now)).sort(byName);
   }
 
   /** The counters and histograms so far, and the backlog gauges read now. */
   async snapshot(): Promise<MetricsSnapshot> {
-    const now = this.now();
-    const backlog = await this.store.backlog(now);
+    const gauges = await this.gauges();
     return {
       counters: [...this.#counters.values()].map((p) => ({ ...p })).sort(byName),
       histograms: [...this.#histograms.values()].map((p) => ({ ...p })).sort(byName),
-      gauges: backlog.flatMap((row) => gaugesOf(row, now)).sort(byName),
+      gauges,
     };
   }
 }
 
 /** The gauges of one backlog row. */
 function gaugesOf(row: BacklogEntry, now: number): GaugePoint[] {
-  const attributes = (status: string) => ({ 'workflow.type': row.workflowType, kind: row.kind, status });
+  const attributes = (status: string) => ({ [TYPE]: row.workflowType, [KIND]: row.kind, [STATUS]: status });
   return [
     { name: 'ironflow.backlog', attributes: attributes('pending'), value: row.pending },
     { name: 'ironflow.backlog', attributes: attributes('due'), value: row.due },
     { name: 'ironflow.backlog', attributes: attributes('leased'), value: row.leased },
     { name: 'ironflow.backlog', attributes: attributes('paused'), value: row.paused },
     { name: 'ironflow.backlog', attributes: attributes('dead'), value: row.dead },
-    { name: 'ironflow.backlog.oldest_due_age', attributes: { 'workflow.type': row.workflowType, kind: row.kind }, value: row.oldestDueAt === undefined ? 0 : Math.max(0, now - row.oldestDueAt) },
+    { name: 'ironflow.backlog.oldest_due_age', attributes: { [TYPE]: row.workflowType, [KIND]: row.kind }, value: row.oldestDueAt === undefined ? 0 : seconds(Math.max(0, now - row.oldestDueAt)) },
   ];
 }

@@ -5,6 +5,7 @@ import { createRegistry, isValidWorkflowType, resolveRetryPolicy, systemClock, t
 import { invalidArgument, MAX_BATCH, parseKey, type WorkflowStore } from '@ironflow/core/store';
 import { withGroupCommit, type GroupCommitSettings } from './group-commit.js';
 import { uuidv7 } from './ids.js';
+import type { EngineTracer, Instrumentation } from './instrumentation.js';
 import { consoleLogger, type LifecycleEvent, type Logger } from './lifecycle.js';
 import type { EffectHandler, Registration } from './registration.js';
 
@@ -111,6 +112,11 @@ export interface EngineOptions {
   /** Receives every lifecycle event (same as `engine.on('*', fn)`). */
   onEvent?: ((event: LifecycleEvent) => void) | undefined;
   /**
+   * Tracing and metrics adapter, such as `openTelemetry()` from `@ironflow/otel`. With a tracer,
+   * each effect and timer is stored with the trace context of the execute that wrote it.
+   */
+  instrumentation?: Instrumentation | undefined;
+  /**
    * Group commit: decisions and lease changes this process makes concurrently go to the store in
    * batches (`commitMany`, `settleMany`), one round trip and, on PostgreSQL, one transaction each.
    * A lone call goes out at once; calls made while a batch is in flight go together in the next.
@@ -157,6 +163,9 @@ export interface EngineSettings {
   readonly maxConflictRetries: number | undefined;
   readonly observeInputs: boolean | undefined;
   readonly onEvent: ((event: LifecycleEvent) => void) | undefined;
+  readonly instrumentation: Instrumentation | undefined;
+  /** `instrumentation.tracer`. */
+  readonly tracer: EngineTracer | undefined;
   /** Group commit settings, or undefined when it is off. */
   readonly groupCommit: GroupCommitSettings | undefined;
 }
@@ -223,8 +232,21 @@ export function resolveEngineOptions(options: EngineOptions): EngineSettings {
     maxConflictRetries: options.maxConflictRetries,
     observeInputs: options.observeInputs,
     onEvent: options.onEvent,
+    instrumentation: resolveInstrumentation(options.instrumentation),
+    tracer: options.instrumentation?.tracer,
     groupCommit,
   };
+}
+
+function resolveInstrumentation(instrumentation: unknown): Instrumentation | undefined {
+  if (instrumentation === undefined) return undefined;
+  const i = instrumentation as Partial<Instrumentation> | null;
+  const ok =
+    typeof i === 'object' && i !== null &&
+    (i.tracer === undefined || (typeof i.tracer === 'object' && i.tracer !== null && typeof i.tracer.execute === 'function' && typeof i.tracer.work === 'function')) &&
+    (i.attach === undefined || typeof i.attach === 'function');
+  if (!ok) throw invalidArgument('instrumentation must be an object with an optional tracer { execute, work } and an optional attach(engine), such as openTelemetry() from @ironflow/otel');
+  return instrumentation as Instrumentation;
 }
 
 function resolveTags(tags: unknown): readonly string[] | undefined {

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { accept, createManualClock, defineWorkflow, IronflowError, reject } from '@ironflow/core';
 import { createMemoryStore } from '@ironflow/store-memory';
-import { consoleLogger, createEngine, register } from '../src/index.js';
+import { consoleLogger, createEngine, METRICS, register } from '../src/index.js';
 import { recordingLogger } from './fixtures.js';
 
 afterEach(() => {
@@ -108,21 +108,61 @@ describe('engine.metrics()', () => {
     await engine.execute(job, { type: 'Ask', id: 'ok' });
     const before = await engine.metrics();
     // The failing effect waits for its retry: pending, not due.
-    expect(before.gauges.filter((g) => g.attributes.kind === 'effect' && g.value > 0).map((g) => [g.name, g.attributes.status, g.value])).toEqual([['ironflow.backlog', 'pending', 1]]);
+    expect(before.gauges.filter((g) => g.attributes['ironflow.work.kind'] === 'effect' && g.value > 0).map((g) => [g.name, g.attributes['ironflow.work.status'], g.value])).toEqual([['ironflow.backlog', 'pending', 1]]);
     clock.advance(1000);
     await engine.runUntilIdle();
 
     const { counters, histograms, gauges } = await engine.metrics();
     const value = (name: string, attributes: Record<string, string>) => counters.find((c) => c.name === name && JSON.stringify(c.attributes) === JSON.stringify(attributes))?.value;
-    expect(value('ironflow.decisions', { 'workflow.type': 'metered', outcome: 'accepted' })).toBe(3);
-    // The third input reached a completed instance: no decision, so not counted.
-    expect(value('ironflow.decisions', { 'workflow.type': 'metered', outcome: 'rejected' })).toBeUndefined();
-    expect(value('ironflow.instances.completed', { 'workflow.type': 'metered' })).toBe(1);
-    expect(value('ironflow.effect.attempts', { 'workflow.type': 'metered', result: 'succeeded' })).toBe(1);
-    expect(value('ironflow.effect.attempts', { 'workflow.type': 'metered', result: 'failed' })).toBe(1);
-    expect(value('ironflow.effect.attempts', { 'workflow.type': 'metered', result: 'dead-lettered' })).toBe(1);
-    expect(value('ironflow.dead_letters', { 'workflow.type': 'metered', kind: 'effect' })).toBe(1);
-    expect(histograms).toEqual([{ name: 'ironflow.effect.duration', attributes: { 'workflow.type': 'metered' }, count: 1, sum: 40, min: 40, max: 40 }]);
-    expect(gauges.filter((g) => g.value > 0).map((g) => [g.name, g.attributes.status, g.value])).toEqual([['ironflow.backlog', 'dead', 1]]);
+    const type = { 'ironflow.workflow.type': 'metered' };
+    expect(value('ironflow.decisions', { ...type, 'ironflow.decision.outcome': 'accepted' })).toBe(3);
+    // The third input reached a completed instance: nothing decided, counted as such.
+    expect(value('ironflow.decisions', { ...type, 'ironflow.decision.outcome': 'already-completed' })).toBe(1);
+    expect(value('ironflow.decisions', { ...type, 'ironflow.decision.outcome': 'rejected' })).toBeUndefined();
+    expect(value('ironflow.decision.conflicts', type)).toBeUndefined();
+    expect(value('ironflow.instances.completed', type)).toBe(1);
+    expect(value('ironflow.effect.attempts', { ...type, 'ironflow.attempt.result': 'succeeded' })).toBe(1);
+    expect(value('ironflow.effect.attempts', { ...type, 'ironflow.attempt.result': 'failed' })).toBe(1);
+    expect(value('ironflow.effect.attempts', { ...type, 'ironflow.attempt.result': 'dead-lettered' })).toBe(1);
+    expect(value('ironflow.dead_letters', { ...type, 'ironflow.work.kind': 'effect' })).toBe(1);
+    const histogram = (name: string, attributes: Record<string, string> = type) => histograms.find((h) => h.name === name && JSON.stringify(h.attributes) === JSON.stringify(attributes));
+    // Durations are in seconds; the handler's 40 ms are on the manual clock.
+    expect(histogram('ironflow.effect.duration')).toEqual({ name: 'ironflow.effect.duration', attributes: type, count: 1, sum: 0.04, min: 0.04, max: 0.04 });
+    // Three handler starts (two attempts of the failing effect); the retry started 1000 ms after its
+    // retry time at most, on the manual clock.
+    expect(histogram('ironflow.effect.pickup_latency')).toMatchObject({ count: 3, min: 0 });
+    expect(histogram('ironflow.effect.pickup_latency')!.max).toBeLessThanOrEqual(1);
+    expect(histogram('ironflow.decision.duration', { ...type, 'ironflow.decision.outcome': 'accepted' })).toMatchObject({ count: 3 });
+    expect(histogram('ironflow.decision.duration', { ...type, 'ironflow.decision.outcome': 'already-completed' })).toMatchObject({ count: 1 });
+    expect(histogram('ironflow.commit.duration')).toMatchObject({ count: 3 });
+    expect(histograms.every((h) => h.min >= 0 && h.sum >= h.max)).toBe(true);
+    expect(gauges.filter((g) => g.value > 0).map((g) => [g.name, g.attributes['ironflow.work.status'], g.value])).toEqual([['ironflow.backlog', 'dead', 1]]);
+  });
+
+  it('counts version conflicts and failed executes, and every name it reports is in METRICS', async () => {
+    const store = createMemoryStore();
+    const clock = createManualClock();
+    const a = createEngine({ store, clock, logger: recordingLogger(), workflows: [job] });
+    const b = createEngine({ store, clock, logger: recordingLogger(), workflows: [job] });
+    await a.execute(job, { type: 'Ask', id: 'shared' });
+    // b has never seen the instance: its commit as a creation misses, which is not a conflict.
+    await b.execute(job, { type: 'Answer', id: 'shared' });
+    await a.execute(job, { type: 'Ask', id: 'other' });
+    await b.execute(job, { type: 'Ask', id: 'other' });
+    // b's cache holds 'other' at version 2; a moves it on, so b's next commit is a version conflict.
+    await a.execute(job, { type: 'Ask', id: 'other' });
+    await expect(b.execute(job, { type: 'Ask', id: 'other' })).resolves.toMatchObject({ status: 'accepted', version: 4 });
+    await expect(b.execute(job, { type: 'Ask', id: 42 } as never)).rejects.toThrow();
+    const { counters, histograms } = await b.metrics();
+    const type = { 'ironflow.workflow.type': 'metered' };
+    const value = (name: string, attributes: Record<string, string>) => counters.find((c) => c.name === name && JSON.stringify(c.attributes) === JSON.stringify(attributes))?.value;
+    expect(value('ironflow.decision.conflicts', type)).toBe(1);
+    expect(value('ironflow.decisions', { ...type, 'ironflow.decision.outcome': 'failed' })).toBe(1);
+    const names = new Set(METRICS.map((m) => m.name));
+    expect([...counters, ...histograms].every((p) => names.has(p.name))).toBe(true);
+    for (const p of [...counters, ...histograms]) {
+      const definition = METRICS.find((m) => m.name === p.name)!;
+      expect(Object.keys(p.attributes).sort()).toEqual([...definition.attributes].sort());
+    }
   });
 });

@@ -110,7 +110,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
     for (const effect of effects) {
       tables.work.set(workKey('effect', effect.id), {
         kind: 'effect', id: effect.id, workflowType: ref.type, workflowId: ref.id, payload: effect.payload,
-        key: effect.key, tag: effect.tag, priority: effect.priority, settings: effect.settings,
+        key: effect.key, tag: effect.tag, priority: effect.priority, settings: effect.settings, trace: effect.trace,
         status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: now,
       });
     }
@@ -135,7 +135,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
     row.updatedAt = now;
   }
 
-  /** A keyed timer scheduled again replaces the pending one in place: it keeps its id, nothing else. */
+  /** A keyed timer scheduled again replaces the pending one in place: it keeps its id, nothing else (its trace is the new decision's). */
   function rearm(row: TimerRow, timer: CheckedTimer, now: number): void {
     row.status = 'pending';
     row.attempts = 0;
@@ -144,6 +144,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
     row.fireAt = timer.fireAt;
     row.availableAt = timer.fireAt;
     row.input = timer.input;
+    row.trace = timer.trace;
     row.createdAt = now;
     row.updatedAt = now;
   }
@@ -171,7 +172,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
       const current = timer.key === undefined ? undefined : liveTimer(ref, timer.key);
       if (current === undefined) {
         tables.work.set(workKey('timer', timer.id), {
-          kind: 'timer', id: timer.id, workflowType: ref.type, workflowId: ref.id, key: timer.key, fireAt: timer.fireAt, input: timer.input,
+          kind: 'timer', id: timer.id, workflowType: ref.type, workflowId: ref.id, key: timer.key, fireAt: timer.fireAt, input: timer.input, trace: timer.trace,
           status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: timer.fireAt,
         });
       } else {

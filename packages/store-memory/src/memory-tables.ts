@@ -64,6 +64,8 @@ interface WorkRowFields {
   updatedAt: number;
   availableAt: number;
   lease?: HeldLease | undefined;
+  /** The trace carrier as JSON text; a keyed timer scheduled again takes the new one. */
+  trace?: JsonText | undefined;
 }
 
 /** An effect row. */
@@ -191,6 +193,7 @@ export function recordOf(row: WorkRow): WorkRecord {
     availableAt: row.availableAt,
     leaseOwner: row.lease?.owner,
     leaseExpiresAt: row.lease?.expiresAt,
+    trace: row.trace === undefined ? undefined : (JSON.parse(row.trace) as WorkRecord['trace']),
   };
   return row.kind === 'effect'
     ? stripUndefined<EffectRecord>({

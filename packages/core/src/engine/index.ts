@@ -1,7 +1,7 @@
 // @ironflow/core/engine — for runtimes: the decision algorithm over the store port, folding,
 // the registry, retry and backoff math, schema validation. Workflow authors need none of it.
 export { executeInput, foldEvents, stateOf, inputTypeOf, instanceKey } from '../execute.js';
-export type { CachedInstance, ExecuteDependencies, ExecuteOptions, ExecuteResult, InstanceCache } from '../execute.js';
+export type { CachedInstance, CommitAttempt, ExecuteDependencies, ExecuteOptions, ExecuteResult, InstanceCache } from '../execute.js';
 export { createRegistry } from '../registry.js';
 export type { Registry } from '../registry.js';
 export { attemptsExhausted, backoff, backoffDelay, claimedTooOften, defaultRetryPolicy, resolveRetryPolicy } from '../retry.js';

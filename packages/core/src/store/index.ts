@@ -1,6 +1,6 @@
 // @ironflow/core/store — for store authors: the store port, the typed errors a store raises, and
 // the store kit (argument rules, id order, wake-up hub, defineStore) every Ironflow store is built on.
-export { MAX_BATCH, MAX_PRIORITY, MIN_PRIORITY, PRIORITY_AGING_MS } from './port.js';
+export { MAX_BATCH, MAX_PRIORITY, MAX_TRACE_FIELDS, MAX_TRACE_VALUE, MIN_PRIORITY, PRIORITY_AGING_MS } from './port.js';
 export type {
   Acknowledgement,
   BacklogEntry,
@@ -37,6 +37,7 @@ export type {
   Snapshot,
   StoredEvent,
   TimerRecord,
+  TraceCarrier,
   WakeUpListener,
   WorkflowStore,
   WorkItem,
@@ -72,6 +73,7 @@ export {
   parseRef,
   parseText,
   parseTime,
+  parseTrace,
   parseTypes,
   toJsonText,
 } from './rules.js';

@@ -104,6 +104,21 @@ export interface EffectSettings {
   readonly deadline?: number | undefined;
 }
 
+/**
+ * Propagation fields of a trace context (W3C `traceparent`, `tracestate`, …), written with an effect
+ * or timer in the commit that creates it and returned with it, so the work continues the trace of
+ * the decision that asked for it, in whatever process runs it. Stores keep it without interpreting
+ * it: at most MAX_TRACE_FIELDS fields, names of 1–64 characters (letters, digits, `-`, `_`, `.`),
+ * values of at most MAX_TRACE_VALUE characters.
+ */
+export type TraceCarrier = Readonly<Record<string, string>>;
+
+/** Most fields of a TraceCarrier. */
+export const MAX_TRACE_FIELDS = 8;
+
+/** Longest value of a TraceCarrier field (W3C `tracestate` is at most 512). */
+export const MAX_TRACE_VALUE = 1024;
+
 /** Identifies a claim: every change after it is fenced by the token. */
 export interface Lease {
   readonly kind: WorkKind;
@@ -133,6 +148,8 @@ export interface NewEffect {
   /** From MIN_PRIORITY to MAX_PRIORITY, higher first, with aging (PRIORITY_AGING_MS). @default 0 */
   readonly priority?: number | undefined;
   readonly settings?: EffectSettings | undefined;
+  /** The trace context of the decision that wrote it; absent when tracing is off. */
+  readonly trace?: TraceCarrier | undefined;
 }
 
 /** A timer written by a commit; a keyed timer replaces the pending timer with the same key. */
@@ -141,6 +158,8 @@ export interface NewTimer {
   readonly key?: string | undefined;
   readonly fireAt: number;
   readonly input: unknown;
+  /** The trace context of the decision that scheduled it; absent when tracing is off. */
+  readonly trace?: TraceCarrier | undefined;
 }
 
 /** One input's outcome, kept when observations are on. */
@@ -217,6 +236,8 @@ export interface WorkItem {
   readonly availableAt: number;
   readonly leaseOwner?: string | undefined;
   readonly leaseExpiresAt?: number | undefined;
+  /** The trace context written with it, when there was one. */
+  readonly trace?: TraceCarrier | undefined;
 }
 
 /** An effect row. */

@@ -7,6 +7,8 @@ import type { LeaseOperation } from './backend.js';
 import {
   MAX_BATCH,
   MAX_PRIORITY,
+  MAX_TRACE_FIELDS,
+  MAX_TRACE_VALUE,
   MIN_PRIORITY,
   type CancelInstanceRequest,
   type InstancePageQuery,
@@ -198,6 +200,8 @@ export interface CheckedEffect {
   readonly priority: number;
   /** `payload`'s settings as JSON text, absent when none were given. */
   readonly settings?: JsonText | undefined;
+  /** The trace carrier as JSON text, absent when none was given. */
+  readonly trace?: JsonText | undefined;
 }
 
 /** A new timer, checked. */
@@ -206,6 +210,8 @@ export interface CheckedTimer {
   readonly key?: string | undefined;
   readonly fireAt: number;
   readonly input: JsonText;
+  /** The trace carrier as JSON text, absent when none was given. */
+  readonly trace?: JsonText | undefined;
 }
 
 /** The acknowledgement of a commit, checked; its error is free text. */
@@ -284,13 +290,19 @@ export function parseCommit(value: unknown): CheckedCommit {
   const timerKeys = new Set<string>();
   const timers = parseArray(r.timers, 'timers').map((raw, i): CheckedTimer => {
     const what = `timers[${i}]`;
-    const t = parseObject<{ id?: unknown; key?: unknown; fireAt?: unknown; input?: unknown }>(raw, what, '{ id, key?, fireAt, input }');
+    const t = parseObject<{ id?: unknown; key?: unknown; fireAt?: unknown; input?: unknown; trace?: unknown }>(raw, what, '{ id, key?, fireAt, input, trace? }');
     const key = t.key === undefined ? undefined : parseKey(t.key, `${what}.key`);
     if (key !== undefined) {
       if (timerKeys.has(key)) throw invalidArgument(`Timer key ${JSON.stringify(key)} is scheduled twice in one commit`, { what });
       timerKeys.add(key);
     }
-    return { id: fresh(parseKey(t.id, `${what}.id`), `${what}.id`), key, fireAt: parseTime(t.fireAt, `${what}.fireAt`), input: toJsonText(t.input, `${what}.input`) };
+    return {
+      id: fresh(parseKey(t.id, `${what}.id`), `${what}.id`),
+      key,
+      fireAt: parseTime(t.fireAt, `${what}.fireAt`),
+      input: toJsonText(t.input, `${what}.input`),
+      trace: parseTrace(t.trace, `${what}.trace`),
+    };
   });
   if (typeof r.completed !== 'boolean') throw invalidArgument(`completed must be a boolean, got ${describe(r.completed)}`);
   if (r.cancelWork !== undefined && typeof r.cancelWork !== 'boolean') throw invalidArgument(`cancelWork must be a boolean, got ${describe(r.cancelWork)}`);
@@ -344,7 +356,7 @@ export function parsePriority(value: unknown, what: string): number {
 
 /** One effect of a commit: fresh id, key unique within the commit, settings a JSON object. */
 function parseNewEffect(raw: unknown, what: string, fresh: (id: string, what: string) => string, keys: Set<string>): CheckedEffect {
-  const e = parseObject<Record<string, unknown>>(raw, what, '{ id, payload, key?, tag?, priority?, settings? }');
+  const e = parseObject<Record<string, unknown>>(raw, what, '{ id, payload, key?, tag?, priority?, settings?, trace? }');
   const key = e.key === undefined ? undefined : parseKey(e.key, `${what}.key`);
   if (key !== undefined) {
     if (keys.has(key)) throw invalidArgument(`Effect key ${JSON.stringify(key)} is used twice in one commit`, { what });
@@ -365,7 +377,27 @@ function parseNewEffect(raw: unknown, what: string, fresh: (id: string, what: st
     tag: e.tag === undefined ? undefined : parseKey(e.tag, `${what}.tag`),
     priority: parsePriority(e.priority, `${what}.priority`),
     settings,
+    trace: parseTrace(e.trace, `${what}.trace`),
   };
+}
+
+const TRACE_FIELD = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** A trace carrier: a small object of short strings (see TraceCarrier), kept as JSON text. */
+export function parseTrace(value: unknown, what: string): JsonText | undefined {
+  if (value === undefined) return undefined;
+  const carrier = parseObject<Record<string, unknown>>(value, what, 'a TraceCarrier ({ traceparent, tracestate? })');
+  const fields = Object.entries(carrier);
+  if (fields.length === 0 || fields.length > MAX_TRACE_FIELDS) {
+    throw invalidArgument(`${what} must have 1 to ${MAX_TRACE_FIELDS} fields, got ${fields.length}`, { what });
+  }
+  for (const [name, field] of fields) {
+    if (!TRACE_FIELD.test(name)) throw invalidArgument(`${what} field names are 1–64 letters, digits, '-', '_' or '.', got ${describe(name)}`, { what });
+    if (typeof field !== 'string' || field.length > MAX_TRACE_VALUE) {
+      throw invalidArgument(`${what}.${name} must be a string of at most ${MAX_TRACE_VALUE} characters, got ${describe(field)}`, { what });
+    }
+  }
+  return toJsonText(carrier, what);
 }
 
 /** A dead-letter query, checked, with its defaults (limit 100, offset 0). */

@@ -97,6 +97,18 @@ const NOT_JSON = fixed([
   ['a symbol', Symbol('x')],
 ]);
 
+/** Trace carriers (TraceCarrier) a store must refuse. */
+const BAD_CARRIERS = fixed([
+  ['empty', {}],
+  ['holding a number', { traceparent: 7 }],
+  ['holding null', { traceparent: null }],
+  ['holding an object', { traceparent: { v: '00' } }],
+  ['with a field name holding a space', { 'trace parent': 'x' }],
+  ['with a field name of 65 characters', { ['t'.repeat(65)]: 'x' }],
+  ['with a value of 1025 characters', { tracestate: 'x'.repeat(1025) }],
+  ['with 9 fields', Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`f${i}`, 'x']))],
+]);
+
 const NOT_OBJECTS = fixed([
   ['null', null],
   ['a string', 'x'],
@@ -233,6 +245,7 @@ const COMMIT: BadCase[] = [
   ...commitCases('an effect deadline =', TIMES.filter(([name]) => name !== 'missing'), (c, v) => firstEffect(c, { settings: { deadline: v } })),
   ...commitCases('an effect retry policy that is', NOT_OBJECTS, (c, v) => firstEffect(c, { settings: { retry: v } })),
   ...commitCases('effect settings holding', NOT_JSON.filter(([name]) => name !== 'undefined' && name !== 'a function' && name !== 'a symbol'), (c, v) => firstEffect(c, { settings: { extra: v } })),
+  ...commitCases('an effect trace carrier that is', [...NOT_OBJECTS, ...BAD_CARRIERS], (c, v) => firstEffect(c, { trace: v })),
 
   ...commitCases('cancelEffects that are', NOT_ARRAYS.filter(([name]) => name !== 'missing'), (c, v) => ({ ...c, cancelEffects: v })),
   ...commitCases('an effect key to cancel that is', REQUIRED_KEYS, (c, v) => ({ ...c, cancelEffects: [v] })),
@@ -252,6 +265,7 @@ const COMMIT: BadCase[] = [
   patched('two timers with one key', (c, w) => ({ timers: [c.timers[0], { ...c.timers[0], id: `${w.type}/timer-2` }] })),
   ...commitCases('a timer fireAt =', TIMES, (c, v) => firstTimer(c, { fireAt: v })),
   ...commitCases('a timer input that is', NOT_JSON, (c, v) => firstTimer(c, { input: v })),
+  ...commitCases('a timer trace carrier that is', [...NOT_OBJECTS, ...BAD_CARRIERS], (c, v) => firstTimer(c, { trace: v })),
 
   ...commitCases('completed =', fixed([['missing', undefined], ['the string "true"', 'true'], ['1', 1], ['null', null]]), (c, v) => ({ ...c, completed: v })),
   ...KEYS.map(([name, value]) => one(`a unique key that is ${name}`, (w) => ({ ...creating(w, w.fresh), uniqueKey: value(w) }))),

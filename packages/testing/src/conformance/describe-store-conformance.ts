@@ -16,6 +16,7 @@ import { queryCases } from './queries.js';
 import { runtimeCases } from './runtime.js';
 import { tenantIsolationCases } from './tenant-isolation.js';
 import { timerCases } from './timers.js';
+import { traceCases } from './tracing.js';
 import { uniqueKeyCases } from './unique-keys.js';
 import { wakeUpCases } from './wake-ups.js';
 
@@ -90,6 +91,7 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
     describe('terminal notifications', () => endedCases(ctx));
     describe('idempotency retention', () => idempotencyRetentionCases(ctx));
     describe('pages', () => pageCases(ctx));
+    describe('trace context', () => traceCases(ctx));
     describe('queries and retention', () => queryCases(ctx));
     describe('hostile identifiers', () => hostileIdentifierCases(ctx));
     describe('tenant isolation', () => tenantIsolationCases(ctx));
