@@ -29,7 +29,9 @@ const UNAVAILABLE_MESSAGES = [
   /pglite is closed/i,
 ];
 
-const MISSING_OBJECT_SQLSTATES = new Set(['3F000', '42P01', '42883']);
+// Missing schema, table, function or column: the schema is older than this release (a column of a
+// later version, such as effects.trace, is missing on a schema that was not migrated yet).
+const MISSING_OBJECT_SQLSTATES = new Set(['3F000', '42P01', '42883', '42703']);
 
 /**
  * Classifies an error thrown by `pg` or PGlite as a StoreError: serialization failures, deadlocks

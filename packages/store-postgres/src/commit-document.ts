@@ -7,7 +7,9 @@ import type { CheckedCommit } from '@ironflow/core/store';
  * The document `commit_decisions` reads for one commit. The kit has checked every field and left
  * every JSON value as text, which is the form the function expects, so the parts are embedded as
  * they are. `origin` names the store object that sends a completing commit, so that its listener
- * can skip the notification of an ending its kit has announced already.
+ * can skip the notification of an ending its kit has announced already. An effect or timer has
+ * `trace` only when it carries one (JSON.stringify drops absent fields), so documents stay as small
+ * as before when tracing is off, and the functions read a missing one as NULL.
  */
 export function encodeCommit(commit: CheckedCommit, origin?: string): string {
   return JSON.stringify({

@@ -1,6 +1,8 @@
 // Schema version 4: control of live work — cancelled instances, keyed, tagged and prioritised
 // effects, pauses, parent links, terminal notifications and idempotency retention. Frozen once
-// released, like every migration; later changes go in a new version.
+// released, like every migration; later changes go in a new version. Later versions build their
+// commit functions with the builders here, passing the columns they add (see WorkWrites): given
+// version 4's, the builders write version 4's text unchanged (test/migration-text.test.ts).
 import type { Migration } from './migrations.js';
 import type { SchemaName } from './schema-name.js';
 import { settleBranch, settleSet } from './settle-sql.js';
@@ -14,7 +16,8 @@ import { settleBranch, settleSet } from './settle-sql.js';
 export const controlMigration: Migration = {
   version: 4,
   name: 'control of live work',
-  sql: (schema) => [tables(schema), commitOne(schema), commitDecisions(schema), commitDecision(schema), settleLeases(schema), cancelInstance(schema)].join('\n'),
+  sql: (schema) =>
+    [tables(schema), commitOne(schema, VERSION_4), commitDecisions(schema, VERSION_4), commitDecision(schema), settleLeases(schema), cancelInstance(schema, VERSION_4)].join('\n'),
 };
 
 // Rank of an effect in claim order: available_at - priority × PRIORITY_AGING_MS (1000). Written out
@@ -102,9 +105,29 @@ const ENDED_NOTE = `payload {"ended": status, "type": …, "id": …, "from": or
 /** The lease columns cleared, as every change that ends a lease writes them. */
 const UNLEASE = 'lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL';
 
-function commitOne({ quoted: s }: SchemaName): string {
-  return `
--- commit_one, version 4: as version 3, plus the rules of control. A terminal instance (completed
+/**
+ * What one schema version's commit functions write beyond version 4's: the columns they add to
+ * every effect and timer INSERT, and the comment heading each function. A keyed timer scheduled
+ * again in place takes the added columns from the new timer.
+ */
+export interface WorkWrites {
+  /** `, column…` appended to the column list of each effect and timer INSERT. */
+  readonly columns: string;
+  /** `, value…` appended to its values, each read from the commit element `x` (jsonb). */
+  values(x: string): string;
+  /** `, column = EXCLUDED.column…` appended to the SET of a keyed timer's reschedule. */
+  readonly rearm: string;
+  /** The SQL comment heading each function, without a final newline. */
+  readonly notes: { readonly commitOne: string; readonly commitDecisions: string; readonly cancelInstance: string };
+}
+
+/** Version 4's own: no added columns, its released comments. */
+const VERSION_4: WorkWrites = {
+  columns: '',
+  values: () => '',
+  rearm: '',
+  notes: {
+    commitOne: `-- commit_one, version 4: as version 3, plus the rules of control. A terminal instance (completed
 -- or cancelled) takes no commit: a version conflict, as the version does not move when an
 -- instance is cancelled. A new keyed effect whose key a live effect of the instance holds is an
 -- 'effect-key-conflict' (the key in o_holder), unless the commit cancels that key or all its work,
@@ -112,7 +135,31 @@ function commitOne({ quoted: s }: SchemaName): string {
 -- After the events, cancelEffects cancels the live effects with those keys, and cancelWork (with
 -- completed) every live effect and timer; the acknowledged row is settled by then, so neither
 -- touches it. A new instance records its parent. Documents of the previous release lack the new
--- fields: they mean none. As in version 3 it sends no NOTIFY: commit_decisions does, for the batch.
+-- fields: they mean none. As in version 3 it sends no NOTIFY: commit_decisions does, for the batch.`,
+    commitDecisions: `-- commit_decisions, version 4: as version 3, with version 4's commit_one, the new columns in both
+-- set-based paths, and the rules of control in the second one (routed results): a candidate must
+-- not cancel effects or work, its instance must be active, and its new keyed effects must meet no
+-- live one; a commit that fails any of these goes through commit_one, which reports why. r_holder
+-- carries the key of an 'effect-key-conflict'. Each commit that completes its instance sends a
+-- NOTIFY of its own, ${ENDED_NOTE}, the origin being the document's, besides the one wake-up per
+-- kind of the batch.`,
+    cancelInstance: `-- Cancels an active instance and its live work in one call: the instance becomes terminal with
+-- its reason (its unique key released, its version unchanged, no event), each live effect and
+-- timer becomes 'cancelled' with the reason as last_error and its lease cleared, and the effects
+-- of p_effects (a json array of effects as in a commit document) are written, pending. The first
+-- UPDATE locks the instance row, as every commit does first: a commit to it either finished
+-- before (and the statements after this one, each with a new snapshot, see the work it wrote) or
+-- waits and then finds the instance terminal. o_cancelled is false, and nothing written, for an
+-- instance that is missing or already terminal. A taken effect id fails the call on the primary
+-- key, which undoes it all. Notifies the cancellation (${ENDED_NOTE}, p_origin naming the
+-- caller) and new effects.`,
+  },
+};
+
+/** commit_one as the schema version of `w` writes it: checks, then every write of one commit document. */
+export function commitOne({ quoted: s }: SchemaName, w: WorkWrites): string {
+  return `
+${w.notes.commitOne}
 CREATE OR REPLACE FUNCTION ${s}.commit_one(p_commit jsonb, OUT o_outcome text, OUT o_version integer, OUT o_holder text,
                                            OUT o_effects boolean, OUT o_timers boolean)
 LANGUAGE plpgsql
@@ -258,8 +305,8 @@ BEGIN
   -- A new effect or timer whose id is taken fails the statement on its primary key; the client
   -- finds the guilty commit by sending the batch's commits one by one (see commit-batch.ts).
   IF jsonb_array_length(p_commit->'effects') > 0 THEN
-  INSERT INTO ${s}.effects (${EFFECT_INSERT_COLUMNS})
-  SELECT ${effectValues('x', 'c_type', 'c_id', 'c_now')}
+  INSERT INTO ${s}.effects (${EFFECT_INSERT_COLUMNS}${w.columns})
+  SELECT ${effectValues('x', 'c_type', 'c_id', 'c_now')}${w.values('x')}
     FROM jsonb_array_elements(p_commit->'effects') AS x;
   o_effects := FOUND;
   END IF;
@@ -273,14 +320,14 @@ BEGIN
 
   IF jsonb_array_length(p_commit->'timers') > 0 THEN
   INSERT INTO ${s}.timers AS t (id, workflow_type, workflow_id, key, fire_at, input, status, attempts,
-                                created_at, updated_at, available_at)
+                                created_at, updated_at, available_at${w.columns})
   SELECT x->>'id', c_type, c_id, x->>'key', (x->>'fireAt')::bigint, (x->>'input')::json, 'pending', 0,
-         c_now, c_now, (x->>'fireAt')::bigint
+         c_now, c_now, (x->>'fireAt')::bigint${w.values('x')}
     FROM jsonb_array_elements(p_commit->'timers') AS x
   ON CONFLICT (workflow_type, workflow_id, key) WHERE key IS NOT NULL AND status IN ('pending', 'leased')
   DO UPDATE SET fire_at = EXCLUDED.fire_at, input = EXCLUDED.input, available_at = EXCLUDED.available_at,
                 status = 'pending', attempts = 0, last_error = NULL, ${UNLEASE},
-                created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at;
+                created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at${w.rearm};
   o_timers := FOUND;
   END IF;
 
@@ -314,15 +361,10 @@ $commit_one$;
 `;
 }
 
-function commitDecisions({ quoted: s, channel }: SchemaName): string {
+/** commit_decisions as the schema version of `w` writes it: a batch of commit documents in one statement. */
+export function commitDecisions({ quoted: s, channel }: SchemaName, w: WorkWrites): string {
   return `
--- commit_decisions, version 4: as version 3, with version 4's commit_one, the new columns in both
--- set-based paths, and the rules of control in the second one (routed results): a candidate must
--- not cancel effects or work, its instance must be active, and its new keyed effects must meet no
--- live one; a commit that fails any of these goes through commit_one, which reports why. r_holder
--- carries the key of an 'effect-key-conflict'. Each commit that completes its instance sends a
--- NOTIFY of its own, ${ENDED_NOTE}, the origin being the document's, besides the one wake-up per
--- kind of the batch.
+${w.notes.commitDecisions}
 CREATE OR REPLACE FUNCTION ${s}.commit_decisions(p_commits jsonb)
 RETURNS TABLE (r_index integer, r_outcome text, r_version integer, r_holder text)
 LANGUAGE plpgsql
@@ -372,14 +414,14 @@ BEGIN
       FROM applied a, jsonb_array_elements(a.doc->'events') WITH ORDINALITY AS e(v, n)
     RETURNING 1
   ), effects AS (
-    INSERT INTO ${s}.effects (${EFFECT_INSERT_COLUMNS})
-    SELECT ${effectValues('x', 'a.t', 'a.i', "(a.doc->>'now')::bigint")}
+    INSERT INTO ${s}.effects (${EFFECT_INSERT_COLUMNS}${w.columns})
+    SELECT ${effectValues('x', 'a.t', 'a.i', "(a.doc->>'now')::bigint")}${w.values('x')}
       FROM applied a, jsonb_array_elements(a.doc->'effects') AS x
     RETURNING 1
   ), timers AS (
-    INSERT INTO ${s}.timers (id, workflow_type, workflow_id, key, fire_at, input, status, attempts, created_at, updated_at, available_at)
+    INSERT INTO ${s}.timers (id, workflow_type, workflow_id, key, fire_at, input, status, attempts, created_at, updated_at, available_at${w.columns})
     SELECT x->>'id', a.t, a.i, x->>'key', (x->>'fireAt')::bigint, (x->>'input')::json, 'pending', 0,
-           (a.doc->>'now')::bigint, (a.doc->>'now')::bigint, (x->>'fireAt')::bigint
+           (a.doc->>'now')::bigint, (a.doc->>'now')::bigint, (x->>'fireAt')::bigint${w.values('x')}
       FROM applied a, jsonb_array_elements(a.doc->'timers') AS x
     RETURNING 1
   )
@@ -459,8 +501,8 @@ BEGIN
           FROM f, jsonb_array_elements(f.doc->'events') WITH ORDINALITY AS e(v, n)
         RETURNING 1
       ), effects AS (
-        INSERT INTO ${s}.effects (${EFFECT_INSERT_COLUMNS})
-        SELECT ${effectValues('x', "f.doc->>'workflowType'", "f.doc->>'workflowId'", 'f.now')}
+        INSERT INTO ${s}.effects (${EFFECT_INSERT_COLUMNS}${w.columns})
+        SELECT ${effectValues('x', "f.doc->>'workflowType'", "f.doc->>'workflowId'", 'f.now')}${w.values('x')}
           FROM f, jsonb_array_elements(f.doc->'effects') AS x
         RETURNING 1
       ), moved AS (
@@ -614,18 +656,10 @@ $settle_leases$;
 `;
 }
 
-function cancelInstance({ quoted: s, channel }: SchemaName): string {
+/** cancel_instance as the schema version of `w` writes it: an instance and its live work cancelled in one call. */
+export function cancelInstance({ quoted: s, channel }: SchemaName, w: WorkWrites): string {
   return `
--- Cancels an active instance and its live work in one call: the instance becomes terminal with
--- its reason (its unique key released, its version unchanged, no event), each live effect and
--- timer becomes 'cancelled' with the reason as last_error and its lease cleared, and the effects
--- of p_effects (a json array of effects as in a commit document) are written, pending. The first
--- UPDATE locks the instance row, as every commit does first: a commit to it either finished
--- before (and the statements after this one, each with a new snapshot, see the work it wrote) or
--- waits and then finds the instance terminal. o_cancelled is false, and nothing written, for an
--- instance that is missing or already terminal. A taken effect id fails the call on the primary
--- key, which undoes it all. Notifies the cancellation (${ENDED_NOTE}, p_origin naming the
--- caller) and new effects.
+${w.notes.cancelInstance}
 CREATE OR REPLACE FUNCTION ${s}.cancel_instance(p_type text, p_id text, p_now bigint, p_reason text, p_effects jsonb, p_origin text,
                                                 OUT o_cancelled boolean, OUT o_effects integer, OUT o_timers integer)
 LANGUAGE plpgsql
@@ -646,8 +680,8 @@ BEGIN
    WHERE w.workflow_type = p_type AND w.workflow_id = p_id AND w.status IN ('pending', 'leased');
   GET DIAGNOSTICS o_timers = ROW_COUNT;
   IF jsonb_array_length(p_effects) > 0 THEN
-    INSERT INTO ${s}.effects (${EFFECT_INSERT_COLUMNS})
-    SELECT ${effectValues('x', 'p_type', 'p_id', 'p_now')}
+    INSERT INTO ${s}.effects (${EFFECT_INSERT_COLUMNS}${w.columns})
+    SELECT ${effectValues('x', 'p_type', 'p_id', 'p_now')}${w.values('x')}
       FROM jsonb_array_elements(p_effects) AS x;
     PERFORM pg_notify('${channel}', 'effect');
   END IF;

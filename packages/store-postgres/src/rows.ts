@@ -101,7 +101,7 @@ function status(row: Row): WorkStatus {
   }
 }
 
-/** The fields effects and timers share. */
+/** The fields effects and timers share; trace absent when the row has none. */
 function workItem(row: Row): Omit<EffectRecord, 'kind' | 'payload' | 'priority'> {
   return stripUndefined({
     id: row.text('id'),
@@ -115,6 +115,7 @@ function workItem(row: Row): Omit<EffectRecord, 'kind' | 'payload' | 'priority'>
     availableAt: row.number('available_at'),
     leaseOwner: row.optionalText('lease_owner'),
     leaseExpiresAt: row.optionalNumber('lease_expires_at'),
+    trace: row.optionalJson('trace') as EffectRecord['trace'],
   });
 }
 

@@ -5,11 +5,11 @@ import type { SchemaName } from './schema-name.js';
 
 /** The columns of an effect row as `toEffect` reads them. */
 export const EFFECT_COLUMNS = `id, workflow_type, workflow_id, payload::text AS payload, key, tag, priority, settings::text AS settings,
-  status, attempts, last_error, created_at, updated_at, available_at, lease_owner, lease_expires_at`;
+  status, attempts, last_error, created_at, updated_at, available_at, lease_owner, lease_expires_at, trace::text AS trace`;
 
 /** The columns of a timer row as `toTimer` reads them. */
 export const TIMER_COLUMNS = `id, workflow_type, workflow_id, key, fire_at, input::text AS input, status, attempts, last_error,
-  created_at, updated_at, available_at, lease_owner, lease_expires_at`;
+  created_at, updated_at, available_at, lease_owner, lease_expires_at, trace::text AS trace`;
 
 /** Statements shared by effects and timers, for one of the two tables. Lease-fenced ones return a row when they applied. */
 export interface WorkStatements {

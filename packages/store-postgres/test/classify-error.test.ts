@@ -80,6 +80,7 @@ describe('classifyPostgresError', () => {
     ['42P01', 'undefined table'],
     ['3F000', 'invalid schema name'],
     ['42883', 'undefined function'],
+    ['42703', 'undefined column'],
     ['42501', 'insufficient privilege'],
     ['42601', 'syntax error'],
     ['28P01', 'invalid password'],
@@ -90,10 +91,11 @@ describe('classifyPostgresError', () => {
     expect(error.retryable).toBe(false);
   });
 
-  it('points at the migration when a table, schema or function is missing', () => {
+  it('points at the migration when a table, schema, function or column is missing', () => {
     expect(classifyPostgresError(serverError('42P01', 'relation "ironflow.events" does not exist')).message).toMatch(
       /migratePostgresStore/,
     );
+    expect(classifyPostgresError(serverError('42703', 'column w.trace does not exist')).message).toMatch(/migratePostgresStore/);
     expect(classifyPostgresError(serverError('42501', 'permission denied')).message).not.toMatch(/migratePostgresStore/);
   });
 

@@ -16,6 +16,7 @@ const ALL_VERSIONS = [
   { version: 2, name: 'claim indexes by workflow type' },
   { version: 3, name: 'group commit and batched settlement' },
   { version: 4, name: 'control of live work' },
+  { version: 5, name: 'trace context of work' },
 ];
 
 describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real server', () => {
@@ -58,6 +59,14 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
   async function previousBatch(quoted: string, request: CommitRequest): Promise<unknown> {
     const { cancelEffects: _e, cancelWork: _w, parent: _p, origin: _o, ...document } = JSON.parse(encodeCommit(parseCommit(request))) as Record<string, unknown>;
     const { rows } = await admin.query(`SELECT r_outcome, r_version, r_holder FROM ${quoted}.commit_decisions($1::jsonb)`, [JSON.stringify([document])]);
+    return rows[0];
+  }
+
+  /** Commits as releases on schema version 4 did: a batch of commit documents whose effects and timers have no trace. */
+  async function schema4Batch(quoted: string, request: CommitRequest): Promise<unknown> {
+    const document = JSON.parse(encodeCommit(parseCommit(request))) as { effects: object[]; timers: object[] };
+    const untraced = { ...document, effects: document.effects.map(({ trace: _t, ...e }: { trace?: unknown }) => e), timers: document.timers.map(({ trace: _t, ...t }: { trace?: unknown }) => t) };
+    const { rows } = await admin.query(`SELECT r_outcome, r_version, r_holder FROM ${quoted}.commit_decisions($1::jsonb)`, [JSON.stringify([untraced])]);
     return rows[0];
   }
 
@@ -246,6 +255,55 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
       const store = newStore({ pool: admin, schema });
       await store.commit(commit({ type: 'prebuilt', id: 'a' }, 0, { effects: [{ id: 'e', payload: 1, key: 'k', tag: 'gpu', priority: 2 }] }));
       expect((await store.claimEffects({ now: T0, limit: 1, types: ['prebuilt'], leaseMs: 1000, owner: 'w', tags: ['gpu'] })).map((e) => e.id)).toEqual(['e']);
+    });
+
+    it('a version 4 schema with live work upgrades to trace context: its rows read back without a trace, and processes of the previous release keep committing and cancelling', async () => {
+      const schema = newSchema();
+      const quoted = await schemaAt(schema, 4);
+      const type = 'traced';
+      const [a, b] = [{ type, id: 'a' }, { type, id: 'b' }];
+      const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'k=v' };
+      const pending = async (ref: typeof a) => (await store.listTimers(ref)).filter((t) => t.status === 'pending');
+      expect(await schema4Batch(quoted, commit(a, 0, { effects: [{ id: 'a-e1', payload: 1 }], timers: [{ id: 'a-t1', key: 'k', fireAt: T0 + 60_000, input: {} }] }))).toMatchObject({ r_outcome: 'ok' });
+      expect(await schema4Batch(quoted, commit(b, 0, { effects: [{ id: 'b-e1', payload: 1 }] }))).toMatchObject({ r_outcome: 'ok' });
+
+      expect(await migratePostgresStore({ pool: admin, schema })).toEqual({ schema, applied: ALL_VERSIONS.slice(4), version: LATEST_SCHEMA_VERSION });
+      const { rows: columns } = await admin.query(
+        `SELECT table_name, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema = $1 AND column_name = 'trace' ORDER BY table_name`,
+        [schema],
+      );
+      expect(columns).toEqual(['effects', 'timers'].map((table_name) => ({ table_name, data_type: 'json', is_nullable: 'YES', column_default: null })));
+
+      // Rows written before the upgrade have no trace, on every read.
+      const store = newStore({ pool: admin, schema });
+      expect((await store.listEffects(a))[0]).toMatchObject({ id: 'a-e1', status: 'pending' });
+      expect((await store.listEffects(a))[0]).not.toHaveProperty('trace');
+      expect((await store.listTimers(a))[0]).toMatchObject({ id: 'a-t1', key: 'k' });
+      expect((await store.listTimers(a))[0]).not.toHaveProperty('trace');
+      const claimed = await store.claimEffects({ now: T0, limit: 10, types: [type], leaseMs: 60_000, owner: 'w' });
+      expect(claimed.map((e) => [e.id, 'trace' in e])).toEqual([['a-e1', false], ['b-e1', false]]);
+
+      // The new release traces work, through the routed-result path too, and rescheduling a keyed timer gives it the new trace.
+      const lease = claimed.find((e) => e.id === 'a-e1')!.lease;
+      await store.commit(commit(a, 1, { ack: { ...lease, outcome: 'done' }, effects: [{ id: 'a-e2', payload: 2, trace }] }));
+      await store.commit(commit(a, 2, { timers: [{ id: 'a-t2', key: 'k', fireAt: T0 + 90_000, input: {}, trace }] }));
+      expect((await store.listEffects(a)).find((e) => e.id === 'a-e2')).toMatchObject({ status: 'pending', trace });
+      expect(await pending(a)).toEqual([expect.objectContaining({ id: 'a-t1', fireAt: T0 + 90_000, trace })]);
+
+      // A process of the previous release reschedules the key with a timer that has no trace: the row has none.
+      expect(await schema4Batch(quoted, commit(a, 3, { timers: [{ id: 'a-t3', key: 'k', fireAt: T0 + 120_000, input: {} }] }))).toMatchObject({ r_outcome: 'ok', r_version: 4 });
+      const [rearmed] = await pending(a);
+      expect(rearmed).toMatchObject({ id: 'a-t1', fireAt: T0 + 120_000 });
+      expect(rearmed).not.toHaveProperty('trace');
+      // …and cancels an instance as it did, writing effects without a trace.
+      const refund = parseCommit(commit(b, 1, { effects: [{ id: 'b-refund', payload: 1 }] })).effects;
+      const { rows: cancelled } = await admin.query(`SELECT o_cancelled, o_effects, o_timers FROM ${quoted}.cancel_instance($1, $2, $3, $4, $5::jsonb, $6)`, [
+        b.type, b.id, T0 + 5, 'previous release', JSON.stringify(refund), null,
+      ]);
+      expect(cancelled).toEqual([{ o_cancelled: true, o_effects: 1, o_timers: 0 }]);
+      const written = (await store.listEffects(b)).find((e) => e.id === 'b-refund');
+      expect(written).toMatchObject({ status: 'pending' });
+      expect(written).not.toHaveProperty('trace');
     });
 
     it('a hostile schema name is rejected with INVALID_ARGUMENT and creates nothing', async () => {
