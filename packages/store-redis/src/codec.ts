@@ -14,6 +14,7 @@ import {
   type Snapshot,
   type StoredEvent,
   type TimerRecord,
+  type TraceCarrier,
   type WorkflowRef,
   type WorkKind,
   type WorkStatus,
@@ -142,6 +143,16 @@ function jsonText(fields: Fields, name: string): string | undefined {
   return stored === undefined ? undefined : text(parseStoredJson(stored, `${fields.where}.${name}`), `${fields.where}.${name}`);
 }
 
+/** The trace carrier (`tr`, JSON of string fields), or undefined when the row was written without one. */
+function traceOf(fields: Fields): TraceCarrier | undefined {
+  const stored = fields.get('tr').optionalText();
+  if (stored === undefined) return undefined;
+  const where = `${fields.where}.tr`;
+  const carrier = objectOf(stored, where);
+  for (const value of Object.values(carrier)) text(value, where);
+  return carrier as TraceCarrier;
+}
+
 function decodeItemBase(fields: Fields) {
   return stripUndefined({
     id: fields.get('id').text(),
@@ -155,6 +166,7 @@ function decodeItemBase(fields: Fields) {
     lastError: jsonText(fields, 'le'),
     leaseOwner: jsonText(fields, 'lo'),
     leaseExpiresAt: fields.get('lx').optionalInteger(),
+    trace: traceOf(fields),
   });
 }
 

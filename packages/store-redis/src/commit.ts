@@ -17,19 +17,19 @@ export type CommitArg = (typeof COMMIT.args)[number];
 /** A commit or lease change that meets an unresolved cross-partition handoff resolves it and retries this often. */
 export const HANDOFF_ROUNDS = 4;
 
-/** A new effect as the scripts take it: (id, payload, key, tag, priority, settings), '' for what is unset. */
+/** A new effect as the scripts take it: (id, payload, key, tag, priority, settings, trace), '' for what is unset. */
 export function effectArgs(effect: CheckedEffect): ScriptValue[] {
-  return [effect.id, effect.payload, effect.key ?? '', effect.tag ?? '', String(effect.priority), effect.settings ?? ''];
+  return [effect.id, effect.payload, effect.key ?? '', effect.tag ?? '', String(effect.priority), effect.settings ?? '', effect.trace ?? ''];
 }
 
-/** The commit's variadic tail: events, effects (see effectArgs), cancelled effect keys, cancelled timer keys, (timer id, key, fireAt, input). */
+/** The commit's variadic tail: events, effects (see effectArgs), cancelled effect keys, cancelled timer keys, (timer id, key, fireAt, input, trace). */
 function commitTail(request: CheckedCommit): ScriptValue[] {
   return [
     ...request.events.map(storedEvent),
     ...request.effects.flatMap(effectArgs),
     ...request.cancelEffects,
     ...request.cancelTimers,
-    ...request.timers.flatMap((timer) => [timer.id, timer.key ?? '', timer.fireAt, timer.input]),
+    ...request.timers.flatMap((timer) => [timer.id, timer.key ?? '', timer.fireAt, timer.input, timer.trace ?? '']),
   ];
 }
 

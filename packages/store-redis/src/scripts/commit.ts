@@ -41,9 +41,9 @@ function decodeCommit(reply: Reply): CommitReply {
 
 /**
  * The commit. The variadic ARGV tail holds, in this order: `eventCount` event JSON strings,
- * `effectCount` (id, payload JSON, key or '', tag or '', priority, settings JSON or '') sextuples,
- * `cancelEffectCount` effect keys, `cancelCount` timer keys, and `timerCount` (id, key or '',
- * fireAt, input JSON) quadruples. A call that ioredis re-sends after a reconnect finds its own
+ * `effectCount` (id, payload JSON, key or '', tag or '', priority, settings JSON or '', trace JSON
+ * or '') septuples, `cancelEffectCount` effect keys, `cancelCount` timer keys, and `timerCount`
+ * (id, key or '', fireAt, input JSON, trace JSON or '') quintuples. A call that ioredis re-sends after a reconnect finds its own
  * nonce and answers OK instead of a conflict.
  */
 export const COMMIT = defineScript({
@@ -166,13 +166,13 @@ local evFirst = pos
 pos = pos + nE
 local effects, cancelEffects, cancels, timers = {}, {}, {}, {}
 for i = 1, nF do
-  effects[i] = {ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3], ARGV[pos + 4], ARGV[pos + 5]}
-  pos = pos + 6
+  effects[i] = {ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3], ARGV[pos + 4], ARGV[pos + 5], ARGV[pos + 6]}
+  pos = pos + 7
 end
 local cancelled = {}
 for i = 1, nX do cancelEffects[i] = ARGV[pos]; cancelled[ARGV[pos]] = true; pos = pos + 1 end
 for i = 1, nC do cancels[i] = ARGV[pos]; pos = pos + 1 end
-for i = 1, nT do timers[i] = {ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3]}; pos = pos + 4 end
+for i = 1, nT do timers[i] = {ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3], ARGV[pos + 4]}; pos = pos + 5 end
 for _, f in ipairs(effects) do
   if redis.call('EXISTS', itemKey('e', f[1])) == 1 then return {'DUPLICATE_ID', 'effect', f[1]} end
 end
@@ -251,7 +251,7 @@ for _, key in ipairs(cancels) do
 end
 
 for _, t in ipairs(timers) do
-  local id, key, fireAt, input = t[1], t[2], t[3], t[4]
+  local id, key, fireAt, input, trace = t[1], t[2], t[3], t[4], t[5]
   local holder = false
   if key ~= '' then
     local tid = redis.call('HGET', K_timerKeys, key)
@@ -260,8 +260,14 @@ for _, t in ipairs(timers) do
   end
   if holder then
     local rk = itemKey('t', holder)
-    redis.call('HDEL', rk, 'lo', 'lx', 'lt', 'le')
-    redis.call('HSET', rk, 'st', 'pending', 'at', 0, 'aa', fireAt, 'in', input, 'ca', nows, 'ua', nows)
+    -- It takes the new decision's trace, or none: the old one would tie it to a finished trace.
+    if trace == '' then
+      redis.call('HDEL', rk, 'lo', 'lx', 'lt', 'le', 'tr')
+      redis.call('HSET', rk, 'st', 'pending', 'at', 0, 'aa', fireAt, 'in', input, 'ca', nows, 'ua', nows)
+    else
+      redis.call('HDEL', rk, 'lo', 'lx', 'lt', 'le')
+      redis.call('HSET', rk, 'st', 'pending', 'at', 0, 'aa', fireAt, 'in', input, 'ca', nows, 'ua', nows, 'tr', trace)
+    end
     redis.call('ZREM', K_leasedTimers, holder)
     redis.call('ZADD', K_pendingTimers, fireAt, holder)
     redis.call('ZADD', K_ownedTimers, nows, holder)
@@ -269,6 +275,7 @@ for _, t in ipairs(timers) do
     local rk = itemKey('t', id)
     redis.call('HSET', rk, 'id', id, 'wt', wt, 'wid', wid, 'st', 'pending', 'at', 0,
       'ca', nows, 'ua', nows, 'aa', fireAt, 'in', input)
+    if trace ~= '' then redis.call('HSET', rk, 'tr', trace) end
     if key ~= '' then
       redis.call('HSET', rk, 'k', key)
       redis.call('HSET', K_timerKeys, key, id)

@@ -70,13 +70,17 @@ end
   String.raw`
 -- Writes a new pending effect of instance (wt, wid), available at nows: its hash, its key, its
 -- queues, the instance's row index and the work index. f is {id, payload JSON, key or '', tag or
--- '', priority, settings JSON or ''}; at is {owned =, pending =, work =} of the instance's
--- partition, built once by the caller. A plain effect (nothing optional set) takes the short way:
--- the same hash and queue as ever.
+-- '', priority, settings JSON or '', trace JSON or ''}; at is {owned =, pending =, work =} of the
+-- instance's partition, built once by the caller. A plain effect (no key, tag, priority or
+-- settings) takes the short way: the same hash and queue as ever, plus its trace when it has one.
 local function addEffect(wt, wid, nows, f, at)
-  local id, key, tag, pr, settings = f[1], f[3], f[4], f[5], f[6]
+  local id, key, tag, pr, settings, trace = f[1], f[3], f[4], f[5], f[6], f[7]
   if key == '' and tag == '' and pr == '0' and settings == '' then
-    redis.call('HSET', itemKey('e', id), 'id', id, 'wt', wt, 'wid', wid, 'st', 'pending', 'at', 0, 'ca', nows, 'ua', nows, 'aa', nows, 'p', f[2])
+    if trace == '' then
+      redis.call('HSET', itemKey('e', id), 'id', id, 'wt', wt, 'wid', wid, 'st', 'pending', 'at', 0, 'ca', nows, 'ua', nows, 'aa', nows, 'p', f[2])
+    else
+      redis.call('HSET', itemKey('e', id), 'id', id, 'wt', wt, 'wid', wid, 'st', 'pending', 'at', 0, 'ca', nows, 'ua', nows, 'aa', nows, 'p', f[2], 'tr', trace)
+    end
     redis.call('ZADD', at.pending, nows, id)
   else
     local row = {'id', id, 'wt', wt, 'wid', wid, 'st', 'pending', 'at', 0, 'ca', nows, 'ua', nows, 'aa', nows, 'p', f[2]}
@@ -87,6 +91,7 @@ local function addEffect(wt, wid, nows, f, at)
     if tag == '' then tag = nil else row[#row + 1] = 'g'; row[#row + 1] = tag end
     if pr == '0' then pr = nil else row[#row + 1] = 'pr'; row[#row + 1] = pr end
     if settings ~= '' then row[#row + 1] = 'se'; row[#row + 1] = settings end
+    if trace ~= '' then row[#row + 1] = 'tr'; row[#row + 1] = trace end
     redis.call('HSET', itemKey('e', id), unpack(row))
     enqueue('e', wt, id, nows, pr, tag)
   end

@@ -1,8 +1,9 @@
-// Commits and claims on one server: a commit whose reply was lost and re-sent, and scripts that
-// survive SCRIPT FLUSH mid-run (the shared suite covers concurrent writers and type filters).
+// Commits and claims on one server: a commit whose reply was lost and re-sent, scripts that
+// survive SCRIPT FLUSH mid-run, and the row a trace carrier leaves (the shared suite covers
+// concurrent writers, type filters and what reads return).
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createRedisStore } from '../../src/index.js';
+import { createKeyLayout, createRedisStore } from '../../src/index.js';
 import { instrument } from '../helpers.js';
 import { claimArgs, commitOf, T0, type RedisFixture } from './fixture.js';
 
@@ -20,6 +21,33 @@ export function commitCases(fx: RedisFixture): void {
       expect((await store.load(ref)).version).toBe(1);
       expect(await store.listEffects(ref)).toHaveLength(1);
       expect(probe.calls.filter((c) => c === 'commit')).toHaveLength(1);
+    });
+  });
+
+  describe('trace carriers', () => {
+    it('are one tr field of the row, only when given, and a keyed timer re-armed without one loses it', async () => {
+      const s = await open();
+      const row = (k: 'e' | 't', id: string) => s.client.hgetall(createKeyLayout(s.keyPrefix, 1).partition(0).item(k, id));
+      const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+      const ref = { type: 'trace-row', id: 't-1' };
+      await s.store.commit(
+        commitOf(ref, 0, {
+          effects: [
+            { id: 'plain', payload: {} },
+            { id: 'traced', payload: {}, trace },
+            { id: 'keyed', payload: {}, key: 'k', trace },
+          ],
+          timers: [{ id: 'tm', key: 'remind', fireAt: T0 + 100, input: {}, trace }],
+        }),
+      );
+      expect(await row('e', 'plain')).not.toHaveProperty('tr');
+      for (const id of ['traced', 'keyed']) expect(JSON.parse((await row('e', id)).tr!)).toEqual(trace);
+      expect(JSON.parse((await row('t', 'tm')).tr!)).toEqual(trace);
+
+      await s.store.commit(commitOf(ref, 1, { timers: [{ id: 'tm-again', key: 'remind', fireAt: T0 + 200, input: {} }] }));
+      const rearmed = await row('t', 'tm');
+      expect(rearmed).toMatchObject({ aa: String(T0 + 200) });
+      expect(rearmed).not.toHaveProperty('tr');
     });
   });
 
