@@ -4,9 +4,12 @@ import { defineProject } from 'vitest/config';
 
 export const shared = defineProject({
   resolve: { conditions: ['@ironflow/source'] },
-  ssr: { resolve: { conditions: ['@ironflow/source', 'module', 'node', 'development|production'] } },
+  // Node's own conditions, not Vite's default `module`: that one picks bundler-only builds (such
+  // as OpenTelemetry's build/esm, whose extensionless imports Node cannot load), so tests would
+  // load other files than production does.
+  ssr: { resolve: { conditions: ['@ironflow/source', 'node', 'development|production'] } },
   // Global setup files run in Vitest's own environment, which takes its conditions from here.
-  environments: { __vitest__: { resolve: { conditions: ['@ironflow/source', 'module', 'node', 'development|production'] } } },
+  environments: { __vitest__: { resolve: { conditions: ['@ironflow/source', 'node', 'development|production'] } } },
   test: {
     include: ['test/**/*.test.ts'],
     // The JSON report feeds scripts/test-summary.mjs, which prints the repository-wide count.
