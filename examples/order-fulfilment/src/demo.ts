@@ -10,6 +10,7 @@ import type { Engine, LifecycleEvent, Logger } from '@ironflow/runtime';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createPGliteStore } from '@ironflow/store-postgres';
 import { createOrderEngine } from './engine.js';
+import type { MetricsEndpoint } from './metrics-endpoint.js';
 import { DECLINED_CARD, FREIGHT_SKU, GOOD_CARD, SLOW_ISSUER_CARD, createServices } from './handlers.js';
 import type { CancelReason, GiftCardStatus, GiftCard, Order, OrderLine, OrderState, OrderWorkflow } from './order-workflow.js';
 import type { ShipmentState, ShipmentWorkflow } from './shipment-workflow.js';
@@ -265,7 +266,7 @@ function createProgressPrinter(engine: Engine, { order, shipment }: DemoWorkflow
   engine.on('*', (event) => {
     const at = clockText();
     if ('workflowType' in event && event.workflowType !== order.type && event.workflowType !== shipment.type) return;
-    const ref = 'workflowType' in event ? { type: event.workflowType, id: event.workflowId } : undefined;
+    const ref = 'workflowType' in event && 'workflowId' in event ? { type: event.workflowType, id: event.workflowId } : undefined;
     switch (event.type) {
       case 'decision.committed':
         return later(() => onCommit(at, event));
@@ -461,11 +462,35 @@ async function printSummary(engine: Engine, { order, shipment }: DemoWorkflows, 
   return problems;
 }
 
+/** `--metrics [port]`: serve Prometheus metrics on 127.0.0.1 while the demo runs (default port 9464). */
+async function openMetrics(): Promise<MetricsEndpoint | undefined> {
+  const at = process.argv.indexOf('--metrics');
+  if (at === -1) return undefined;
+  const next = process.argv[at + 1];
+  const port = next !== undefined && /^\d+$/.test(next) ? Number(next) : 9464;
+  // Loaded only when asked for: the OpenTelemetry SDK is not part of the plain demo.
+  const { serveMetrics } = await import('./metrics-endpoint.js');
+  const endpoint = await serveMetrics({ port });
+  console.log(`Serving metrics at ${endpoint.url} while the demo runs`);
+  return endpoint;
+}
+
+/** Prints the scrape of the demo's own `/metrics`: Ironflow's series, histogram buckets left out. */
+async function printScrape(endpoint: MetricsEndpoint): Promise<void> {
+  const text = await (await fetch(endpoint.url)).text();
+  const ours = (line: string) => line.startsWith('ironflow_') || line.startsWith('# HELP ironflow_') || line.startsWith('# TYPE ironflow_');
+  const lines = text.split('\n').filter((line) => ours(line) && !/^ironflow_\w+_bucket\{/.test(line));
+  console.log(`\nGET ${endpoint.url} (Ironflow's series without histogram buckets)`);
+  for (const line of lines) console.log(`  ${line}`);
+}
+
 async function main(): Promise<number> {
   console.log(`Ironflow order-fulfilment demo: ${ORDERS.length} orders, payment deadline ${formatDuration(PAYMENT_DEADLINE_MS)}, leases ${formatDuration(LEASE_MS)}`);
+  const metrics = await openMetrics();
   const { store, close, where } = await openStore();
   const { engine, workflow, shipment } = createOrderEngine({
     store,
+    instrumentation: metrics?.instrumentation,
     // The issuer of o-1005's card never answers: its charge waits until the payment deadline cancels it.
     services: createServices({ latencyMs: 60 }),
     paymentDeadlineMs: PAYMENT_DEADLINE_MS,
@@ -491,6 +516,7 @@ async function main(): Promise<number> {
     await printer.flush();
     if (outcome === 'interrupted') return 130;
     const problems = await printSummary(engine, workflows, printer.counts, Date.now() - started);
+    if (metrics) await printScrape(metrics);
     if (resumed === ORDERS.length) console.log('\nEvery order was placed by an earlier run (resumed, or already settled). Run with --fresh to start over.');
     if (outcome === 'timeout') problems.unshift(`not every order settled within ${formatDuration(SETTLE_TIMEOUT_MS)}`);
     if (problems.length === 0) {
@@ -502,6 +528,7 @@ async function main(): Promise<number> {
   } finally {
     await engine.stop();
     await close();
+    await metrics?.close();
   }
 }
 

@@ -3,7 +3,7 @@
 // `orderFulfilment()` gives the pieces (tests pass them to createTestEngine); `createOrderEngine()` builds one.
 import type { Clock, RetryPolicy } from '@ironflow/core';
 import type { WorkflowStore } from '@ironflow/core/store';
-import { createEngine, register, type Engine, type EngineOptions, type Logger } from '@ironflow/runtime';
+import { createEngine, register, type Engine, type EngineOptions, type Instrumentation, type Logger } from '@ironflow/runtime';
 import { createOrderHandler, createServices, createShipmentHandler, type OrderServices } from './handlers.js';
 import { createOrderWorkflow, type OrderWorkflow } from './order-workflow.js';
 import { shipmentWorkflow, type ShipmentWorkflow } from './shipment-workflow.js';
@@ -78,6 +78,8 @@ export interface OrderEngineOptions extends OrderFulfilmentOptions {
   clock?: Clock | undefined;
   /** @default the runtime's console logger */
   logger?: Logger | undefined;
+  /** Tracing and metrics, e.g. `openTelemetry()` from `@ironflow/otel` (see `serveMetrics`). */
+  instrumentation?: Instrumentation | undefined;
 }
 
 /** An engine running the order and shipment workflows, with the workflows to address them and the services they call. */
@@ -97,6 +99,6 @@ export interface OrderEngine {
  */
 export function createOrderEngine(options: OrderEngineOptions): OrderEngine {
   const { workflow, shipment, services, engineOptions } = orderFulfilment(options);
-  const engine = createEngine({ ...engineOptions, store: options.store, clock: options.clock, logger: options.logger });
+  const engine = createEngine({ ...engineOptions, store: options.store, clock: options.clock, logger: options.logger, instrumentation: options.instrumentation });
   return { engine, workflow, shipment, services };
 }

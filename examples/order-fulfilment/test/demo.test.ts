@@ -56,6 +56,23 @@ describe('the demo', () => {
   );
 
   it(
+    'with --metrics, serves Prometheus metrics while it runs and prints a scrape that agrees with its summary',
+    async () => {
+      const { code, stdout, stderr } = await runDemo(['--memory', '--metrics', '0']);
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^Serving metrics at http:\/\/127\.0\.0\.1:\d+\/metrics while the demo runs$/m);
+      expect(stdout).toContain('instances  22 completed, 0 active');
+      expect(stdout).toMatch(/^ {2}ironflow_instances_completed_total\{ironflow_workflow_type="order",[^}]*\} 13$/m);
+      expect(stdout).toMatch(/^ {2}ironflow_instances_completed_total\{ironflow_workflow_type="shipment",[^}]*\} 9$/m);
+      expect(stdout).toMatch(/^ {2}ironflow_dead_letters_total\{ironflow_workflow_type="order",ironflow_work_kind="effect",[^}]*\} 1$/m);
+      expect(stdout).toMatch(/^ {2}ironflow_backlog\{ironflow_workflow_type="order",ironflow_work_kind="effect",ironflow_work_status="dead",[^}]*\} 1$/m);
+      expect(stdout).not.toMatch(/_bucket\{/);
+    },
+    BUDGET_MS,
+  );
+
+  it(
     'Ctrl-C stops the engine and exits 130 with a clean message',
     async () => {
       let sent = false;
