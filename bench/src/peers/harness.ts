@@ -34,7 +34,7 @@ export interface System {
    */
   singles?(workload: Workload): Promise<{ readonly executePerSecond: number; readonly rawPerSecond: number }>;
   /** Milliseconds from the enqueue call's return (commit acknowledged) to the handler's start. */
-  idle(workload: Workload): Promise<number[]>;
+  idle?(workload: Workload): Promise<number[]>;
 }
 
 /** Generous bound on one measurement, so a stuck system fails the run instead of hanging it. */

@@ -2,13 +2,14 @@
 // Fire-and-forget: the handler returns nothing. Routed: its result is decided and completes the workflow.
 import { accept, defineWorkflow } from '@ironflow/core';
 import type { WorkflowStore } from '@ironflow/core/store';
-import { createEngine, register, silentLogger, type Engine, type Registration } from '@ironflow/runtime';
+import { createEngine, register, silentLogger, type Engine, type Instrumentation, type Registration } from '@ironflow/runtime';
 import { createPostgresStore, migratePostgresStore } from '@ironflow/store-postgres';
 import { createRedisStore } from '@ironflow/store-redis';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { BULK_CHUNK, countdown, IdleProbe, inChunks, type DrainResult, type System, type Workload } from './harness.js';
+import { benchTelemetry, TELEMETRY_SETTINGS } from './telemetry.js';
 import { deleteKeys, rate } from '../targets.js';
 
 /** Callers of `execute` at once, as in the issue's measurement. */
@@ -42,17 +43,27 @@ interface Opened {
   close(): Promise<void>;
 }
 
-function ironflow(name: string, backend: System['backend'], settings: string, concurrency: number, open: (namespace: string, owner: boolean) => Promise<Opened>): System {
+/** Column of Ironflow with OpenTelemetry tracing and metrics on. */
+export const TRACED = 'Ironflow + OTel';
+
+/** Options of the Ironflow systems. */
+export interface IronflowVariant {
+  /** Tracing (every span sampled and exported) and metrics on, through `@ironflow/otel`; only drain and routed are measured. */
+  readonly traced?: boolean | undefined;
+}
+
+function ironflow(name: string, backend: System['backend'], settings: string, concurrency: number, open: (namespace: string, owner: boolean) => Promise<Opened>, variant: IronflowVariant = {}): System {
   // cacheSize: the whole backlog, so a routed result finds its instance's state in memory, as it
   // would in a worker that keeps its instances warm (the default, 10 000, is smaller than a run).
-  const engineOn = (store: WorkflowStore, registration: Registration, jobs = 0): Engine =>
-    createEngine({ store, logger: silentLogger, workflows: [registration], effects: { concurrency }, cacheSize: Math.max(10_000, jobs) });
+  const engineOn = (store: WorkflowStore, registration: Registration, jobs = 0, instrumentation?: Instrumentation): Engine =>
+    createEngine({ store, logger: silentLogger, workflows: [registration], effects: { concurrency }, cacheSize: Math.max(10_000, jobs), instrumentation });
   // Enqueue (16 callers of `execute`) with the workers stopped, then start them and time the drain.
   const throughput = async (workload: Workload, routed: boolean): Promise<DrainResult> => {
     const { store, close } = await open(workload.namespace, true);
     const completions = countdown(workload.jobs);
     const registration = routed ? register(job).handle((effect) => ({ type: 'Done' as const, id: effect.id })) : register(job).handle(() => undefined);
-    const engine = engineOn(store, registration, workload.jobs);
+    const telemetry = variant.traced ? benchTelemetry() : undefined;
+    const engine = engineOn(store, registration, workload.jobs, telemetry?.instrumentation);
     if (routed) engine.on('decision.committed', (e) => e.completed && completions.tick());
     else engine.on('effect.succeeded', () => completions.tick());
     try {
@@ -66,18 +77,26 @@ function ironflow(name: string, backend: System['backend'], settings: string, co
       engine.start();
       await completions.done;
       const drainPerSecond = (workload.jobs / (performance.now() - started)) * 1000;
+      // Stopped first: the span of the last effect ends just after the completion it reports.
+      await engine.stop();
+      if (telemetry) await telemetry.check(workload.jobs);
       return { enqueuePerSecond, drainPerSecond };
     } finally {
       await engine.stop();
+      await telemetry?.shutdown();
       await close();
     }
   };
-  return {
+  const measured = {
     name,
     backend,
-    settings,
-    drain: (workload) => throughput(workload, false),
-    routed: async (workload) => (await throughput(workload, true)).drainPerSecond,
+    settings: variant.traced ? `${settings}; ${TELEMETRY_SETTINGS}` : settings,
+    drain: (workload: Workload) => throughput(workload, false),
+    routed: async (workload: Workload) => (await throughput(workload, true)).drainPerSecond,
+  };
+  if (variant.traced) return measured;
+  return {
+    ...measured,
     // CALLERS concurrent `execute` calls, each creating an instance with one effect; then the raw
     // write of the same rows from as many callers, on the same server.
     singles: async (workload) => {
@@ -113,9 +132,9 @@ function ironflow(name: string, backend: System['backend'], settings: string, co
 }
 
 /** Ironflow on PostgreSQL, one schema per measurement, dropped afterwards. */
-export function ironflowPostgres(url: string, concurrency = EFFECT_CONCURRENCY): System {
+export function ironflowPostgres(url: string, concurrency = EFFECT_CONCURRENCY, variant: IronflowVariant = {}): System {
   const poolMax = CALLERS + concurrency;
-  return ironflow('Ironflow', 'postgres', `pg.Pool max ${poolMax}; effects.concurrency ${concurrency}, prefetch ${concurrency} (the default); group commit on (the default: batches of 250, 4 in flight); cacheSize = jobs; bulk enqueue by \`executeMany\` of 1000 inputs; single enqueue by ${CALLERS} concurrent \`execute\` callers; wake-ups by LISTEN/NOTIFY`, concurrency, async (namespace, owner) => {
+  return ironflow(variant.traced ? TRACED : 'Ironflow', 'postgres', `pg.Pool max ${poolMax}; effects.concurrency ${concurrency}, prefetch ${concurrency} (the default); group commit on (the default: batches of 250, 4 in flight); cacheSize = jobs; bulk enqueue by \`executeMany\` of 1000 inputs; single enqueue by ${CALLERS} concurrent \`execute\` callers; wake-ups by LISTEN/NOTIFY`, concurrency, async (namespace, owner) => {
     const pool = new pg.Pool({ connectionString: url, max: poolMax });
     const schema = `ironflow_${namespace}`;
     if (owner) await migratePostgresStore({ pool, schema });
@@ -146,12 +165,12 @@ CREATE INDEX ON ${schema}.raw_effects (workflow_type, available_at, id) WHERE st
         await pool.end();
       },
     };
-  });
+  }, variant);
 }
 
 /** Ironflow on Redis, one key prefix per measurement, destroyed afterwards. */
-export function ironflowRedis(url: string, concurrency = EFFECT_CONCURRENCY): System {
-  return ironflow('Ironflow', 'redis', `one ioredis client; effects.concurrency ${concurrency}, prefetch ${concurrency} (the default); group commit on (the default); cacheSize = jobs; bulk enqueue by \`executeMany\` of 1000 inputs; single enqueue by ${CALLERS} concurrent \`execute\` callers; wake-ups by pub/sub`, concurrency, async (namespace, owner) => {
+export function ironflowRedis(url: string, concurrency = EFFECT_CONCURRENCY, variant: IronflowVariant = {}): System {
+  return ironflow(variant.traced ? TRACED : 'Ironflow', 'redis', `one ioredis client; effects.concurrency ${concurrency}, prefetch ${concurrency} (the default); group commit on (the default); cacheSize = jobs; bulk enqueue by \`executeMany\` of 1000 inputs; single enqueue by ${CALLERS} concurrent \`execute\` callers; wake-ups by pub/sub`, concurrency, async (namespace, owner) => {
     const client = new Redis(url, { maxRetriesPerRequest: 3 });
     const keyPrefix = `ironflow-${namespace}`;
     const store = createRedisStore({ client, keyPrefix });
@@ -175,7 +194,7 @@ export function ironflowRedis(url: string, concurrency = EFFECT_CONCURRENCY): Sy
         client.disconnect();
       },
     };
-  });
+  }, variant);
 }
 
 /**

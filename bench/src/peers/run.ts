@@ -6,7 +6,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { bullmq } from './bullmq.js';
 import { graphileWorker } from './graphile-worker.js';
 import type { System } from './harness.js';
-import { ironflowPostgres, ironflowRedis } from './ironflow.js';
+import { ironflowPostgres, ironflowRedis, TRACED } from './ironflow.js';
 import { pgBoss } from './pg-boss.js';
 import { group, latency, Results, table, type RowKey, type Value } from './report.js';
 import { findPostgres, findRedis, type Server } from './servers.js';
@@ -54,11 +54,14 @@ async function main(): Promise<void> {
   const [pgBossVersion, graphileVersion, bullmqVersion] = await Promise.all([version('pg-boss'), version('graphile-worker'), version('bullmq')]);
   const ironPg = postgres && ironflowPostgres(postgres.url);
   const ironRedis = redis && ironflowRedis(redis.url);
+  // The same Ironflow with OpenTelemetry tracing (every span sampled and exported) and metrics on.
+  const tracedPg = postgres && ironflowPostgres(postgres.url, undefined, { traced: true });
+  const tracedRedis = redis && ironflowRedis(redis.url, undefined, { traced: true });
   const pgPeers = postgres ? [pgBoss(postgres.url, pgBossVersion), graphileWorker(postgres.url, graphileVersion)] : [];
   const redisPeers = redis ? [bullmq(redis.url, bullmqVersion)] : [];
-  const pgSystems = [...(ironPg ? [ironPg] : []), ...pgPeers];
-  const redisSystems = [...(ironRedis ? [ironRedis] : []), ...redisPeers];
-  const columns = ['Ironflow', ...pgPeers.map((s) => s.name), ...redisPeers.map((s) => s.name)];
+  const pgSystems = [...(ironPg ? [ironPg] : []), ...(tracedPg ? [tracedPg] : []), ...pgPeers];
+  const redisSystems = [...(ironRedis ? [ironRedis] : []), ...(tracedRedis ? [tracedRedis] : []), ...redisPeers];
+  const columns = ['Ironflow', TRACED, ...pgPeers.map((s) => s.name), ...redisPeers.map((s) => s.name)];
   const results = new Results();
   const tag = `b${Date.now().toString(36)}`;
   let measured = 0;
@@ -108,7 +111,9 @@ async function main(): Promise<void> {
       }
     }
     for (const system of [...pgSystems, ...redisSystems]) {
-      const value = await attempt(`${system.name} idle`, async () => latency(await system.idle(workload(run, 'idle'))));
+      const idle = system.idle;
+      if (!idle) continue;
+      const value = await attempt(`${system.name} idle`, async () => latency(await idle(workload(run, 'idle'))));
       results.record(system.backend === 'postgres' ? 'pg-idle' : 'redis-idle', system.name, run, value);
       progress(run, 'idle', system, value);
     }
@@ -124,7 +129,7 @@ async function main(): Promise<void> {
     `${jobs} no-op jobs per throughput measurement, ${samples} idle samples per latency measurement, ${runs} interleaved runs; each cell is the median of the runs. Ratios are Ironflow ÷ peer within one run, then the median.`,
     '',
     side,
-    '## Against the targets of issue 8',
+    '## Against the targets of issues 8 and 10',
     '',
     ...targets,
     '',
@@ -174,6 +179,9 @@ function targetLines(results: Results, pgPeers: readonly System[], redisPeers: r
     check(`Redis bulk enqueue (\`executeMany\`), Ironflow ÷ ${bull} bulk`, results.ratio({ row: 'redis-enqueue', column: 'Ironflow' }, { row: 'redis-enqueue', column: bull }), 0.5, true);
     check(`Redis drain, Ironflow ÷ ${bull}`, results.ratio({ row: 'redis-drain', column: 'Ironflow' }, { row: 'redis-drain', column: bull }), 1.5, true);
     check(`Redis routed, Ironflow ÷ ${bull} drain`, results.ratio({ row: 'redis-routed', column: 'Ironflow' }, { row: 'redis-drain', column: bull }), 1.0, true);
+  }
+  for (const [label, row] of [['PostgreSQL drain', 'pg-drain'], ['PostgreSQL routed', 'pg-routed'], ['Redis drain', 'redis-drain'], ['Redis routed', 'redis-routed']] as const) {
+    check(`${label}, tracing and metrics on ÷ off (issue 10)`, results.ratio({ row, column: TRACED }, { row, column: 'Ironflow' }), 0.9, true);
   }
   check('Idle pickup p50, Ironflow on PostgreSQL', results.idleP50('pg-idle', 'Ironflow'), 5, false, ' ms');
   check('Idle pickup p50, Ironflow on Redis', results.idleP50('redis-idle', 'Ironflow'), 2.5, false, ' ms');
