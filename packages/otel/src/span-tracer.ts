@@ -4,10 +4,9 @@
 // A work span learns its outcome from the engine's lifecycle events, which name the item.
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
 import type { ExecuteResult } from '@ironflow/core/engine';
-import type { EngineTracer, ExecuteScope, ExecuteStart, LifecycleEvent, WorkStart } from '@ironflow/runtime';
+import { errorTypeOf, OTHER_ERROR, type EngineTracer, type ExecuteScope, type ExecuteStart, type LifecycleEvent, type WorkStart } from '@ironflow/runtime';
 import { COMMIT_EVENT, SPAN_ATTRIBUTES as A } from './attributes.js';
 import { extractCarrier, injectCarrier, type CarrierPropagator } from './carrier.js';
-import { errorTypeOf, errorTypeOfText } from './errors.js';
 
 const SYSTEM = 'ironflow';
 
@@ -105,7 +104,7 @@ export class SpanTracer implements EngineTracer {
     if (span === undefined) return;
     span.setAttributes(outcome.attributes);
     if (outcome.error !== undefined) {
-      const type = outcome.errorType ?? errorTypeOfText(outcome.error);
+      const type = outcome.errorType ?? OTHER_ERROR;
       span.setAttribute(A.errorType, type);
       span.recordException({ name: type, message: outcome.error });
       span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
@@ -159,10 +158,11 @@ function outcomeOf(event: LifecycleEvent): WorkOutcome | undefined {
         id: event.id,
         attributes: { [A.attemptResult]: 'failed', [A.retryAt]: new Date(event.retryAt).toISOString() },
         error: event.error,
+        errorType: event.errorType,
       };
     case 'effect.dead-lettered':
     case 'timer.dead-lettered':
-      return { kind: event.type === 'effect.dead-lettered' ? 'effect' : 'timer', id: event.id, attributes: { [A.attemptResult]: 'dead-lettered' }, error: event.error };
+      return { kind: event.type === 'effect.dead-lettered' ? 'effect' : 'timer', id: event.id, attributes: { [A.attemptResult]: 'dead-lettered' }, error: event.error, errorType: event.errorType };
     case 'effect.cancelled':
     case 'timer.cancelled':
       return { kind: event.type === 'effect.cancelled' ? 'effect' : 'timer', id: event.id, attributes: { [A.attemptResult]: 'cancelled', [A.cancelReason]: event.reason } };

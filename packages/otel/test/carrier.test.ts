@@ -5,7 +5,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { describe, expect, it } from 'vitest';
 import { IronflowError } from '@ironflow/core';
 import { extractCarrier, injectCarrier } from '../src/carrier.js';
-import { errorTypeOf, errorTypeOfText } from '../src/errors.js';
+import { errorTypeOf } from '@ironflow/runtime';
 
 const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED };
 const withSpan = trace.setSpanContext(ROOT_CONTEXT, spanContext);
@@ -58,12 +58,5 @@ describe('error.type', () => {
     expect(errorTypeOf(new IronflowError('LEASE_LOST', 'x'))).toBe('LEASE_LOST');
     expect(errorTypeOf(new RangeError('x'))).toBe('RangeError');
     expect(errorTypeOf('a string')).toBe('_OTHER');
-  });
-
-  it("is read from a failed attempt's description, after the exhausted-attempts prefix of a last attempt", () => {
-    expect(errorTypeOfText('GatewayError: unavailable')).toBe('GatewayError');
-    expect(errorTypeOfText('EFFECT_TIMEOUT: took too long')).toBe('EFFECT_TIMEOUT');
-    expect(errorTypeOfText('attempts exhausted (3/3): Error: boom')).toBe('Error');
-    expect(errorTypeOfText('something without a type')).toBe('_OTHER');
   });
 });

@@ -148,6 +148,20 @@ for (const { name, open } of STORES) {
       expect(timer?.trace?.traceparent).toBe(`00-${bDone.spanContext().traceId}-${idOf(bDone)}-01`);
     });
 
+    it('runUntilIdle (test engines) traces work as the pools do: the effect continues its execute, the routed result is its child', async () => {
+      const clock = createManualClock();
+      const engine = flowEngine(data.store, clock, openTelemetry({ tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider }), false);
+      await engine.execute(flow, { type: 'Start', id: 'idle-1' });
+      await engine.runUntilIdle();
+      const spans = telemetry.spans();
+      const [execute] = spans.filter((s) => s.name === 'execute flow' && s.parentSpanContext === undefined);
+      const effect = spans.find((s) => s.name === 'effect flow');
+      expect(effect?.parentSpanContext?.spanId).toBe(execute!.spanContext().spanId);
+      expect(effect?.spanContext().traceId).toBe(execute!.spanContext().traceId);
+      const routed = spans.find((s) => s.name === 'execute flow' && s.parentSpanContext?.spanId === effect!.spanContext().spanId);
+      expect(routed).toBeDefined();
+    });
+
     it('a failing handler makes effect spans with status ERROR, an exception event and error.type: one retried, then one dead-lettered', async () => {
       const clock = createManualClock();
       const engine = flowEngine(data.store, clock, openTelemetry({ tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider }));

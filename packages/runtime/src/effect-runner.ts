@@ -134,7 +134,7 @@ export class EffectRunner {
     const { clock } = this.settings;
     const deadline = item.settings?.deadline;
     if (deadline !== undefined && clock.now() >= deadline) {
-      return this.settler.dead(item, entry, describeError(deadlineError(item, deadline, `claimed at ${new Date(clock.now()).toISOString()}, it was not run`)));
+      return this.settler.dead(item, entry, describeError(deadlineError(item, deadline, `claimed at ${new Date(clock.now()).toISOString()}, it was not run`)), 'EFFECT_DEADLINE_EXCEEDED');
     }
     if (this.children.handles(item)) return this.children.run(item, entry);
     const handler = entry.handler;

@@ -367,9 +367,9 @@ export function createEngine(options: EngineOptions): Engine {
       for (let round = 0; round < maxRounds; round++) {
         // A recovered item comes back alone from its claim, so it runs alone here too.
         const claimedEffects = await claimEffects(settings.effects.batchSize);
-        await Promise.all(claimedEffects.map((item) => effectRunner.run(item, NEVER_CANCELLED)));
+        await Promise.all(claimedEffects.map((item) => traced(item, () => effectRunner.run(item, NEVER_CANCELLED))));
         const claimedTimers = await claimTimers(settings.timers.batchSize);
-        await Promise.all(claimedTimers.map((item) => timerRunner.run(item)));
+        await Promise.all(claimedTimers.map((item) => traced(item, () => timerRunner.run(item))));
         effects += claimedEffects.length;
         timers += claimedTimers.length;
         if (claimedEffects.length === 0 && claimedTimers.length === 0) return { effects, timers };

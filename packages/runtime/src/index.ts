@@ -14,3 +14,4 @@ export { consoleLogger, silentLogger } from './lifecycle.js';
 export type { LifecycleEvent, LifecycleEventType, LifecycleListener, Logger } from './lifecycle.js';
 export type { PoolHealth } from './worker-pool.js';
 export { uuidv7 } from './ids.js';
+export { errorTypeOf, OTHER_ERROR } from './settle.js';

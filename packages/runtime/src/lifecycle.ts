@@ -89,18 +89,19 @@ export type LifecycleEvent =
       /** What became of the routed input: `accepted`, `rejected`, `already-completed`, `duplicate`; absent when nothing was routed. */
       outcome?: string | undefined;
     } & WorkRef)
-  | ({ type: 'effect.retried'; attempt: number; error: string; retryAt: number } & WorkRef)
+  /** `errorType`: the error's code when it is an IronflowError, else its class name (`_OTHER` when not an Error). */
+  | ({ type: 'effect.retried'; attempt: number; error: string; errorType: string; retryAt: number } & WorkRef)
   /**
    * A claimed effect was cancelled (its instance cancelled, `cancelEffects`, or the terminal policy):
    * its handler was aborted or its result dropped. Expected, not a failure.
    */
   | ({ type: 'effect.cancelled'; attempt: number; reason: string } & WorkRef)
-  | ({ type: 'effect.dead-lettered'; attempt: number; error: string } & WorkRef)
+  | ({ type: 'effect.dead-lettered'; attempt: number; error: string; errorType: string } & WorkRef)
   /** Claimed after a lease expired unsettled (its worker died or stalled): it runs alone in this process. */
   | ({ type: 'effect.recovered'; attempt: number } & WorkRef)
   | ({ type: 'timer.fired'; attempt: number; outcome: string } & WorkRef)
-  | ({ type: 'timer.retried'; attempt: number; error: string; retryAt: number } & WorkRef)
-  | ({ type: 'timer.dead-lettered'; attempt: number; error: string } & WorkRef)
+  | ({ type: 'timer.retried'; attempt: number; error: string; errorType: string; retryAt: number } & WorkRef)
+  | ({ type: 'timer.dead-lettered'; attempt: number; error: string; errorType: string } & WorkRef)
   /** A claimed timer was cancelled while being delivered; its input was dropped. */
   | ({ type: 'timer.cancelled'; attempt: number; reason: string } & WorkRef)
   /** Claimed after a lease expired unsettled: it is delivered alone in this process. */

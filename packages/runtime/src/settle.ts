@@ -42,6 +42,15 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
+/** A low-cardinality class of an error (OpenTelemetry's `error.type`): its code, else its class name. */
+export function errorTypeOf(error: unknown): string {
+  if (isIronflowError(error)) return error.code;
+  return error instanceof Error ? error.name : OTHER_ERROR;
+}
+
+/** The class of an error that is none of ours and not an Error, as OpenTelemetry's conventions name it. */
+export const OTHER_ERROR = '_OTHER';
+
 /** EFFECT_DEADLINE_EXCEEDED for an effect, saying when. */
 export function deadlineError(item: { readonly id: string; readonly workflowType: string; readonly workflowId: string }, deadline: number, what: string): IronflowError {
   return new IronflowError('EFFECT_DEADLINE_EXCEEDED', `Effect ${item.id} of ${item.workflowType} passed its deadline ${new Date(deadline).toISOString()}: ${what}`, {
@@ -105,12 +114,12 @@ export class Settler {
   async entryToRun(item: ClaimedItem): Promise<WorkflowEntry | undefined> {
     const entry = this.settings.entries.find(item.workflowType);
     if (!entry) {
-      await this.dead(item, undefined, `UNKNOWN_WORKFLOW_TYPE: no workflow "${item.workflowType}" is registered`);
+      await this.dead(item, undefined, `UNKNOWN_WORKFLOW_TYPE: no workflow "${item.workflowType}" is registered`, 'UNKNOWN_WORKFLOW_TYPE');
       return undefined;
     }
     const policy = this.policyFor(item, entry);
     if (claimedTooOften(policy, item.attempts)) {
-      await this.dead(item, entry, `attempts exhausted: claimed ${item.attempts} times (max ${policy.maxAttempts}); earlier attempts ended without an outcome (worker crash, or maxAttempts lowered)`);
+      await this.dead(item, entry, `attempts exhausted: claimed ${item.attempts} times (max ${policy.maxAttempts}); earlier attempts ended without an outcome (worker crash, or maxAttempts lowered)`, OTHER_ERROR);
       return undefined;
     }
     return entry;
@@ -170,14 +179,15 @@ export class Settler {
     const { store, clock } = this.settings;
     const text = describeError(error);
     const policy = this.policyFor(item, entry);
-    if (isPermanent(error)) return this.dead(item, entry, text);
-    if (attemptsExhausted(policy, item.attempts)) return this.dead(item, entry, `attempts exhausted (${item.attempts}/${policy.maxAttempts}): ${text}`);
+    const errorType = errorTypeOf(error);
+    if (isPermanent(error)) return this.dead(item, entry, text, errorType);
+    if (attemptsExhausted(policy, item.attempts)) return this.dead(item, entry, `attempts exhausted (${item.attempts}/${policy.maxAttempts}): ${text}`, errorType);
     const now = clock.now();
     const retryAt = now + backoffDelay(policy, item.attempts);
     const deadline = item.kind === 'effect' ? item.settings?.deadline : undefined;
     if (deadline !== undefined && retryAt >= deadline) {
       // The retry could only be dead-lettered when claimed: do it now, and say why.
-      return this.dead(item, entry, describeError(deadlineError(item, deadline, `its next attempt (at ${new Date(retryAt).toISOString()}) would start after it; last error: ${text}`)));
+      return this.dead(item, entry, describeError(deadlineError(item, deadline, `its next attempt (at ${new Date(retryAt).toISOString()}) would start after it; last error: ${text}`)), 'EFFECT_DEADLINE_EXCEEDED');
     }
     try {
       await store.retry(item.lease, now, retryAt, text);
@@ -185,7 +195,7 @@ export class Settler {
       if (isIronflowError(retryError, 'LEASE_LOST')) return this.lost(item, retryError);
       throw retryError;
     }
-    this.lifecycle.emit({ type: `${item.kind}.retried`, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, error: text, retryAt });
+    this.lifecycle.emit({ type: `${item.kind}.retried`, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, error: text, errorType, retryAt });
     this.settings.logger.warn(
       { kind: item.kind, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, maxAttempts: policy.maxAttempts, retryAt: new Date(retryAt).toISOString(), err: error },
       `${item.kind} attempt ${item.attempts} failed; retrying`,
@@ -197,7 +207,7 @@ export class Settler {
   onUnhandledDeadLetter: ((item: ClaimedItem, error: string) => Promise<void>) | undefined;
 
   /** Dead-letters the item, routing the workflow's `onDeadLetter` input in the same commit when it has one. */
-  async dead(item: ClaimedItem, entry: WorkflowEntry | undefined, error: string): Promise<void> {
+  async dead(item: ClaimedItem, entry: WorkflowEntry | undefined, error: string, errorType: string): Promise<void> {
     const { store, clock, logger } = this.settings;
     let routed = false;
     // A system effect (a child's start or ending) is not the workflow's own effect type.
@@ -227,7 +237,7 @@ export class Settler {
         throw deadError;
       }
     }
-    this.lifecycle.emit({ type: `${item.kind}.dead-lettered`, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, error });
+    this.lifecycle.emit({ type: `${item.kind}.dead-lettered`, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, error, errorType });
     logger.error({ kind: item.kind, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempts: item.attempts, error }, `${item.kind} dead-lettered`);
   }
 }
