@@ -40,10 +40,13 @@ export const SPAN_ATTRIBUTES = {
   cancelReason: 'ironflow.cancel.reason',
 } as const;
 
-/** The span event an execute records for each store commit it makes, and its attributes. */
+/**
+ * The span event an execute records for each store commit that was not applied, and its
+ * attributes; the applied commit's duration is the execute span's `ironflow.commit.duration`.
+ */
 export const COMMIT_EVENT = {
   name: 'ironflow.commit',
-  /** applied, conflict, speculation-missed or failed. */
+  /** conflict, speculation-missed or failed. */
   outcome: 'ironflow.commit.outcome',
   /** Seconds the store took. */
   duration: 'ironflow.commit.duration',

@@ -17,12 +17,19 @@ export function injectCarrier(propagator: CarrierPropagator, context: Context): 
   if (spanContext === undefined || !isSpanContextValid(spanContext)) return undefined;
   const written: Record<string, unknown> = {};
   propagator.inject(context, written, defaultTextMapSetter);
+  // The W3C propagator's usual output fits as it is: no copy, no sort.
+  const names = Object.keys(written);
+  if (names.length <= 2 && names.every((name) => (name === 'traceparent' || name === 'tracestate') && fits(written[name]))) {
+    return names.length === 0 ? undefined : (written as Record<string, string>);
+  }
   const fields = Object.entries(written)
-    .filter((field): field is [string, string] => FIELD_NAME.test(field[0]) && typeof field[1] === 'string' && field[1].length <= MAX_TRACE_VALUE)
+    .filter((field): field is [string, string] => FIELD_NAME.test(field[0]) && fits(field[1]))
     .sort(([a], [b]) => rank(a) - rank(b))
     .slice(0, MAX_TRACE_FIELDS);
   return fields.length === 0 ? undefined : Object.fromEntries(fields);
 }
+
+const fits = (value: unknown): value is string => typeof value === 'string' && value.length <= MAX_TRACE_VALUE;
 
 const rank = (name: string): number => {
   const index = W3C_FIELDS.indexOf(name);

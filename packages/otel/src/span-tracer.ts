@@ -40,9 +40,16 @@ export class SpanTracer implements EngineTracer {
     );
     const traced = trace.setSpan(active, span);
     let conflicts = 0;
+    let commitSeconds: number | undefined;
     const scope: ExecuteScope = {
       carrier: injectCarrier(this.propagator, traced),
+      // The applied commit is an attribute; only commits that were not applied (a conflict, a
+      // missed speculation, a failure) are events, so the common execute records none.
       commit: (attempt) => {
+        if (attempt.outcome === 'applied') {
+          commitSeconds = attempt.durationMs / 1000;
+          return;
+        }
         if (attempt.outcome === 'conflict') conflicts += 1;
         span.addEvent(COMMIT_EVENT.name, { [COMMIT_EVENT.outcome]: attempt.outcome, [COMMIT_EVENT.duration]: attempt.durationMs / 1000 });
       },
@@ -50,6 +57,7 @@ export class SpanTracer implements EngineTracer {
     try {
       const result = await context.with(traced, () => run(scope));
       span.setAttributes(resultAttributes(result, conflicts));
+      if (commitSeconds !== undefined) span.setAttribute(COMMIT_EVENT.duration, commitSeconds);
       return result;
     } catch (error) {
       span.setAttribute(A.conflicts, conflicts);
@@ -115,9 +123,17 @@ export class SpanTracer implements EngineTracer {
 const keyOf = (kind: string, id: string): string => `${kind}\u0000${id}`;
 
 function resultAttributes(result: ExecuteResult, conflicts: number): Attributes {
-  const common = { [A.decisionOutcome]: result.status, [A.workflowId]: result.workflowId, [A.version]: result.version, [A.conflicts]: conflicts };
-  if (result.status !== 'accepted') return common;
-  return { ...common, [A.effects]: result.effects, [A.timers]: result.timers, [A.completed]: result.completed };
+  // One literal per shape (no spread): this runs for every execute.
+  if (result.status !== 'accepted') return { [A.decisionOutcome]: result.status, [A.workflowId]: result.workflowId, [A.version]: result.version, [A.conflicts]: conflicts };
+  return {
+    [A.decisionOutcome]: result.status,
+    [A.workflowId]: result.workflowId,
+    [A.version]: result.version,
+    [A.conflicts]: conflicts,
+    [A.effects]: result.effects,
+    [A.timers]: result.timers,
+    [A.completed]: result.completed,
+  };
 }
 
 /** Marks a span failed by a thrown error. */

@@ -8,7 +8,7 @@ import { COMMIT_EVENT, SPAN_ATTRIBUTES } from '../src/index.js';
 
 const page = readFileSync(new URL('../../../docs/observability.md', import.meta.url), 'utf8');
 
-const INSTRUMENTS: Record<MetricDefinition['instrument'], string> = { counter: 'Counter', histogram: 'Histogram', gauge: 'Gauge (observable)' };
+const INSTRUMENTS: Record<MetricDefinition['instrument'], string> = { counter: 'Counter (observable)', histogram: 'Histogram', gauge: 'Gauge (observable)' };
 
 /** The metric table as the page must show it. */
 function metricTable(metrics: readonly MetricDefinition[]): string {

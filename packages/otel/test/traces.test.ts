@@ -124,7 +124,9 @@ for (const { name, open } of STORES) {
         [A.conflicts]: 0,
         [A.completed]: false,
       });
-      expect(start.events.map((e) => [e.name, e.attributes?.['ironflow.commit.outcome']])).toEqual([['ironflow.commit', 'applied']]);
+      // Its commit was applied at once: a duration on the span, no event.
+      expect(start.events).toEqual([]);
+      expect(start.attributes['ironflow.commit.duration']).toBeGreaterThanOrEqual(0);
       expect(bDone.attributes).toMatchObject({ [A.timers]: 1, [A.effects]: 0 });
       expect(wake.attributes).toMatchObject({ [A.completed]: true, [A.version]: 4 });
       expect(spanA.attributes).toMatchObject({
@@ -160,6 +162,22 @@ for (const { name, open } of STORES) {
       expect(effect?.spanContext().traceId).toBe(execute!.spanContext().traceId);
       const routed = spans.find((s) => s.name === 'execute flow' && s.parentSpanContext?.spanId === effect!.spanContext().spanId);
       expect(routed).toBeDefined();
+    });
+
+    it('a version conflict is an ironflow.commit event on the execute span, and the retried commit its duration', async () => {
+      const clock = createManualClock();
+      const instrumentation = openTelemetry({ tracerProvider: telemetry.tracerProvider, meterProvider: telemetry.meterProvider });
+      const a = flowEngine(data.store, clock, undefined, false);
+      const b = flowEngine(data.store, clock, instrumentation, false);
+      await a.execute(flow, { type: 'Note', id: 'c-1' });
+      await b.execute(flow, { type: 'Note', id: 'c-1' }); // b now holds c-1 at version 2 in its cache
+      await a.execute(flow, { type: 'Note', id: 'c-1' }); // … which a moves on to 3
+      telemetry.exporter.reset();
+      expect(await b.execute(flow, { type: 'Note', id: 'c-1' })).toMatchObject({ status: 'accepted', version: 4 });
+      const [span] = telemetry.spans();
+      expect(span!.events.map((e) => [e.name, e.attributes?.['ironflow.commit.outcome']])).toEqual([['ironflow.commit', 'conflict']]);
+      expect(span!.attributes).toMatchObject({ [A.conflicts]: 1, [A.version]: 4 });
+      expect(span!.attributes['ironflow.commit.duration']).toBeGreaterThanOrEqual(0);
     });
 
     it('a failing handler makes effect spans with status ERROR, an exception event and error.type: one retried, then one dead-lettered', async () => {

@@ -248,7 +248,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
   });
 
-  settings.instrumentation?.attach?.({ workerId, on: (type, listener) => lifecycle.on(type, listener), gauges: () => metrics.gauges() });
+  settings.instrumentation?.attach?.({ workerId, on: (type, listener) => lifecycle.on(type, listener), counters: () => metrics.counters(), gauges: () => metrics.gauges() });
 
   let started = false;
   let unsubscribe: (() => void) | undefined;

@@ -5,7 +5,7 @@
 import type { CommitAttempt, ExecuteResult } from '@ironflow/core/engine';
 import type { TraceCarrier, WorkKind } from '@ironflow/core/store';
 import type { LifecycleEvent } from './lifecycle.js';
-import type { GaugePoint } from './metrics.js';
+import type { CounterPoint, GaugePoint } from './metrics.js';
 
 /** What a tracer is told when an execute starts. */
 export interface ExecuteStart {
@@ -64,6 +64,12 @@ export interface InstrumentedEngine {
   readonly workerId: string;
   /** Every lifecycle event of this engine; returns an unsubscribe. */
   on(type: '*', listener: (event: LifecycleEvent) => void): () => void;
+  /**
+   * The counters of `engine.metrics()` so far (cumulative, kept by the engine whether or not it is
+   * instrumented), so an adapter can report them as observable counters at collection time
+   * instead of adding to its own on every event.
+   */
+  counters(): CounterPoint[];
   /** The backlog gauges of `engine.metrics()`, read from the store now. */
   gauges(): Promise<GaugePoint[]>;
 }

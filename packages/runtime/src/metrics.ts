@@ -204,6 +204,11 @@ export class Metrics {
     this.#histograms.set(key, point);
   }
 
+  /** The counters so far, as copies. */
+  counters(): CounterPoint[] {
+    return [...this.#counters.values()].map((p) => ({ ...p }));
+  }
+
   /** The backlog gauges, read from the store now. */
   async gauges(): Promise<GaugePoint[]> {
     const now = this.now();
@@ -215,7 +220,7 @@ export class Metrics {
   async snapshot(): Promise<MetricsSnapshot> {
     const gauges = await this.gauges();
     return {
-      counters: [...this.#counters.values()].map((p) => ({ ...p })).sort(byName),
+      counters: this.counters().sort(byName),
       histograms: [...this.#histograms.values()].map((p) => ({ ...p })).sort(byName),
       gauges,
     };
