@@ -29,5 +29,15 @@ export type { IronflowErrorCode } from './errors.js';
 export type { RetryPolicy } from './retry.js';
 export type { StoredEvent } from './store/port.js';
 export type { StandardSchemaV1 } from './schema.js';
+export { defineStateMachine, instancePath, toDot, toMermaid } from './visualization.js';
+export type {
+  InstancePath,
+  PathStep,
+  RenderOptions,
+  StateDefinition,
+  StateMachine,
+  TransitionDefinition,
+  WorkflowStateMachine,
+} from './visualization.js';
 export { createManualClock } from './clock.js';
 export type { Clock, ManualClock } from './clock.js';

@@ -6,6 +6,7 @@ import type { StoredEvent } from './store/port.js';
 import { invalidArgument } from './errors.js';
 import type { ChildNotice, ChildStart } from './children.js';
 import { isEffectRequest, type EffectOptions, type EffectRequest, type PayloadOf } from './effect-options.js';
+import { checkWorkflowStateMachine, type WorkflowStateMachine } from './visualization.js';
 
 /** Names one workflow instance: its type and its business id. */
 export interface WorkflowRef {
@@ -200,6 +201,11 @@ export interface Workflow<S, I, E, F = never, R = never> {
    * @default 'cancel'
    */
   readonly terminalPolicy?: TerminalPolicy | undefined;
+  /**
+   * The workflow's state machine, for diagrams (`toMermaid`, `toDot`) and instance paths
+   * (`instancePath`): a view for people; `decide` stays the source of truth.
+   */
+  readonly stateMachine?: WorkflowStateMachine<S> | undefined;
 }
 
 /** A workflow with its types erased, as stores, registries and workers see it. */
@@ -261,10 +267,12 @@ export function defineWorkflow<S, I, E, D extends Decision<E, unknown, I, unknow
     const { every } = definition.snapshot;
     if (!Number.isInteger(every) || every < 1) throw invalidArgument(`snapshot.every must be a whole number >= 1, got ${every}`);
   }
+  const stateMachine =
+    definition.stateMachine === undefined ? undefined : checkWorkflowStateMachine(definition.stateMachine, definition.initialState());
   // D is a union of Accept<E, F_i, I> and Reject<R_j>; EffectsIn/RejectionIn collect exactly those
   // F_i and R_j, so D is a Decision<E, EffectsIn<D>, I, RejectionIn<D>>. TypeScript cannot relate a
   // generic to its own conditional types, hence the widening through unknown.
-  const workflow: unknown = Object.freeze({ ...definition });
+  const workflow: unknown = Object.freeze({ ...definition, ...(stateMachine === undefined ? {} : { stateMachine }) });
   return workflow as Workflow<S, I, E, EffectsIn<D>, RejectionIn<D>>;
 }
 

@@ -20,6 +20,8 @@ describe('entry points', () => {
         'IronflowErrorCode', 'ManualClock', 'NonRetryableError', 'RejectionOf', 'RetryPolicy', 'SnapshotPolicy', 'StandardSchemaV1',
         'StateOf', 'StoredEvent', 'TerminalPolicy', 'TimerRequest', 'Workflow', 'WorkflowDefinition', 'WorkflowRef', 'accept', 'createManualClock',
         'defineWorkflow', 'effect', 'EffectOptions', 'EffectRequest', 'isIronflowError', 'reject', 'startChild', 'ChildNotice', 'ChildStart',
+        'defineStateMachine', 'instancePath', 'toDot', 'toMermaid', 'InstancePath', 'PathStep', 'RenderOptions', 'StateDefinition',
+        'StateMachine', 'TransitionDefinition', 'WorkflowStateMachine',
       ].sort(),
     );
   });
