@@ -1,7 +1,7 @@
 // The order workflow as a pure decider: place → reserve stock → charge → ship (a child shipment
 // workflow) → delivered, with a payment deadline that cancels a charge not yet made, compensation
 // (release stock, refund a charge whose shipment failed) and dead-letter notices.
-import { accept, defineWorkflow, effect, reject, startChild, type ChildNotice, type Decision, type DeadLetterNotice, type Workflow } from '@ironflow/core';
+import { accept, defineStateMachine, defineWorkflow, effect, reject, startChild, type ChildNotice, type Decision, type DeadLetterNotice, type Workflow } from '@ironflow/core';
 import { orderInputSchema } from './schema.js';
 import { SHIPMENT_WORKFLOW_TYPE, shipmentWorkflow, type ShipmentState } from './shipment-workflow.js';
 
@@ -394,6 +394,75 @@ export function onChild(notice: ChildNotice): OrderInput | undefined {
 }
 
 /**
+ * The order's state machine, for diagrams and instance paths (`toMermaid`, `instancePath`). A state
+ * is a phase of `orderStatusOf`; `test/state-machine.test.ts` runs the scenarios and checks that
+ * every status change they make is a transition declared here. Self-loops are inputs `decide`
+ * accepts without leaving the phase (a gift card settled mid-shipment, one compensation of several done).
+ */
+export const orderMachine = defineStateMachine({
+  initial: 'New',
+  states: [
+    { name: 'New', description: 'no order yet' },
+    { name: 'Reserving', description: 'placed; the stock is being reserved' },
+    { name: 'Charging', description: 'placed, the stock reserved; the card is being charged' },
+    { name: 'Shipping', description: 'paid; the shipment child is under way' },
+    { name: 'SendingGiftCard', description: 'delivered; the gift card is still being sent' },
+    { name: 'Delivered', terminal: true, description: 'delivered, the gift card settled' },
+    { name: 'Compensating', description: 'cancelled; stock, money or a gift card still in flight' },
+    { name: 'Cancelled', terminal: true, description: 'cancelled, the stock back and no money held' },
+  ],
+  transitions: [
+    { from: 'New', to: 'Reserving', input: 'PlaceOrder', effects: ['ReserveStock'], timers: [PAYMENT_DEADLINE] },
+    { from: 'Reserving', to: 'Charging', input: 'StockReserved', effects: ['ChargePayment'] },
+    { from: 'Reserving', to: 'Cancelled', input: 'StockUnavailable' },
+    { from: 'Reserving', to: 'Compensating', input: 'CancelOrder', description: 'waits for the reservation to land' },
+    { from: 'Reserving', to: 'Compensating', input: 'PaymentDeadlinePassed', description: 'waits for the reservation to land' },
+    { from: 'Charging', to: 'Shipping', input: 'PaymentSucceeded', effects: ['start shipment', 'SendGiftCard'], description: 'SendGiftCard only for an order with a gift card' },
+    { from: 'Charging', to: 'Compensating', input: 'CancelOrder', effects: ['ReleaseStock'], description: 'cancels the charge by its key' },
+    { from: 'Charging', to: 'Compensating', input: 'PaymentDeadlinePassed', effects: ['ReleaseStock'], description: 'cancels the charge by its key' },
+    { from: 'Charging', to: 'Compensating', input: 'PaymentDeclined', effects: ['ReleaseStock'] },
+    { from: 'Charging', to: 'Compensating', input: 'PaymentFailed', effects: ['ReleaseStock'] },
+    { from: 'Shipping', to: 'Shipping', input: 'GiftCardSent' },
+    { from: 'Shipping', to: 'Shipping', input: 'GiftCardFailed' },
+    { from: 'Shipping', to: 'Delivered', input: 'ShipmentDelivered' },
+    { from: 'Shipping', to: 'SendingGiftCard', input: 'ShipmentDelivered' },
+    { from: 'Shipping', to: 'Compensating', input: 'ShipmentFailed', effects: ['RefundPayment', 'ReleaseStock'] },
+    { from: 'SendingGiftCard', to: 'Delivered', input: 'GiftCardSent' },
+    { from: 'SendingGiftCard', to: 'Delivered', input: 'GiftCardFailed' },
+    { from: 'Compensating', to: 'Compensating', input: 'StockReserved', effects: ['ReleaseStock'] },
+    { from: 'Compensating', to: 'Compensating', input: 'StockReleased' },
+    { from: 'Compensating', to: 'Compensating', input: 'PaymentRefunded' },
+    { from: 'Compensating', to: 'Compensating', input: 'GiftCardSent' },
+    { from: 'Compensating', to: 'Compensating', input: 'GiftCardFailed' },
+    { from: 'Compensating', to: 'Cancelled', input: 'StockUnavailable' },
+    { from: 'Compensating', to: 'Cancelled', input: 'StockReleased' },
+    { from: 'Compensating', to: 'Cancelled', input: 'PaymentRefunded' },
+    { from: 'Compensating', to: 'Cancelled', input: 'GiftCardSent' },
+    { from: 'Compensating', to: 'Cancelled', input: 'GiftCardFailed' },
+  ],
+});
+
+/**
+ * The phase of `orderMachine` an order is in. The states a decision passes through between its
+ * events (stock unavailable or a payment declined, before `OrderCancelled`) keep the phase it
+ * started in, so each decision is at most one step of an instance's path.
+ */
+export function orderStatusOf(state: OrderState): string {
+  switch (state.status) {
+    case 'none':
+      return 'New';
+    case 'placed':
+      return state.stock === 'reserved' ? 'Charging' : 'Reserving';
+    case 'paid':
+      return 'Shipping';
+    case 'delivered':
+      return isOrderSettled(state) ? 'Delivered' : 'SendingGiftCard';
+    case 'cancelled':
+      return isOrderSettled(state) ? 'Cancelled' : 'Compensating';
+  }
+}
+
+/**
  * Creates the order workflow; tests and the demo shorten the payment deadline.
  * @example const orders = createOrderWorkflow({ paymentDeadlineMs: 1_500 });
  */
@@ -411,6 +480,7 @@ export function createOrderWorkflow(options: OrderWorkflowOptions = {}): OrderWo
     schema: orderInputSchema,
     onDeadLetter,
     onChild,
+    stateMachine: { machine: orderMachine, statusOf: orderStatusOf },
     // terminalPolicy is left at its default, 'cancel': an order completes only once nothing is in
     // flight (isOrderSettled), so there is nothing for it to cancel.
   });

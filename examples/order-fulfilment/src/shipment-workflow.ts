@@ -1,6 +1,6 @@
 // The shipment workflow, a child of the order: book a parcel with the carrier, then follow it until
 // it is delivered. The order starts it once paid (`startChild`) and hears how it ended (`onChild`).
-import { accept, defineWorkflow, reject, type Decision, type DeadLetterNotice, type Workflow } from '@ironflow/core';
+import { accept, defineStateMachine, defineWorkflow, reject, type Decision, type DeadLetterNotice, type Workflow } from '@ironflow/core';
 import type { OrderLine } from './order-workflow.js';
 
 /** Everything the shipment workflow accepts: its start input, results of its effects, a refusal. */
@@ -91,6 +91,20 @@ function onDeadLetter(notice: DeadLetterNotice<ShipmentEffect, ShipmentInput>): 
   return { type: 'ParcelRefused', shipmentId: notice.effect.shipmentId, error: notice.error };
 }
 
+/** The shipment's state machine, for diagrams and instance paths; a state per `status`. */
+export const shipmentMachine = defineStateMachine({
+  initial: 'New',
+  states: [{ name: 'New' }, { name: 'Booking' }, { name: 'InTransit' }, { name: 'Delivered', terminal: true }, { name: 'Refused', terminal: true }],
+  transitions: [
+    { from: 'New', to: 'Booking', input: 'RequestShipment', effects: ['BookParcel'] },
+    { from: 'Booking', to: 'InTransit', input: 'ParcelBooked', effects: ['TrackParcel'] },
+    { from: 'Booking', to: 'Refused', input: 'ParcelRefused', description: 'the booking was dead-lettered (onDeadLetter)' },
+    { from: 'InTransit', to: 'Delivered', input: 'ParcelDelivered' },
+  ],
+});
+
+const SHIPMENT_STATES = { none: 'New', booking: 'Booking', 'in-transit': 'InTransit', delivered: 'Delivered', refused: 'Refused' } as const satisfies Record<ShipmentState['status'], string>;
+
 /**
  * The shipment workflow: started by an order with `startChild(shipmentWorkflow, { type: 'RequestShipment', … })`.
  * @example startChild(shipmentWorkflow, { type: 'RequestShipment', shipmentId: 'o-1', items: [{ sku: 'BOOK-1', quantity: 1 }] })
@@ -103,4 +117,5 @@ export const shipmentWorkflow: ShipmentWorkflow = defineWorkflow<ShipmentState, 
   workflowId: (input) => input.shipmentId,
   isTerminal: (state) => state.status === 'delivered' || state.status === 'refused',
   onDeadLetter,
+  stateMachine: { machine: shipmentMachine, statusOf: (state) => SHIPMENT_STATES[state.status] },
 });
