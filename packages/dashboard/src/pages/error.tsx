@@ -1,0 +1,31 @@
+/** @jsxRuntime automatic */
+/** @jsxImportSource preact */
+// The page of a refused or failed request: the status and a message written for the operator,
+// never a stack trace.
+import type { JSX } from 'preact';
+import type { PageContext } from '../context.js';
+import { Layout } from './components.js';
+
+const TITLES: Readonly<Record<number, string>> = {
+  400: 'Bad request',
+  403: 'Refused',
+  404: 'Not found',
+  405: 'Method not allowed',
+  413: 'Too large',
+  415: 'Unsupported form',
+  500: 'Something went wrong',
+  503: 'The store did not answer',
+};
+
+export function ErrorPage(props: { ctx: PageContext; status: number; message: string }) {
+  const title = TITLES[props.status] ?? 'Error';
+  return (
+    <Layout ctx={props.ctx} section="none" title={title}>
+      <h1>{`${props.status} ${title}`}</h1>
+      <p id="error-message">{props.message}</p>
+    </Layout>
+  );
+}
+
+/** The error page as an element. */
+export const errorPage = (ctx: PageContext, status: number, message: string): JSX.Element => <ErrorPage ctx={ctx} status={status} message={message} />;
