@@ -102,9 +102,11 @@ for (const { name, open } of STORES) {
       expect({
         decisions: collected.histogram('ironflow.decision.duration', { [TYPE]: 'flow', [OUTCOME]: 'accepted' })?.count,
         commits: collected.histogram('ironflow.commit.duration', { [TYPE]: 'flow' })?.count,
-        effects: collected.histogram('ironflow.effect.duration', { [TYPE]: 'flow' })?.count,
+        effects: collected.histogram('ironflow.effect.duration', { [TYPE]: 'flow', [RESULT]: 'succeeded' })?.count,
+        failedEffects: collected.histogram('ironflow.effect.duration', { [TYPE]: 'flow', [RESULT]: 'failed' })?.count,
+        deadEffects: collected.histogram('ironflow.effect.duration', { [TYPE]: 'flow', [RESULT]: 'dead-lettered' })?.count,
         pickups: collected.histogram('ironflow.effect.pickup_latency', { [TYPE]: 'flow' })?.count,
-      }).toEqual({ decisions: 10, commits: 10, effects: 4, pickups: 6 });
+      }).toEqual({ decisions: 10, commits: 10, effects: 4, failedEffects: 1, deadEffects: 1, pickups: 6 });
       expect(collected.histogram('ironflow.commit.duration', { [TYPE]: 'flow' })?.buckets.boundaries).toEqual(SECONDS_BUCKETS);
       expect({
         deadEffects: count('ironflow.backlog', { [TYPE]: 'flow', [KIND]: 'effect', [STATUS]: 'dead' }),

@@ -166,7 +166,7 @@ export class EffectRunner {
       if (attempt.cancelled) return this.settler.cancelled(item, attempt.reason);
       if (attempt.leaseLost) return this.settler.lost(item);
       if (shutdown.cancelled) return; // shutdown: the pool releases the lease
-      if (!outcome.ok) return await this.settler.failure(item, entry, outcome.error);
+      if (!outcome.ok) return await this.settler.failure(item, entry, outcome.error, clock.now() - startedAt);
       // The lease keeps being renewed while the result is routed: conflict retries may take a while.
       await this.#route(item, entry, outcome.value, startedAt, attempt);
     } finally {
@@ -204,7 +204,7 @@ export class EffectRunner {
       // Cancelled while its result was being routed: the store refused the acknowledgement.
       if (attempt.cancelled) return this.settler.cancelled(item, attempt.reason);
       if (isIronflowError(error, 'LEASE_LOST')) return this.settler.lost(item, error);
-      return this.settler.failure(item, entry, error);
+      return this.settler.failure(item, entry, error, clock.now() - startedAt);
     }
   }
 }

@@ -90,18 +90,26 @@ export type LifecycleEvent =
       outcome?: string | undefined;
     } & WorkRef)
   /** `errorType`: the error's code when it is an IronflowError, else its class name (`_OTHER` when not an Error). */
-  | ({ type: 'effect.retried'; attempt: number; error: string; errorType: string; retryAt: number } & WorkRef)
+  | ({
+      type: 'effect.retried';
+      attempt: number;
+      error: string;
+      errorType: string;
+      retryAt: number;
+      /** How long its handler ran, on the engine's clock; absent when it failed before its handler started. */
+      durationMs?: number | undefined;
+    } & WorkRef)
   /**
    * A claimed effect was cancelled (its instance cancelled, `cancelEffects`, or the terminal policy):
    * its handler was aborted or its result dropped. Expected, not a failure.
    */
   | ({ type: 'effect.cancelled'; attempt: number; reason: string } & WorkRef)
-  | ({ type: 'effect.dead-lettered'; attempt: number; error: string; errorType: string } & WorkRef)
+  | ({ type: 'effect.dead-lettered'; attempt: number; error: string; errorType: string; durationMs?: number | undefined } & WorkRef)
   /** Claimed after a lease expired unsettled (its worker died or stalled): it runs alone in this process. */
   | ({ type: 'effect.recovered'; attempt: number } & WorkRef)
   | ({ type: 'timer.fired'; attempt: number; outcome: string } & WorkRef)
-  | ({ type: 'timer.retried'; attempt: number; error: string; errorType: string; retryAt: number } & WorkRef)
-  | ({ type: 'timer.dead-lettered'; attempt: number; error: string; errorType: string } & WorkRef)
+  | ({ type: 'timer.retried'; attempt: number; error: string; errorType: string; retryAt: number; /** Never set for timers. */ durationMs?: number | undefined } & WorkRef)
+  | ({ type: 'timer.dead-lettered'; attempt: number; error: string; errorType: string; /** Never set for timers. */ durationMs?: number | undefined } & WorkRef)
   /** A claimed timer was cancelled while being delivered; its input was dropped. */
   | ({ type: 'timer.cancelled'; attempt: number; reason: string } & WorkRef)
   /** Claimed after a lease expired unsettled: it is delivered alone in this process. */

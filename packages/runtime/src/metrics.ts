@@ -74,7 +74,7 @@ export const METRICS: readonly MetricDefinition[] = [
   { name: 'ironflow.instances.completed', instrument: 'counter', unit: '{instance}', attributes: [TYPE], description: 'Instances a decision completed' },
   { name: 'ironflow.instances.cancelled', instrument: 'counter', unit: '{instance}', attributes: [TYPE], description: 'Instances cancelled by engine.cancel' },
   { name: 'ironflow.effect.attempts', instrument: 'counter', unit: '{attempt}', attributes: [TYPE, RESULT], description: 'Effect attempts, by result: succeeded, failed (retried), dead-lettered, cancelled' },
-  { name: 'ironflow.effect.duration', instrument: 'histogram', unit: 's', attributes: [TYPE], description: "A succeeded effect's handler and result routing, on the engine's clock" },
+  { name: 'ironflow.effect.duration', instrument: 'histogram', unit: 's', attributes: [TYPE, RESULT], description: "An effect attempt's handler (with the routing of its result when it succeeded), by result: succeeded, failed, dead-lettered; on the engine's clock" },
   { name: 'ironflow.effect.pickup_latency', instrument: 'histogram', unit: 's', attributes: [TYPE], description: "From an effect becoming claimable (created, or its retry time) to its handler's start, on the engine's clock" },
   { name: 'ironflow.timer.attempts', instrument: 'counter', unit: '{attempt}', attributes: [TYPE, RESULT], description: 'Timer deliveries, by result: fired, failed (retried), dead-lettered, cancelled' },
   { name: 'ironflow.timers.fired', instrument: 'counter', unit: '{timer}', attributes: [TYPE], description: 'Timers whose input was delivered' },
@@ -123,17 +123,22 @@ export function measurementsOf(event: LifecycleEvent, record: MeasurementSink): 
       break;
     case 'effect.succeeded':
       record('ironflow.effect.attempts', { [TYPE]: event.workflowType, [RESULT]: 'succeeded' }, 1);
-      record('ironflow.effect.duration', { [TYPE]: event.workflowType }, seconds(event.durationMs));
+      record('ironflow.effect.duration', { [TYPE]: event.workflowType, [RESULT]: 'succeeded' }, seconds(event.durationMs));
       break;
     case 'effect.retried':
-    case 'timer.retried':
-      record(`ironflow.${event.type === 'effect.retried' ? 'effect' : 'timer'}.attempts`, { [TYPE]: event.workflowType, [RESULT]: 'failed' }, 1);
+    case 'timer.retried': {
+      const result = { [TYPE]: event.workflowType, [RESULT]: 'failed' };
+      record(`ironflow.${event.type === 'effect.retried' ? 'effect' : 'timer'}.attempts`, result, 1);
+      if (event.type === 'effect.retried' && event.durationMs !== undefined) record('ironflow.effect.duration', result, seconds(event.durationMs));
       break;
+    }
     case 'effect.dead-lettered':
     case 'timer.dead-lettered': {
       const kind = event.type === 'effect.dead-lettered' ? 'effect' : 'timer';
-      record(`ironflow.${kind}.attempts`, { [TYPE]: event.workflowType, [RESULT]: 'dead-lettered' }, 1);
+      const result = { [TYPE]: event.workflowType, [RESULT]: 'dead-lettered' };
+      record(`ironflow.${kind}.attempts`, result, 1);
       record('ironflow.dead_letters', { [TYPE]: event.workflowType, [KIND]: kind }, 1);
+      if (kind === 'effect' && event.durationMs !== undefined) record('ironflow.effect.duration', result, seconds(event.durationMs));
       break;
     }
     case 'effect.cancelled':

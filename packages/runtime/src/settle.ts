@@ -175,19 +175,20 @@ export class Settler {
   }
 
   /** Retries a failed attempt after its backoff, or dead-letters it when it is permanent or the last one. */
-  async failure(item: ClaimedItem, entry: WorkflowEntry | undefined, error: unknown): Promise<void> {
+  /** `handlerMs`: how long the effect's handler ran, when it did. */
+  async failure(item: ClaimedItem, entry: WorkflowEntry | undefined, error: unknown, handlerMs?: number): Promise<void> {
     const { store, clock } = this.settings;
     const text = describeError(error);
     const policy = this.policyFor(item, entry);
     const errorType = errorTypeOf(error);
-    if (isPermanent(error)) return this.dead(item, entry, text, errorType);
-    if (attemptsExhausted(policy, item.attempts)) return this.dead(item, entry, `attempts exhausted (${item.attempts}/${policy.maxAttempts}): ${text}`, errorType);
+    if (isPermanent(error)) return this.dead(item, entry, text, errorType, handlerMs);
+    if (attemptsExhausted(policy, item.attempts)) return this.dead(item, entry, `attempts exhausted (${item.attempts}/${policy.maxAttempts}): ${text}`, errorType, handlerMs);
     const now = clock.now();
     const retryAt = now + backoffDelay(policy, item.attempts);
     const deadline = item.kind === 'effect' ? item.settings?.deadline : undefined;
     if (deadline !== undefined && retryAt >= deadline) {
       // The retry could only be dead-lettered when claimed: do it now, and say why.
-      return this.dead(item, entry, describeError(deadlineError(item, deadline, `its next attempt (at ${new Date(retryAt).toISOString()}) would start after it; last error: ${text}`)), 'EFFECT_DEADLINE_EXCEEDED');
+      return this.dead(item, entry, describeError(deadlineError(item, deadline, `its next attempt (at ${new Date(retryAt).toISOString()}) would start after it; last error: ${text}`)), 'EFFECT_DEADLINE_EXCEEDED', handlerMs);
     }
     try {
       await store.retry(item.lease, now, retryAt, text);
@@ -195,7 +196,7 @@ export class Settler {
       if (isIronflowError(retryError, 'LEASE_LOST')) return this.lost(item, retryError);
       throw retryError;
     }
-    this.lifecycle.emit({ type: `${item.kind}.retried`, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, error: text, errorType, retryAt });
+    this.lifecycle.emit({ type: `${item.kind}.retried`, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, error: text, errorType, retryAt, ...(handlerMs === undefined ? {} : { durationMs: handlerMs }) });
     this.settings.logger.warn(
       { kind: item.kind, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, maxAttempts: policy.maxAttempts, retryAt: new Date(retryAt).toISOString(), err: error },
       `${item.kind} attempt ${item.attempts} failed; retrying`,
@@ -207,7 +208,7 @@ export class Settler {
   onUnhandledDeadLetter: ((item: ClaimedItem, error: string) => Promise<void>) | undefined;
 
   /** Dead-letters the item, routing the workflow's `onDeadLetter` input in the same commit when it has one. */
-  async dead(item: ClaimedItem, entry: WorkflowEntry | undefined, error: string, errorType: string): Promise<void> {
+  async dead(item: ClaimedItem, entry: WorkflowEntry | undefined, error: string, errorType: string, handlerMs?: number): Promise<void> {
     const { store, clock, logger } = this.settings;
     let routed = false;
     // A system effect (a child's start or ending) is not the workflow's own effect type.
@@ -237,7 +238,7 @@ export class Settler {
         throw deadError;
       }
     }
-    this.lifecycle.emit({ type: `${item.kind}.dead-lettered`, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, error, errorType });
+    this.lifecycle.emit({ type: `${item.kind}.dead-lettered`, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempt: item.attempts, error, errorType, ...(handlerMs === undefined ? {} : { durationMs: handlerMs }) });
     logger.error({ kind: item.kind, id: item.id, workflowType: item.workflowType, workflowId: item.workflowId, attempts: item.attempts, error }, `${item.kind} dead-lettered`);
   }
 }

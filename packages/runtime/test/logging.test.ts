@@ -127,7 +127,11 @@ describe('engine.metrics()', () => {
     expect(value('ironflow.dead_letters', { ...type, 'ironflow.work.kind': 'effect' })).toBe(1);
     const histogram = (name: string, attributes: Record<string, string> = type) => histograms.find((h) => h.name === name && JSON.stringify(h.attributes) === JSON.stringify(attributes));
     // Durations are in seconds; the handler's 40 ms are on the manual clock.
-    expect(histogram('ironflow.effect.duration')).toEqual({ name: 'ironflow.effect.duration', attributes: type, count: 1, sum: 0.04, min: 0.04, max: 0.04 });
+    const succeeded = { ...type, 'ironflow.attempt.result': 'succeeded' };
+    expect(histogram('ironflow.effect.duration', succeeded)).toEqual({ name: 'ironflow.effect.duration', attributes: succeeded, count: 1, sum: 0.04, min: 0.04, max: 0.04 });
+    // The failing handler's two runs are timed too, by result.
+    expect(histogram('ironflow.effect.duration', { ...type, 'ironflow.attempt.result': 'failed' })).toMatchObject({ count: 1 });
+    expect(histogram('ironflow.effect.duration', { ...type, 'ironflow.attempt.result': 'dead-lettered' })).toMatchObject({ count: 1 });
     // Three handler starts (two attempts of the failing effect); the retry started 1000 ms after its
     // retry time at most, on the manual clock.
     expect(histogram('ironflow.effect.pickup_latency')).toMatchObject({ count: 3, min: 0 });
