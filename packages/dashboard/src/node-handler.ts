@@ -61,7 +61,9 @@ async function toRequest(request: FrameworkRequest, path: string): Promise<Reque
 /** Writes a fetch Response to a node:http response. */
 async function send(response: Response, out: ServerResponse): Promise<void> {
   out.statusCode = response.status;
-  for (const [name, value] of response.headers) if (name !== 'set-cookie') out.setHeader(name, value);
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') out.setHeader(name, value);
+  });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) out.setHeader('set-cookie', cookies);
   out.end(response.body === null ? undefined : Buffer.from(await response.arrayBuffer()));

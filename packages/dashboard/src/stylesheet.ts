@@ -79,6 +79,10 @@ svg.machine .node text, svg.machine .edge text { fill: var(--fg); font: 12px sys
 svg.machine .edge path { fill: none; stroke: var(--muted); stroke-width: 1.2; }
 svg.machine .edge.taken path { stroke: var(--accent); stroke-width: 2.2; }
 svg.machine .edge text { fill: var(--muted); font-size: 10.5px; }
+svg.machine .edge rect.label-bg { fill: var(--panel); stroke: none; opacity: .9; }
+svg.machine .node rect.inner { fill: none; stroke: var(--muted); stroke-width: 1; }
+svg.machine circle.start { fill: var(--fg); }
+svg.machine line.start { stroke: var(--fg); stroke-width: 1.5; }
 svg.machine .edge.taken text { fill: var(--accent); }
 svg.machine marker path { fill: var(--muted); }
 svg.machine marker.taken path { fill: var(--accent); }

@@ -120,7 +120,12 @@ describe.skipIf(!runs)('the dashboard in headless Chromium on PostgreSQL', () =>
     expect(await page.locator('#instance-status').textContent()).toBe('completed');
     expect(JSON.parse((await page.locator('#state pre').textContent()) ?? '')).toEqual({ status: 'paid', amount: 4497, note: 'web shop', receipt: 'r-p-1002' });
     expect(await page.locator('#events tbody tr td:nth-child(2)').allTextContents()).toEqual(['ChargeRequested', 'Charged']);
-    expect(await page.locator('#path tbody tr td:nth-child(2)').allTextContents()).toEqual(['Charge', 'Charged']);
+    // The machine drawn on the server: where it went, where it is, the transitions it took.
+    expect(await page.locator('#path tbody tr td:nth-child(4)').allTextContents()).toEqual(['Charge', 'Charged']);
+    expect(await page.locator('#machine g.node.current').getAttribute('data-state')).toBe('Paid');
+    expect(await page.locator('#machine g.node.visited').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-state')))).toEqual(['New', 'Charging']);
+    expect(await page.locator('#machine g.edge.taken').evaluateAll((edges) => edges.map((e) => `${e.getAttribute('data-from')}>${e.getAttribute('data-to')}`))).toEqual(['New>Charging', 'Charging>Paid']);
+    expect(await page.locator('#mermaid').textContent()).toContain('class Paid current');
     const effect = page.locator('#effects tbody tr');
     expect(await effect.count()).toBe(1);
     expect(await effect.locator('.badge').textContent()).toBe('done');

@@ -59,14 +59,33 @@ describe('pages', () => {
     expect(textOf(await (await c.get('/instances?parentType=payment&parentId=p-001')).text())).toContain('Children of payment p-001');
   });
 
-  it('the instance page shows state only with the definition, and the path of decisions', async () => {
+  it('the instance page shows state only with the definition, and the path through its declared machine', async () => {
     const { engine } = await memoryFixture();
-    const withDefinition = textOf(await (await client(createDashboard({ engine, workflows: [paymentRegistration({ failing: new Map() })] })).get('/instances/payment/p-1')).text());
+    const html = await (await client(createDashboard({ engine, workflows: [paymentRegistration({ failing: new Map() })] })).get('/instances/payment/p-1')).text();
+    const withDefinition = textOf(html);
     expect(withDefinition).toContain('"status": "paid"');
-    expect(withDefinition).toMatch(/Path taken .* 1 Charge ChargeRequested .* 2 Charged Charged/);
+    expect(withDefinition).toMatch(/Path taken .* 1 New Charging Charge ChargeRequested .* 2 Charging Paid Charged Charged/);
+    expect(html).toMatch(/<g class="node current terminal" data-state="Paid">/);
+    expect(html).toMatch(/<g class="node visited" data-state="New">/);
+    expect(html).toMatch(/<g class="node terminal" data-state="Expired">/);
+    expect(html).toMatch(/<g class="edge taken" data-from="Charging" data-to="Paid">/);
+    expect(html).toMatch(/<g class="edge" data-from="Charging" data-to="Expired">/);
+    expect(withDefinition).toContain('stateDiagram-v2');
+    expect(html).not.toContain('style=');
+
     const without = textOf(await (await client(createDashboard({ engine })).get('/instances/payment/p-1')).text());
     expect(without).toContain("Give the dashboard this workflow's definition");
     expect(without).not.toContain('"status": "paid"');
+    expect(without).toMatch(/Path taken .* 1 Charge ChargeRequested .* 2 Charged Charged/);
+
+    const noMachine = textOf(await (await client(createDashboard({ engine, workflows: [{ ...payment, stateMachine: undefined }] })).get('/instances/payment/p-1')).text());
+    expect(noMachine).toContain('"status": "paid"');
+    expect(noMachine).toMatch(/declares no stateMachine: these are the decisions it went through. .* 1 Charge ChargeRequested/);
+
+    const broken = { ...payment, stateMachine: { machine: payment.stateMachine!.machine, statusOf: () => 'Lost' } };
+    expect(textOf(await (await client(createDashboard({ engine, workflows: [broken] })).get('/instances/payment/p-1')).text())).toMatch(
+      /could not be drawn: stateMachine.statusOf of payment returned "Lost"/,
+    );
   });
 
   it('serves its stylesheet under the base path with a year of caching and a matching integrity hash', async () => {

@@ -2,7 +2,7 @@
 // an expiry timer; the effect's result completes it (cancelling the timer). The effect handler is
 // the test's to control: a charge fails for as long as its id is in `gateway.failing`, with the
 // message the test gives (one attempt: the first failure dead-letters it).
-import { accept, defineWorkflow } from '@ironflow/core';
+import { accept, defineStateMachine, defineWorkflow } from '@ironflow/core';
 import { register, type Registration } from '@ironflow/runtime';
 
 export type PaymentInput =
@@ -20,6 +20,19 @@ export interface PaymentState {
 
 /** An hour: the tests never reach it, so the timer stays pending until the charge cancels it. */
 export const EXPIRY_MS = 3_600_000;
+
+/** The machine the payment declares, for the instance page's diagram. */
+export const paymentMachine = defineStateMachine({
+  initial: 'New',
+  states: [{ name: 'New' }, { name: 'Charging' }, { name: 'Paid', terminal: true }, { name: 'Expired', terminal: true }],
+  transitions: [
+    { from: 'New', to: 'Charging', input: 'Charge', effects: ['ChargeCard'], timers: ['expiry'] },
+    { from: 'Charging', to: 'Paid', input: 'Charged' },
+    { from: 'Charging', to: 'Expired', input: 'Expire' },
+  ],
+});
+
+const STATUS = { new: 'New', charging: 'Charging', paid: 'Paid', expired: 'Expired' } as const;
 
 export const payment = defineWorkflow({
   type: 'payment',
@@ -53,6 +66,7 @@ export const payment = defineWorkflow({
   workflowId: (input) => input.paymentId,
   isTerminal: (state) => state.status === 'paid' || state.status === 'expired',
   retry: { maxAttempts: 1 },
+  stateMachine: { machine: paymentMachine, statusOf: (state) => STATUS[state.status] },
 });
 
 /** What the tests control of the effect handler. */

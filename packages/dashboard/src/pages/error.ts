@@ -1,7 +1,6 @@
-/** @jsxRuntime automatic */
-/** @jsxImportSource preact */
 // The page of a refused or failed request: the status and a message written for the operator,
 // never a stack trace.
+import { h } from 'preact';
 import type { JSX } from 'preact';
 import type { PageContext } from '../context.js';
 import { Layout } from './components.js';
@@ -19,13 +18,8 @@ const TITLES: Readonly<Record<number, string>> = {
 
 export function ErrorPage(props: { ctx: PageContext; status: number; message: string }) {
   const title = TITLES[props.status] ?? 'Error';
-  return (
-    <Layout ctx={props.ctx} section="none" title={title}>
-      <h1>{`${props.status} ${title}`}</h1>
-      <p id="error-message">{props.message}</p>
-    </Layout>
-  );
+  return h(Layout, { ctx: props.ctx, section: 'none', title }, h('h1', null, `${props.status} ${title}`), h('p', { id: 'error-message' }, props.message));
 }
 
 /** The error page as an element. */
-export const errorPage = (ctx: PageContext, status: number, message: string): JSX.Element => <ErrorPage ctx={ctx} status={status} message={message} />;
+export const errorPage = (ctx: PageContext, status: number, message: string): JSX.Element => h(ErrorPage, { ctx, status, message });

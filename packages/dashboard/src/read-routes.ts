@@ -1,11 +1,12 @@
-/** @jsxRuntime automatic */
-/** @jsxImportSource preact */
 // The pages (GET): each reads what it shows through the engine's public API, then renders it.
+import { h } from 'preact';
+import { instancePath, toMermaid, type StateMachine } from '@ironflow/core';
 import { foldEvents } from '@ironflow/core/engine';
 import type { InstanceStatus, InstanceSummary, WorkKind } from '@ironflow/core/store';
 import type { JSX } from 'preact';
 import type { PageContext } from './context.js';
 import { HttpError } from './http.js';
+import { layoutMachine, type MachineLayout } from './machine-layout.js';
 import { findInstance, searchByPrefix } from './instance-lookup.js';
 import { DeadLettersPage } from './pages/dead-letters.js';
 import { InstancePage, type InstanceData } from './pages/instance.js';
@@ -36,7 +37,7 @@ async function overview(ctx: PageContext): Promise<JSX.Element> {
   const [backlog, snapshot, paused] = await Promise.all([ctx.engine.backlog(), ctx.engine.metrics(), ctx.engine.listPaused()]);
   const throughput = ctx.throughput.observe(snapshot, ctx.now);
   const types = knownTypes(ctx, [...backlog.map((b) => b.workflowType), ...paused.map((p) => p.type)]);
-  return <OverviewPage ctx={ctx} data={{ backlog, throughput, paused, health: ctx.engine.health().status, types }} />;
+  return h(OverviewPage, { ctx, data: { backlog, throughput, paused, health: ctx.engine.health().status, types } });
 }
 
 async function instances(ctx: PageContext): Promise<JSX.Element> {
@@ -56,11 +57,23 @@ async function instances(ctx: PageContext): Promise<JSX.Element> {
   let next: string | undefined;
   if (filters.prefix !== undefined) {
     if (filters.type === undefined) throw new HttpError(400, 'searching by id needs a workflow type: choose one and search again');
-    ({ items, next } = await searchByPrefix(ctx.engine, { type: filters.type, prefix: filters.prefix, status: filters.status, after: filters.after, limit: PAGE_SIZE }));
+    ({ items, next } = await searchByPrefix(ctx.engine, {
+      type: filters.type,
+      prefix: filters.prefix,
+      status: filters.status,
+      after: filters.after,
+      limit: PAGE_SIZE,
+    }));
   } else {
-    ({ items, next } = await ctx.engine.pageInstances({ workflowType: filters.type, status: filters.status, parent: filters.parent, after: filters.after, limit: PAGE_SIZE }));
+    ({ items, next } = await ctx.engine.pageInstances({
+      workflowType: filters.type,
+      status: filters.status,
+      parent: filters.parent,
+      after: filters.after,
+      limit: PAGE_SIZE,
+    }));
   }
-  return <InstancesPage ctx={ctx} filters={filters} types={knownTypes(ctx, [filters.type])} items={items} next={next} />;
+  return h(InstancesPage, { ctx, filters, types: knownTypes(ctx, [filters.type]), items, next });
 }
 
 /** The folded state, when the dashboard has the workflow's definition. */
@@ -72,6 +85,32 @@ function stateOf(ctx: PageContext, type: string, events: InstanceData['events'])
   } catch (error) {
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
     return { error: `${error instanceof Error ? error.message : String(error)}${cause}` };
+  }
+}
+
+/** Layouts of the machines drawn so far: a machine is frozen, so its layout never changes. */
+const layouts = new WeakMap<StateMachine, MachineLayout>();
+
+/** The path section: the declared machine with the instance's path, or the decisions it went through. */
+function machineView(ctx: PageContext, type: string, events: InstanceData['events']): MachineView {
+  const steps = decisionsOf(events);
+  const workflow = ctx.workflows.get(type);
+  if (workflow === undefined) return { kind: 'decisions', steps };
+  const declared = workflow.stateMachine;
+  if (declared === undefined)
+    return { kind: 'decisions', steps, note: `The workflow ${type} declares no stateMachine: these are the decisions it went through.` };
+  try {
+    const path = instancePath(workflow, events);
+    const machine = declared.machine;
+    let layout = layouts.get(machine);
+    if (layout === undefined) layouts.set(machine, (layout = layoutMachine(machine)));
+    return { kind: 'machine', machine, layout, path, mermaid: toMermaid(machine, { path }) };
+  } catch (error) {
+    return {
+      kind: 'decisions',
+      steps,
+      note: `The path through the state machine could not be drawn: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
 }
 
@@ -88,7 +127,7 @@ async function instance(ctx: PageContext, type: string, id: string): Promise<JSX
   ]);
   const refresh = param(ctx, 'refresh');
   const refreshSeconds = refresh !== undefined && /^\d{1,4}$/.test(refresh) && Number(refresh) > 0 ? Number(refresh) : undefined;
-  const machine: MachineView = { kind: 'decisions', steps: decisionsOf(events) };
+  const machine = machineView(ctx, type, events);
   const data: InstanceData = {
     summary,
     events,
@@ -100,7 +139,7 @@ async function instance(ctx: PageContext, type: string, id: string): Promise<JSX
     machine,
     refreshSeconds,
   };
-  return <InstancePage ctx={ctx} data={data} />;
+  return h(InstancePage, { ctx, data });
 }
 
 async function deadLetters(ctx: PageContext): Promise<JSX.Element> {
@@ -111,12 +150,19 @@ async function deadLetters(ctx: PageContext): Promise<JSX.Element> {
     ctx.engine.listWork({ kind: filters.kind, status: 'dead', workflowType: filters.type, after: filters.after, limit: PAGE_SIZE }),
     ctx.engine.deadLetters.count({ kind: filters.kind, workflowType: filters.type }),
   ]);
-  return <DeadLettersPage ctx={ctx} filters={filters} types={knownTypes(ctx, [filters.type])} items={page.items} next={page.next} total={total} />;
+  return h(DeadLettersPage, { ctx, filters, types: knownTypes(ctx, [filters.type]), items: page.items, next: page.next, total });
 }
 
 async function paused(ctx: PageContext): Promise<JSX.Element> {
   const entries = await ctx.engine.listPaused();
-  return <PausedPage ctx={ctx} paused={entries} types={knownTypes(ctx, entries.map((e) => e.type))} />;
+  return h(PausedPage, {
+    ctx,
+    paused: entries,
+    types: knownTypes(
+      ctx,
+      entries.map((e) => e.type),
+    ),
+  });
 }
 
 /** The page a GET names, by its path segments under the base path (decoded). */
