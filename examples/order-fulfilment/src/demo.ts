@@ -10,6 +10,7 @@ import type { Engine, LifecycleEvent, Logger } from '@ironflow/runtime';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createPGliteStore } from '@ironflow/store-postgres';
 import { createOrderEngine } from './engine.js';
+import type { DashboardServer } from './dashboard.js';
 import type { MetricsEndpoint } from './metrics-endpoint.js';
 import { DECLINED_CARD, FREIGHT_SKU, GOOD_CARD, SLOW_ISSUER_CARD, createServices } from './handlers.js';
 import type { CancelReason, GiftCardStatus, GiftCard, Order, OrderLine, OrderState, OrderWorkflow } from './order-workflow.js';
@@ -484,6 +485,34 @@ async function printScrape(endpoint: MetricsEndpoint): Promise<void> {
   for (const line of lines) console.log(`  ${line}`);
 }
 
+/** `--dashboard [port]`: serve the web dashboard on 127.0.0.1 while the demo runs (default port 4400). */
+async function openDashboard(engine: Engine, { order, shipment }: DemoWorkflows): Promise<DashboardServer | undefined> {
+  const at = process.argv.indexOf('--dashboard');
+  if (at === -1) return undefined;
+  const next = process.argv[at + 1];
+  const port = next !== undefined && /^\d+$/.test(next) ? Number(next) : 4400;
+  const { serveDashboard } = await import('./dashboard.js');
+  const server = await serveDashboard({ engine, workflows: [order, shipment], port });
+  console.log(`Serving the dashboard at ${server.url} while the demo runs`);
+  return server;
+}
+
+/**
+ * After the summary, keeps the dashboard up with the engine running again, so that what it does
+ * (re-drive a dead letter, cancel, pause) is carried out and printed, until Ctrl-C.
+ */
+async function keepServing(engine: Engine, dashboard: DashboardServer, printer: { flush: () => Promise<void> }): Promise<void> {
+  if (interrupted) return;
+  engine.start();
+  console.log(`\nThe dashboard stays at ${dashboard.url} with the engine running: re-drive the dead letters from it. Ctrl-C to stop.`);
+  await new Promise<void>((resolve) => {
+    if (interruption.signal.aborted) resolve();
+    interruption.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await engine.stop();
+  await printer.flush();
+}
+
 async function main(): Promise<number> {
   console.log(`Ironflow order-fulfilment demo: ${ORDERS.length} orders, payment deadline ${formatDuration(PAYMENT_DEADLINE_MS)}, leases ${formatDuration(LEASE_MS)}`);
   const metrics = await openMetrics();
@@ -505,7 +534,9 @@ async function main(): Promise<number> {
   });
   const workflows = { order: workflow, shipment };
   const printer = createProgressPrinter(engine, workflows);
+  let dashboard: DashboardServer | undefined;
   try {
+    dashboard = await openDashboard(engine, workflows);
     if (interrupted) return 130;
     console.log(`Placing the orders on ${where}\n`);
     const held = await leasesOfEarlierRun(engine, workflows);
@@ -519,14 +550,13 @@ async function main(): Promise<number> {
     if (metrics) await printScrape(metrics);
     if (resumed === ORDERS.length) console.log('\nEvery order was placed by an earlier run (resumed, or already settled). Run with --fresh to start over.');
     if (outcome === 'timeout') problems.unshift(`not every order settled within ${formatDuration(SETTLE_TIMEOUT_MS)}`);
-    if (problems.length === 0) {
-      console.log('\nEvery order ended as its scenario says.');
-      return 0;
-    }
-    console.error(`\nThe demo did not end as it should:\n${problems.map((p) => `  ✗ ${p}`).join('\n')}`);
-    return 1;
+    if (problems.length === 0) console.log('\nEvery order ended as its scenario says.');
+    else console.error(`\nThe demo did not end as it should:\n${problems.map((p) => `  ✗ ${p}`).join('\n')}`);
+    if (dashboard) await keepServing(engine, dashboard, printer);
+    return problems.length === 0 ? 0 : 1;
   } finally {
     await engine.stop();
+    await dashboard?.close();
     await close();
     await metrics?.close();
   }

@@ -27,6 +27,29 @@ function runDemo(args: string[], onOutput: (stdout: string, signal: (name: NodeJ
   });
 }
 
+/** Looks at the demo's dashboard as an operator would, and re-drives o-1006's gift card from the dead-letter page. */
+async function useDashboard(url: string): Promise<void> {
+  const overview = await fetch(url);
+  expect(overview.status).toBe(200);
+  const cookie = overview.headers.getSetCookie()[0]!.split(';')[0]!;
+  expect(await overview.text()).toContain('Ironflow demo');
+  // The order's declared machine, drawn with the path it took.
+  expect(await (await fetch(`${url}instances/order/o-1001`)).text()).toContain('<g class="node current terminal" data-state="Delivered">');
+  const deadLetters = await (await fetch(`${url}dead-letters`, { headers: { cookie } })).text();
+  expect(deadLetters).toContain('2 dead effects.');
+  const row = deadLetters.slice(deadLetters.indexOf('o-1006'));
+  const action = /<form class="inline" method="post" action="([^"]+\/redrive)"><input type="hidden" name="csrf" value="([^"]+)"/.exec(row);
+  expect(action).not.toBeNull();
+  const redrive = await fetch(new URL(action![1]!, url), {
+    method: 'POST',
+    redirect: 'manual',
+    body: new URLSearchParams({ csrf: action![2]! }),
+    headers: { cookie, origin: new URL(url).origin, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  expect(redrive.status).toBe(303);
+  expect(redrive.headers.get('location')).toBe('/dead-letters?kind=effect&notice=redriven');
+}
+
 describe('the demo', () => {
   it(
     'on the memory store, exits 0 and every order ends as its scenario says',
@@ -68,6 +91,25 @@ describe('the demo', () => {
       expect(stdout).toMatch(/^ {2}ironflow_dead_letters_total\{ironflow_workflow_type="order",ironflow_work_kind="effect",[^}]*\} 1$/m);
       expect(stdout).toMatch(/^ {2}ironflow_backlog\{ironflow_workflow_type="order",ironflow_work_kind="effect",ironflow_work_status="dead",[^}]*\} 1$/m);
       expect(stdout).not.toMatch(/_bucket\{/);
+    },
+    BUDGET_MS,
+  );
+
+  it(
+    'with --dashboard, serves the dashboard while it runs and after its summary until Ctrl-C, and re-drives a dead letter from it',
+    async () => {
+      let url: string | undefined;
+      let checked: Promise<void> | undefined;
+      const { code, stdout, stderr } = await runDemo(['--memory', '--dashboard', '0'], (out, signal) => {
+        url ??= /^Serving the dashboard at (http:\/\/127\.0\.0\.1:\d+\/) while the demo runs$/m.exec(out)?.[1];
+        if (checked === undefined && url !== undefined && out.includes('Ctrl-C to stop.')) checked = useDashboard(url).finally(() => signal('SIGINT'));
+      });
+      expect(url).toBeDefined();
+      await checked;
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      expect(stdout).toContain('Every order ended as its scenario says.');
+      expect(stdout).toContain(`The dashboard stays at ${url} with the engine running: re-drive the dead letters from it. Ctrl-C to stop.`);
     },
     BUDGET_MS,
   );
