@@ -76,14 +76,24 @@ export function csrfMatches(request: Request, url: URL, submitted: string | unde
 
 /**
  * Why a mutating request does not come from the dashboard's own pages, or undefined when it may.
- * Browsers send `Sec-Fetch-Site` (and `Origin`) on every form POST; a client that sends neither
- * (curl, a script) is not a browser an attacker's page can drive, and still needs the token.
+ * Browsers send `Sec-Fetch-Site` on every form POST, computed by the browser itself: when present
+ * it decides. Older browsers send only `Origin`: its host must be the request's, and its scheme the
+ * same, or https where the handler sees http (TLS ended by a proxy in front). A client that sends
+ * neither (curl, a script) is not a browser an attacker's page can drive; it still needs the token.
  */
 export function crossSiteReason(request: Request, url: URL): string | undefined {
   const site = request.headers.get('sec-fetch-site');
-  if (site !== null && site !== 'same-origin') return `the request came from another site (Sec-Fetch-Site: ${site})`;
+  if (site !== null) return site === 'same-origin' ? undefined : `the request came from another site (Sec-Fetch-Site: ${site})`;
   const origin = request.headers.get('origin');
-  if (origin !== null && origin !== url.origin) return `the request came from another origin (Origin: ${origin})`;
+  if (origin === null) return undefined;
+  let from: URL | undefined;
+  try {
+    from = new URL(origin);
+  } catch {
+    from = undefined;
+  }
+  const sameScheme = from !== undefined && (from.protocol === url.protocol || (from.protocol === 'https:' && url.protocol === 'http:'));
+  if (from === undefined || from.host !== url.host || !sameScheme) return `the request came from another origin (Origin: ${origin})`;
   return undefined;
 }
 

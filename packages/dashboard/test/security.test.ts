@@ -53,14 +53,37 @@ describe('security', () => {
 
   it('refuses a form from another site or origin, whatever its token', async () => {
     const { engine } = await memoryFixture();
-    const c = client(createDashboard({ engine, authorize: () => true }));
+    const dashboard = createDashboard({ engine, authorize: () => true });
+    const c = client(dashboard);
     await c.get('/paused');
-    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { 'sec-fetch-site': 'same-origin', origin: 'http://evil.test' }, { 'sec-fetch-site': '', origin: 'null' }]) {
+    for (const headers of [{ 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }, { 'sec-fetch-site': 'none' }]) {
       const response = await c.post('/types/payment/pause', {}, headers);
       expect(response.status).toBe(403);
-      expect(await response.text()).toMatch(/came from another (site|origin)/);
+      expect(await response.text()).toContain('came from another site');
+    }
+    // A browser that sends only Origin: it must name this host.
+    for (const origin of ['http://evil.test', 'null', `${ORIGIN}.evil.test`, ORIGIN.replace('http:', 'ftp:')]) {
+      const response = await dashboard(
+        new Request(`${ORIGIN}/types/payment/pause`, { method: 'POST', body: new URLSearchParams({ csrf: c.token! }), headers: { cookie: c.cookie!, origin, 'content-type': 'application/x-www-form-urlencoded' } }),
+      );
+      expect(response.status).toBe(403);
+      expect(await response.text()).toContain('came from another origin');
     }
     expect(await engine.listPaused()).toEqual([]);
+  });
+
+  it('takes a same-origin form whether the browser says so with Sec-Fetch-Site or with Origin, also through a TLS-ending proxy', async () => {
+    const { engine } = await memoryFixture();
+    const dashboard = createDashboard({ engine, authorize: () => true });
+    const c = client(dashboard);
+    await c.get('/paused');
+    const post = (headers: Record<string, string>) =>
+      dashboard(new Request(`${ORIGIN}/types/payment/pause`, { method: 'POST', body: new URLSearchParams({ csrf: c.token! }), headers: { cookie: c.cookie!, 'content-type': 'application/x-www-form-urlencoded', ...headers } }));
+    // Sec-Fetch-Site decides when present, whatever a proxy made of the host.
+    expect((await post({ 'sec-fetch-site': 'same-origin', origin: 'https://ops.example.com' })).status).toBe(303);
+    expect((await post({ origin: ORIGIN })).status).toBe(303);
+    expect((await post({ origin: ORIGIN.replace('http:', 'https:') })).status).toBe(303);
+    expect((await post({})).status).toBe(303);
   });
 
   it("refuses a form without the CSRF token, with another browser's, or with no cookie", async () => {
