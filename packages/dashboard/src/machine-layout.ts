@@ -33,6 +33,7 @@ export interface LaidEdge {
   readonly anchor: 'middle' | 'start';
 }
 
+/** The drawing: its size, the boxes and the edges. */
 export interface MachineLayout {
   readonly width: number;
   readonly height: number;
@@ -49,8 +50,9 @@ const MARGIN = 28;
 const WAYPOINT = 14;
 /** Labels sit this far along the first stretch of a downward edge (toward its end, where fanned-out edges are furthest apart). */
 const LABEL_AT = 0.68;
-/** Rough width of a character of the node font (12px) and the label font (10.5px). */
+/** Rough width of a character of the node font (12px). */
 export const NODE_CHAR = 7.4;
+/** Rough width of a character of the label font (10.5px). */
 export const LABEL_CHAR = 6.2;
 /** Longest label drawn; longer lists are cut (the full list is in the edge's tooltip and the table). */
 export const LABEL_MAX = 30;

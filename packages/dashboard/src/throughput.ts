@@ -12,6 +12,7 @@ export const MIN_WINDOW_MS = 5_000;
 
 /** The columns of the throughput table. */
 export const COLUMNS = ['decisions', 'rejected', 'failed', 'effectsSucceeded', 'effectsFailed', 'timersFired', 'deadLettered', 'completed', 'cancelled'] as const;
+/** One column of the throughput table. */
 export type Column = (typeof COLUMNS)[number];
 
 /** One workflow type's counts (since the engine was created) and rates (per minute, when known). */

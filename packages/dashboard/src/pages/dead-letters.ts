@@ -13,6 +13,7 @@ export interface DeadLetterFilters {
   readonly after?: string | undefined;
 }
 
+/** The dead letters of one kind: a cursor page with re-drive and cancel forms. */
 export function DeadLettersPage(props: {
   ctx: PageContext;
   filters: DeadLetterFilters;

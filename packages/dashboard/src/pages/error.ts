@@ -16,6 +16,7 @@ const TITLES: Readonly<Record<number, string>> = {
   503: 'The store did not answer',
 };
 
+/** The page of a refused or failed request. */
 export function ErrorPage(props: { ctx: PageContext; status: number; message: string }) {
   const title = TITLES[props.status] ?? 'Error';
   return h(Layout, { ctx: props.ctx, section: 'none', title }, h('h1', null, `${props.status} ${title}`), h('p', { id: 'error-message' }, props.message));

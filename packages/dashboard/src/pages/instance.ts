@@ -27,6 +27,7 @@ export interface InstanceData {
 
 const workAction = (kind: 'effect' | 'timer', id: string) => `/dead-letters/${kind}/${encodeURIComponent(id)}/redrive`;
 
+/** One instance's page. */
 export function InstancePage(props: { ctx: PageContext; data: InstanceData }) {
   const { ctx, data } = props;
   const { summary } = data;

@@ -13,6 +13,7 @@ export interface InstanceFilters {
   readonly after?: string | undefined;
 }
 
+/** The instance list: its filter form and one cursor page. */
 export function InstancesPage(props: {
   ctx: PageContext;
   filters: InstanceFilters;

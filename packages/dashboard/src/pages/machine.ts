@@ -207,6 +207,7 @@ function MachinePath(props: { ctx: PageContext; view: Extract<MachineView, { kin
   );
 }
 
+/** The instance page's section on the path taken, with the machine when there is one. */
 export function MachineSection(props: { ctx: PageContext; view: MachineView }) {
   const { ctx, view } = props;
   if (view.kind === 'machine') return h(MachinePath, { ctx, view });

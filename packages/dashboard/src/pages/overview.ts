@@ -29,6 +29,7 @@ export interface OverviewData {
   readonly types: readonly string[];
 }
 
+/** The overview: backlog, throughput, dead letters per type, pause switches. */
 export function OverviewPage(props: { ctx: PageContext; data: OverviewData }) {
   const { ctx, data } = props;
   const sum = (field: 'pending' | 'due' | 'leased' | 'paused' | 'dead') => data.backlog.reduce((n, row) => n + row[field], 0);

@@ -5,6 +5,7 @@ import type { PausedEntry } from '@ironflow/core/store';
 import { instanceHref, type PageContext } from '../context.js';
 import { ActionForm, Layout, Time } from './components.js';
 
+/** The pauses in force, with resume buttons, and pause buttons per type. */
 export function PausedPage(props: { ctx: PageContext; paused: readonly PausedEntry[]; types: readonly string[] }) {
   const { ctx } = props;
   const pausedTypes = new Set(props.paused.filter((p) => p.id === undefined).map((p) => p.type));
