@@ -78,7 +78,7 @@ export function renderReference(program: Command = createProgram(processIo())): 
     '',
     'The connection is checked before the command runs, and closed when it ends. A Redis prefix set up with several partitions is read with the count recorded for it, unless `--partitions` says otherwise. A PGlite directory can be open in one process at a time: stop the application that uses it first. Only `migrate` creates a PGlite database; every other command needs one that exists.',
     '',
-    'Without `--workflows` the CLI works at the store level. With `--workflows <module>`, a module whose exports include workflow definitions (values made by `defineWorkflow`, `register()` entries, or arrays of them), `instances show` also prints the current state, `cancel` lets a workflow with `onCancel` handle its cancellation, and `visualize` can draw the workflow. A `.js`/`.mjs` module is imported as it is; a TypeScript module needs [`tsx`](https://tsx.is) installed (next to the CLI or in the current project), or pass the built JavaScript.',
+    'Without `--workflows` the CLI works at the store level. With `--workflows <module>`, a module whose exports include workflow definitions (values made by `defineWorkflow`, `register()` entries, or arrays of them), `instances show` also prints the current state, `cancel` lets a workflow with `onCancel` handle its cancellation, and `visualize` can draw the workflow. A `.js`/`.mjs` module is imported as it is; a TypeScript module needs [`tsx`](https://tsx.is) installed (next to the CLI or in the current project), or pass the built JavaScript. Importing the module runs its top-level code: point it at a module that defines workflows, not at the one that starts your application.',
     '',
     '## Exit codes',
     '',

@@ -81,15 +81,20 @@ export class Output {
     for (const [label, value] of rows) this.line(`${this.c.dim(label.padEnd(width))}  ${this.cell(value)}`);
   }
 
-  /** A counter line on stderr that rewrites itself, only on a terminal and never with --json. */
-  progress(label: string): Progress {
+  /** The hint that more pages follow: the cursor, quoted for a POSIX shell. */
+  more(next: string | undefined): void {
+    if (next !== undefined) this.line(this.c.dim(`more: --after '${safe(next).replaceAll("'", "'\\''")}'`));
+  }
+
+  /** A counter line on stderr that rewrites itself (`label: 200 of 1000`), only on a terminal and never with --json. */
+  progress(label: string, total?: number): Progress {
     const enabled = !this.json && this.io.stderr.isTTY === true;
     let shown = false;
     return {
       update: (done: number) => {
         if (!enabled) return;
         shown = true;
-        this.io.stderr.write(`\r${label}: ${done}`);
+        this.io.stderr.write(`\r${label}: ${done}${total === undefined ? '' : ` of ${total}`}`);
       },
       end: () => {
         if (shown) this.io.stderr.write('\n');

@@ -12,7 +12,7 @@ function classify(error: unknown): { exitCode: ExitCode; code: string; message: 
   if (error instanceof CommanderError) {
     // Help or version printed on request: success. Anything else the parser refused: usage.
     if (error.exitCode === 0) return { exitCode: EXIT_CODES.ok, code: error.code, message: '' };
-    const message = error.code === 'commander.help' || error.code === 'commander.executeSubCommandAsync' ? 'a command is needed (run with --help for usage)' : error.message.replace(/^error: /, '');
+    const message = error.code === 'commander.help' ? 'a command is needed (run with --help for usage)' : error.message.replace(/^error: /, '');
     return { exitCode: EXIT_CODES.usage, code: error.code, message };
   }
   if (isIronflowError(error)) {

@@ -139,6 +139,11 @@ describe('output', () => {
       progress.end();
       expect(stderr.text()).toBe(shown ? '\rre-driven: 200\rre-driven: 400\n' : '');
     }
+    const { io, stderr } = memoryIo({ stderrTTY: true });
+    const progress = new Output(io, false, false).progress('cancelled', 1000);
+    progress.update(200);
+    progress.end();
+    expect(stderr.text()).toBe('\rcancelled: 200 of 1000\n');
   });
 });
 

@@ -3,7 +3,7 @@
 // failed change writes nothing.
 import type { EffectRecord } from '@ironflow/core/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FIXTURES, runCli, runJson } from './support/cli.js';
+import { FIXTURES, runCli, runCliAtTerminal, runJson } from './support/cli.js';
 import { snapshot, STORES, type StoreTarget } from './support/stores.js';
 
 const WORKFLOWS = ['--workflows', `${FIXTURES}/workflows.ts`];
@@ -146,3 +146,32 @@ for (const { name, open } of STORES.filter((s) => s.name !== 'redis-cluster')) {
     });
   });
 }
+
+// At a terminal the bulk commands ask before changing anything, and count on stderr as they go.
+// util-linux `script` provides the terminal, so this runs on Linux (as CI does).
+const server = STORES.find((s) => s.name === 'postgres' && s.open !== undefined) ?? STORES.find((s) => s.name === 'pglite');
+describe.skipIf(process.platform !== 'linux')(`bulk changes at a terminal (${server?.name ?? 'no store'})`, () => {
+  let target: StoreTarget;
+  beforeEach(async () => {
+    target = await (server?.open as () => Promise<StoreTarget>)();
+  });
+  afterEach(() => target.close());
+
+  it('a "y" at the prompt re-drives, with a progress counter', async () => {
+    const result = await runCliAtTerminal(['dead-letters', 'redrive-all', ...target.args], 'y\n');
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toContain('Re-drive 1 dead effect? [y/N]');
+    expect(result.stdout).toContain('re-driven: 1 of 1');
+    expect(result.stdout).toContain('re-drove 1 dead letter');
+    await target.withStore(async (store) => expect(await store.countDeadLetters({ kind: 'effect' })).toBe(0));
+  });
+
+  it('anything else at the prompt changes nothing (exit 1)', async () => {
+    const before = await snapshot(target);
+    const result = await runCliAtTerminal(['cancel-where', '--type', 'order', '--reason', 'cleanup', ...target.args], 'n\n');
+    expect(result.code, result.stdout).toBe(1);
+    expect(result.stdout).toContain('Cancel 2 active instances? [y/N]');
+    expect(result.stdout).toContain('not confirmed; nothing was changed');
+    expect(await snapshot(target)).toEqual(before);
+  });
+});

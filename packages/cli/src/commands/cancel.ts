@@ -59,7 +59,13 @@ export function cancelCommands(program: Command, io: Io): void {
       withSession(command, io, async ({ out, store, engine }) => {
         const filter = instanceFilter(flags);
         if (Object.keys(filter).length === 0 && flags.all !== true) throw usageError('cancel-where needs a filter (--type, --parent-type/--parent-id, --updated-from, --updated-before) or --all');
-        const { matched } = await engine.cancelWhere(filter, flags.reason, { dryRun: true });
+        const counting = out.progress('counting');
+        let matched: number;
+        try {
+          ({ matched } = await engine.cancelWhere(filter, flags.reason, { dryRun: true, onProgress: (n) => counting.update(n) }));
+        } finally {
+          counting.end();
+        }
         if (flags.dryRun === true) {
           const items: InstanceSummary[] = (await store.pageInstances({ ...filter, status: 'active', limit: flags.limit })).items;
           if (out.json) return out.data({ dryRun: true, matched, changed: 0, items });
@@ -75,7 +81,7 @@ export function cancelCommands(program: Command, io: Io): void {
           return out.line('no active instances match; nothing to cancel');
         }
         await consent(io, flags, `cancel ${matched} active instance${matched === 1 ? '' : 's'}`);
-        const progress = out.progress('cancelled');
+        const progress = out.progress('cancelled', matched);
         let result: { matched: number; changed: number };
         try {
           result = await engine.cancelWhere(filter, flags.reason, { ...engineOptions(flags), onProgress: (done) => progress.update(done) });

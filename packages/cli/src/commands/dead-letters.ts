@@ -122,8 +122,14 @@ export function deadLetterCommands(program: Command, io: Io): void {
       // Timers have no tags: a tag filter means effects.
       const kinds = filter.tag === undefined ? kindsOf(options.kind) : (['effect'] as const);
       const counts = new Map<WorkKind, number>();
-      for (const kind of kinds) {
-        counts.set(kind, (await engine.deadLetters.redriveWhere({ kind, ...filter }, { dryRun: true })).matched);
+      const counting = out.progress('counting');
+      try {
+        for (const kind of kinds) {
+          const counted = [...counts.values()].reduce((a, b) => a + b, 0);
+          counts.set(kind, (await engine.deadLetters.redriveWhere({ kind, ...filter }, { dryRun: true, onProgress: (n) => counting.update(counted + n) })).matched);
+        }
+      } finally {
+        counting.end();
       }
       const matched = [...counts.values()].reduce((a, b) => a + b, 0);
       if (options.dryRun === true) {
@@ -138,10 +144,10 @@ export function deadLetterCommands(program: Command, io: Io): void {
         if (out.json) return out.data({ dryRun: false, matched: 0, changed: 0 });
         return out.line('no dead letters match; nothing to re-drive');
       }
-      await consent(io, options, `re-drive ${[...counts].map(([kind, n]) => `${n} dead ${kind}${n === 1 ? '' : 's'}`).join(' and ')}`);
+      await consent(io, options, `re-drive ${[...counts].filter(([, n]) => n > 0).map(([kind, n]) => `${n} dead ${kind}${n === 1 ? '' : 's'}`).join(' and ')}`);
       let changed = 0;
       let total = 0;
-      const progress = out.progress('re-driven');
+      const progress = out.progress('re-driven', matched);
       try {
         for (const kind of counts.keys()) {
           const result = await engine.deadLetters.redriveWhere({ kind, ...filter }, { onProgress: (done) => progress.update(changed + done) });

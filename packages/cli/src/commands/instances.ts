@@ -41,7 +41,7 @@ export function instancesCommands(program: Command, io: Io): void {
         ['TYPE', 'ID', 'STATUS', 'VERSION', 'PARENT', 'CREATED', 'UPDATED', 'CANCEL REASON'],
         page.items.map((i) => [i.workflowType, i.workflowId, status(i.status), String(i.version), ref(i.parent), time(i.createdAt), time(i.updatedAt), clip(i.cancelReason, 40)]),
       );
-      if (page.next !== undefined) out.line(out.c.dim(`more: --after '${safe(page.next).replaceAll("'", "'\\''")}'`));
+      out.more(page.next);
     }),
   );
 
@@ -56,7 +56,13 @@ export function instancesCommands(program: Command, io: Io): void {
         const { out, store, engine } = session;
         const r = { type, id };
         const loaded = await session.existing(r);
-        const [events, effects, timers, paused] = await Promise.all([store.readEvents(r), store.listEffects(r), store.listTimers(r), store.listPaused()]);
+        // Without a snapshot, the load returned every event already.
+        const [events, effects, timers, paused] = await Promise.all([
+          loaded.snapshot === undefined ? loaded.events : store.readEvents(r),
+          store.listEffects(r),
+          store.listTimers(r),
+          store.listPaused(),
+        ]);
         const pause = paused.find((p) => p.type === type && (p.id === undefined || p.id === id));
         const workflow = session.workflows.get(type);
         const state = workflow === undefined ? undefined : (await engine.getState(workflow, id)).state;

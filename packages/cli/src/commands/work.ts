@@ -3,7 +3,7 @@
 import type { EffectRecord, TimerRecord, WorkKind, WorkStatus } from '@ironflow/core/store';
 import { Option, type Command } from 'commander';
 import { clip, preview, status, time } from '../format.js';
-import { safe, type Cell, type Io } from '../output.js';
+import type { Cell, Io } from '../output.js';
 import { withSession } from '../session.js';
 import { pageOptions, workFilter, workFilterOptions, type WorkFilterOptions } from './filters.js';
 
@@ -48,7 +48,7 @@ function workList(parent: Command, io: Io, kind: WorkKind): void {
       if (out.json) return out.data(page);
       const { head, rows } = kind === 'effect' ? effectRows(page.items as EffectRecord[]) : timerRows(page.items as TimerRecord[]);
       out.table(head, rows);
-      if (page.next !== undefined) out.line(out.c.dim(`more: --after '${safe(page.next).replaceAll("'", "'\\''")}'`));
+      out.more(page.next);
     }),
   );
 }

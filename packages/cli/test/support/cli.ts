@@ -50,3 +50,27 @@ export async function runJson<T = unknown>(args: readonly string[], run: CliRun 
   if (result.code !== 0) throw new Error(`ironflow ${args.join(' ')} --json exited ${result.code}:\n${result.stderr}`);
   return JSON.parse(result.stdout) as T;
 }
+
+/** `arg` quoted for a POSIX shell. */
+const quote = (arg: string): string => `'${arg.replaceAll("'", "'\\''")}'`;
+
+/**
+ * Runs `ironflow <args>` at a terminal: inside a pseudo-terminal made by util-linux `script`, so
+ * stdin, stdout and stderr are TTYs; `input` is typed into it. Its output is stdout and stderr
+ * together, with the terminal's line endings (\r\n).
+ */
+export function runCliAtTerminal(args: readonly string[], input: string): Promise<CliResult> {
+  const command = [process.execPath, '--conditions=@ironflow/source', '--import', 'tsx', `${BUILT_DIR}/cli.js`, ...args].map(quote).join(' ');
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, IRONFLOW_URL: undefined };
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+  const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: PACKAGE_DIR, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(input);
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
