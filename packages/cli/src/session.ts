@@ -41,12 +41,6 @@ export interface Session {
   definition(type: string): AnyWorkflow;
 }
 
-/** The output settings alone, for commands and errors that need no store. */
-export function outputFor(command: Command, io: Io): Output {
-  const options = command.optsWithGlobals<GlobalOptions>();
-  return new Output(io, options.json === true, colorEnabled(io, options));
-}
-
 /** The workflows of --workflows alone, for a command that needs no store. */
 export interface Definitions {
   readonly out: Output;
@@ -59,10 +53,12 @@ export interface Definitions {
 export async function loadDefinitions(command: Command, io: Io): Promise<Definitions> {
   const options = command.optsWithGlobals<GlobalOptions>();
   const out = new Output(io, options.json === true, colorEnabled(io, options));
-  if (options.workflows === undefined) throw usageError(`${command.name()} needs --workflows <module>: the module that exports the workflow definitions`);
+  if (options.workflows === undefined) throw needsWorkflows(command);
   const workflows = new Map((await loadWorkflows(options.workflows, io.cwd)).map((w) => [w.type, w]));
   return { out, workflows, definition: (type) => definitionIn(workflows, options.workflows ?? '', type) };
 }
+
+const needsWorkflows = (command: Command) => usageError(`${command.name()} needs --workflows <module>: the module that exports the workflow definitions`);
 
 function definitionIn(workflows: ReadonlyMap<string, AnyWorkflow>, module: string, type: string): AnyWorkflow {
   const workflow = workflows.get(type);
@@ -82,7 +78,7 @@ export interface SessionNeeds {
 export async function withSession(command: Command, io: Io, body: (session: Session) => Promise<void>, needs: SessionNeeds = {}): Promise<void> {
   const options = command.optsWithGlobals<GlobalOptions>();
   const out = new Output(io, options.json === true, colorEnabled(io, options));
-  if (needs.definitions === true && options.workflows === undefined) throw usageError(`${command.name()} needs --workflows <module>: the module that exports the workflow definitions`);
+  if (needs.definitions === true && options.workflows === undefined) throw needsWorkflows(command);
   const target = parseTarget(options.url ?? io.env.IRONFLOW_URL, io.cwd);
   if (needs.forMigration === true && (target.kind === 'redis' || target.kind === 'redis-cluster')) {
     throw usageError('migrate applies to PostgreSQL and PGlite stores; Redis needs no migration (the store loads its scripts on first use)');
