@@ -32,8 +32,11 @@ import {
   observationOf,
   ofInstance,
   recordOf,
+  deleteWork,
+  putWork,
   refKey,
   workKey,
+  workOf,
   type EffectRow,
   type InstanceRow,
   type Tables,
@@ -59,16 +62,16 @@ export function memoryBackend(tables: Tables): StoreBackend {
 
   /** The pending or leased timer of `ref` with `key`: at most one exists. */
   function liveTimer(ref: WorkflowRef, key: string): TimerRow | undefined {
-    for (const row of tables.work.values()) {
-      if (row.kind === 'timer' && row.key === key && ofInstance(row, ref) && (row.status === 'pending' || row.status === 'leased')) return row;
+    for (const row of workOf(tables, ref)) {
+      if (row.kind === 'timer' && row.key === key && (row.status === 'pending' || row.status === 'leased')) return row;
     }
     return undefined;
   }
 
   /** The live (pending or leased) effect of `ref` with `key`: at most one exists. */
   function liveEffect(ref: WorkflowRef, key: string): EffectRow | undefined {
-    for (const row of tables.work.values()) {
-      if (row.kind === 'effect' && row.key === key && ofInstance(row, ref) && (row.status === 'pending' || row.status === 'leased')) return row;
+    for (const row of workOf(tables, ref)) {
+      if (row.kind === 'effect' && row.key === key && (row.status === 'pending' || row.status === 'leased')) return row;
     }
     return undefined;
   }
@@ -97,8 +100,8 @@ export function memoryBackend(tables: Tables): StoreBackend {
   /** Cancels every live effect and timer of `ref` but `except` (the acknowledged row); counts them. */
   function cancelLive(ref: WorkflowRef, now: number, reason: string | undefined, except?: WorkRow): { effects: number; timers: number } {
     const counts = { effects: 0, timers: 0 };
-    for (const row of tables.work.values()) {
-      if (row === except || !ofInstance(row, ref) || (row.status !== 'pending' && row.status !== 'leased')) continue;
+    for (const row of workOf(tables, ref)) {
+      if (row === except || (row.status !== 'pending' && row.status !== 'leased')) continue;
       cancelRow(row, now, reason);
       if (row.kind === 'effect') counts.effects += 1;
       else counts.timers += 1;
@@ -108,7 +111,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
 
   function addEffects(ref: WorkflowRef, effects: readonly CheckedEffect[], now: number): void {
     for (const effect of effects) {
-      tables.work.set(workKey('effect', effect.id), {
+      putWork(tables, {
         kind: 'effect', id: effect.id, workflowType: ref.type, workflowId: ref.id, payload: effect.payload,
         key: effect.key, tag: effect.tag, priority: effect.priority, settings: effect.settings, trace: effect.trace,
         status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: now,
@@ -171,7 +174,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
     for (const timer of c.timers) {
       const current = timer.key === undefined ? undefined : liveTimer(ref, timer.key);
       if (current === undefined) {
-        tables.work.set(workKey('timer', timer.id), {
+        putWork(tables, {
           kind: 'timer', id: timer.id, workflowType: ref.type, workflowId: ref.id, key: timer.key, fireAt: timer.fireAt, input: timer.input, trace: timer.trace,
           status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: timer.fireAt,
         });
@@ -416,10 +419,10 @@ export function memoryBackend(tables: Tables): StoreBackend {
 
     async purge(olderThan) {
       const purged = { effects: 0, timers: 0 };
-      for (const [key, row] of tables.work) {
+      for (const row of [...tables.work.values()]) {
         const finished = row.status === 'done' || row.status === 'fired' || row.status === 'cancelled';
         if (!finished || row.updatedAt >= olderThan) continue;
-        tables.work.delete(key);
+        deleteWork(tables, row);
         if (row.kind === 'effect') purged.effects += 1;
         else purged.timers += 1;
       }
@@ -486,15 +489,15 @@ export function memoryBackend(tables: Tables): StoreBackend {
     },
 
     async listEffects(ref) {
-      return [...tables.work.values()]
-        .filter((row): row is EffectRow => row.kind === 'effect' && ofInstance(row, ref))
+      return [...workOf(tables, ref)]
+        .filter((row): row is EffectRow => row.kind === 'effect')
         .sort(byCreated)
         .map((row) => recordOf(row));
     },
 
     async listTimers(ref) {
-      return [...tables.work.values()]
-        .filter((row): row is TimerRow => row.kind === 'timer' && ofInstance(row, ref))
+      return [...workOf(tables, ref)]
+        .filter((row): row is TimerRow => row.kind === 'timer')
         .sort(byCreated)
         .map((row) => recordOf(row));
     },

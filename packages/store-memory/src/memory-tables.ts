@@ -95,8 +95,14 @@ export interface Tables {
   readonly instances: Map<string, InstanceRow>;
   /** `refKey(type, uniqueKey)` → the active instance holding it. */
   readonly uniqueKeys: Map<string, string>;
-  /** By `workKey(kind, id)`: effect and timer ids are unique per kind. */
+  /** By `workKey(kind, id)`: effect and timer ids are unique per kind. Write through `putWork`/`deleteWork`. */
   readonly work: Map<string, WorkRow>;
+  /**
+   * The same rows by instance, `refKey(type, id)` → its effects and timers in insertion order, so
+   * that what a commit does to its own instance's work (keys, terminal policy, listings) costs the
+   * instance's rows, not the store's.
+   */
+  readonly workByInstance: Map<string, Set<WorkRow>>;
   /** By `refKey(type, id)`, in the order recorded, whether or not the instance exists. */
   readonly observations: Map<string, CheckedObservation[]>;
   /** Pauses in force: `refKey(type, '')` for a whole type (ids are never empty), else `refKey(type, id)` → since. */
@@ -105,7 +111,7 @@ export interface Tables {
 
 /** Empty tables. */
 export function createTables(): Tables {
-  return { instances: new Map(), uniqueKeys: new Map(), work: new Map(), observations: new Map(), paused: new Map() };
+  return { instances: new Map(), uniqueKeys: new Map(), work: new Map(), workByInstance: new Map(), observations: new Map(), paused: new Map() };
 }
 
 /** Forgets every row. */
@@ -113,8 +119,32 @@ export function clearTables(tables: Tables): void {
   tables.instances.clear();
   tables.uniqueKeys.clear();
   tables.work.clear();
+  tables.workByInstance.clear();
   tables.observations.clear();
   tables.paused.clear();
+}
+
+/** Adds an effect or timer row. */
+export function putWork(tables: Tables, row: WorkRow): void {
+  tables.work.set(workKey(row.kind, row.id), row);
+  const key = refKey(row.workflowType, row.workflowId);
+  const rows = tables.workByInstance.get(key);
+  if (rows === undefined) tables.workByInstance.set(key, new Set([row]));
+  else rows.add(row);
+}
+
+/** Removes an effect or timer row. */
+export function deleteWork(tables: Tables, row: WorkRow): void {
+  tables.work.delete(workKey(row.kind, row.id));
+  const key = refKey(row.workflowType, row.workflowId);
+  const rows = tables.workByInstance.get(key);
+  rows?.delete(row);
+  if (rows?.size === 0) tables.workByInstance.delete(key);
+}
+
+/** The effects and timers of one instance, in insertion order. */
+export function workOf(tables: Tables, ref: WorkflowRef): Iterable<WorkRow> {
+  return tables.workByInstance.get(refKey(ref.type, ref.id)) ?? [];
 }
 
 /** True when claims must skip `row`: its type or its instance is paused. */
