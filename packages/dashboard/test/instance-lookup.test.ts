@@ -1,9 +1,12 @@
-// Exact and prefix lookups through engine.pageInstances, on the memory store and PostgreSQL: the
+// Exact and prefix lookups through engine.pageInstances, on the memory store, PostgreSQL and Redis: the
 // cursor that starts right before an id finds it however it is spelled (ids that are prefixes of
 // others, the least key, characters beyond U+FFFF and next to the surrogate range).
 import { MAX_KEY_LENGTH, compareIds } from '@ironflow/core/store';
 import { createEngine, silentLogger, type Engine } from '@ironflow/runtime';
 import { createMemoryStore } from '@ironflow/store-memory';
+import { createRedisStore } from '@ironflow/store-redis';
+import { testServerUrl, uniqueName } from '@ironflow/testing';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findInstance, keyBefore, searchByPrefix } from '../src/instance-lookup.js';
 import { payment, paymentRegistration } from './support/payment.js';
@@ -85,5 +88,26 @@ describeLookups(
         const pg: PostgresTestStore = await openPostgres(postgresUrl!);
         const engine = createEngine({ store: pg.store, workflows: [paymentRegistration({ failing: new Map() })], logger: silentLogger });
         return { engine, close: () => pg.close() };
+      },
+);
+
+const redisUrl = testServerUrl('redis');
+describeLookups(
+  'Redis',
+  redisUrl === undefined
+    ? undefined
+    : async () => {
+        const client = new Redis(redisUrl);
+        const store = createRedisStore({ client, keyPrefix: uniqueName('ironflow_dash') });
+        await store.setup();
+        const engine = createEngine({ store, workflows: [paymentRegistration({ failing: new Map() })], logger: silentLogger });
+        return {
+          engine,
+          close: async () => {
+            await store.destroy();
+            await store.close();
+            client.disconnect();
+          },
+        };
       },
 );
