@@ -361,8 +361,21 @@ $commit_one$;
 `;
 }
 
+/**
+ * How the set-based path of routed results treats a commit that completes its instance with
+ * `cancelWork` (the default terminal policy of every completing decision). Versions 4 and 5 send
+ * it through commit_one, one call per commit; from version 6 it stays in the set-based path, its
+ * instance's other live work cancelled by one UPDATE per table for the batch.
+ */
+export interface RoutedPath {
+  readonly cancelWork: boolean;
+}
+
+/** Versions 4 and 5: a commit with cancelWork goes through commit_one. */
+const ROUTED_V4: RoutedPath = { cancelWork: false };
+
 /** commit_decisions as the schema version of `w` writes it: a batch of commit documents in one statement. */
-export function commitDecisions({ quoted: s, channel }: SchemaName, w: WorkWrites): string {
+export function commitDecisions({ quoted: s, channel }: SchemaName, w: WorkWrites, routed: RoutedPath = ROUTED_V4): string {
   return `
 ${w.notes.commitDecisions}
 CREATE OR REPLACE FUNCTION ${s}.commit_decisions(p_commits jsonb)
@@ -442,9 +455,9 @@ BEGIN
   -- Fast path, set-based: routed results. A commit that acknowledges an effect and appends events
   -- (and maybe effects) to an existing instance, when neither its instance nor its acknowledged
   -- effect is named by another commit of the batch, and it has no idempotency key, snapshot,
-  -- observation, timer, effect cancel or cancelWork. Its instance and effect rows are locked
+  -- observation, ${routed.cancelWork ? 'timer or effect cancel (cancelWork is allowed)' : 'timer, effect cancel or cancelWork'}. Its instance and effect rows are locked
   -- (instances first, as commit_one does), the checks run on the locked rows, and those that pass
-  -- are applied with one statement for the batch. Those that fail go through the loop below.
+  -- are applied with one statement for the batch${routed.cancelWork ? ', after one UPDATE per table for their\n  -- cancelWork' : ''}. Those that fail go through the loop below.
   v_followed := '{}';
   IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_commits) AS x WHERE x->'ack'->>'kind' = 'effect' AND x->>'expectedVersion' <> '0') THEN
     WITH c AS (
@@ -460,8 +473,8 @@ BEGIN
        AND NOT (c.idx = ANY (v_created)) AND c.doc->'idempotencyKey' IS NULL AND c.doc->'snapshot' IS NULL
        AND c.doc->'observation' IS NULL AND c.doc->'uniqueKey' IS NULL
        AND jsonb_array_length(c.doc->'cancelTimers') = 0 AND jsonb_array_length(c.doc->'timers') = 0
-       AND coalesce(jsonb_array_length(c.doc->'cancelEffects'), 0) = 0
-       AND NOT coalesce((c.doc->>'cancelWork')::boolean, false);
+       AND coalesce(jsonb_array_length(c.doc->'cancelEffects'), 0) = 0${routed.cancelWork ? ';' : `
+       AND NOT coalesce((c.doc->>'cancelWork')::boolean, false);`}
     IF cardinality(v_candidates) > 0 THEN
       PERFORM 1 FROM ${s}.instances i
         JOIN (SELECT p_commits->x.idx AS doc FROM unnest(v_candidates) AS x(idx)) AS c
@@ -482,7 +495,7 @@ BEGIN
                            JOIN ${s}.effects k ON k.workflow_type = i.workflow_type AND k.workflow_id = i.workflow_id
                                              AND k.key = x->>'key' AND k.status IN ('pending', 'leased'));
     END IF;
-    IF cardinality(v_followed) > 0 THEN
+    IF cardinality(v_followed) > 0 THEN${routed.cancelWork ? cancelWorkOfFollowed(s) : ''}
       WITH f AS (
         SELECT p_commits->x.idx AS doc, (p_commits->x.idx->>'now')::bigint AS now,
                (p_commits->x.idx->>'expectedVersion')::integer AS expected
@@ -553,6 +566,31 @@ BEGIN
 END;
 $commit_decisions$;
 `;
+}
+
+/**
+ * cancelWork of the routed results that passed their checks: every other live effect and timer of
+ * their instances cancelled, as commit_one does after settling the acknowledgement (which it then
+ * no longer counts as live, so it is excluded here by id). A statement of its own before the
+ * writes: their new effects are not cancelled, and a row is not updated twice in one statement.
+ * The rows are locked by these UPDATEs after their instances, as in commit_one.
+ */
+function cancelWorkOfFollowed(s: string): string {
+  const followed = `(SELECT p_commits->x.idx AS doc FROM unnest(v_followed) AS x(idx)
+                WHERE coalesce((p_commits->x.idx->>'cancelWork')::boolean, false)) AS f`;
+  return `
+      IF EXISTS (SELECT 1 FROM unnest(v_followed) AS x(idx) WHERE coalesce((p_commits->x.idx->>'cancelWork')::boolean, false)) THEN
+        UPDATE ${s}.effects w
+           SET status = 'cancelled', ${UNLEASE}, updated_at = (f.doc->>'now')::bigint
+          FROM ${followed}
+         WHERE w.workflow_type = f.doc->>'workflowType' AND w.workflow_id = f.doc->>'workflowId'
+           AND w.status IN ('pending', 'leased') AND w.id <> f.doc->'ack'->>'id';
+        UPDATE ${s}.timers w
+           SET status = 'cancelled', ${UNLEASE}, updated_at = (f.doc->>'now')::bigint
+          FROM ${followed}
+         WHERE w.workflow_type = f.doc->>'workflowType' AND w.workflow_id = f.doc->>'workflowId'
+           AND w.status IN ('pending', 'leased');
+      END IF;`;
 }
 
 function commitDecision({ quoted: s }: SchemaName): string {

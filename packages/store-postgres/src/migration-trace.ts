@@ -10,7 +10,7 @@ import type { SchemaName } from './schema-name.js';
  * document of the previous release) writes NULL, and a keyed timer rescheduled in place takes the
  * new timer's trace, or none.
  */
-const TRACED: WorkWrites = {
+export const TRACED: WorkWrites = {
   columns: ', trace',
   values: (x) => `, (${x}->>'trace')::json`,
   rearm: ', trace = EXCLUDED.trace',

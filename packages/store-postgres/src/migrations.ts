@@ -1,6 +1,7 @@
 // The versioned schema of the store. A migration is never edited once released: changes go in a
 // new version. Each one runs inside the migration transaction (see migrate.ts).
 import { controlMigration } from './migration-control.js';
+import { routedMigration } from './migration-routed.js';
 import { traceMigration } from './migration-trace.js';
 import type { SchemaName } from './schema-name.js';
 import { settleBranch, settleSet } from './settle-sql.js';
@@ -748,4 +749,4 @@ $settle_leases$;
 };
 
 /** Every migration, in version order. */
-export const MIGRATIONS: readonly Migration[] = [initial, claimIndexesByType, batches, controlMigration, traceMigration];
+export const MIGRATIONS: readonly Migration[] = [initial, claimIndexesByType, batches, controlMigration, traceMigration, routedMigration];

@@ -169,6 +169,55 @@ export function batchStoreCases(ctx: ConformanceContext, settings: BatchCaseSett
       expect((await ctx.store.listEffects({ type, id: 'zz-source' }))[0]!.status).toBe('done');
       expect((await ctx.store.listTimers(owner))[0]!.status).toBe('fired');
     });
+
+    it('routed results that complete their instance with cancelWork, in one batch: each cancels the live work it leaves, keeps the acknowledged row and its own new effects, and fails alone', async () => {
+      const type = uniqueName('completing');
+      const [a, b, c, d, e] = [{ type, id: 'a' }, { type, id: 'b' }, { type, id: 'c' }, { type, id: 'd' }, { type, id: 'e' }] as const;
+      const claimOne = async (now = T0, owner = 'w') => {
+        const [claimed] = await ctx.store.claimEffects({ now, limit: 1, types: [type], leaseMs: LEASE_MS, owner });
+        return claimed!;
+      };
+      // Each instance's first effect is claimed before its other work exists, so claims take it.
+      const first = async (ref: { type: string; id: string }, key?: string) => {
+        await ctx.store.commit(commit(ref, 0, { effects: [{ id: `${ref.id}-1`, payload: 1, ...(key ? { key } : {}) }] }));
+        return (await claimOne()).lease;
+      };
+      const leases = { a: await first(a), b: await first(b), c: await first(c), d: await first(d), e: await first(e, 'ship') };
+      await ctx.store.commit(commit(a, 1, { effects: [{ id: 'a-2', payload: 2 }, { id: 'a-3', payload: 3, key: 'ship' }], timers: [{ id: 'a-t', key: 'remind', fireAt: T0 + 60_000, input: 1 }] }));
+      expect((await claimOne(T0, 'w2')).id).toBe('a-2');
+      await ctx.store.commit(commit(c, 1, { effects: [{ id: 'c-2', payload: 2 }] }));
+      await ctx.store.commit(commit(d, 1, { effects: [{ id: 'd-2', payload: 2 }] }));
+      await ctx.store.commit(commit(e, 1, { effects: [{ id: 'e-2', payload: 2, key: 'gift' }] }));
+
+      const now = T0 + 1;
+      const done = (lease: Lease) => ({ ...lease, outcome: 'done' as const });
+      const results = await ctx.store.commitMany([
+        commit(a, 2, { now, ack: done(leases.a), completed: true, cancelWork: true, effects: [{ id: 'a-receipt', payload: 'r' }] }),
+        commit(b, 1, { now, ack: { ...leases.b, outcome: 'dead', error: 'boom' }, completed: true, cancelWork: true }),
+        commit(c, 2, { now, ack: done(leases.c), effects: [{ id: 'c-3', payload: 3 }] }),
+        // Its lease expired: fails alone, its work untouched.
+        commit(d, 2, { now: T0 + LEASE_MS + 1, ack: done(leases.d), completed: true, cancelWork: true }),
+        // A new effect under a key a live effect holds, and under the acknowledged effect's key.
+        commit(e, 2, { now, ack: done(leases.e), completed: true, cancelWork: true, effects: [{ id: 'e-3', payload: 3, key: 'gift' }, { id: 'e-4', payload: 4, key: 'ship' }] }),
+      ]);
+      expect(codes(results)).toEqual(['ok', 'ok', 'ok', 'LEASE_LOST', 'ok']);
+
+      const effects = async (ref: { type: string; id: string }) => Object.fromEntries((await ctx.store.listEffects(ref)).map((w) => [w.id, w.status]));
+      expect(await effects(a)).toEqual({ 'a-1': 'done', 'a-2': 'cancelled', 'a-3': 'cancelled', 'a-receipt': 'pending' });
+      expect((await ctx.store.listEffects(a)).find((w) => w.id === 'a-2')).not.toHaveProperty('leaseOwner');
+      expect((await ctx.store.listTimers(a)).map((t) => [t.id, t.status])).toEqual([['a-t', 'cancelled']]);
+      expect(await effects(b)).toEqual({ 'b-1': 'dead' });
+      expect((await ctx.store.listEffects(b))[0]).toMatchObject({ lastError: 'boom' });
+      expect(await effects(c)).toEqual({ 'c-1': 'done', 'c-2': 'pending', 'c-3': 'pending' });
+      expect(await effects(d)).toEqual({ 'd-1': 'leased', 'd-2': 'pending' });
+      expect(await effects(e)).toEqual({ 'e-1': 'done', 'e-2': 'cancelled', 'e-3': 'pending', 'e-4': 'pending' });
+      for (const [ref, version, status] of [[a, 3, 'completed'], [b, 2, 'completed'], [c, 3, 'active'], [d, 2, 'active'], [e, 3, 'completed']] as const) {
+        expect(await ctx.store.load(ref), ref.id).toMatchObject({ version, status });
+      }
+      // Only the new effects are claimable: the cancelled ones and the completed instances' old work are gone.
+      const claimable = await ctx.store.claimEffects({ now, limit: 20, types: [type], leaseMs: LEASE_MS, owner: 'w3' });
+      expect(claimable.map((w) => w.id).sort()).toEqual(['a-receipt', 'c-2', 'c-3', 'd-2', 'e-3', 'e-4']);
+    });
   });
 
   describe('wake-ups of a batch', () => {

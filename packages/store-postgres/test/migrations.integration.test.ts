@@ -17,6 +17,7 @@ const ALL_VERSIONS = [
   { version: 3, name: 'group commit and batched settlement' },
   { version: 4, name: 'control of live work' },
   { version: 5, name: 'trace context of work' },
+  { version: 6, name: 'completing routed results set-based' },
 ];
 
 describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real server', () => {
@@ -68,6 +69,31 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
     const untraced = { ...document, effects: document.effects.map(({ trace: _t, ...e }: { trace?: unknown }) => e), timers: document.timers.map(({ trace: _t, ...t }: { trace?: unknown }) => t) };
     const { rows } = await admin.query(`SELECT r_outcome, r_version, r_holder FROM ${quoted}.commit_decisions($1::jsonb)`, [JSON.stringify([untraced])]);
     return rows[0];
+  }
+
+  /**
+   * Commits `request` as a batch of one and counts the calls of commit_one it made (track_functions
+   * on for the transaction). The backend's counts not yet flushed include earlier transactions',
+   * and no flush happens inside a transaction, so the difference across the call is its own.
+   */
+  async function commitOneCalls(quoted: string, request: CommitRequest): Promise<{ outcome: unknown; calls: number }> {
+    const client = await admin.connect();
+    const calls = async () =>
+      (await client.query('SELECT coalesce(pg_stat_get_xact_function_calls($1::regprocedure), 0)::int AS n', [`${quoted}.commit_one(jsonb)`])).rows[0].n as number;
+    try {
+      await client.query('BEGIN');
+      await client.query("SET LOCAL track_functions = 'pl'");
+      const before = await calls();
+      const { rows: outcomes } = await client.query(`SELECT r_outcome FROM ${quoted}.commit_decisions($1::jsonb)`, [`[${encodeCommit(parseCommit(request))}]`]);
+      const after = await calls();
+      await client.query('COMMIT');
+      return { outcome: outcomes[0]?.r_outcome, calls: after - before };
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   /** Settles as releases on schema version 3 did, reading r_index and r_applied only. */
@@ -304,6 +330,28 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
       const written = (await store.listEffects(b)).find((e) => e.id === 'b-refund');
       expect(written).toMatchObject({ status: 'pending' });
       expect(written).not.toHaveProperty('trace');
+    });
+
+    it('a version 5 schema upgrades to version 6, which applies a routed result that completes its instance without calling commit_one', async () => {
+      const schema = newSchema();
+      const quoted = await schemaAt(schema, 5);
+      const store = newStore({ pool: admin, schema });
+      const type = 'completing';
+      const refs = [{ type, id: 'a' }, { type, id: 'b' }];
+      for (const ref of refs) await store.commit(commit(ref, 0, { effects: [{ id: `${ref.id}-1`, payload: 1 }, { id: `${ref.id}-2`, payload: 2 }] }));
+      const claimed = await store.claimEffects({ now: T0, limit: 4, types: [type], leaseMs: 60_000, owner: 'w' });
+      const completing = (ref: (typeof refs)[number]) =>
+        commit(ref, 1, { now: T0 + 1, ack: { ...claimed.find((e) => e.id === `${ref.id}-1`)!.lease, outcome: 'done' }, completed: true, cancelWork: true });
+
+      // Version 5 sends it through commit_one, one call per commit.
+      expect(await commitOneCalls(quoted, completing(refs[0]!))).toEqual({ outcome: 'ok', calls: 1 });
+      expect(await migratePostgresStore({ pool: admin, schema })).toEqual({ schema, applied: ALL_VERSIONS.slice(5), version: LATEST_SCHEMA_VERSION });
+      expect(await commitOneCalls(quoted, completing(refs[1]!))).toEqual({ outcome: 'ok', calls: 0 });
+      // Both paths leave the same rows: the acknowledged effect done, the other one cancelled.
+      for (const ref of refs) {
+        expect(await store.load(ref), ref.id).toMatchObject({ version: 2, status: 'completed' });
+        expect((await store.listEffects(ref)).map((e) => [e.id, e.status]), ref.id).toEqual([[`${ref.id}-1`, 'done'], [`${ref.id}-2`, 'cancelled']]);
+      }
     });
 
     it('a hostile schema name is rejected with INVALID_ARGUMENT and creates nothing', async () => {
