@@ -4,6 +4,7 @@
 import {
   IronflowError,
   StoreError,
+  badFeedPosition,
   compareIds,
   stripUndefined,
   type CheckedAck,
@@ -13,6 +14,7 @@ import {
   type CheckedObservation,
   type CheckedTimer,
   type CommitOutcome,
+  type FeedEvent,
   type Lease,
   type BacklogEntry,
   type LeaseOperation,
@@ -33,6 +35,7 @@ import {
   ofInstance,
   recordOf,
   deleteWork,
+  feedEventOf,
   putWork,
   refKey,
   workKey,
@@ -43,6 +46,14 @@ import {
   type TimerRow,
   type WorkRow,
 } from './memory-tables.js';
+
+/** The index a position of this store's feed stands for (its events before it), refusing any other text. */
+function feedIndex(position: string, length: number): number {
+  if (!/^(0|[1-9][0-9]{0,15})$/.test(position)) throw badFeedPosition(position, 'the memory store writes whole numbers');
+  const index = Number(position);
+  if (index > length) throw badFeedPosition(position, `past the last event, ${length}`);
+  return index;
+}
 
 /**
  * The backend of `createMemoryStore` over `tables`.
@@ -158,6 +169,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
     const instance: InstanceRow = existing ?? { type: ref.type, id: ref.id, version: 0, status: 'active', createdAt: now, updatedAt: now, events: [], idempotency: new Map() };
     tables.instances.set(refKey(ref.type, ref.id), instance);
     instance.events.push(...c.events);
+    for (const event of c.events) tables.feed.push({ type: ref.type, id: ref.id, event });
     for (const key of c.cancelEffects) {
       const row = liveEffect(ref, key);
       if (row !== undefined && row !== ackRow) cancelRow(row, now, undefined);
@@ -473,6 +485,24 @@ export function memoryBackend(tables: Tables): StoreBackend {
         .sort((a, b) => compareIds(a.type, b.type) || compareIds(a.id, b.id))
         .slice(0, query.limit)
         .map(summaryOf);
+    },
+
+    async readFeed(query) {
+      const { feed } = tables;
+      const start = query.after === undefined ? 0 : feedIndex(query.after, feed.length);
+      const types = query.workflowTypes === undefined ? undefined : new Set(query.workflowTypes);
+      const eventTypes = query.eventTypes === undefined ? undefined : new Set(query.eventTypes);
+      const events: FeedEvent[] = [];
+      let at = start;
+      while (at < feed.length && events.length < query.limit) {
+        const row = feed[at]!;
+        at += 1;
+        if ((types === undefined || types.has(row.type)) && (eventTypes === undefined || eventTypes.has(row.event.type))) events.push(feedEventOf(row, at));
+      }
+      return { events, next: at === 0 ? undefined : String(at) };
+    },
+    async feedHead() {
+      return tables.feed.length === 0 ? undefined : String(tables.feed.length);
     },
 
     async readEvents(ref, fromSequence) {

@@ -7,6 +7,7 @@ import {
   type CheckedObservation,
   type ClaimedRecord,
   type EffectRecord,
+  type FeedEvent,
   type IdempotencyRecord,
   type InstanceStatus,
   type InstanceSummary,
@@ -107,11 +108,20 @@ export interface Tables {
   readonly observations: Map<string, CheckedObservation[]>;
   /** Pauses in force: `refKey(type, '')` for a whole type (ids are never empty), else `refKey(type, id)` → since. */
   readonly paused: Map<string, number>;
+  /** Every committed event in commit order: the global feed; an event's position is its index + 1. */
+  readonly feed: FeedRow[];
+}
+
+/** One event of the feed, with its instance. */
+export interface FeedRow {
+  readonly type: string;
+  readonly id: string;
+  readonly event: EventRow;
 }
 
 /** Empty tables. */
 export function createTables(): Tables {
-  return { instances: new Map(), uniqueKeys: new Map(), work: new Map(), workByInstance: new Map(), observations: new Map(), paused: new Map() };
+  return { instances: new Map(), uniqueKeys: new Map(), work: new Map(), workByInstance: new Map(), observations: new Map(), paused: new Map(), feed: [] };
 }
 
 /** Forgets every row. */
@@ -122,6 +132,7 @@ export function clearTables(tables: Tables): void {
   tables.workByInstance.clear();
   tables.observations.clear();
   tables.paused.clear();
+  tables.feed.length = 0;
 }
 
 /** Adds an effect or timer row. */
@@ -191,6 +202,21 @@ export function eventsOf(instance: InstanceRow, fromSequence: number): StoredEve
       metadata: JSON.parse(event.metadata) as StoredEvent['metadata'],
       recordedAt: event.recordedAt,
     }));
+}
+
+/** A feed row as the port returns it. */
+export function feedEventOf(row: FeedRow, position: number): FeedEvent {
+  const { event } = row;
+  return {
+    workflowType: row.type,
+    workflowId: row.id,
+    sequence: event.sequence,
+    type: event.type,
+    payload: JSON.parse(event.payload) as unknown,
+    metadata: JSON.parse(event.metadata) as StoredEvent['metadata'],
+    recordedAt: event.recordedAt,
+    position: String(position),
+  };
 }
 
 /** An observation as the port returns it. */

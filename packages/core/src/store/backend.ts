@@ -11,6 +11,8 @@ import type {
   PausedEntry,
   Claimed,
   EffectRecord,
+  FeedPage,
+  FeedPosition,
   InstanceSummary,
   Lease,
   LoadedInstance,
@@ -26,6 +28,7 @@ import type {
   CheckedCommit,
   CheckedDeadLetterQuery,
   CheckedEffect,
+  CheckedFeedQuery,
   CheckedInstancePageQuery,
   CheckedInstanceQuery,
   CheckedObservation,
@@ -126,6 +129,16 @@ export interface StoreBackend {
   listWork(query: CheckedWorkQuery): Promise<WorkRecord[]>;
   /** Up to `query.limit` instances matching the filter after `query.after`, in (type, id) order (code points). */
   pageInstances(query: CheckedInstancePageQuery): Promise<InstanceSummary[]>;
+
+  /**
+   * Up to `query.limit` committed events after `query.after` (decoded by the backend, which throws
+   * `badFeedPosition` for text it did not write) that pass the filters, each with its position,
+   * and where the next read resumes (past the events the filters skipped too). An event is
+   * returned only once no commit that could precede it is still in flight.
+   */
+  readFeed(query: CheckedFeedQuery): Promise<FeedPage>;
+  /** The position of the last readable event, or undefined while there is none. */
+  feedHead(): Promise<FeedPosition | undefined>;
 
   listDeadLetters(query: CheckedDeadLetterQuery): Promise<WorkRecord[]>;
   countDeadLetters(query: CheckedDeadLetterQuery): Promise<number>;

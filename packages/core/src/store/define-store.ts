@@ -7,6 +7,7 @@ import { compareIds } from './order.js';
 import { PRIORITY_AGING_MS, type InstanceEndedListener, type BatchResult, type Claimed, type EffectRecord, type TimerRecord, type WorkflowStore, type WorkKind } from './port.js';
 import {
   instanceCursor,
+  parseFeedQuery,
   parseInstancePageQuery,
   parseWorkQuery,
   workCursor,
@@ -296,6 +297,14 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
     },
     listWork: async (query) => page('listWork', parseWorkQuery(query), (q) => backend.listWork(q), (row) => workCursor(row.id)),
     pageInstances: async (query) => page('pageInstances', parseInstancePageQuery(query), (q) => backend.pageInstances(q), instanceCursor),
+
+    async readFeed(query) {
+      const checked = parseFeedQuery(query);
+      return call('readFeed', () => backend.readFeed(checked));
+    },
+    async feedHead() {
+      return call('feedHead', () => backend.feedHead());
+    },
 
     async listDeadLetters(query) {
       const checked = parseDeadLetterQuery(query);

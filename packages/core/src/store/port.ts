@@ -359,6 +359,41 @@ export interface WorkQuery {
   readonly limit?: number | undefined;
 }
 
+/**
+ * A position in the global event feed, as the store that returned it wrote it: opaque, meaningful
+ * only to that store (on a partitioned store it is a vector of per-partition positions). Resume a
+ * read with `after: position`.
+ */
+export type FeedPosition = string;
+
+/** What `readFeed` takes. */
+export interface FeedQuery {
+  /** Events after this position (an event's `position` or a page's `next`); absent: from the first. */
+  readonly after?: FeedPosition | undefined;
+  /** Only events of these workflow types. */
+  readonly workflowTypes?: readonly string[] | undefined;
+  /** Only events of these event types. */
+  readonly eventTypes?: readonly string[] | undefined;
+  /** @default 100, at most MAX_PAGE */
+  readonly limit?: number | undefined;
+}
+
+/** A committed event as the feed returns it. */
+export interface FeedEvent extends StoredEvent {
+  /** Resuming after it returns exactly the events that come after it. */
+  readonly position: FeedPosition;
+}
+
+/** One read of the feed. */
+export interface FeedPage {
+  readonly events: FeedEvent[];
+  /**
+   * Where the next read resumes: past the events returned and past those the filters skipped;
+   * `after` (or undefined) when nothing new can be read yet.
+   */
+  readonly next?: FeedPosition | undefined;
+}
+
 /** A page of effects or timers; `next` is absent on the last page. */
 export interface WorkPage {
   readonly items: (EffectRecord | TimerRecord)[];
@@ -507,6 +542,18 @@ export interface WorkflowStore {
   listWork(query: WorkQuery): Promise<WorkPage>;
   /** A page of instances, in (workflowType, workflowId) order. */
   pageInstances(query?: InstancePageQuery): Promise<InstancePage>;
+
+  // ---- the global event feed ----
+  /**
+   * Committed events in one order every reader sees, resumable from any position, never skipping
+   * one: an event is readable only once no commit that could come before it is still in flight.
+   * Events of one instance come in sequence order. Memory, PostgreSQL and Redis with one
+   * partition keep one global order; a partitioned Redis orders each partition, and its position
+   * is a vector (events of one instance share a partition).
+   */
+  readFeed(query?: FeedQuery): Promise<FeedPage>;
+  /** The position of the last event a reader can read now; undefined while the feed is empty. */
+  feedHead(): Promise<FeedPosition | undefined>;
 
   // ---- operators ----
   listDeadLetters(query: DeadLetterQuery): Promise<(EffectRecord | TimerRecord)[]>;

@@ -16,6 +16,7 @@ import {
   type PauseTarget,
   type WorkQuery,
   type WorkStatus,
+  type FeedQuery,
   type Acknowledgement, type ClaimRequest, type CommitRequest, type DeadLetterQuery, type InstanceQuery, type Lease, type LeaseChange, type Observation, type WorkKind } from './port.js';
 
 /** The longest id, type or key a store indexes, in UTF-16 code units. */
@@ -603,4 +604,41 @@ export function parsePauseTarget(value: unknown): PauseTarget {
   const t = parseObject<Partial<PauseTarget>>(value, 'pause target', '{ type, id? }');
   const type = parseKey(t.type, 'target.type');
   return t.id === undefined ? { type } : { type, id: parseKey(t.id, 'target.id') };
+}
+
+/** Longest feed position a store writes (a vector of partition positions stays far below). */
+export const MAX_FEED_POSITION = 4096;
+
+/** A feed query, checked; `after` is still the store's opaque text, which its backend decodes. */
+export interface CheckedFeedQuery {
+  readonly after?: string | undefined;
+  readonly workflowTypes?: readonly string[] | undefined;
+  readonly eventTypes?: readonly string[] | undefined;
+  readonly limit: number;
+}
+
+/** Checks a feed query; `undefined` reads from the start. */
+export function parseFeedQuery(value: unknown): CheckedFeedQuery {
+  const q = parseOptions<FeedQuery>(value, 'feed query');
+  const after: unknown = q.after;
+  if (after !== undefined && (typeof after !== 'string' || after.length === 0 || after.length > MAX_FEED_POSITION)) {
+    throw invalidArgument(`query.after must be a feed position (a string from readFeed), got ${describe(after)}`);
+  }
+  const types = (v: unknown, what: string): string[] | undefined => {
+    if (v === undefined) return undefined;
+    const list = parseTypes(v, what);
+    if (list.length === 0) throw invalidArgument(`${what} must name at least one type; leave it out to read every one`);
+    return list;
+  };
+  return {
+    after,
+    workflowTypes: types(q.workflowTypes, 'query.workflowTypes'),
+    eventTypes: types(q.eventTypes, 'query.eventTypes'),
+    limit: q.limit === undefined ? 100 : parseCount(q.limit, 'query.limit', 1, MAX_PAGE),
+  };
+}
+
+/** The error of a feed position a backend cannot decode: bad input, like every other. */
+export function badFeedPosition(position: string, why: string): IronflowError {
+  return invalidArgument(`query.after is not a feed position of this store (${why}): ${describe(position.length > 80 ? `${position.slice(0, 80)}…` : position)}`);
 }

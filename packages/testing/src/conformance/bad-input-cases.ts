@@ -35,7 +35,7 @@ export interface BadCase {
 /** Calls that cannot write, so only their answer is checked. */
 export const READ_ONLY: ReadonlySet<PortMethod> = new Set<PortMethod>([
   'load', 'nextTimerAt', 'listDeadLetters', 'countDeadLetters', 'readEvents', 'listInstances', 'listEffects', 'listTimers', 'listObservations', 'subscribe',
-  'listPaused', 'backlog', 'listWork', 'pageInstances', 'subscribeEnded',
+  'listPaused', 'backlog', 'listWork', 'pageInstances', 'subscribeEnded', 'readFeed', 'feedHead',
 ]);
 
 type Fields = Record<string, unknown>;
@@ -329,6 +329,8 @@ export const VALID_CALLS: { readonly [M in PortMethod]: (w: BadInputWorld) => re
   listWork: (w) => [{ kind: 'effect', workflowType: w.type, workflowId: w.main.id, status: 'pending', tag: 't', createdFrom: 0, createdBefore: w.now, limit: 10 }],
   pageInstances: (w) => [{ workflowType: w.type, status: 'active', parent: w.other, updatedFrom: 0, updatedBefore: w.now, limit: 10 }],
   subscribeEnded: () => [() => undefined],
+  readFeed: (w) => [{ workflowTypes: [w.type], eventTypes: ['Poked'], limit: 10 }],
+  feedHead: () => [],
 };
 const call = VALID_CALLS;
 
@@ -443,6 +445,17 @@ export const BAD_CASES: readonly BadCase[] = [
   ...varyField('pageInstances', call.pageInstances, 0, 'updatedFrom', TIMES.filter(([name]) => name !== 'missing')),
   ...varyField('pageInstances', call.pageInstances, 0, 'after', fixed([['a number', 1], ['a cursor of effects', '["a"]'], ['a cursor with an empty id', '["a",""]']])),
   ...varyField('pageInstances', call.pageInstances, 0, 'limit', [...COUNTS, ...fixed([['1001', 1001]])]),
+  ...vary('readFeed', call.readFeed, 0, named('a query that is', NOT_OBJECTS)),
+  ...varyField('readFeed', call.readFeed, 0, 'after', fixed([
+    ['a number', 1],
+    ['null', null],
+    ['an empty string', ''],
+    ['text no store writes', 'not a position \u0000'],
+    ['4097 characters', '9'.repeat(4097)],
+  ])),
+  ...varyField('readFeed', call.readFeed, 0, 'workflowTypes', [...NOT_ARRAYS.filter(([name]) => name !== 'missing'), ...fixed([['empty', []]]), ...REQUIRED_KEYS.map(([name, value]): Bad => [`holding a type that is ${name}`, (w) => [value(w)]])]),
+  ...varyField('readFeed', call.readFeed, 0, 'eventTypes', [...NOT_ARRAYS.filter(([name]) => name !== 'missing'), ...fixed([['empty', []]])]),
+  ...varyField('readFeed', call.readFeed, 0, 'limit', [...COUNTS, ...fixed([['0', 0], ['1001', 1001]])]),
   ...vary('subscribeEnded', call.subscribeEnded, 0, named('a listener that is', fixed([['missing', undefined], ['null', null], ['a string', 'listener']]))),
   ...vary('subscribe', call.subscribe, 0, named('a listener that is', fixed([['missing', undefined], ['null', null], ['a string', 'listener'], ['an object', { call: () => undefined }]]))),
 ];

@@ -10,6 +10,7 @@ import type { ConformanceContext, OpenedStore, StoreConformanceOptions } from '.
 import { effectCases } from './effects.js';
 import { cancellationEffectCases, endedCases, idempotencyRetentionCases, pageCases, parentCases } from './operations.js';
 import { eventCases } from './events.js';
+import { feedCases } from './feed.js';
 import { hostileIdentifierCases } from './hostile-identifiers.js';
 import { poisonIsolationCases } from './poison-isolation.js';
 import { queryCases } from './queries.js';
@@ -92,6 +93,7 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
     describe('idempotency retention', () => idempotencyRetentionCases(ctx));
     describe('pages', () => pageCases(ctx));
     describe('trace context', () => traceCases(ctx));
+    describe('global event feed', () => feedCases(ctx));
     describe('queries and retention', () => queryCases(ctx));
     describe('hostile identifiers', () => hostileIdentifierCases(ctx));
     describe('tenant isolation', () => tenantIsolationCases(ctx));
