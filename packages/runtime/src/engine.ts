@@ -7,6 +7,9 @@ import {
   type BacklogEntry,
   type DeadLetterQuery,
   type EffectRecord,
+  type FeedPage,
+  type FeedPosition,
+  type FeedQuery,
   type InstancePage,
   type InstancePageQuery,
   type InstanceQuery,
@@ -139,6 +142,14 @@ export interface Engine {
   waitFor<W extends AnyWorkflow>(workflow: W, workflowId: string, options: WaitForOptions<StateOf<W>>): Promise<WaitResult<StateOf<W>>>;
   /** A page of effects or timers across the store, in id order, with filters; pass `next` as `after`. */
   listWork(query: WorkQuery): Promise<WorkPage>;
+  /**
+   * Committed events of every instance in the store's feed order, after a position, filtered by
+   * workflow and event type; pass `next` as `after` to go on. Never skips an event (see the store's
+   * docs for its order: global, or per partition on a partitioned Redis).
+   */
+  readFeed(query?: FeedQuery): Promise<FeedPage>;
+  /** The position of the last readable event of the feed, to measure a reader's lag. */
+  feedHead(): Promise<FeedPosition | undefined>;
   /** A page of instances across the store, in (type, id) order, with filters; pass `next` as `after`. */
   pageInstances(query?: InstancePageQuery): Promise<InstancePage>;
   /**
@@ -306,6 +317,8 @@ export function createEngine(options: EngineOptions): Engine {
       );
     },
     listWork: (query) => store.listWork(query),
+    readFeed: (query) => store.readFeed(query),
+    feedHead: () => store.feedHead(),
     pageInstances: (query) => store.pageInstances(query),
     cancelWhere: (filter, reason, opts) => operations.cancelWhere(filter, reason, opts),
     purgeIdempotencyKeys: (olderThanMs) => operations.purgeIdempotencyKeys(olderThanMs),
