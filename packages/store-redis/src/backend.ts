@@ -7,6 +7,7 @@ import { commit } from './commit.js';
 import type { RedisContext } from './context.js';
 import { backlog, cancelInstance, listPaused, setPaused } from './control.js';
 import { countDeadLetters, listDeadLetters, purge, purgeIdempotencyKeys } from './dead-letters.js';
+import { feedHead, readFeed } from './feed.js';
 import { commitMany } from './group-commit.js';
 import { redrive, settle, settleMany } from './leases.js';
 import { listWork, pageInstances } from './pages.js';
@@ -33,6 +34,8 @@ export function createRedisBackend(ctx: RedisContext): StoreBackend {
     purgeIdempotencyKeys: (olderThan) => purgeIdempotencyKeys(ctx, olderThan),
     listWork: (query) => listWork(ctx, query),
     pageInstances: (query) => pageInstances(ctx, query),
+    readFeed: (query) => readFeed(ctx, query),
+    feedHead: () => feedHead(ctx),
     listDeadLetters: (query) => listDeadLetters(ctx, query),
     countDeadLetters: (query) => countDeadLetters(ctx, query),
     redrive: (kind, id, now) => redrive(ctx, kind, id, now),

@@ -75,6 +75,7 @@ export function commitItem(ctx: RedisContext, request: CheckedCommit, modes: Com
       unique: uniqueRecord,
       // Unused without an acknowledgement; any key of the partition keeps the call in one slot.
       handoffs: ack === undefined ? keys.instance(ref.type, ref.id) : keys.handoffs(kindLetter(ack.kind), ack.id),
+      feed: keys.feed(),
     },
     args: {
       type: ref.type,

@@ -62,6 +62,8 @@ export const KEY_TEMPLATES = {
   children: 'ch:$ref(t,id)',
   /** Hash: lease token → how a cross-partition acknowledgement ended (this partition is its target). */
   handoffs: 'h:$k:$id',
+  /** Stream of the partition's committed events in commit order, one entry (t type, i id, s sequence) per event: the global feed. */
+  feed: 'feed',
 } as const;
 
 /** The name of a partition key template. */

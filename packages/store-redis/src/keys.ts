@@ -91,6 +91,8 @@ export interface PartitionKeys {
   /** Children of an instance (those in this partition). */
   children(type: string, id: string): string;
   handoffs(kind: KindLetter, id: string): string;
+  /** The partition's stream of committed events (the global feed). */
+  feed(): string;
 }
 
 /** The whole key layout of one store: prefix, partitions and the partition of every instance. */
@@ -145,6 +147,7 @@ function partitionKeys(tag: string): PartitionKeys {
     names: (status) => fillKey(tag, 'names', { s: STATUS_LETTERS[status] }),
     children: (t, id) => fillKey(tag, 'children', { t, id }),
     handoffs: (k, id) => fillKey(tag, 'handoffs', { k, id }),
+    feed: () => fillKey(tag, 'feed', {}),
   };
 }
 

@@ -123,6 +123,7 @@ describe('key layout', () => {
       names: fillKey(tag, 'names', { s: 'x' }),
       children: fillKey(tag, 'children', { t: 'order', id: '1' }),
       handoffs: fillKey(tag, 'handoffs', { k: 'e', id: 'x' }),
+      feed: fillKey(tag, 'feed', {}),
     };
     expect(samples).toEqual({
       instance: '{p#0}:i:5:order:o:1',
@@ -151,6 +152,7 @@ describe('key layout', () => {
       names: '{p#0}:n:x',
       children: '{p#0}:ch:5:order:1',
       handoffs: '{p#0}:h:e:x',
+      feed: '{p#0}:feed',
     });
     expect(Object.keys(samples).sort()).toEqual(Object.keys(KEY_TEMPLATES).sort());
   });

@@ -1,6 +1,7 @@
 // The decision commit as one Lua script: checks (acknowledgement, version and status, unique key,
-// new ids, effect keys) before any write, then events, effect cancels, effects, timer cancels and
-// schedules, instance (status, parent, indexes), extras, wake-ups and the end notification.
+// new ids, effect keys) before any write, then events and their feed entries, effect cancels,
+// effects, timer cancels and schedules, instance (status, parent, indexes), extras, wake-ups and
+// the end notification.
 import type { Reply } from '../reply.js';
 import { defineScript } from '../script.js';
 import { handoffsIn, type HandoffRef } from './cross-partition.js';
@@ -75,6 +76,8 @@ export const COMMIT = defineScript({
     'unique',
     /** The handoff record of the acknowledged row in this partition (remote acknowledgements). */
     'handoffs',
+    /** The partition's stream of committed events: one entry per event, in this same call. */
+    'feed',
   ],
   args: [
     'type',
@@ -226,7 +229,22 @@ elseif A_ackMode == 'remote' then
   redis.call('HSET', K_handoffs, A_ackToken, A_handoffRecord)
 end
 
-for i = evFirst, evFirst + nE - 1 do redis.call('RPUSH', K_events, ARGV[i]) end
+-- Each event also gets an entry in the partition's feed, in this same call, so an entry exists
+-- only for a committed event and the stream's ids grow in commit order. The entry names the
+-- event (RPUSH answers its sequence); the feed reads the event itself from the instance's list.
+-- Ids are <microseconds of the server clock>-<n>, so commits made one after another keep their
+-- order across partitions when the feed merges them; an id Redis refuses (not after the stream's
+-- last, as when the clock went back) falls back to '*', which always is.
+local feedUs = false
+if nE > 0 then
+  local t = redis.call('TIME')
+  feedUs = t[1] .. string.sub('00000' .. t[2], -6)
+end
+for i = evFirst, evFirst + nE - 1 do
+  local seq = redis.call('RPUSH', K_events, ARGV[i])
+  local added = redis.pcall('XADD', K_feed, feedUs .. '-' .. (i - evFirst), 't', wt, 'i', wid, 's', seq)
+  if type(added) == 'table' and added.err then redis.call('XADD', K_feed, '*', 't', wt, 'i', wid, 's', seq) end
+end
 
 -- effect cancels: by key, then every live row written before (the acknowledged one is settled)
 for _, key in ipairs(cancelEffects) do

@@ -5,6 +5,7 @@ import { CLAIM, PEEK } from './claim.js';
 import { COMMIT } from './commit.js';
 import { BACKLOG, CANCEL_INSTANCE, SET_PAUSE } from './control.js';
 import { CLEAR_HANDOFF, FINALIZE_HANDOFF, PREPARE_HANDOFF, PROBE_UNIQUE, RELEASE_UNIQUE, RESERVE_UNIQUE, RESOLVE_HANDOFF, TAKE_UNIQUE } from './cross-partition.js';
+import { FEED_HEAD, FEED_SCAN } from './feed.js';
 import { REDRIVE, SETTLE } from './leases.js';
 import { PURGE, PURGE_IDEMPOTENCY, RECORD_SETTINGS } from './maintenance.js';
 import { LIST_WORK, PAGE_INSTANCES } from './pages.js';
@@ -36,6 +37,8 @@ export const SCRIPTS: readonly LuaScript<string, string, unknown>[] = [
   PURGE_IDEMPOTENCY,
   LIST_WORK,
   PAGE_INSTANCES,
+  FEED_SCAN,
+  FEED_HEAD,
 ];
 
 /** The batch forms of scripts (group commit, batched settlement), loaded alongside SCRIPTS. */

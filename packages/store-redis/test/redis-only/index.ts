@@ -3,6 +3,7 @@
 import { describe } from 'vitest';
 import { batchCases } from './batches.js';
 import { commitCases } from './commits.js';
+import { feedCases } from './feed.js';
 import { redisFixture } from './fixture.js';
 import { hostileInputCases } from './hostile-input.js';
 import { layoutCases } from './layout.js';
@@ -17,6 +18,7 @@ export function redisOnlyTests(url: string): void {
   commitCases(fx);
   batchCases(fx);
   partitionCases(fx);
+  feedCases(fx);
   roundTripCases(fx);
   hostileInputCases(fx);
   serverCases(fx);

@@ -1,0 +1,115 @@
+// Reads of a partition's feed stream: a bounded scan after a stream id that answers the events
+// passing the filters (read from their instances' lists), and the stream's last id (the head).
+import type { Reply } from '../reply.js';
+import { defineScript } from '../script.js';
+
+/** One event a feed scan found: its stream id, instance, sequence and stored form. */
+export interface FeedEntry {
+  readonly id: string;
+  readonly type: string;
+  readonly workflowId: string;
+  readonly sequence: number;
+  readonly stored: string;
+}
+
+/** What one feed scan of a partition answered. */
+export type FeedScanReply =
+  /** `after` lies past the stream's last entry: no position this store wrote. */
+  | { readonly kind: 'past' }
+  | {
+      readonly kind: 'ok';
+      /** The last entry examined; undefined when none was. */
+      readonly last: string | undefined;
+      /** True when the scan examined every entry of the stream after `after`. */
+      readonly complete: boolean;
+      readonly entries: readonly FeedEntry[];
+    };
+
+function decodeScan(reply: Reply): FeedScanReply {
+  if (reply.at(0).oneOf(['OK', 'PAST']) === 'PAST') return { kind: 'past' };
+  return {
+    kind: 'ok',
+    last: reply.at(1).optionalText(),
+    complete: reply.at(2).integer() === 1,
+    entries: reply
+      .at(3)
+      .list()
+      .map((e) => ({ id: e.at(0).text(), type: e.at(1).text(), workflowId: e.at(2).text(), sequence: e.at(3).integer(), stored: e.at(4).text() })),
+  };
+}
+
+/**
+ * Examines up to `scan` entries of the feed stream after `after` (exclusive) and answers the
+ * events among them of the workflow types (the first `typeCount` of the variadic ARGV; none: every
+ * type) and event types (the rest, each as the `["<type>",` its stored form starts with; none:
+ * every type), stopping at `limit` of them. `last` is the last entry examined: every entry up to
+ * it was examined. An `after` past the stream's last entry answers PAST.
+ */
+export const FEED_SCAN = defineScript({
+  name: 'feed-scan',
+  keys: ['feed'],
+  args: ['after', 'scan', 'limit', 'typeCount'],
+  variadic: 'args',
+  decode: decodeScan,
+  body: String.raw`
+-- Stream ids compare as (ms, seq) pairs of decimal numbers without leading zeros.
+local function idBefore(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if #am ~= #bm then return #am < #bm end
+  if am ~= bm then return am < bm end
+  if #as ~= #bs then return #as < #bs end
+  return as < bs
+end
+local scan, limit, nTypes = tonumber(A_scan), tonumber(A_limit), tonumber(A_typeCount)
+local types = false
+if nTypes > 0 then
+  types = {}
+  for i = ARGV_FROM, ARGV_FROM + nTypes - 1 do types[ARGV[i]] = true end
+end
+local prefixes = {}
+for i = ARGV_FROM + nTypes, #ARGV do table.insert(prefixes, ARGV[i]) end
+local entries = redis.call('XRANGE', K_feed, '(' .. A_after, '+', 'COUNT', scan)
+if #entries == 0 and A_after ~= '0-0' then
+  local tail = redis.call('XREVRANGE', K_feed, '+', '-', 'COUNT', 1)
+  if #tail == 0 or idBefore(tail[1][1], A_after) then return {'PAST'} end
+end
+local out, last, examined = {}, false, 0
+for _, entry in ipairs(entries) do
+  local f = entry[2]
+  -- fields as the commit writes them: t, i, s
+  local wt, wid, seq = f[2], f[4], f[6]
+  last, examined = entry[1], examined + 1
+  if not types or types[wt] then
+    local stored = redis.call('LINDEX', eventsKey(wt, wid), tonumber(seq) - 1)
+    -- A missing event is answered too, so the caller reports it rather than skips it.
+    local pass = #prefixes == 0 or not stored
+    if not pass then
+      for _, prefix in ipairs(prefixes) do
+        if string.sub(stored, 1, #prefix) == prefix then pass = true; break end
+      end
+    end
+    if pass then
+      table.insert(out, {entry[1], wt, wid, seq, stored})
+      if #out == limit then break end
+    end
+  end
+end
+local complete = 0
+if #entries < scan and examined == #entries then complete = 1 end
+return {'OK', last, complete, out}
+`,
+});
+
+/** The id of the feed stream's last entry, or nil while it is empty. */
+export const FEED_HEAD = defineScript({
+  name: 'feed-head',
+  keys: ['feed'],
+  args: [],
+  decode: (reply: Reply) => reply.optionalText(),
+  body: String.raw`
+local last = redis.call('XREVRANGE', K_feed, '+', '-', 'COUNT', 1)
+if #last == 0 then return false end
+return last[1][1]
+`,
+});
