@@ -19,6 +19,7 @@ const nodes = (testServerUrl('redis-cluster') ?? '')
 describe.skipIf(nodes.length === 0)('redis cluster (8 partitions)', () => {
   describeStoreConformance({
     name: 'redis cluster, 8 partitions',
+    feedOrder: 'per-partition',
     open: (prefix) => openClusterForSuite(nodes, prefix, { partitions: 8 }),
     overlappingNamespaces: OVERLAPPING_PREFIXES,
     additionalTests: clusterOnlyTests,

@@ -9,6 +9,7 @@ const url = testServerUrl('redis');
 describe.skipIf(!url)('redis (4 partitions)', () => {
   describeStoreConformance({
     name: 'redis, 4 partitions',
+    feedOrder: 'per-partition',
     open: (prefix) => openForSuite(url ?? '', prefix, { partitions: 4 }),
     overlappingNamespaces: OVERLAPPING_PREFIXES,
   });

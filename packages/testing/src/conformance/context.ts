@@ -36,6 +36,13 @@ export interface StoreConformanceOptions {
    * @default [['', '_b'], ['', '_']]
    */
   readonly overlappingNamespaces?: readonly (readonly [string, string])[] | undefined;
+  /**
+   * How the store orders its event feed: `global` (one order: commits made one after another come
+   * in that order, whichever instances they touch) or `per-partition` (each partition ordered on
+   * its own, as a partitioned Redis or a Redis Cluster: only events of one instance keep an order).
+   * @default 'global'
+   */
+  readonly feedOrder?: 'global' | 'per-partition' | undefined;
   /** Store-specific tests, declared inside the suite's `describe` with the same context. */
   additionalTests?(ctx: ConformanceContext): void;
 }
