@@ -19,6 +19,7 @@ import { classifyPostgresError } from './classify-error.js';
 import { commitBatch } from './commit-batch.js';
 import type { SqlDriver } from './driver.js';
 import { endedOf } from './ended.js';
+import { decodeFeedPosition, feedReadValues, feedStatements, toFeedHead, toFeedPage } from './feed-sql.js';
 import { listWorkQuery, pageInstancesQuery } from './pages-sql.js';
 import { instanceStatus, parentOf, Row, toEffect, toEvent, toEvents, toInstanceSummary, toObservation, toTimer } from './rows.js';
 import type { SchemaName } from './schema-name.js';
@@ -39,6 +40,7 @@ export interface SqlBackendSettings {
 /** The store's primitives over a driver; `defineStore` turns them into a WorkflowStore. */
 export function createSqlBackend(driver: SqlDriver, settings: SqlBackendSettings): StoreBackend {
   const sql = statements(settings.schema);
+  const feed = feedStatements(settings.schema.quoted);
   const channel = settings.schema.channel;
   const work = (kind: WorkKind): WorkStatements => (kind === 'effect' ? sql.effects : sql.timers);
   // Names this store object in the endings it notifies: the kit tells its own subscribers of them
@@ -234,6 +236,17 @@ export function createSqlBackend(driver: SqlDriver, settings: SqlBackendSettings
     async pageInstances(q) {
       const [text, values] = pageInstancesQuery(settings.schema.quoted, q);
       return (await driver.query(text, values)).rows.map(toInstanceSummary);
+    },
+
+    async readFeed(q) {
+      // Decoded before any statement: text this store did not write is bad input, nothing is read.
+      const after = q.after === undefined ? undefined : decodeFeedPosition(q.after);
+      const { rows } = await driver.query(feed.read, feedReadValues(after, q.workflowTypes, q.eventTypes, q.limit));
+      return toFeedPage(rows, q.after);
+    },
+
+    async feedHead() {
+      return toFeedHead((await driver.query(feed.head)).rows);
     },
 
     async purge(olderThan) {

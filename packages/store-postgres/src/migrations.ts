@@ -1,6 +1,7 @@
 // The versioned schema of the store. A migration is never edited once released: changes go in a
 // new version. Each one runs inside the migration transaction (see migrate.ts).
 import { controlMigration } from './migration-control.js';
+import { feedMigration } from './migration-feed.js';
 import { routedMigration } from './migration-routed.js';
 import { traceMigration } from './migration-trace.js';
 import type { SchemaName } from './schema-name.js';
@@ -749,4 +750,4 @@ $settle_leases$;
 };
 
 /** Every migration, in version order. */
-export const MIGRATIONS: readonly Migration[] = [initial, claimIndexesByType, batches, controlMigration, traceMigration, routedMigration];
+export const MIGRATIONS: readonly Migration[] = [initial, claimIndexesByType, batches, controlMigration, traceMigration, routedMigration, feedMigration];

@@ -8,7 +8,7 @@ import { createPostgresStore, LATEST_SCHEMA_VERSION, migratePostgresStore, type 
 import { encodeCommit } from '../src/commit-document.js';
 import { MIGRATIONS } from '../src/migrations.js';
 import { parseSchemaName } from '../src/schema-name.js';
-import { commit, rejection, T0 } from './support.js';
+import { commit, eventually, rejection, T0 } from './support.js';
 
 const url = testServerUrl('postgres');
 const ALL_VERSIONS = [
@@ -18,6 +18,7 @@ const ALL_VERSIONS = [
   { version: 4, name: 'control of live work' },
   { version: 5, name: 'trace context of work' },
   { version: 6, name: 'completing routed results set-based' },
+  { version: 7, name: 'global event feed' },
 ];
 
 describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real server', () => {
@@ -132,7 +133,7 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
         expect.arrayContaining([
           'effects_claimable_by_rank_idx', 'effects_claimable_by_tag_idx', 'effects_live_key_idx', 'effects_settled_idx',
           'timers_claimable_by_type_idx', 'timers_active_key_idx', 'instances_active_unique_key_idx', 'instances_parent_idx',
-          'idempotency_keys_committed_at_idx',
+          'idempotency_keys_committed_at_idx', 'events_feed_idx',
         ]),
       );
       // Version 2 replaced the claim indexes led by available_at; version 4 the effects' one by type and available_at.
@@ -352,6 +353,69 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
         expect(await store.load(ref), ref.id).toMatchObject({ version: 2, status: 'completed' });
         expect((await store.listEffects(ref)).map((e) => [e.id, e.status]), ref.id).toEqual([[`${ref.id}-1`, 'done'], [`${ref.id}-2`, 'cancelled']]);
       }
+    });
+
+    it('a version 5 schema with events upgrades to the global feed: its events come first, in recorded order and each instance in sequence order, under the migration\'s transaction, and processes of the previous release write feed rows too', async () => {
+      const schema = newSchema();
+      const quoted = await schemaAt(schema, 5);
+      const type = 'fed';
+      const [a, b, c] = [{ type, id: 'a' }, { type, id: 'b' }, { type, id: 'c' }];
+      // a's clock went back between its two events; b's only event sits between a's two times.
+      expect(await schema4Batch(quoted, commit(a, 0, { now: T0 + 10 }))).toMatchObject({ r_outcome: 'ok' });
+      expect(await schema4Batch(quoted, commit(a, 1, { now: T0 + 5 }))).toMatchObject({ r_outcome: 'ok' });
+      expect(await schema4Batch(quoted, commit(b, 0, { now: T0 + 7 }))).toMatchObject({ r_outcome: 'ok' });
+      const { rows: [migration] } = await admin.query<{ xid: string }>(`SELECT pg_current_xact_id()::text AS xid`);
+
+      expect(await migratePostgresStore({ pool: admin, schema })).toEqual({ schema, applied: ALL_VERSIONS.slice(5), version: LATEST_SCHEMA_VERSION });
+      const { rows: columns } = await admin.query(
+        `SELECT column_name, data_type, is_nullable, is_identity, identity_generation FROM information_schema.columns
+          WHERE table_schema = $1 AND table_name = 'events' AND column_name IN ('tx', 'position') ORDER BY column_name`,
+        [schema],
+      );
+      expect(columns).toEqual([
+        { column_name: 'position', data_type: 'bigint', is_nullable: 'NO', is_identity: 'YES', identity_generation: 'BY DEFAULT' },
+        { column_name: 'tx', data_type: 'xid8', is_nullable: 'NO', is_identity: 'NO', identity_generation: null },
+      ]);
+      const { rows: old } = await admin.query<{ id: string; sequence: number; tx: string; position: string }>(
+        `SELECT workflow_id AS id, sequence, tx::text AS tx, position::text AS position FROM ${quoted}.events ORDER BY position`,
+      );
+      expect(old.map((r) => `${r.id}#${r.sequence}`)).toEqual(['b#1', 'a#1', 'a#2']);
+      expect(old.map((r) => r.position)).toEqual(['1', '2', '3']);
+      // One transaction id for all of them: the migration's, later than any before it.
+      expect(new Set(old.map((r) => r.tx)).size).toBe(1);
+      expect(BigInt(old[0]!.tx)).toBeGreaterThan(BigInt(migration!.xid));
+
+      const store = newStore({ pool: admin, schema });
+      await store.commit(commit(c, 0));
+      // A process of the previous release commits as it did; the defaults give its events their place.
+      expect(await schema4Batch(quoted, commit(b, 1, { now: T0 + 8 }))).toMatchObject({ r_outcome: 'ok', r_version: 2 });
+      expect(await previousRelease(quoted, commit(a, 2))).toEqual({ r_outcome: 'ok', r_version: 3 });
+      const read = async () => {
+        const page = await store.readFeed({ workflowTypes: [type] });
+        return page.events.length === 6 ? page : undefined;
+      };
+      const page = await eventually('the feed of the upgraded schema', read);
+      expect(page.events.map((e) => `${e.workflowId}#${e.sequence}`)).toEqual(['b#1', 'a#1', 'a#2', 'c#1', 'b#2', 'a#3']);
+      expect(page.events[1]).toMatchObject({ type: 'Happened', payload: { n: 1 }, recordedAt: T0 + 10 });
+      expect(page.events[0]!.position).toBe(`${old[0]!.tx}.1`);
+      expect(await store.feedHead()).toBe(page.next);
+      // The identity continues after the backfilled positions.
+      expect(Number(page.events[3]!.position.split('.')[1])).toBe(4);
+    });
+
+    it('migrating an empty schema to version 7 starts positions at 1', async () => {
+      const schema = newSchema();
+      await schemaAt(schema, 5);
+      await migratePostgresStore({ pool: admin, schema });
+      const store = newStore({ pool: admin, schema });
+      expect(await store.feedHead()).toBeUndefined();
+      expect(await store.readFeed()).toEqual({ events: [] });
+      await store.commit(commit({ type: 'empty', id: 'e' }, 0));
+      const page = await eventually('the first event', async () => {
+        const p = await store.readFeed();
+        return p.events.length > 0 ? p : undefined;
+      });
+      expect(page.events[0]!.position).toMatch(/^\d+\.1$/);
     });
 
     it('a hostile schema name is rejected with INVALID_ARGUMENT and creates nothing', async () => {

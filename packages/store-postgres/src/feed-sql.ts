@@ -1,0 +1,132 @@
+// The global event feed over the events table's (tx, position) order (schema version 6): a read
+// returns only events of transactions below the snapshot's xmin, every one of which has ended, so
+// no event can later appear before a position a reader has passed. Positions are "<tx>.<position>".
+import { badFeedPosition, type FeedEvent, type FeedPage } from '@ironflow/core/store';
+import { Row } from './rows.js';
+
+/** A decoded feed position: the transaction id (xid8) and the row's position, as decimal text. */
+export interface FeedKey {
+  readonly tx: string;
+  readonly position: string;
+}
+
+/** Before every event: transaction ids of real transactions start at 3. */
+const START: FeedKey = { tx: '0', position: '0' };
+
+const UINT64_MAX = 2n ** 64n - 1n;
+const INT64_MAX = 2n ** 63n - 1n;
+const POSITION = /^(0|[1-9][0-9]{0,19})\.(0|[1-9][0-9]{0,18})$/;
+
+/**
+ * How many rows a filtered read looks at, per event it may return: a filter that matches little
+ * still answers quickly, with `next` past the rows it looked at, instead of walking the table.
+ */
+export const FEED_SCAN_FACTOR = 10;
+
+/** The text of a position. */
+export function encodeFeedPosition(key: FeedKey): string {
+  return `${key.tx}.${key.position}`;
+}
+
+/** The key a position stands for; `badFeedPosition` for any text this store does not write. */
+export function decodeFeedPosition(text: string): FeedKey {
+  const match = POSITION.exec(text);
+  if (match === null) throw badFeedPosition(text, 'the PostgreSQL store writes "<transaction id>.<position>" in decimal');
+  const [, tx, position] = match as unknown as [string, string, string];
+  if (BigInt(tx) > UINT64_MAX || BigInt(position) > INT64_MAX) throw badFeedPosition(text, 'a number out of range');
+  return { tx, position };
+}
+
+/** The feed's statements on one schema. */
+export interface FeedStatements {
+  /**
+   * $1 after tx (text), $2 after position, $3 workflow types or null, $4 event types or null,
+   * $5 limit, $6 rows to look at. The matching events among the first $6 readable rows after the
+   * key, up to $5 of them, plus the last row looked at when it did not match (no event columns):
+   * the read resumes after the last row returned.
+   */
+  readonly read: string;
+  /** The greatest readable key, or no row. */
+  readonly head: string;
+}
+
+/** Builds the feed's statements for the quoted schema `s`. */
+export function feedStatements(s: string): FeedStatements {
+  // Every transaction below the snapshot's xmin has committed (and is visible to this statement,
+  // which uses the same snapshot) or rolled back; a transaction still running, or one that has not
+  // written yet, has an id at or above it. So what is below it now is all that will ever be.
+  const readable = 'e.tx < pg_snapshot_xmin(pg_current_snapshot())';
+  return {
+    read: `
+WITH scanned AS (
+  SELECT e.tx, e.position, e.workflow_type, e.workflow_id, e.sequence,
+         ($3::text[] IS NULL OR e.workflow_type = ANY ($3::text[])) AND ($4::text[] IS NULL OR e.type = ANY ($4::text[])) AS matched
+    FROM ${s}.events e
+   WHERE (e.tx, e.position) > ($1::text::xid8, $2::bigint) AND ${readable}
+   ORDER BY e.tx, e.position
+   LIMIT $6
+), counted AS (
+  SELECT c.*, count(*) FILTER (WHERE c.matched) OVER w AS n, row_number() OVER w AS r
+    FROM scanned c
+  WINDOW w AS (ORDER BY c.tx, c.position ROWS UNBOUNDED PRECEDING)
+), consumed AS (
+  -- Rows up to the $5th match: the rest of those looked at are read again next time.
+  SELECT c.*, max(c.r) OVER () AS last
+    FROM counted c
+   WHERE c.n < $5 OR (c.n = $5 AND c.matched)
+)
+SELECT c.tx::text AS tx, c.position::text AS position, c.matched, c.workflow_type, c.workflow_id, c.sequence,
+       e.type, e.payload::text AS payload, e.metadata::text AS metadata, e.recorded_at
+  FROM consumed c
+  LEFT JOIN ${s}.events e
+         ON c.matched AND e.workflow_type = c.workflow_type AND e.workflow_id = c.workflow_id AND e.sequence = c.sequence
+ WHERE c.matched OR c.r = c.last
+ ORDER BY c.tx, c.position`,
+
+    head: `
+SELECT e.tx::text AS tx, e.position::text AS position
+  FROM ${s}.events e
+ WHERE ${readable}
+ ORDER BY e.tx DESC, e.position DESC
+ LIMIT 1`,
+  };
+}
+
+/** The values of `read` for a checked query. */
+export function feedReadValues(after: FeedKey | undefined, workflowTypes: readonly string[] | undefined, eventTypes: readonly string[] | undefined, limit: number): unknown[] {
+  const from = after ?? START;
+  const filtered = workflowTypes !== undefined || eventTypes !== undefined;
+  return [from.tx, from.position, workflowTypes ?? null, eventTypes ?? null, limit, filtered ? limit * FEED_SCAN_FACTOR : limit];
+}
+
+/** The page of `read`'s rows; `after` is the query's position, kept when nothing was read. */
+export function toFeedPage(rows: readonly unknown[], after: string | undefined): FeedPage {
+  const events: FeedEvent[] = [];
+  let next = after;
+  for (const raw of rows) {
+    const row = new Row(raw);
+    next = encodeFeedPosition(keyOf(row));
+    if (!row.boolean('matched')) continue;
+    events.push({
+      workflowType: row.text('workflow_type'),
+      workflowId: row.text('workflow_id'),
+      sequence: row.number('sequence'),
+      type: row.text('type'),
+      payload: row.json('payload'),
+      metadata: row.json('metadata') as FeedEvent['metadata'],
+      recordedAt: row.number('recorded_at'),
+      position: next,
+    });
+  }
+  return next === undefined ? { events } : { events, next };
+}
+
+/** The position of `head`'s row, or undefined without one. */
+export function toFeedHead(rows: readonly unknown[]): string | undefined {
+  return rows.length === 0 ? undefined : encodeFeedPosition(keyOf(new Row(rows[0])));
+}
+
+/** A row's key, both numbers selected as text so that no client parser rounds them. */
+function keyOf(row: Row): FeedKey {
+  return { tx: row.text('tx'), position: row.text('position') };
+}
