@@ -8,6 +8,7 @@ import { pgPoolDriver } from '../src/pg-driver.js';
 import { batchStoreCases } from './batch-cases.js';
 import { pgChannelProbe } from './channel-probe.js';
 import { claimPlanCases } from './claim-plan-cases.js';
+import { feedCases } from './feed-cases.js';
 import { postgresCases, recordingPool } from './postgres-cases.js';
 import { sqlStoreCases, type CountedStore } from './sql-store-cases.js';
 
@@ -63,6 +64,7 @@ describe.skipIf(!url)('PostgreSQL store on a real server', () => {
         sqlStoreCases(ctx, counted);
         batchStoreCases(ctx, { counted, probe: (channel) => pgChannelProbe(url!, channel) });
         postgresCases(ctx, { url: url!, preparedStatements, listen: preparedStatements });
+        feedCases(ctx, { url: url! });
         // Plans do not depend on how statements are sent (the cases check generic plans too): once.
         if (preparedStatements) {
           claimPlanCases(async () => {
