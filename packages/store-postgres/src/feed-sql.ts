@@ -1,4 +1,4 @@
-// The global event feed over the events table's (tx, position) order (schema version 6): a read
+// The global event feed over the events table's (tx, position) order (schema version 7): a read
 // returns only events of transactions below the snapshot's xmin, every one of which has ended, so
 // no event can later appear before a position a reader has passed. Positions are "<tx>.<position>".
 import { badFeedPosition, type FeedEvent, type FeedPage } from '@ironflow/core/store';
