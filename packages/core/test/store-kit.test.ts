@@ -156,6 +156,8 @@ describe('defineStore', () => {
       listEffects: unused,
       listTimers: unused,
       listObservations: unused,
+      readFeed: unused,
+      feedHead: unused,
     };
   }
 
