@@ -91,12 +91,30 @@ export type MeasurementSink = (name: string, attributes: MetricAttributes, value
 
 const seconds = (ms: number): number => ms / 1000;
 
+/**
+ * Attribute sets are few (workflow types × a handful of values) and made on every event: each is
+ * built once, frozen, and handed out again, so a series is one object whoever counts it.
+ */
+const ATTRIBUTE_SETS = new Map<string, MetricAttributes>();
+function attributeSet(key: string, build: () => Record<string, string>): MetricAttributes {
+  let found = ATTRIBUTE_SETS.get(key);
+  if (found === undefined) {
+    found = Object.freeze(build());
+    ATTRIBUTE_SETS.set(key, found);
+  }
+  return found;
+}
+const byType = (type: string): MetricAttributes => attributeSet(`t\u0000${type}`, () => ({ [TYPE]: type }));
+const byKind = (kind: string): MetricAttributes => attributeSet(`k\u0000${kind}`, () => ({ [KIND]: kind }));
+const byTypeAnd = (name: string, type: string, value: string): MetricAttributes =>
+  attributeSet(`${name}\u0000${type}\u0000${value}`, () => ({ [TYPE]: type, [name]: value }));
+
 /** The measurements a lifecycle event makes, in the metrics of METRICS (gauges aside). */
 export function measurementsOf(event: LifecycleEvent, record: MeasurementSink): void {
   switch (event.type) {
     case 'decision.committed': {
-      const type = { [TYPE]: event.workflowType };
-      const outcome = { [TYPE]: event.workflowType, [OUTCOME]: 'accepted' };
+      const type = byType(event.workflowType);
+      const outcome = byTypeAnd(OUTCOME, event.workflowType, 'accepted');
       record('ironflow.decisions', outcome, 1);
       record('ironflow.decision.duration', outcome, seconds(event.durationMs));
       record('ironflow.commit.duration', type, seconds(event.commitMs));
@@ -106,28 +124,28 @@ export function measurementsOf(event: LifecycleEvent, record: MeasurementSink): 
     }
     case 'decision.rejected':
     case 'decision.failed': {
-      const outcome = { [TYPE]: event.workflowType, [OUTCOME]: event.type === 'decision.rejected' ? 'rejected' : 'failed' };
+      const outcome = byTypeAnd(OUTCOME, event.workflowType, event.type === 'decision.rejected' ? 'rejected' : 'failed');
       record('ironflow.decisions', outcome, 1);
       record('ironflow.decision.duration', outcome, seconds(event.durationMs));
-      if (event.conflicts > 0) record('ironflow.decision.conflicts', { [TYPE]: event.workflowType }, event.conflicts);
+      if (event.conflicts > 0) record('ironflow.decision.conflicts', byType(event.workflowType), event.conflicts);
       break;
     }
     case 'decision.unchanged': {
-      const outcome = { [TYPE]: event.workflowType, [OUTCOME]: event.status };
+      const outcome = byTypeAnd(OUTCOME, event.workflowType, event.status);
       record('ironflow.decisions', outcome, 1);
       record('ironflow.decision.duration', outcome, seconds(event.durationMs));
       break;
     }
     case 'effect.started':
-      record('ironflow.effect.pickup_latency', { [TYPE]: event.workflowType }, seconds(event.pickupMs));
+      record('ironflow.effect.pickup_latency', byType(event.workflowType), seconds(event.pickupMs));
       break;
     case 'effect.succeeded':
-      record('ironflow.effect.attempts', { [TYPE]: event.workflowType, [RESULT]: 'succeeded' }, 1);
-      record('ironflow.effect.duration', { [TYPE]: event.workflowType, [RESULT]: 'succeeded' }, seconds(event.durationMs));
+      record('ironflow.effect.attempts', byTypeAnd(RESULT, event.workflowType, 'succeeded'), 1);
+      record('ironflow.effect.duration', byTypeAnd(RESULT, event.workflowType, 'succeeded'), seconds(event.durationMs));
       break;
     case 'effect.retried':
     case 'timer.retried': {
-      const result = { [TYPE]: event.workflowType, [RESULT]: 'failed' };
+      const result = byTypeAnd(RESULT, event.workflowType, 'failed');
       record(`ironflow.${event.type === 'effect.retried' ? 'effect' : 'timer'}.attempts`, result, 1);
       if (event.type === 'effect.retried' && event.durationMs !== undefined) record('ironflow.effect.duration', result, seconds(event.durationMs));
       break;
@@ -135,32 +153,32 @@ export function measurementsOf(event: LifecycleEvent, record: MeasurementSink): 
     case 'effect.dead-lettered':
     case 'timer.dead-lettered': {
       const kind = event.type === 'effect.dead-lettered' ? 'effect' : 'timer';
-      const result = { [TYPE]: event.workflowType, [RESULT]: 'dead-lettered' };
+      const result = byTypeAnd(RESULT, event.workflowType, 'dead-lettered');
       record(`ironflow.${kind}.attempts`, result, 1);
-      record('ironflow.dead_letters', { [TYPE]: event.workflowType, [KIND]: kind }, 1);
+      record('ironflow.dead_letters', byTypeAnd(KIND, event.workflowType, kind), 1);
       if (kind === 'effect' && event.durationMs !== undefined) record('ironflow.effect.duration', result, seconds(event.durationMs));
       break;
     }
     case 'effect.cancelled':
     case 'timer.cancelled':
-      record(`ironflow.${event.type === 'effect.cancelled' ? 'effect' : 'timer'}.attempts`, { [TYPE]: event.workflowType, [RESULT]: 'cancelled' }, 1);
+      record(`ironflow.${event.type === 'effect.cancelled' ? 'effect' : 'timer'}.attempts`, byTypeAnd(RESULT, event.workflowType, 'cancelled'), 1);
       break;
     case 'timer.fired':
-      record('ironflow.timer.attempts', { [TYPE]: event.workflowType, [RESULT]: 'fired' }, 1);
-      record('ironflow.timers.fired', { [TYPE]: event.workflowType }, 1);
+      record('ironflow.timer.attempts', byTypeAnd(RESULT, event.workflowType, 'fired'), 1);
+      record('ironflow.timers.fired', byType(event.workflowType), 1);
       break;
     case 'effect.recovered':
     case 'timer.recovered':
-      record('ironflow.leases.recovered', { [TYPE]: event.workflowType, [KIND]: event.type === 'effect.recovered' ? 'effect' : 'timer' }, 1);
+      record('ironflow.leases.recovered', byTypeAnd(KIND, event.workflowType, event.type === 'effect.recovered' ? 'effect' : 'timer'), 1);
       break;
     case 'lease.lost':
-      record('ironflow.leases.lost', { [KIND]: event.kind }, 1);
+      record('ironflow.leases.lost', byKind(event.kind), 1);
       break;
     case 'instance.cancelled':
-      record('ironflow.instances.cancelled', { [TYPE]: event.workflowType }, 1);
+      record('ironflow.instances.cancelled', byType(event.workflowType), 1);
       break;
     case 'worker.restarted':
-      record('ironflow.worker.restarts', { [KIND]: event.pool }, 1);
+      record('ironflow.worker.restarts', byKind(event.pool), 1);
       break;
     default:
       break;
@@ -176,12 +194,23 @@ const byName = <P extends { name: string; attributes: MetricAttributes }>(a: P, 
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 };
 
+/** The series of one metric, made on first use. */
+function seriesOf<P>(metrics: Map<string, Map<MetricAttributes, P>>, name: string): Map<MetricAttributes, P> {
+  let series = metrics.get(name);
+  if (series === undefined) {
+    series = new Map();
+    metrics.set(name, series);
+  }
+  return series;
+}
+
 const HISTOGRAMS = new Set(METRICS.filter((m) => m.instrument === 'histogram').map((m) => m.name));
 
 /** Counts what an engine's lifecycle events report. */
 export class Metrics {
-  readonly #counters = new Map<string, { name: string; attributes: MetricAttributes; value: number }>();
-  readonly #histograms = new Map<string, { name: string; attributes: MetricAttributes; count: number; sum: number; min: number; max: number }>();
+  // By metric name, then by attribute set: measurementsOf hands out one object per set.
+  readonly #counters = new Map<string, Map<MetricAttributes, { name: string; attributes: MetricAttributes; value: number }>>();
+  readonly #histograms = new Map<string, Map<MetricAttributes, { name: string; attributes: MetricAttributes; count: number; sum: number; min: number; max: number }>>();
 
   constructor(
     lifecycle: LifecycleEmitter,
@@ -193,25 +222,28 @@ export class Metrics {
   }
 
   #count(name: string, attributes: MetricAttributes, by: number): void {
-    const key = keyOf(name, attributes);
-    const point = this.#counters.get(key) ?? { name, attributes, value: 0 };
-    point.value += by;
-    this.#counters.set(key, point);
+    const series = seriesOf(this.#counters, name);
+    const point = series.get(attributes);
+    if (point === undefined) series.set(attributes, { name, attributes, value: by });
+    else point.value += by;
   }
 
   #observe(name: string, attributes: MetricAttributes, value: number): void {
-    const key = keyOf(name, attributes);
-    const point = this.#histograms.get(key) ?? { name, attributes, count: 0, sum: 0, min: value, max: value };
+    const series = seriesOf(this.#histograms, name);
+    const point = series.get(attributes);
+    if (point === undefined) {
+      series.set(attributes, { name, attributes, count: 1, sum: value, min: value, max: value });
+      return;
+    }
     point.count += 1;
     point.sum += value;
     point.min = Math.min(point.min, value);
     point.max = Math.max(point.max, value);
-    this.#histograms.set(key, point);
   }
 
   /** The counters so far, as copies. */
   counters(): CounterPoint[] {
-    return [...this.#counters.values()].map((p) => ({ ...p }));
+    return [...this.#counters.values()].flatMap((series) => [...series.values()].map((p) => ({ ...p })));
   }
 
   /** The backlog gauges, read from the store now. */
@@ -226,7 +258,7 @@ export class Metrics {
     const gauges = await this.gauges();
     return {
       counters: this.counters().sort(byName),
-      histograms: [...this.#histograms.values()].map((p) => ({ ...p })).sort(byName),
+      histograms: [...this.#histograms.values()].flatMap((series) => [...series.values()].map((p) => ({ ...p }))).sort(byName),
       gauges,
     };
   }
