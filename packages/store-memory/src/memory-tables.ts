@@ -189,34 +189,27 @@ export const byRank = (a: WorkRow, b: WorkRow): number => rankOf(a) - rankOf(b) 
 /** Listing order of an instance's effects and timers: created first, then id by code point. */
 export const byCreated = (a: WorkRow, b: WorkRow): number => a.createdAt - b.createdAt || compareIds(a.id, b.id);
 
-/** The events of an instance from `fromSequence` on, as the port returns them. */
-export function eventsOf(instance: InstanceRow, fromSequence: number): StoredEvent[] {
-  return instance.events
-    .filter((event) => event.sequence >= fromSequence)
-    .map((event) => ({
-      workflowType: instance.type,
-      workflowId: instance.id,
-      sequence: event.sequence,
-      type: event.type,
-      payload: JSON.parse(event.payload) as unknown,
-      metadata: JSON.parse(event.metadata) as StoredEvent['metadata'],
-      recordedAt: event.recordedAt,
-    }));
-}
-
-/** A feed row as the port returns it. */
-export function feedEventOf(row: FeedRow, position: number): FeedEvent {
-  const { event } = row;
+/** An event row of instance `type`/`id` as the port returns it. */
+function storedEventOf(type: string, id: string, event: EventRow): StoredEvent {
   return {
-    workflowType: row.type,
-    workflowId: row.id,
+    workflowType: type,
+    workflowId: id,
     sequence: event.sequence,
     type: event.type,
     payload: JSON.parse(event.payload) as unknown,
     metadata: JSON.parse(event.metadata) as StoredEvent['metadata'],
     recordedAt: event.recordedAt,
-    position: String(position),
   };
+}
+
+/** The events of an instance from `fromSequence` on, as the port returns them. */
+export function eventsOf(instance: InstanceRow, fromSequence: number): StoredEvent[] {
+  return instance.events.filter((event) => event.sequence >= fromSequence).map((event) => storedEventOf(instance.type, instance.id, event));
+}
+
+/** A feed row as the port returns it. */
+export function feedEventOf(row: FeedRow, position: number): FeedEvent {
+  return { ...storedEventOf(row.type, row.id, row.event), position: String(position) };
 }
 
 /** An observation as the port returns it. */
