@@ -1,11 +1,11 @@
 // The demo's web dashboard: @ironflow/dashboard over the demo's engine, served on 127.0.0.1.
 // `demo -- --dashboard [port]` serves it while the demo runs, and keeps it (and the engine) up after
 // the summary until Ctrl-C, so the dead letters can be re-driven and the orders looked at.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import type { AnyWorkflow } from '@ironflow/core';
 import { createDashboard, toNodeHandler } from '@ironflow/dashboard';
 import type { Engine } from '@ironflow/runtime';
+import { listen } from './listen.js';
 
 /** A running dashboard. */
 export interface DashboardServer {
@@ -32,24 +32,13 @@ export const loopbackOnly = (request: Request): boolean => LOOPBACK.has(new URL(
 export async function serveDashboard(options: { engine: Engine; workflows: readonly AnyWorkflow[]; port?: number | undefined; host?: string | undefined }): Promise<DashboardServer> {
   const dashboard = createDashboard({ engine: options.engine, workflows: options.workflows, title: 'Ironflow demo', authorize: loopbackOnly });
   const server = createServer(toNodeHandler(dashboard));
-  await listen(server, options.port ?? 4400, options.host ?? '127.0.0.1');
-  const { address, port } = server.address() as AddressInfo;
+  const base = await listen(server, options.port ?? 4400, options.host ?? '127.0.0.1');
   return {
-    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}/`,
+    url: base,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

@@ -1,12 +1,12 @@
 // A Prometheus `/metrics` endpoint for the example's engine: the OpenTelemetry SDK's meter provider
 // read by the Prometheus exporter, served from the example's own HTTP server, and the Ironflow
 // instrumentation that feeds it. `demo -- --metrics` serves it while the demo runs.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { openTelemetry } from '@ironflow/otel';
 import type { Instrumentation } from '@ironflow/runtime';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { listen } from './listen.js';
 
 /** A running `/metrics` endpoint and the instrumentation to give `createEngine`. */
 export interface MetricsEndpoint {
@@ -31,26 +31,15 @@ export async function serveMetrics(options: { port?: number | undefined; host?: 
     response.statusCode = 404;
     response.end('not found: try /metrics\n');
   });
-  await listen(server, options.port ?? 9464, options.host ?? '127.0.0.1');
-  const { address, port } = server.address() as AddressInfo;
+  const base = await listen(server, options.port ?? 9464, options.host ?? '127.0.0.1');
   const instrumentation = openTelemetry({ meterProvider });
   return {
     instrumentation,
-    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}/metrics`,
+    url: `${base}metrics`,
     async close() {
       instrumentation.detach();
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
       await meterProvider.shutdown();
     },
   };
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
