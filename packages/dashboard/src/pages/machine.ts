@@ -57,35 +57,8 @@ function Diagram(props: { layout: MachineLayout; path: InstancePath; machine: St
     h(
       'defs',
       null,
-      h(
-        'marker',
-        {
-          id: 'arrow',
-          viewBox: '0 0 10 10',
-          refX: '9',
-          refY: '5',
-          markerUnits: 'userSpaceOnUse',
-          markerWidth: '9',
-          markerHeight: '9',
-          orient: 'auto-start-reverse',
-        },
-        h('path', { d: 'M0,0 L10,5 L0,10 z' }),
-      ),
-      h(
-        'marker',
-        {
-          id: 'arrow-taken',
-          class: 'taken',
-          viewBox: '0 0 10 10',
-          refX: '9',
-          refY: '5',
-          markerUnits: 'userSpaceOnUse',
-          markerWidth: '9',
-          markerHeight: '9',
-          orient: 'auto-start-reverse',
-        },
-        h('path', { d: 'M0,0 L10,5 L0,10 z' }),
-      ),
+      arrowMarker('arrow'),
+      arrowMarker('arrow-taken', 'taken'),
     ),
     layout.edges.map((edge) => {
       const taken = took(path, edge);
@@ -237,5 +210,24 @@ export function MachineSection(props: { ctx: PageContext; view: MachineView }) {
             ),
           ),
         ),
+  );
+}
+
+/** An arrowhead for the edges; `taken` ones are styled as the path the instance went. */
+function arrowMarker(id: string, className?: string) {
+  return h(
+    'marker',
+    {
+      id,
+      ...(className === undefined ? {} : { class: className }),
+      viewBox: '0 0 10 10',
+      refX: '9',
+      refY: '5',
+      markerUnits: 'userSpaceOnUse',
+      markerWidth: '9',
+      markerHeight: '9',
+      orient: 'auto-start-reverse',
+    },
+    h('path', { d: 'M0,0 L10,5 L0,10 z' }),
   );
 }
