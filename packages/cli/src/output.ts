@@ -30,7 +30,7 @@ export function colorEnabled(io: Io, options: { color?: boolean | undefined; jso
 // C0 and C1 control characters (ESC, CSI …) and DEL; tab and newline are escaped too, keeping a cell on one line.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
-/** `text` with control characters shown as \\uXXXX escapes. */
+/** `text` with control characters shown as `\uXXXX` escapes. */
 export function safe(text: string): string {
   return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
