@@ -4,7 +4,6 @@
 import {
   IronflowError,
   StoreError,
-  badFeedPosition,
   compareIds,
   stripUndefined,
   type CheckedAck,
@@ -46,14 +45,7 @@ import {
   type TimerRow,
   type WorkRow,
 } from './memory-tables.js';
-
-/** The index a position of this store's feed stands for (its events before it), refusing any other text. */
-function feedIndex(position: string, length: number): number {
-  if (!/^(0|[1-9][0-9]{0,15})$/.test(position)) throw badFeedPosition(position, 'the memory store writes whole numbers');
-  const index = Number(position);
-  if (index > length) throw badFeedPosition(position, `past the last event, ${length}`);
-  return index;
-}
+import { feedIndex, memoryProjections } from './memory-projections.js';
 
 /**
  * The backend of `createMemoryStore` over `tables`.
@@ -504,6 +496,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
     async feedHead() {
       return tables.feed.length === 0 ? undefined : String(tables.feed.length);
     },
+    ...memoryProjections(tables),
 
     async readEvents(ref, fromSequence) {
       const instance = tables.instances.get(refKey(ref.type, ref.id));

@@ -13,6 +13,7 @@ import {
   type InstanceSummary,
   type JsonText,
   type Observation,
+  type ProjectionDeadLetter,
   type StoredEvent,
   type TimerRecord,
   type WorkflowRef,
@@ -110,6 +111,20 @@ export interface Tables {
   readonly paused: Map<string, number>;
   /** Every committed event in commit order: the global feed; an event's position is its index + 1. */
   readonly feed: FeedRow[];
+  /** Projection checkpoints and leases by name. */
+  readonly projections: Map<string, ProjectionRow>;
+}
+
+/** A projection's checkpoint, lease and dead letters. */
+export interface ProjectionRow {
+  readonly name: string;
+  position?: string | undefined;
+  owner?: string | undefined;
+  token: number;
+  expiresAt?: number | undefined;
+  updatedAt: number;
+  /** By id. */
+  readonly deadLetters: Map<string, ProjectionDeadLetter>;
 }
 
 /** One event of the feed, with its instance. */
@@ -121,7 +136,7 @@ export interface FeedRow {
 
 /** Empty tables. */
 export function createTables(): Tables {
-  return { instances: new Map(), uniqueKeys: new Map(), work: new Map(), workByInstance: new Map(), observations: new Map(), paused: new Map(), feed: [] };
+  return { instances: new Map(), uniqueKeys: new Map(), work: new Map(), workByInstance: new Map(), observations: new Map(), paused: new Map(), feed: [], projections: new Map() };
 }
 
 /** Forgets every row. */
@@ -133,6 +148,7 @@ export function clearTables(tables: Tables): void {
   tables.observations.clear();
   tables.paused.clear();
   tables.feed.length = 0;
+  tables.projections.clear();
 }
 
 /** Adds an effect or timer row. */

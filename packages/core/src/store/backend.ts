@@ -11,8 +11,14 @@ import type {
   PausedEntry,
   Claimed,
   EffectRecord,
+  FeedLag,
   FeedPage,
   FeedPosition,
+  ProjectionApply,
+  ProjectionClaim,
+  ProjectionDeadLetter,
+  ProjectionLease,
+  ProjectionStatus,
   InstanceSummary,
   Lease,
   LoadedInstance,
@@ -34,6 +40,14 @@ import type {
   CheckedObservation,
   CheckedWorkQuery,
 } from './rules.js';
+import type {
+  CheckedFeedLagQuery,
+  CheckedProjectionClaim,
+  CheckedProjectionDeadLetterQuery,
+  CheckedProjectionRenew,
+  CheckedProjectionReset,
+  CheckedProjectionSave,
+} from './projection-rules.js';
 import type { WakeSource } from './wake-hub.js';
 
 /** How a commit ended, as data; the kit raises the typed error for each failure. */
@@ -139,6 +153,45 @@ export interface StoreBackend {
   readFeed(query: CheckedFeedQuery): Promise<FeedPage>;
   /** The position of the last readable event, or undefined while there is none. */
   feedHead(): Promise<FeedPosition | undefined>;
+  /** Readable events after `query.after` (decoded as `readFeed` does), counted up to `query.limit`, and the first one's `recordedAt`. */
+  feedLag(query: CheckedFeedLagQuery): Promise<FeedLag>;
+
+  /**
+   * Takes the projection's lease unless another holder's is unexpired at `now` (`expiresAt > now`):
+   * creates the projection (no position, token 1) on a first claim, else stores the owner, the
+   * expiry and the token plus one; undefined, nothing written, when the lease is held.
+   */
+  claimProjection(claim: CheckedProjectionClaim): Promise<ProjectionClaim | undefined>;
+  /** Sets the lease's expiry when the stored token is the lease's, whether or not it expired (nobody took it over). */
+  renewProjection(renew: CheckedProjectionRenew): Promise<'ok' | 'lease-lost'>;
+  /**
+   * When the stored token is the lease's, in one atomic write: the position (when given, decoded
+   * with `badFeedPosition(text, why, 'save.position')` for text it did not write), the expiry (when
+   * given), `updatedAt`, the parked dead letters (their positions decoded the same way, what
+   * `save.parked[i].position`; upserted by id: status `parked`, `parkedAt` now)
+   * and the resolved ones deleted; else `lease-lost` and nothing written. With `apply` (only when
+   * `projectionTransactions`), runs it in the same transaction after the fencing check, and rolls
+   * everything back when it throws.
+   */
+  saveProjection(save: CheckedProjectionSave, apply?: ProjectionApply): Promise<'ok' | 'lease-lost'>;
+  /** Clears the owner and the expiry when the stored token is the lease's. */
+  releaseProjection(lease: ProjectionLease, now: number): Promise<'ok' | 'lease-lost'>;
+  /**
+   * Sets the position (decoded as in `saveProjection`, what `reset.position`), clears the owner and
+   * the expiry, adds one to the token (creating the projection when it does not exist) and, unless
+   * `keepDeadLetters`, deletes the projection's dead letters; one atomic write.
+   */
+  resetProjection(reset: CheckedProjectionReset): Promise<void>;
+  /** Every projection, in name order (code points), with its count of dead letters. */
+  listProjections(): Promise<ProjectionStatus[]>;
+  /** Up to `query.limit` of the projection's dead letters with id after `query.after`, in id order (code points). */
+  listProjectionDeadLetters(query: CheckedProjectionDeadLetterQuery): Promise<ProjectionDeadLetter[]>;
+  /** A `parked` dead letter becomes `redriven` (updatedAt now); false when there is no parked one by that id. */
+  redriveProjectionDeadLetter(projection: string, id: string, now: number): Promise<boolean>;
+  /** Deletes the dead letter; false when there is none by that id. */
+  skipProjectionDeadLetter(projection: string, id: string): Promise<boolean>;
+  /** True when `saveProjection` runs `apply` in its transaction. */
+  readonly projectionTransactions?: boolean | undefined;
 
   listDeadLetters(query: CheckedDeadLetterQuery): Promise<WorkRecord[]>;
   countDeadLetters(query: CheckedDeadLetterQuery): Promise<number>;

@@ -4,7 +4,7 @@
 import { IronflowError, LeaseLostError, StoreError, UniqueKeyConflictError, VersionConflictError, invalidArgument, isIronflowError } from '../errors.js';
 import type { ClaimedRecord, CommitOutcome, LeaseOperation, SettleOutcome, StoreBackend } from './backend.js';
 import { compareIds } from './order.js';
-import { PRIORITY_AGING_MS, type InstanceEndedListener, type BatchResult, type Claimed, type EffectRecord, type TimerRecord, type WorkflowStore, type WorkKind } from './port.js';
+import { PRIORITY_AGING_MS, type ProjectionLease, type InstanceEndedListener, type BatchResult, type Claimed, type EffectRecord, type TimerRecord, type WorkflowStore, type WorkKind } from './port.js';
 import {
   instanceCursor,
   parseFeedQuery,
@@ -32,6 +32,16 @@ import {
   parseTime,
   parseTypes,
 } from './rules.js';
+import {
+  parseFeedLagQuery,
+  parseProjectionClaim,
+  parseProjectionDeadLetterQuery,
+  parseProjectionLease,
+  parseProjectionRenew,
+  parseProjectionReset,
+  parseProjectionSave,
+  projectionDeadLetterCursor,
+} from './projection-rules.js';
 import { createWakeHub, type WakeHubOptions } from './wake-hub.js';
 
 /** A store built by `defineStore`: the port, with wake-ups and `close()` always present. */
@@ -82,6 +92,18 @@ function commitError(checked: CheckedCommit, result: CommitOutcome): IronflowErr
   }
 }
 
+/** LEASE_LOST of a projection whose token moved on (a takeover or a reset). */
+function projectionLeaseLost(lease: ProjectionLease): IronflowError {
+  return new IronflowError('LEASE_LOST', `The lease on projection ${JSON.stringify(lease.name)} with token ${lease.token} is no longer held: another runner claimed it, or it was reset`, {
+    details: { projection: lease.name, owner: lease.owner, token: lease.token },
+  });
+}
+
+/** Carries an error thrown by a projection's `apply` through the backend, so it is rethrown as thrown, not classified. */
+class ApplyFailure {
+  constructor(readonly error: unknown) {}
+}
+
 /** The typed error of a failed settlement; undefined for `ok`. */
 function settleError(operation: LeaseOperation, outcome: SettleOutcome): IronflowError | undefined {
   if (outcome === 'ok') return undefined;
@@ -120,6 +142,7 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
     try {
       return await work();
     } catch (error) {
+      if (error instanceof ApplyFailure) throw error.error;
       throw isIronflowError(error) ? error : backend.classify(error, operation);
     }
   }
@@ -305,6 +328,63 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
     async feedHead() {
       return call('feedHead', () => backend.feedHead());
     },
+    async feedLag(query) {
+      const checked = parseFeedLagQuery(query);
+      return call('feedLag', () => backend.feedLag(checked));
+    },
+
+    async claimProjection(request) {
+      const checked = parseProjectionClaim(request);
+      return call('claimProjection', () => backend.claimProjection(checked));
+    },
+    async renewProjection(lease, now, leaseMs) {
+      const checked = parseProjectionRenew(lease, now, leaseMs);
+      if ((await call('renewProjection', () => backend.renewProjection(checked))) === 'lease-lost') throw projectionLeaseLost(checked.lease);
+    },
+    async saveProjection(lease, save, apply) {
+      const checked = parseProjectionSave(lease, save);
+      if (apply !== undefined && typeof apply !== 'function') throw invalidArgument(`apply must be a function, got ${typeof apply}`);
+      if (apply !== undefined && backend.projectionTransactions !== true) {
+        throw invalidArgument(`The ${backend.name} store cannot run a projection's writes in its checkpoint transaction; only stores with projectionTransactions can`);
+      }
+      const guarded =
+        apply === undefined
+          ? undefined
+          : async (tx: unknown): Promise<void> => {
+              try {
+                await apply(tx);
+              } catch (error) {
+                throw new ApplyFailure(error);
+              }
+            };
+      if ((await call('saveProjection', () => backend.saveProjection(checked, guarded))) === 'lease-lost') throw projectionLeaseLost(checked.lease);
+    },
+    async releaseProjection(lease, now) {
+      const checkedLease = parseProjectionLease(lease);
+      const at = parseTime(now, 'now');
+      if ((await call('releaseProjection', () => backend.releaseProjection(checkedLease, at))) === 'lease-lost') throw projectionLeaseLost(checkedLease);
+    },
+    async resetProjection(reset) {
+      const checked = parseProjectionReset(reset);
+      await call('resetProjection', () => backend.resetProjection(checked));
+    },
+    async listProjections() {
+      return call('listProjections', () => backend.listProjections());
+    },
+    listProjectionDeadLetters: async (query) =>
+      page('listProjectionDeadLetters', parseProjectionDeadLetterQuery(query), (q) => backend.listProjectionDeadLetters(q), (row) => projectionDeadLetterCursor(row.id)),
+    async redriveProjectionDeadLetter(projection, id, now) {
+      const name = parseKey(projection, 'projection');
+      const checkedId = parseKey(id, 'id');
+      const at = parseTime(now, 'now');
+      return call('redriveProjectionDeadLetter', () => backend.redriveProjectionDeadLetter(name, checkedId, at));
+    },
+    async skipProjectionDeadLetter(projection, id) {
+      const name = parseKey(projection, 'projection');
+      const checkedId = parseKey(id, 'id');
+      return call('skipProjectionDeadLetter', () => backend.skipProjectionDeadLetter(name, checkedId));
+    },
+    projectionTransactions: backend.projectionTransactions === true,
 
     async listDeadLetters(query) {
       const checked = parseDeadLetterQuery(query);

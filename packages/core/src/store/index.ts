@@ -24,6 +24,8 @@ export type {
   EffectRecord,
   EventMetadata,
   FeedEvent,
+  FeedLag,
+  FeedLagQuery,
   FeedPage,
   FeedPosition,
   FeedQuery,
@@ -37,6 +39,18 @@ export type {
   NewEffect,
   NewTimer,
   Observation,
+  NewProjectionDeadLetter,
+  ProjectionApply,
+  ProjectionClaim,
+  ProjectionClaimRequest,
+  ProjectionDeadLetter,
+  ProjectionDeadLetterPage,
+  ProjectionDeadLetterQuery,
+  ProjectionDeadLetterStatus,
+  ProjectionLease,
+  ProjectionReset,
+  ProjectionSave,
+  ProjectionStatus,
   PurgeResult,
   Snapshot,
   StoredEvent,
@@ -100,6 +114,15 @@ export type {
   CheckedTimer,
   JsonText,
 } from './rules.js';
+export { MAX_FEED_LAG, MAX_PROJECTION_LEASE_MS, parsePosition } from './projection-rules.js';
+export type {
+  CheckedFeedLagQuery,
+  CheckedProjectionClaim,
+  CheckedProjectionDeadLetterQuery,
+  CheckedProjectionRenew,
+  CheckedProjectionReset,
+  CheckedProjectionSave,
+} from './projection-rules.js';
 export { compareIds } from './order.js';
 export { createWakeHub } from './wake-hub.js';
 export type { WakeHub, WakeHubOptions, WakeSource } from './wake-hub.js';

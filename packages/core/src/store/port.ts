@@ -394,6 +394,141 @@ export interface FeedPage {
   readonly next?: FeedPosition | undefined;
 }
 
+/** How far a reader at a position is behind the feed's head. */
+export interface FeedLag {
+  /** Readable events after the position, counted up to the query's `limit`. */
+  readonly events: number;
+  /** True when there are more than `limit`: `events` is then a lower bound. */
+  readonly capped: boolean;
+  /** When the first readable event after the position was recorded; absent when there is none. */
+  readonly oldestRecordedAt?: number | undefined;
+}
+
+/** What `feedLag` takes. */
+export interface FeedLagQuery {
+  /** The reader's position; absent: from the first event. */
+  readonly after?: FeedPosition | undefined;
+  /** Most events counted. @default 10000, at most 100000 */
+  readonly limit?: number | undefined;
+}
+
+/**
+ * The right to advance one projection's checkpoint. `token` fences every write of its holder: it
+ * grows with every claim and every reset, and a write carrying an older token is refused with
+ * LEASE_LOST, so two runners never both advance one checkpoint.
+ */
+export interface ProjectionLease {
+  readonly name: string;
+  readonly owner: string;
+  readonly token: number;
+}
+
+/** What `claimProjection` takes. */
+export interface ProjectionClaimRequest {
+  readonly name: string;
+  /** Who asks (a worker id); written as the holder. */
+  readonly owner: string;
+  readonly now: number;
+  readonly leaseMs: number;
+}
+
+/** A won claim: the lease, and where the projection's last holder left off. */
+export interface ProjectionClaim {
+  readonly lease: ProjectionLease;
+  /** The checkpoint: the feed position after which the projection resumes; absent: from the first event. */
+  readonly position?: FeedPosition | undefined;
+  readonly expiresAt: number;
+}
+
+/** An event parked by a projection that failed on it, as `saveProjection` writes it. */
+export interface NewProjectionDeadLetter {
+  /** Fresh for a new one; the id of a stored one updates it (a re-driven event failing again). */
+  readonly id: string;
+  readonly workflowType: string;
+  readonly workflowId: string;
+  readonly sequence: number;
+  /** The event's kind. */
+  readonly eventType: string;
+  /** The event's position in the feed. */
+  readonly position: FeedPosition;
+  /** The last failure. */
+  readonly error: string;
+  /** Handler attempts on the event so far. */
+  readonly attempts: number;
+}
+
+/** `parked` until an operator re-drives it (`redriven`: the holder tries it again). */
+export type ProjectionDeadLetterStatus = 'parked' | 'redriven';
+
+/** A projection dead letter as stored. */
+export interface ProjectionDeadLetter extends NewProjectionDeadLetter {
+  readonly projection: string;
+  readonly status: ProjectionDeadLetterStatus;
+  /** When it was parked, or last parked again. */
+  readonly parkedAt: number;
+  readonly updatedAt: number;
+}
+
+/** What `saveProjection` writes, fenced by the lease's token, in one atomic write. */
+export interface ProjectionSave {
+  readonly now: number;
+  /** The new checkpoint; absent keeps the stored one. */
+  readonly position?: FeedPosition | undefined;
+  /** Extends the lease to `now + leaseMs`; absent leaves its expiry alone. */
+  readonly leaseMs?: number | undefined;
+  /** Dead letters to add (or, by id, to park again). */
+  readonly parked?: readonly NewProjectionDeadLetter[] | undefined;
+  /** Ids of dead letters to delete (re-driven events that now succeeded). */
+  readonly resolved?: readonly string[] | undefined;
+}
+
+/**
+ * Writes of a projection's handler that a store runs in the checkpoint's own transaction: the
+ * handler's writes and the checkpoint commit together or not at all. `tx` is the store's
+ * transaction handle (a SQL client on PostgreSQL).
+ */
+export type ProjectionApply = (tx: unknown) => Promise<void>;
+
+/** A projection's stored state, as operators see it. */
+export interface ProjectionStatus {
+  readonly name: string;
+  readonly position?: FeedPosition | undefined;
+  /** The last holder of the lease, until it is released or reset (`expiresAt` says whether it is live). */
+  readonly owner?: string | undefined;
+  readonly token: number;
+  /** When the holder's lease runs out; absent once released or reset. */
+  readonly expiresAt?: number | undefined;
+  readonly updatedAt: number;
+  /** Dead letters stored, parked or re-driven. */
+  readonly deadLetters: number;
+}
+
+/** What `listProjectionDeadLetters` takes. */
+export interface ProjectionDeadLetterQuery {
+  readonly projection: string;
+  readonly status?: ProjectionDeadLetterStatus | undefined;
+  /** The `next` of the previous page. */
+  readonly after?: string | undefined;
+  /** @default 100, at most MAX_PAGE */
+  readonly limit?: number | undefined;
+}
+
+/** A page of projection dead letters, in id order; `next` is absent on the last page. */
+export interface ProjectionDeadLetterPage {
+  readonly items: ProjectionDeadLetter[];
+  readonly next?: string | undefined;
+}
+
+/** What `resetProjection` takes. */
+export interface ProjectionReset {
+  readonly name: string;
+  /** The checkpoint to restart from; absent: from the first event (a rebuild). */
+  readonly position?: FeedPosition | undefined;
+  readonly now: number;
+  /** Keep the projection's dead letters. @default false: they are deleted with the reset */
+  readonly keepDeadLetters?: boolean | undefined;
+}
+
 /** A page of effects or timers; `next` is absent on the last page. */
 export interface WorkPage {
   readonly items: (EffectRecord | TimerRecord)[];
@@ -554,6 +689,41 @@ export interface WorkflowStore {
   readFeed(query?: FeedQuery): Promise<FeedPage>;
   /** The position of the last event a reader can read now; undefined while the feed is empty. */
   feedHead(): Promise<FeedPosition | undefined>;
+  /** How many readable events follow a position (up to a limit), and the age of the first. */
+  feedLag(query?: FeedLagQuery): Promise<FeedLag>;
+
+  // ---- projection checkpoints ----
+  /**
+   * Takes a projection's lease when nobody holds it unexpired at `now` (a first claim creates the
+   * projection at the feed's start), with a token greater than every earlier one; undefined when
+   * another holder's lease is still live. A holder claiming again gets a new token too.
+   */
+  claimProjection(request: ProjectionClaimRequest): Promise<ProjectionClaim | undefined>;
+  /** Extends the lease to `now + leaseMs`; LEASE_LOST when the token is no longer the projection's. */
+  renewProjection(lease: ProjectionLease, now: number, leaseMs: number): Promise<void>;
+  /**
+   * Moves the checkpoint, extends the lease, parks and resolves dead letters, all in one write
+   * fenced by the token (LEASE_LOST, nothing written, when it is no longer the projection's). With
+   * `apply` (stores with `projectionTransactions`), the handler's writes run in that same
+   * transaction: an error from `apply` rolls everything back and is rethrown as it was thrown.
+   */
+  saveProjection(lease: ProjectionLease, save: ProjectionSave, apply?: ProjectionApply): Promise<void>;
+  /** Gives the lease up (another runner may claim at once); LEASE_LOST when it is no longer held. */
+  releaseProjection(lease: ProjectionLease, now: number): Promise<void>;
+  /**
+   * Moves a projection's checkpoint (back to the start for a rebuild) and ends its lease: the token
+   * grows, so the holder's next write fails with LEASE_LOST and its next claim resumes from here.
+   */
+  resetProjection(reset: ProjectionReset): Promise<void>;
+  /** Every projection the store knows, by name (code points). */
+  listProjections(): Promise<ProjectionStatus[]>;
+  listProjectionDeadLetters(query: ProjectionDeadLetterQuery): Promise<ProjectionDeadLetterPage>;
+  /** Marks a parked event for its projection's holder to try again; false when there is no parked one by that id. */
+  redriveProjectionDeadLetter(projection: string, id: string, now: number): Promise<boolean>;
+  /** Deletes a dead letter: its event stays unprojected for good; false when there is none by that id. */
+  skipProjectionDeadLetter(projection: string, id: string): Promise<boolean>;
+  /** True when `saveProjection` can run a handler's writes in its transaction (`apply`). */
+  readonly projectionTransactions?: boolean | undefined;
 
   // ---- operators ----
   listDeadLetters(query: DeadLetterQuery): Promise<(EffectRecord | TimerRecord)[]>;

@@ -32,7 +32,8 @@ const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
 /** Serialised JSON, as stores keep it; produced only by `toJsonText`. */
 export type JsonText = string;
 
-function describe(value: unknown): string {
+/** A short, safe description of a bad value for an error message. */
+export function describe(value: unknown): string {
   if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
   if (typeof value === 'number') return String(value);
   return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
@@ -94,17 +95,17 @@ export function parseKind(value: unknown, what = 'kind'): WorkKind {
   return value;
 }
 
-function parseObject<T extends object>(value: unknown, what: string, shape: string): T {
+export function parseObject<T extends object>(value: unknown, what: string, shape: string): T {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgument(`${what} must be ${shape}, got ${describe(value)}`, { what });
   return value as T;
 }
 
-function parseArray(value: unknown, what: string): readonly unknown[] {
+export function parseArray(value: unknown, what: string): readonly unknown[] {
   if (!Array.isArray(value)) throw invalidArgument(`${what} must be an array, got ${describe(value)}`, { what });
   return value;
 }
 
-function parseOptions<T extends object>(value: unknown, what: string): Partial<T> {
+export function parseOptions<T extends object>(value: unknown, what: string): Partial<T> {
   return value === undefined ? {} : parseObject<Partial<T>>(value, what, 'an options object');
 }
 
@@ -511,11 +512,11 @@ export function parseCancelInstance(value: unknown): CheckedCancelInstance {
 export const MAX_PAGE = 1000;
 
 // A cursor is the JSON of the last row's sort key: opaque to callers, readable in logs.
-function toCursor(parts: readonly string[]): string {
+export function toCursor(parts: readonly string[]): string {
   return JSON.stringify(parts);
 }
 
-function fromCursor(value: unknown, length: number): string[] {
+export function fromCursor(value: unknown, length: number): string[] {
   if (typeof value !== 'string') throw invalidArgument(`after must be the next cursor of an earlier page, got ${describe(value)}`);
   let parts: unknown;
   try {
@@ -534,13 +535,13 @@ export const workCursor = (id: string): string => toCursor([id]);
 /** The `next` cursor of a page of instances ending at `ref`. */
 export const instanceCursor = (ref: { readonly workflowType: string; readonly workflowId: string }): string => toCursor([ref.workflowType, ref.workflowId]);
 
-function parseStatus(value: unknown, what: string, allowed: readonly string[]): string | undefined {
+export function parseStatus(value: unknown, what: string, allowed: readonly string[]): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !allowed.includes(value)) throw invalidArgument(`${what} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
   return value;
 }
 
-const optional = <T>(value: unknown, parse: (v: unknown) => T): T | undefined => (value === undefined ? undefined : parse(value));
+export const optional = <T>(value: unknown, parse: (v: unknown) => T): T | undefined => (value === undefined ? undefined : parse(value));
 
 /** A page query of effects or timers, checked: the cursor decoded to the last id seen, `limit` the rows wanted. */
 export interface CheckedWorkQuery {
@@ -639,6 +640,6 @@ export function parseFeedQuery(value: unknown): CheckedFeedQuery {
 }
 
 /** The error of a feed position a backend cannot decode: bad input, like every other. */
-export function badFeedPosition(position: string, why: string): IronflowError {
-  return invalidArgument(`query.after is not a feed position of this store (${why}): ${describe(position.length > 80 ? `${position.slice(0, 80)}…` : position)}`);
+export function badFeedPosition(position: string, why: string, what = 'query.after'): IronflowError {
+  return invalidArgument(`${what} is not a feed position of this store (${why}): ${describe(position.length > 80 ? `${position.slice(0, 80)}…` : position)}`, { what });
 }

@@ -1,10 +1,10 @@
 // The malformed calls of the bad-input family, one table per port method, derived from the kit's
 // rules (packages/core/src/store/rules.ts). Each case is a well-formed call with one thing broken.
-import { MAX_VERSION, type Lease, type WorkflowRef, type WorkflowStore } from '@ironflow/core/store';
+import { MAX_VERSION, type Lease, type ProjectionLease, type WorkflowRef, type WorkflowStore } from '@ironflow/core/store';
 import { eventsFor } from './context.js';
 
 /** The port methods that take arguments. */
-export type PortMethod = Exclude<keyof WorkflowStore, 'name' | 'close'>;
+export type PortMethod = Exclude<keyof WorkflowStore, 'name' | 'close' | 'projectionTransactions'>;
 
 /** What the cases are built on: rows seeded by the family, at a time when their leases are live. */
 export interface BadInputWorld {
@@ -23,6 +23,12 @@ export interface BadInputWorld {
   readonly deadEffect: string;
   /** A time at which both leases are live and a pending effect and timer are claimable. */
   readonly now: number;
+  /** A projection held by `projectionLease` (live at `now`), with one parked dead letter. */
+  readonly projection: string;
+  readonly projectionLease: ProjectionLease;
+  readonly projectionDeadLetter: string;
+  /** A position of the store's feed (the head when the world was seeded). */
+  readonly position: string;
 }
 
 /** One malformed call: `method` refuses `name`. */
@@ -36,6 +42,7 @@ export interface BadCase {
 export const READ_ONLY: ReadonlySet<PortMethod> = new Set<PortMethod>([
   'load', 'nextTimerAt', 'listDeadLetters', 'countDeadLetters', 'readEvents', 'listInstances', 'listEffects', 'listTimers', 'listObservations', 'subscribe',
   'listPaused', 'backlog', 'listWork', 'pageInstances', 'subscribeEnded', 'readFeed', 'feedHead',
+  'feedLag', 'listProjections', 'listProjectionDeadLetters',
 ]);
 
 type Fields = Record<string, unknown>;
@@ -331,7 +338,22 @@ export const VALID_CALLS: { readonly [M in PortMethod]: (w: BadInputWorld) => re
   subscribeEnded: () => [() => undefined],
   readFeed: (w) => [{ workflowTypes: [w.type], eventTypes: ['Poked'], limit: 10 }],
   feedHead: () => [],
+  feedLag: (w) => [{ after: w.position, limit: 10 }],
+  claimProjection: (w) => [{ name: `${w.projection}.other`, owner: 'bad-input', now: w.now, leaseMs: 1000 }],
+  renewProjection: (w) => [w.projectionLease, w.now, 1000],
+  saveProjection: (w) => [w.projectionLease, { now: w.now, position: w.position, leaseMs: 1000, parked: [validDeadLetter(w)], resolved: [w.projectionDeadLetter] }],
+  releaseProjection: (w) => [w.projectionLease, w.now],
+  resetProjection: (w) => [{ name: w.projection, position: w.position, now: w.now, keepDeadLetters: true }],
+  listProjections: () => [],
+  listProjectionDeadLetters: (w) => [{ projection: w.projection, status: 'parked', limit: 10 }],
+  redriveProjectionDeadLetter: (w) => [w.projection, w.projectionDeadLetter, w.now],
+  skipProjectionDeadLetter: (w) => [w.projection, w.projectionDeadLetter],
 };
+
+/** A well-formed new projection dead letter of the world's main instance. */
+function validDeadLetter(w: BadInputWorld): Fields {
+  return { id: 'dl-new', workflowType: w.type, workflowId: w.main.id, sequence: 1, eventType: 'Poked', position: w.position, error: 'boom', attempts: 3 };
+}
 const call = VALID_CALLS;
 
 const TYPE_LISTS: Bad[] = [
@@ -367,6 +389,85 @@ function deadLetterQueryCases(method: 'listDeadLetters' | 'countDeadLetters'): B
 }
 
 /** Every case of the family, grouped by method in port order. */
+// ---- projections ----
+
+/** Positions no store accepts: not text, empty, too long, or text no store writes. */
+const POSITIONS = fixed([
+  ['a number', 1],
+  ['null', null],
+  ['an empty string', ''],
+  ['text no store writes', 'not a position \u0000'],
+  ['4097 characters', '9'.repeat(4097)],
+]);
+
+const LEASE_MS = [...COUNTS, ...fixed([['0', 0], ['a day and 1 ms', 86_400_001], ['missing', undefined]])];
+
+const PROJECTION_LEASES: Bad[] = [
+  ...named('a lease that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])]),
+  ...REQUIRED_KEYS.map(([name, value]): Bad => [`a lease whose name is ${name}`, (w) => ({ ...w.projectionLease, name: value(w) })]),
+  ...REQUIRED_KEYS.map(([name, value]): Bad => [`a lease whose owner is ${name}`, (w) => ({ ...w.projectionLease, owner: value(w) })]),
+  ...[...COUNTS, ...fixed([['0', 0], ['missing', undefined]])].map(([name, value]): Bad => [`a lease whose token is ${name}`, (w) => ({ ...w.projectionLease, token: value(w) })]),
+];
+
+const DEAD_LETTER_FIELDS: Bad[] = [
+  ...named('a dead letter that is', NOT_OBJECTS).map(([name, value]): Bad => [name, (w) => [value(w)]]),
+  ...(['id', 'workflowType', 'workflowId', 'eventType'] as const).flatMap((field) =>
+    REQUIRED_KEYS.map(([name, value]): Bad => [`a dead letter whose ${field} is ${name}`, (w) => [{ ...validDeadLetter(w), [field]: value(w) }]]),
+  ),
+  ...(['sequence', 'attempts'] as const).flatMap((field) =>
+    [...COUNTS, ...fixed([['0', 0], ['missing', undefined], ['2^31', MAX_VERSION + 1]])].map(([name, value]): Bad => [`a dead letter whose ${field} is ${name}`, (w) => [{ ...validDeadLetter(w), [field]: value(w) }]]),
+  ),
+  ...[...POSITIONS, ...fixed([['missing', undefined]])].map(([name, value]): Bad => [`a dead letter whose position is ${name}`, (w) => [{ ...validDeadLetter(w), position: value(w) }]]),
+  ...ERRORS.map(([name, value]): Bad => [`a dead letter whose error is ${name}`, (w) => [{ ...validDeadLetter(w), error: value(w) }]]),
+  ['two dead letters with one id', (w) => [validDeadLetter(w), { ...validDeadLetter(w), sequence: 2 }]],
+  ['1001 dead letters', (w) => Array.from({ length: 1001 }, (_, i) => ({ ...validDeadLetter(w), id: `dl-${i}` }))],
+];
+
+const PROJECTIONS: BadCase[] = [
+  ...vary('claimProjection', call.claimProjection, 0, named('a request that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])])),
+  ...varyField('claimProjection', call.claimProjection, 0, 'name', REQUIRED_KEYS),
+  ...varyField('claimProjection', call.claimProjection, 0, 'owner', REQUIRED_KEYS),
+  ...varyField('claimProjection', call.claimProjection, 0, 'now', TIMES),
+  ...varyField('claimProjection', call.claimProjection, 0, 'leaseMs', LEASE_MS),
+  ...vary('renewProjection', call.renewProjection, 0, PROJECTION_LEASES),
+  ...vary('renewProjection', call.renewProjection, 1, TIMES),
+  ...vary('renewProjection', call.renewProjection, 2, LEASE_MS),
+  ...vary('saveProjection', call.saveProjection, 0, PROJECTION_LEASES),
+  ...vary('saveProjection', call.saveProjection, 1, named('a save that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])])),
+  ...varyField('saveProjection', call.saveProjection, 1, 'now', TIMES),
+  ...varyField('saveProjection', call.saveProjection, 1, 'position', POSITIONS),
+  ...varyField('saveProjection', call.saveProjection, 1, 'leaseMs', LEASE_MS.filter(([name]) => name !== 'missing')),
+  ...varyField('saveProjection', call.saveProjection, 1, 'parked', [...NOT_ARRAYS.filter(([name]) => name !== 'missing'), ...DEAD_LETTER_FIELDS]),
+  ...varyField('saveProjection', call.saveProjection, 1, 'resolved', [
+    ...NOT_ARRAYS.filter(([name]) => name !== 'missing'),
+    ...REQUIRED_KEYS.map(([name, value]): Bad => [`holding an id that is ${name}`, (w) => [value(w)]]),
+    ['an id twice', (w) => [w.projectionDeadLetter, w.projectionDeadLetter]],
+    ['the id of a dead letter it also parks', () => ['dl-new']],
+  ]),
+  ...named('an apply that is', fixed([['null', null], ['a string', 'UPDATE x'], ['an object', { apply: () => undefined }]])).map(([name, value]): BadCase => ({
+    method: 'saveProjection',
+    name,
+    args: (w) => [...call.saveProjection(w), value(w)],
+  })),
+  ...vary('releaseProjection', call.releaseProjection, 0, PROJECTION_LEASES),
+  ...vary('releaseProjection', call.releaseProjection, 1, TIMES),
+  ...vary('resetProjection', call.resetProjection, 0, named('a reset that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])])),
+  ...varyField('resetProjection', call.resetProjection, 0, 'name', REQUIRED_KEYS),
+  ...varyField('resetProjection', call.resetProjection, 0, 'position', POSITIONS),
+  ...varyField('resetProjection', call.resetProjection, 0, 'now', TIMES),
+  ...varyField('resetProjection', call.resetProjection, 0, 'keepDeadLetters', fixed([['"yes"', 'yes'], ['1', 1], ['null', null]])),
+  ...vary('listProjectionDeadLetters', call.listProjectionDeadLetters, 0, QUERIES),
+  ...varyField('listProjectionDeadLetters', call.listProjectionDeadLetters, 0, 'projection', REQUIRED_KEYS),
+  ...varyField('listProjectionDeadLetters', call.listProjectionDeadLetters, 0, 'status', fixed([['"dead"', 'dead'], ['null', null]])),
+  ...varyField('listProjectionDeadLetters', call.listProjectionDeadLetters, 0, 'after', fixed([['a number', 1], ['a cursor of instances', '["a","b"]'], ['a cursor with an empty id', '[""]']])),
+  ...varyField('listProjectionDeadLetters', call.listProjectionDeadLetters, 0, 'limit', [...COUNTS, ...fixed([['1001', 1001]])]),
+  ...vary('redriveProjectionDeadLetter', call.redriveProjectionDeadLetter, 0, REQUIRED_KEYS),
+  ...vary('redriveProjectionDeadLetter', call.redriveProjectionDeadLetter, 1, REQUIRED_KEYS),
+  ...vary('redriveProjectionDeadLetter', call.redriveProjectionDeadLetter, 2, TIMES),
+  ...vary('skipProjectionDeadLetter', call.skipProjectionDeadLetter, 0, REQUIRED_KEYS),
+  ...vary('skipProjectionDeadLetter', call.skipProjectionDeadLetter, 1, REQUIRED_KEYS),
+];
+
 export const BAD_CASES: readonly BadCase[] = [
   ...vary('load', call.load, 0, REFS),
   ...vary('load', call.load, 1, OPTIONS),
@@ -456,6 +557,10 @@ export const BAD_CASES: readonly BadCase[] = [
   ...varyField('readFeed', call.readFeed, 0, 'workflowTypes', [...NOT_ARRAYS.filter(([name]) => name !== 'missing'), ...fixed([['empty', []]]), ...REQUIRED_KEYS.map(([name, value]): Bad => [`holding a type that is ${name}`, (w) => [value(w)]])]),
   ...varyField('readFeed', call.readFeed, 0, 'eventTypes', [...NOT_ARRAYS.filter(([name]) => name !== 'missing'), ...fixed([['empty', []]])]),
   ...varyField('readFeed', call.readFeed, 0, 'limit', [...COUNTS, ...fixed([['0', 0], ['1001', 1001]])]),
+  ...vary('feedLag', call.feedLag, 0, named('a query that is', NOT_OBJECTS)),
+  ...varyField('feedLag', call.feedLag, 0, 'after', POSITIONS),
+  ...varyField('feedLag', call.feedLag, 0, 'limit', [...COUNTS, ...fixed([['0', 0], ['100001', 100_001]])]),
+  ...PROJECTIONS,
   ...vary('subscribeEnded', call.subscribeEnded, 0, named('a listener that is', fixed([['missing', undefined], ['null', null], ['a string', 'listener']]))),
   ...vary('subscribe', call.subscribe, 0, named('a listener that is', fixed([['missing', undefined], ['null', null], ['a string', 'listener'], ['an object', { call: () => undefined }]]))),
 ];

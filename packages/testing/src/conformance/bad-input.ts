@@ -32,7 +32,31 @@ async function seed(store: WorkflowStore): Promise<BadInputWorld> {
   const other = { type, id: 'other' };
   await store.commit(commitOf(other, 0, { uniqueKey: 'held-by-other' }));
   await store.recordObservation({ workflowType: type, workflowId: main.id, inputType: 'Poke', input: {}, outcome: 'rejected', observedAt: T0 + 2 });
-  return { type, main, mainVersion: 2, other, fresh: { type, id: 'fresh' }, effectLease: lease(leased), timerLease: timerClaim!.lease, deadEffect: dead, now: T0 + 100 };
+  const projection = `${type}.projection`;
+  const position = (await store.readFeed({ workflowTypes: [type], limit: 1 })).events[0]?.position ?? (await store.feedHead());
+  if (position === undefined) throw new Error('the seeded events are not in the feed');
+  const held = await store.claimProjection({ name: projection, owner: 'bad-input', now: T0, leaseMs: HOUR });
+  if (held === undefined) throw new Error('a fresh projection could not be claimed');
+  const projectionDeadLetter = freshId('pdl');
+  await store.saveProjection(held.lease, {
+    now: T0,
+    parked: [{ id: projectionDeadLetter, workflowType: type, workflowId: main.id, sequence: 1, eventType: 'Poked', position, error: 'seeded', attempts: 1 }],
+  });
+  return {
+    type,
+    main,
+    mainVersion: 2,
+    other,
+    fresh: { type, id: 'fresh' },
+    effectLease: lease(leased),
+    timerLease: timerClaim!.lease,
+    deadEffect: dead,
+    now: T0 + 100,
+    projection,
+    projectionLease: held.lease,
+    projectionDeadLetter,
+    position,
+  };
 }
 
 /** Everything a malformed call could have written to, read back. */
@@ -48,6 +72,8 @@ async function readBack(store: WorkflowStore, w: BadInputWorld) {
     dead: [await store.countDeadLetters({ kind: 'effect', workflowType: w.type }), await store.countDeadLetters({ kind: 'timer', workflowType: w.type })],
     nextTimerAt: (await store.nextTimerAt([w.type])) ?? null,
     paused: (await store.listPaused()).filter((p) => p.type === w.type),
+    projections: (await store.listProjections()).filter((p) => p.name.startsWith(w.projection)),
+    projectionDeadLetters: (await store.listProjectionDeadLetters({ projection: w.projection, limit: 1000 })).items,
   };
 }
 

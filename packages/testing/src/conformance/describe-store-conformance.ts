@@ -13,6 +13,7 @@ import { eventCases } from './events.js';
 import { feedCases } from './feed.js';
 import { hostileIdentifierCases } from './hostile-identifiers.js';
 import { poisonIsolationCases } from './poison-isolation.js';
+import { projectionCases } from './projections.js';
 import { queryCases } from './queries.js';
 import { runtimeCases } from './runtime.js';
 import { tenantIsolationCases } from './tenant-isolation.js';
@@ -94,6 +95,7 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
     describe('pages', () => pageCases(ctx));
     describe('trace context', () => traceCases(ctx));
     describe('global event feed', () => feedCases(ctx));
+    describe('projection checkpoints', () => projectionCases(ctx));
     describe('queries and retention', () => queryCases(ctx));
     describe('hostile identifiers', () => hostileIdentifierCases(ctx));
     describe('tenant isolation', () => tenantIsolationCases(ctx));
