@@ -29,6 +29,7 @@ import { Control, type CancelOptions, type CancelResult } from './control.js';
 import { Children } from './children.js';
 import { EffectRunner } from './effect-runner.js';
 import { Metrics, type MetricsSnapshot } from './metrics.js';
+import { projectionAdmin, type ProjectionAdmin } from './projection-admin.js';
 import { Operations, type BulkOptions, type BulkResult, type DeadLetterFilter, type InstanceFilter } from './operations.js';
 import { waitFor, type WaitForOptions, type WaitResult } from './wait-for.js';
 import { Executor, type ExecuteManyResult } from './executor.js';
@@ -150,6 +151,11 @@ export interface Engine {
   readFeed(query?: FeedQuery): Promise<FeedPage>;
   /** The position of the last readable event of the feed, to measure a reader's lag. */
   feedHead(): Promise<FeedPosition | undefined>;
+  /**
+   * Projections by name, as every process sees them: checkpoint, lease, lag, reset (a rebuild) and
+   * dead letters (list, re-drive, skip); any projection the store knows, run here or elsewhere.
+   */
+  readonly projections: ProjectionAdmin;
   /** A page of instances across the store, in (type, id) order, with filters; pass `next` as `after`. */
   pageInstances(query?: InstancePageQuery): Promise<InstancePage>;
   /**
@@ -319,6 +325,7 @@ export function createEngine(options: EngineOptions): Engine {
     listWork: (query) => store.listWork(query),
     readFeed: (query) => store.readFeed(query),
     feedHead: () => store.feedHead(),
+    projections: projectionAdmin(store, clock),
     pageInstances: (query) => store.pageInstances(query),
     cancelWhere: (filter, reason, opts) => operations.cancelWhere(filter, reason, opts),
     purgeIdempotencyKeys: (olderThanMs) => operations.purgeIdempotencyKeys(olderThanMs),

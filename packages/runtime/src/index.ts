@@ -4,6 +4,7 @@ export type { ExecuteManyResult } from './executor.js';
 export type { CancelOptions, CancelResult } from './control.js';
 export type { BulkOptions, BulkResult, DeadLetterFilter, InstanceFilter } from './operations.js';
 export type { WaitForOptions, WaitResult } from './wait-for.js';
+export type { ProjectionAdmin, ProjectionDeadLetterFilter, ProjectionLag, ProjectionReport, ProjectionResetOptions } from './projection-admin.js';
 export { METRICS, METRIC_ATTRIBUTES, measurementsOf } from './metrics.js';
 export type { CounterPoint, GaugePoint, HistogramPoint, MeasurementSink, MetricAttributes, MetricDefinition, MetricsSnapshot } from './metrics.js';
 export type { EngineTracer, ExecuteScope, ExecuteStart, Instrumentation, InstrumentedEngine, WorkStart } from './instrumentation.js';
