@@ -7,10 +7,21 @@ import { commit } from './commit.js';
 import type { RedisContext } from './context.js';
 import { backlog, cancelInstance, listPaused, setPaused } from './control.js';
 import { countDeadLetters, listDeadLetters, purge, purgeIdempotencyKeys } from './dead-letters.js';
-import { feedHead, readFeed } from './feed.js';
+import { feedHead, feedLag, readFeed } from './feed.js';
 import { commitMany } from './group-commit.js';
 import { redrive, settle, settleMany } from './leases.js';
 import { listWork, pageInstances } from './pages.js';
+import {
+  claimProjection,
+  listProjectionDeadLetters,
+  listProjections,
+  redriveProjectionDeadLetter,
+  releaseProjection,
+  renewProjection,
+  resetProjection,
+  saveProjection,
+  skipProjectionDeadLetter,
+} from './projections.js';
 import { listEffects, listInstances, listObservations, listTimers, load, nextTimerAt, readEvents, recordObservation } from './queries.js';
 import { listenForWakeUps } from './wake.js';
 
@@ -36,6 +47,18 @@ export function createRedisBackend(ctx: RedisContext): StoreBackend {
     pageInstances: (query) => pageInstances(ctx, query),
     readFeed: (query) => readFeed(ctx, query),
     feedHead: () => feedHead(ctx),
+    feedLag: (query) => feedLag(ctx, query),
+    // No projectionTransactions: a Lua script cannot run a handler's writes, so the kit refuses
+    // `apply` and Redis read models get at-least-once delivery.
+    claimProjection: (claim) => claimProjection(ctx, claim),
+    renewProjection: (renew) => renewProjection(ctx, renew),
+    saveProjection: (save) => saveProjection(ctx, save),
+    releaseProjection: (lease) => releaseProjection(ctx, lease),
+    resetProjection: (reset) => resetProjection(ctx, reset),
+    listProjections: () => listProjections(ctx),
+    listProjectionDeadLetters: (query) => listProjectionDeadLetters(ctx, query),
+    redriveProjectionDeadLetter: (projection, id, now) => redriveProjectionDeadLetter(ctx, projection, id, now),
+    skipProjectionDeadLetter: (projection, id) => skipProjectionDeadLetter(ctx, projection, id),
     listDeadLetters: (query) => listDeadLetters(ctx, query),
     countDeadLetters: (query) => countDeadLetters(ctx, query),
     redrive: (kind, id, now) => redrive(ctx, kind, id, now),

@@ -2,10 +2,21 @@
 // event (atomic with the commit), so each stream is in commit order and cannot skip. Partitions
 // have no order between them: a position is the vector of one stream id per partition, and a
 // read merges the partitions' scans while keeping each partition's order.
-import { badFeedPosition, MAX_FEED_POSITION, StoreError, type CheckedFeedQuery, type FeedEvent, type FeedPage, type FeedPosition } from '@ironflow/core/store';
+import {
+  badFeedPosition,
+  MAX_FEED_POSITION,
+  StoreError,
+  stripUndefined,
+  type CheckedFeedLagQuery,
+  type CheckedFeedQuery,
+  type FeedEvent,
+  type FeedLag,
+  type FeedPage,
+  type FeedPosition,
+} from '@ironflow/core/store';
 import { decodeEvent } from './codec.js';
 import type { RedisContext } from './context.js';
-import { FEED_HEAD, FEED_SCAN, type FeedEntry } from './scripts/feed.js';
+import { FEED_HEAD, FEED_LAG, FEED_SCAN, type FeedEntry } from './scripts/feed.js';
 
 /** A stream id `<ms>-<seq>` as one number, `ms * 2^64 + seq`, so ids compare and step as bigints. */
 type StreamId = bigint;
@@ -35,15 +46,18 @@ export function formatStreamId(id: StreamId): string {
   return `${id >> SEQ_BITS}-${id & SEQ_MASK}`;
 }
 
-/** Decodes a position of this store: one stream id per partition, joined by `,`; anything else is bad input. */
-export function decodeFeedPosition(position: string, partitions: number): StreamId[] {
+/**
+ * Decodes a position of this store: one stream id per partition, joined by `,`; anything else is
+ * bad input, reported as `what` (the argument it came in: `query.after`, `save.position`, …).
+ */
+export function decodeFeedPosition(position: string, partitions: number, what?: string): StreamId[] {
   const parts = position.split(',');
   if (parts.length !== partitions) {
-    throw badFeedPosition(position, `a position of this store has ${partitions} stream id${partitions === 1 ? '' : 's'}, one per partition; this has ${parts.length}`);
+    throw badFeedPosition(position, `a position of this store has ${partitions} stream id${partitions === 1 ? '' : 's'}, one per partition; this has ${parts.length}`, what);
   }
   return parts.map((part, partition) => {
     const id = parseStreamId(part);
-    if (id === undefined) throw badFeedPosition(position, `partition ${partition} is not a stream id <ms>-<seq>`);
+    if (id === undefined) throw badFeedPosition(position, `partition ${partition} is not a stream id <ms>-<seq>`, what);
     return id;
   });
 }
@@ -156,4 +170,38 @@ export async function feedHead(ctx: RedisContext): Promise<FeedPosition | undefi
   const lasts = await Promise.all(ctx.allPartitions().map((keys) => ctx.callScript(FEED_HEAD, keys.tag, { feed: keys.feed() }, {})));
   if (lasts.every((last) => last === undefined)) return undefined;
   return encodeFeedPosition(lasts.map((last) => (last === undefined ? 0n : streamIdOf(last))));
+}
+
+/**
+ * The events after `query.after`, counted up to `query.limit`, and when the first was recorded.
+ * Each partition counts its stream after its component in one script call (up to limit + 1, so a
+ * sum over the limit says `capped`); the first event after the position is the earliest of the
+ * partitions' first ones. Every stream entry is readable: a commit appends them atomically.
+ */
+export async function feedLag(ctx: RedisContext, query: CheckedFeedLagQuery): Promise<FeedLag> {
+  await ctx.ready();
+  const n = ctx.layout.partitions;
+  const position = query.after ?? '';
+  const from = query.after === undefined ? Array.from({ length: n }, () => 0n) : decodeFeedPosition(query.after, n);
+  const counts = await Promise.all(
+    from.map(async (after, partition) => {
+      // Nothing can follow the largest id; Redis would refuse it as an exclusive start.
+      if (after === MAX_ID) throw badFeedPosition(position, `partition ${partition} lies past its last event`);
+      const keys = ctx.layout.partition(partition);
+      const reply = await ctx.callScript(FEED_LAG, keys.tag, { feed: keys.feed() }, { after: formatStreamId(after), count: query.limit + 1 });
+      if (reply.kind === 'past') throw badFeedPosition(position, `partition ${partition} lies past its last event`);
+      const { first } = reply;
+      if (first === undefined) return { count: 0, recordedAt: undefined };
+      if (first.stored === undefined) {
+        throw new StoreError('integrity', `Redis store: the feed of partition ${partition} names event ${first.sequence} of ${first.type}:${first.workflowId}, which is missing`, {
+          details: { where: 'feed-lag reply' },
+        });
+      }
+      return { count: reply.count, recordedAt: decodeEvent({ type: first.type, id: first.workflowId }, first.sequence, first.stored).recordedAt };
+    }),
+  );
+  const total = counts.reduce((sum, c) => sum + c.count, 0);
+  const dates = counts.flatMap((c) => (c.recordedAt === undefined ? [] : [c.recordedAt]));
+  const lag: FeedLag = { events: Math.min(total, query.limit), capped: total > query.limit, oldestRecordedAt: dates.length === 0 ? undefined : Math.min(...dates) };
+  return stripUndefined(lag);
 }

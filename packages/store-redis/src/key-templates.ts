@@ -64,6 +64,16 @@ export const KEY_TEMPLATES = {
   handoffs: 'h:$k:$id',
   /** Stream of the partition's committed events in commit order, one entry (t type, i id, s sequence) per event: the global feed. */
   feed: 'feed',
+  /** Lexicographic index of the names of the projections whose keys live in this partition: listProjections reads it. */
+  projections: 'pjn',
+  /** Hash: one projection's checkpoint and lease (t token, o owner, x expiry, u updatedAt, p position). */
+  projection: 'pj:$n',
+  /** Hash of one dead letter of a projection: its fields, status, parkedAt and updatedAt. */
+  projectionLetter: 'pjd:$ref(n,id)',
+  /** Lexicographic index of every dead letter id of a projection: pages in id order, and its count. */
+  projectionLetters: 'pjl:$n',
+  /** Lexicographic index of a projection's dead letter ids of one status (`p` parked, `r` redriven). */
+  projectionLettersOf: 'pjs:$s:$n',
 } as const;
 
 /** The name of a partition key template. */

@@ -9,7 +9,7 @@
 // differ. The pattern `{P[#}]*` matches exactly the keys that start with `{P#` or `{P}`; such a
 // key's tag starts with P followed by `#` or `}`, so its prefix is P and no other (`X` never
 // matches `X:p0`'s keys, nor `X:p0` any of `X`'s). test/keys.test.ts checks hostile pairs.
-import { invalidArgument, type InstanceStatus } from '@ironflow/core/store';
+import { invalidArgument, type InstanceStatus, type ProjectionDeadLetterStatus } from '@ironflow/core/store';
 import { fillKey, refSegment } from './key-templates.js';
 
 /** Work item kinds as they appear inside keys and Lua: `e` effects, `t` timers. */
@@ -93,7 +93,18 @@ export interface PartitionKeys {
   handoffs(kind: KindLetter, id: string): string;
   /** The partition's stream of committed events (the global feed). */
   feed(): string;
+  /** The names of the projections that live in this partition. */
+  projections(): string;
+  /** A projection's checkpoint and lease. */
+  projection(name: string): string;
+  /** One dead letter of a projection. */
+  projectionLetter(name: string, id: string): string;
+  /** Every dead letter id of a projection, lexicographic, or those of one status. */
+  projectionLetters(name: string, status?: ProjectionDeadLetterStatus): string;
 }
+
+/** A projection dead letter's status as the letter its index key uses. */
+export const LETTER_STATUS: Readonly<Record<ProjectionDeadLetterStatus, 'p' | 'r'>> = { parked: 'p', redriven: 'r' };
 
 /** The whole key layout of one store: prefix, partitions and the partition of every instance. */
 export interface KeyLayout {
@@ -109,6 +120,8 @@ export interface KeyLayout {
   partitionOf(type: string, id: string): number;
   /** The partition a unique key's holder record lives in. */
   uniquePartitionOf(type: string, key: string): number;
+  /** The partition a projection's checkpoint and dead letters live in: all its keys share that one hash tag. */
+  projectionPartitionOf(name: string): number;
   partition(index: number): PartitionKeys;
   /** SCAN MATCH patterns that cover every key of this prefix and no key of another prefix. */
   patterns(): string[];
@@ -148,6 +161,11 @@ function partitionKeys(tag: string): PartitionKeys {
     children: (t, id) => fillKey(tag, 'children', { t, id }),
     handoffs: (k, id) => fillKey(tag, 'handoffs', { k, id }),
     feed: () => fillKey(tag, 'feed', {}),
+    projections: () => fillKey(tag, 'projections', {}),
+    projection: (n) => fillKey(tag, 'projection', { n }),
+    projectionLetter: (n, id) => fillKey(tag, 'projectionLetter', { n, id }),
+    projectionLetters: (n, status) =>
+      status === undefined ? fillKey(tag, 'projectionLetters', { n }) : fillKey(tag, 'projectionLettersOf', { s: LETTER_STATUS[status], n }),
   };
 }
 
@@ -168,6 +186,7 @@ export function createKeyLayout(keyPrefix: string, partitionCount: number): KeyL
     meta: `{${prefix}}:meta`,
     partitionOf: (type, id) => pick(refSegment(type, id)),
     uniquePartitionOf: (type, key) => pick(`u:${refSegment(type, key)}`),
+    projectionPartitionOf: (name) => pick(`p:${name}`),
     partition(index) {
       const keys = all[index];
       if (keys === undefined) throw new RangeError(`partition ${index} is out of range`);

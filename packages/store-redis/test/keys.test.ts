@@ -35,13 +35,15 @@ function keysOf(layout: KeyLayout): string[] {
           keys.item('t', id),
           keys.handoffs('e', id),
           keys.handoffs('t', id),
+          keys.projectionLetter(type, id),
         );
       }
+      out.push(keys.projection(type), keys.projectionLetters(type), keys.projectionLetters(type, 'parked'), keys.projectionLetters(type, 'redriven'));
       for (const k of ['e', 't'] as const) out.push(keys.pending(k, type), keys.leased(k, type), keys.dead(k), keys.dead(k, type), keys.finished(k), keys.work(k));
       out.push(keys.ranked(7, type), keys.priorities(type));
       for (const status of ['active', 'completed', 'cancelled'] as const) out.push(keys.instances(status), keys.instances(status, type), keys.names(status));
     }
-    out.push(keys.pauses(), keys.idempotencyTimes());
+    out.push(keys.pauses(), keys.idempotencyTimes(), keys.projections());
   }
   return out;
 }
@@ -124,6 +126,11 @@ describe('key layout', () => {
       children: fillKey(tag, 'children', { t: 'order', id: '1' }),
       handoffs: fillKey(tag, 'handoffs', { k: 'e', id: 'x' }),
       feed: fillKey(tag, 'feed', {}),
+      projections: fillKey(tag, 'projections', {}),
+      projection: fillKey(tag, 'projection', { n: 'orders:{by}' }),
+      projectionLetter: fillKey(tag, 'projectionLetter', { n: 'orders:{by}', id: 'd:1' }),
+      projectionLetters: fillKey(tag, 'projectionLetters', { n: 'orders' }),
+      projectionLettersOf: fillKey(tag, 'projectionLettersOf', { s: 'p', n: 'orders' }),
     };
     expect(samples).toEqual({
       instance: '{p#0}:i:5:order:o:1',
@@ -153,6 +160,11 @@ describe('key layout', () => {
       children: '{p#0}:ch:5:order:1',
       handoffs: '{p#0}:h:e:x',
       feed: '{p#0}:feed',
+      projections: '{p#0}:pjn',
+      projection: '{p#0}:pj:orders:{by}',
+      projectionLetter: '{p#0}:pjd:11:orders:{by}:d:1',
+      projectionLetters: '{p#0}:pjl:orders',
+      projectionLettersOf: '{p#0}:pjs:p:orders',
     });
     expect(Object.keys(samples).sort()).toEqual(Object.keys(KEY_TEMPLATES).sort());
   });
@@ -222,6 +234,21 @@ describe('key layout', () => {
     const seen = new Set(Array.from({ length: 200 }, (_, i) => layout.partitionOf('order', `o-${i}`)));
     expect(seen.size).toBe(8);
     expect(layout.partitionOf('order', 'o-1')).toBe(createKeyLayout('other', 8).partitionOf('order', 'o-1'));
+  });
+
+  it('puts every key of a projection, however hostile its name, under one partition tag picked stably by the name', () => {
+    const layout = createKeyLayout('ironflow', 8);
+    const seen = new Set(Array.from({ length: 200 }, (_, i) => layout.projectionPartitionOf(`orders-${i}`)));
+    expect(seen.size).toBe(8);
+    expect(layout.projectionPartitionOf('orders')).toBe(createKeyLayout('other', 8).projectionPartitionOf('orders'));
+    for (const name of HOSTILE) {
+      const keys = layout.partition(layout.projectionPartitionOf(name));
+      const own = [keys.projection(name), keys.projectionLetter(name, name), keys.projectionLetters(name), keys.projectionLetters(name, 'parked'), keys.projectionLetters(name, 'redriven'), keys.projections()];
+      expect(new Set(own.map(hashTagOf))).toEqual(new Set([`ironflow#${layout.projectionPartitionOf(name)}`]));
+    }
+    // A dead letter's key encodes (projection, id) without ambiguity.
+    const keys = layout.partition(0);
+    expect(keys.projectionLetter('a:b', 'c')).not.toBe(keys.projectionLetter('a', 'b:c'));
   });
 
   it('reads hash tags as Redis Cluster does', () => {

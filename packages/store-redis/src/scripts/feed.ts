@@ -52,15 +52,6 @@ export const FEED_SCAN = defineScript({
   variadic: 'args',
   decode: decodeScan,
   body: String.raw`
--- Stream ids compare as (ms, seq) pairs of decimal numbers without leading zeros.
-local function idBefore(a, b)
-  local am, as = string.match(a, '^(%d+)-(%d+)$')
-  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
-  if #am ~= #bm then return #am < #bm end
-  if am ~= bm then return am < bm end
-  if #as ~= #bs then return #as < #bs end
-  return as < bs
-end
 local scan, limit, nTypes = tonumber(A_scan), tonumber(A_limit), tonumber(A_typeCount)
 local types = false
 if nTypes > 0 then
@@ -70,10 +61,7 @@ end
 local prefixes = {}
 for i = ARGV_FROM + nTypes, #ARGV do table.insert(prefixes, ARGV[i]) end
 local entries = redis.call('XRANGE', K_feed, '(' .. A_after, '+', 'COUNT', scan)
-if #entries == 0 and A_after ~= '0-0' then
-  local tail = redis.call('XREVRANGE', K_feed, '+', '-', 'COUNT', 1)
-  if #tail == 0 or idBefore(tail[1][1], A_after) then return {'PAST'} end
-end
+if #entries == 0 and pastFeedEnd(K_feed, A_after) then return {'PAST'} end
 local out, last, examined = {}, false, 0
 for _, entry in ipairs(entries) do
   local f = entry[2]
@@ -111,5 +99,59 @@ export const FEED_HEAD = defineScript({
 local last = redis.call('XREVRANGE', K_feed, '+', '-', 'COUNT', 1)
 if #last == 0 then return false end
 return last[1][1]
+`,
+});
+
+/** What a lag count of one partition answered. */
+export type FeedLagReply =
+  /** `after` lies past the stream's last entry: no position this store wrote. */
+  | { readonly kind: 'past' }
+  | {
+      readonly kind: 'ok';
+      /** Entries after `after`, counted up to the `count` asked for. */
+      readonly count: number;
+      /** The first of them: its instance, sequence and stored event (undefined when the event is missing); undefined when none. */
+      readonly first: { readonly type: string; readonly workflowId: string; readonly sequence: number; readonly stored: string | undefined } | undefined;
+    };
+
+function decodeLag(reply: Reply): FeedLagReply {
+  if (reply.at(0).oneOf(['OK', 'PAST']) === 'PAST') return { kind: 'past' };
+  const count = reply.at(1).integer();
+  if (count === 0) return { kind: 'ok', count, first: undefined };
+  return {
+    kind: 'ok',
+    count,
+    first: { type: reply.at(2).text(), workflowId: reply.at(3).text(), sequence: reply.at(4).integer(), stored: reply.at(5).optionalText() },
+  };
+}
+
+/**
+ * Counts the feed stream's entries after `after` (exclusive), up to `count`, in steps of at most
+ * 1000 so the script never holds more than a step of entries, and answers the first one's instance,
+ * sequence and stored event. An `after` past the stream's last entry answers PAST.
+ */
+export const FEED_LAG = defineScript({
+  name: 'feed-lag',
+  keys: ['feed'],
+  args: ['after', 'count'],
+  decode: decodeLag,
+  body: String.raw`
+local want = tonumber(A_count)
+local counted, from, first = 0, '(' .. A_after, false
+while counted < want do
+  local step = redis.call('XRANGE', K_feed, from, '+', 'COUNT', math.min(1000, want - counted))
+  if #step == 0 then break end
+  if not first then first = step[1] end
+  counted = counted + #step
+  from = '(' .. step[#step][1]
+end
+if not first then
+  if pastFeedEnd(K_feed, A_after) then return {'PAST'} end
+  return {'OK', 0}
+end
+-- fields as the commit writes them: t, i, s
+local f = first[2]
+local stored = redis.call('LINDEX', eventsKey(f[2], f[4]), tonumber(f[6]) - 1)
+return {'OK', counted, f[2], f[4], f[6], stored}
 `,
 });

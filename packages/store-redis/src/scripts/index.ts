@@ -5,10 +5,21 @@ import { CLAIM, PEEK } from './claim.js';
 import { COMMIT } from './commit.js';
 import { BACKLOG, CANCEL_INSTANCE, SET_PAUSE } from './control.js';
 import { CLEAR_HANDOFF, FINALIZE_HANDOFF, PREPARE_HANDOFF, PROBE_UNIQUE, RELEASE_UNIQUE, RESERVE_UNIQUE, RESOLVE_HANDOFF, TAKE_UNIQUE } from './cross-partition.js';
-import { FEED_HEAD, FEED_SCAN } from './feed.js';
+import { FEED_HEAD, FEED_LAG, FEED_SCAN } from './feed.js';
 import { REDRIVE, SETTLE } from './leases.js';
 import { PURGE, PURGE_IDEMPOTENCY, RECORD_SETTINGS } from './maintenance.js';
 import { LIST_WORK, PAGE_INSTANCES } from './pages.js';
+import {
+  PROJECTION_CLAIM,
+  PROJECTION_LETTERS,
+  PROJECTION_LIST,
+  PROJECTION_REDRIVE,
+  PROJECTION_RELEASE,
+  PROJECTION_RENEW,
+  PROJECTION_RESET,
+  PROJECTION_SAVE,
+  PROJECTION_SKIP,
+} from './projections.js';
 import { LOAD, NEXT_TIMER, OWNED_ROWS } from './reads.js';
 
 /** All scripts of the store. */
@@ -39,6 +50,16 @@ export const SCRIPTS: readonly LuaScript<string, string, unknown>[] = [
   PAGE_INSTANCES,
   FEED_SCAN,
   FEED_HEAD,
+  FEED_LAG,
+  PROJECTION_CLAIM,
+  PROJECTION_RENEW,
+  PROJECTION_SAVE,
+  PROJECTION_RELEASE,
+  PROJECTION_RESET,
+  PROJECTION_LIST,
+  PROJECTION_LETTERS,
+  PROJECTION_REDRIVE,
+  PROJECTION_SKIP,
 ];
 
 /** The batch forms of scripts (group commit, batched settlement), loaded alongside SCRIPTS. */

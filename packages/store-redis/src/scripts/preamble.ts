@@ -184,6 +184,22 @@ local function guardRow(busy, k, id)
   end
 end
 `.trim(),
+  String.raw`
+-- True when stream id 'after' lies past the last entry of the feed stream 'feed' (or the stream is
+-- empty and 'after' is not 0-0): no position this store wrote. Ids compare as (ms, seq) pairs of
+-- decimal numbers without leading zeros, so by length first, then as digit strings.
+local function pastFeedEnd(feed, after)
+  if after == '0-0' then return false end
+  local tail = redis.call('XREVRANGE', feed, '+', '-', 'COUNT', 1)
+  if #tail == 0 then return true end
+  local am, as = string.match(tail[1][1], '^(%d+)-(%d+)$')
+  local bm, bs = string.match(after, '^(%d+)-(%d+)$')
+  if #am ~= #bm then return #am < #bm end
+  if am ~= bm then return am < bm end
+  if #as ~= #bs then return #as < #bs end
+  return as < bs
+end
+`.trim(),
 ];
 
 /** Lua with comments and string literals blanked, so names inside them do not count. */
