@@ -121,6 +121,47 @@ function clusterOnlyTests(): void {
     }
   });
 
+  it('a projection whose name holds { } and : keeps its record, dead letters and indexes in one slot; projections spread over nodes and destroy() removes them', async () => {
+    const { store, cluster, teardown } = await openClusterStore(nodes, { partitions: 8 });
+    try {
+      const T0 = Date.UTC(2026, 0, 1);
+      const ref = { type: 'fed', id: 'f-1' };
+      await store.commit({
+        ref, expectedVersion: 0, now: T0, completed: false, cancelTimers: [], timers: [], effects: [],
+        events: [{ workflowType: ref.type, workflowId: ref.id, sequence: 1, type: 'E', payload: {}, metadata: { decidedAt: T0 }, recordedAt: T0 }],
+      });
+      const position = (await store.feedHead())!;
+      const names = ['{orders}:by-status', '}{', `{${store.keyPrefix}#0}:pj:x`, ...Array.from({ length: 12 }, (_, i) => `{p${i}}`)];
+      for (const name of names) {
+        const claimed = await store.claimProjection({ name, owner: 'runner', now: T0, leaseMs: 30_000 });
+        const parked = ['{a}', 'b}'].map((id, i) => ({ id, workflowType: 'fed', workflowId: 'f-1', sequence: 1, eventType: 'E', position, error: `e${i}`, attempts: 1 }));
+        await store.saveProjection(claimed!.lease, { now: T0 + 1, position, parked });
+        await store.redriveProjectionDeadLetter(name, '{a}', T0 + 2);
+      }
+      expect((await store.listProjections()).map((p) => [p.name, p.deadLetters])).toEqual([...names].sort().map((name) => [name, 2]));
+
+      const layout = createKeyLayout(store.keyPrefix, 8);
+      const slotOf = (key: string) => cluster.call('CLUSTER', 'KEYSLOT', key) as Promise<number>;
+      const owners = new Set<string>();
+      for (const name of names) {
+        const home = layout.partition(layout.projectionPartitionOf(name));
+        const own = [home.projection(name), home.projectionLetter(name, '{a}'), home.projectionLetter(name, 'b}'), home.projectionLetters(name), home.projectionLetters(name, 'parked'), home.projectionLetters(name, 'redriven'), home.projections()];
+        for (const key of own) expect(await cluster.exists(key)).toBe(1);
+        const slots = new Set(await Promise.all(own.map(slotOf)));
+        expect(slots.size).toBe(1);
+        const node = (cluster.slots[[...slots][0]!] ?? [])[0];
+        if (node !== undefined) owners.add(node);
+      }
+      expect(owners.size).toBeGreaterThan(1);
+
+      await store.destroy();
+      expect(await clusterPrefixKeys(cluster, store.keyPrefix)).toEqual([]);
+      expect(await store.listProjections()).toEqual([]);
+    } finally {
+      await teardown();
+    }
+  });
+
   it('destroy() deletes a prefix’s keys on every primary and leaves an overlapping prefix whole', async () => {
     const x = await openClusterStore(nodes, { partitions: 8 });
     const p0 = await openClusterStore(nodes, { partitions: 8, keyPrefix: `${x.store.keyPrefix}:p0` });

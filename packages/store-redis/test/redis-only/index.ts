@@ -8,6 +8,7 @@ import { redisFixture } from './fixture.js';
 import { hostileInputCases } from './hostile-input.js';
 import { layoutCases } from './layout.js';
 import { partitionCases } from './partitions.js';
+import { projectionCases } from './projections.js';
 import { roundTripCases } from './round-trips.js';
 import { serverCases } from './server.js';
 
@@ -19,6 +20,7 @@ export function redisOnlyTests(url: string): void {
   batchCases(fx);
   partitionCases(fx);
   feedCases(fx);
+  projectionCases(fx);
   roundTripCases(fx);
   hostileInputCases(fx);
   serverCases(fx);
