@@ -56,6 +56,8 @@ const STATUS_STYLES: Readonly<Record<string, Style>> = {
   done: 'green',
   fired: 'green',
   dead: 'red',
+  parked: 'red',
+  redriven: 'cyan',
 };
 
 /** A status, coloured by meaning. */

@@ -35,6 +35,11 @@ export function safe(text: string): string {
   return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** `text` made safe and quoted for a POSIX shell. */
+export function shellQuote(text: string): string {
+  return `'${safe(text).replaceAll("'", "'\\''")}'`;
+}
+
 /** Writes a command's results. */
 export class Output {
   readonly c: ReturnType<typeof pc.createColors>;
@@ -81,9 +86,9 @@ export class Output {
     for (const [label, value] of rows) this.line(`${this.c.dim(label.padEnd(width))}  ${this.cell(value)}`);
   }
 
-  /** The hint that more pages follow: the cursor, quoted for a POSIX shell. */
-  more(next: string | undefined): void {
-    if (next !== undefined) this.line(this.c.dim(`more: --after '${safe(next).replaceAll("'", "'\\''")}'`));
+  /** The hint that more pages follow: the cursor, quoted for a POSIX shell, after `command` when given (the command that reads them). */
+  more(next: string | undefined, command?: string): void {
+    if (next !== undefined) this.line(this.c.dim(`more: ${command === undefined ? '' : `${command} `}--after ${shellQuote(next)}`));
   }
 
   /** A counter line on stderr that rewrites itself (`label: 200 of 1000`), only on a terminal and never with --json. */

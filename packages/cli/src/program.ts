@@ -7,6 +7,7 @@ import { controlCommands } from './commands/control.js';
 import { deadLetterCommands } from './commands/dead-letters.js';
 import { eventsCommand } from './commands/events.js';
 import { instancesCommands } from './commands/instances.js';
+import { projectionCommands } from './commands/projections.js';
 import { visualizeCommand } from './commands/visualize.js';
 import { workCommands } from './commands/work.js';
 import { EXIT_CODE_TABLE } from './exit-codes.js';
@@ -43,7 +44,7 @@ export interface ProgramOptions {
 export function createProgram(io: Io, options: ProgramOptions = {}): Command {
   const quiet = options.quietErrors === true;
   const program = new Command('ironflow')
-    .description('Operate Ironflow workflows on PostgreSQL, PGlite and Redis: list and inspect instances and their work, cancel, pause, re-drive dead letters, migrate.')
+    .description('Operate Ironflow workflows on PostgreSQL, PGlite and Redis: list and inspect instances and their work, cancel, pause, re-drive dead letters, watch and manage projections, migrate.')
     .version(packageJson.version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print help for the command')
     .option('--url <url>', 'the store: postgres://…, redis://…, several redis:// URLs (a Cluster), or pglite:<dir> (default: $IRONFLOW_URL)')
@@ -71,6 +72,7 @@ export function createProgram(io: Io, options: ProgramOptions = {}): Command {
   deadLetterCommands(program, io);
   cancelCommands(program, io);
   controlCommands(program, io);
+  projectionCommands(program, io);
   visualizeCommand(program, io);
   return program;
 }

@@ -163,6 +163,16 @@ describe('consent to bulk changes', () => {
     const no = memoryIo({ input: '\n', stdinTTY: true });
     await expect(consent(no.io, {}, 'cancel 3 instances')).rejects.toMatchObject({ exitCode: EXIT_CODES.failed });
   });
+
+  it('prints its notes before the question at a terminal only, escaped, and points at --dry-run only when the command has it', async () => {
+    const asked = memoryIo({ input: 'y\n', stdinTTY: true });
+    await consent(asked.io, {}, 'reset projection p\u001b[2J', { notes: ['Clear the read model \u001b[31mfirst'], preview: false });
+    const text = asked.stderr.text();
+    expect(text.startsWith('Clear the read model \\u001b[31mfirst\n')).toBe(true);
+    expect(text).toContain('Reset projection p\\u001b[2J? [y/N] ');
+    await expect(consent(memoryIo().io, {}, 'skip it', { notes: ['never shown'], preview: false })).rejects.toThrow(/^refusing to skip it without --yes: stdin is not a terminal$/);
+    await expect(consent(memoryIo().io, {}, 'cancel 3 instances')).rejects.toThrow(/\(preview with --dry-run\)$/);
+  });
 });
 
 describe('run', () => {
