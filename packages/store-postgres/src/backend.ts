@@ -1,6 +1,6 @@
 // The PostgreSQL primitives behind the store kit: every operation is one SQL statement (a commit, or
-// a batch of them, is one call of the commit_decisions function), so each costs one round trip.
-// Works over `pg` and PGlite.
+// a batch of them, is one call of the commit_decisions function), so each costs one round trip;
+// projections.ts says which projection operations take a short transaction. Works over `pg` and PGlite.
 import { randomUUID } from 'node:crypto';
 import {
   StoreError,
@@ -21,6 +21,7 @@ import type { SqlDriver } from './driver.js';
 import { endedOf } from './ended.js';
 import { decodeFeedPosition, feedReadValues, feedStatements, toFeedHead, toFeedPage } from './feed-sql.js';
 import { listWorkQuery, pageInstancesQuery } from './pages-sql.js';
+import { sqlProjections } from './projections.js';
 import { instanceStatus, parentOf, Row, toEffect, toEvent, toEvents, toInstanceSummary, toObservation, toTimer } from './rows.js';
 import type { SchemaName } from './schema-name.js';
 import { settleBatch } from './settle-batch.js';
@@ -248,6 +249,9 @@ export function createSqlBackend(driver: SqlDriver, settings: SqlBackendSettings
     async feedHead() {
       return toFeedHead((await driver.query(feed.head)).rows);
     },
+
+    // feedLag and the projection checkpoints, with their writes in the handler's transaction.
+    ...sqlProjections(driver, settings.schema.quoted),
 
     async purge(olderThan) {
       const row = new Row((await driver.query(sql.purge, [olderThan])).rows[0]);

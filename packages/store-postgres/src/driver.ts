@@ -4,6 +4,8 @@
 /** Rows a statement returned; statements whose effect the store checks use RETURNING. */
 export interface SqlResult {
   readonly rows: readonly unknown[];
+  /** Rows the statement returned or changed (its command tag's count); both drivers fill it, for a projection's own SQL. */
+  readonly rowCount?: number | undefined;
 }
 
 /** Runs statements; inside `transaction`, all on the same connection. */

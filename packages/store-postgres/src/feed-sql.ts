@@ -1,6 +1,7 @@
 // The global event feed over the events table's (tx, position) order (schema version 7): a read
-// returns only events of transactions below the snapshot's xmin, every one of which has ended, so
-// no event can later appear before a position a reader has passed. Positions are "<tx>.<position>".
+// (or a lag count) sees only events of transactions below the snapshot's xmin, every one of which
+// has ended, so no event can later appear before a position a reader has passed. Positions are
+// "<tx>.<position>".
 import { badFeedPosition, type FeedEvent, type FeedPage } from '@ironflow/core/store';
 import { Row } from './rows.js';
 
@@ -11,7 +12,7 @@ export interface FeedKey {
 }
 
 /** Before every event: transaction ids of real transactions start at 3. */
-const START: FeedKey = { tx: '0', position: '0' };
+export const FEED_START: FeedKey = { tx: '0', position: '0' };
 
 const UINT64_MAX = 2n ** 64n - 1n;
 const INT64_MAX = 2n ** 63n - 1n;
@@ -28,12 +29,15 @@ export function encodeFeedPosition(key: FeedKey): string {
   return `${key.tx}.${key.position}`;
 }
 
-/** The key a position stands for; `badFeedPosition` for any text this store does not write. */
-export function decodeFeedPosition(text: string): FeedKey {
+/**
+ * The key a position stands for; `badFeedPosition` for any text this store does not write, naming
+ * the argument `what` (`query.after` unless told: `save.position`, `reset.position`, …).
+ */
+export function decodeFeedPosition(text: string, what?: string): FeedKey {
   const match = POSITION.exec(text);
-  if (match === null) throw badFeedPosition(text, 'the PostgreSQL store writes "<transaction id>.<position>" in decimal');
+  if (match === null) throw badFeedPosition(text, 'the PostgreSQL store writes "<transaction id>.<position>" in decimal', what);
   const [, tx, position] = match as unknown as [string, string, string];
-  if (BigInt(tx) > UINT64_MAX || BigInt(position) > INT64_MAX) throw badFeedPosition(text, 'a number out of range');
+  if (BigInt(tx) > UINT64_MAX || BigInt(position) > INT64_MAX) throw badFeedPosition(text, 'a number out of range', what);
   return { tx, position };
 }
 
@@ -48,6 +52,12 @@ export interface FeedStatements {
   readonly read: string;
   /** The greatest readable key, or no row. */
   readonly head: string;
+  /**
+   * $1 after tx (text), $2 after position, $3 rows to count (the limit plus one, to tell a capped
+   * count). `events`: the readable events after the key, at most $3; `oldest`: the first one's
+   * recorded_at, or null. Both walk events_feed_idx from the key, the count reading the index alone.
+   */
+  readonly lag: string;
 }
 
 /** Builds the feed's statements for the quoted schema `s`. */
@@ -89,12 +99,25 @@ SELECT e.tx::text AS tx, e.position::text AS position
  WHERE ${readable}
  ORDER BY e.tx DESC, e.position DESC
  LIMIT 1`,
+
+    lag: `
+SELECT (SELECT count(*)
+          FROM (SELECT 1
+                  FROM ${s}.events e
+                 WHERE (e.tx, e.position) > ($1::text::xid8, $2::bigint) AND ${readable}
+                 ORDER BY e.tx, e.position
+                 LIMIT $3::integer) counted)::integer AS events,
+       (SELECT e.recorded_at
+          FROM ${s}.events e
+         WHERE (e.tx, e.position) > ($1::text::xid8, $2::bigint) AND ${readable}
+         ORDER BY e.tx, e.position
+         LIMIT 1) AS oldest`,
   };
 }
 
 /** The values of `read` for a checked query. */
 export function feedReadValues(after: FeedKey | undefined, workflowTypes: readonly string[] | undefined, eventTypes: readonly string[] | undefined, limit: number): unknown[] {
-  const from = after ?? START;
+  const from = after ?? FEED_START;
   const filtered = workflowTypes !== undefined || eventTypes !== undefined;
   return [from.tx, from.position, workflowTypes ?? null, eventTypes ?? null, limit, filtered ? limit * FEED_SCAN_FACTOR : limit];
 }

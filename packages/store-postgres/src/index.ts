@@ -9,6 +9,9 @@ export type { MigratePostgresStoreOptions, MigratePGliteStoreOptions, MigrationR
 
 export { classifyPostgresError } from './classify-error.js';
 
+export { postgresTransaction } from './projection-transaction.js';
+export type { PostgresProjectionTransaction } from './projection-transaction.js';
+
 export { DEFAULT_SCHEMA } from './schema-name.js';
 
 export type {

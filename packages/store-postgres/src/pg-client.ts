@@ -1,9 +1,10 @@
 // The clients this store accepts, typed by shape: a `pg.Pool` (or anything shaped like one), a
 // `pg.Client` for the LISTEN connection, and a PGlite instance. The package never imports them.
 
-/** What a `pg` query resolves to (the store only reads the rows). */
+/** What a `pg` query resolves to (the store reads the rows, and the count for a projection's own SQL). */
 export interface PgQueryResultLike {
   readonly rows: unknown[];
+  readonly rowCount?: number | null | undefined;
 }
 
 /** A notification as `pg` delivers it to a connection that ran `LISTEN`. */
@@ -47,9 +48,13 @@ export interface PgPoolLike {
   connect(): Promise<PgPoolClientLike>;
 }
 
-/** What a PGlite query resolves to (the store only reads the rows). */
+/** What a PGlite query resolves to (the store reads the rows, and the counts for a projection's own SQL). */
 export interface PGliteResultsLike {
   readonly rows: unknown[];
+  /** The command tag's count, in the PGlite versions that report it. */
+  readonly rowCount?: number | undefined;
+  /** Rows inserted, updated or deleted (every PGlite version). */
+  readonly affectedRows?: number | undefined;
 }
 
 /** The transaction handle PGlite passes to `transaction(callback)`. */

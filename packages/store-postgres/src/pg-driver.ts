@@ -2,7 +2,7 @@
 // statement), transactions hold one pooled connection, and LISTEN uses a dedicated connection.
 import { createHash } from 'node:crypto';
 import type { SqlDriver, SqlResult, SqlTransaction } from './driver.js';
-import type { PgClientLike, PgConnectionLike, PgPoolLike } from './pg-client.js';
+import type { PgClientLike, PgConnectionLike, PgPoolLike, PgQueryResultLike } from './pg-client.js';
 import { startPgListener, type ListenConnection } from './pg-listener.js';
 
 /** How the `pg` driver opens its LISTEN connection. */
@@ -96,6 +96,6 @@ function pgTransaction(client: PgConnectionLike): SqlTransaction {
   };
 }
 
-function toResult(result: { rows: unknown[] }): SqlResult {
-  return { rows: result.rows };
+function toResult(result: PgQueryResultLike): SqlResult {
+  return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
 }

@@ -41,5 +41,6 @@ export function pgliteDriver(db: PGliteLike): SqlDriver {
 }
 
 function toResult(result: PGliteResultsLike): SqlResult {
-  return { rows: result.rows };
+  // Without the command tag's count (older PGlite), a SELECT changed nothing and DML without RETURNING returned nothing.
+  return { rows: result.rows, rowCount: result.rowCount ?? Math.max(result.affectedRows ?? 0, result.rows.length) };
 }
