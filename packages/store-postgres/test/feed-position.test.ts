@@ -26,6 +26,14 @@ describe('feed positions', () => {
     expect(() => decodeFeedPosition(text)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
+  it('names the argument it refuses: query.after unless told (save.position, reset.position, a parked dead letter\'s)', () => {
+    expect(() => decodeFeedPosition('x')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { what: 'query.after' } }));
+    for (const what of ['save.position', 'save.parked[2].position', 'reset.position']) {
+      expect(() => decodeFeedPosition('x', what)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', details: { what } }));
+      expect(() => decodeFeedPosition('1.9223372036854775808', what)).toThrow(expect.objectContaining({ message: expect.stringMatching(new RegExp(`^${what.replace(/[[\].]/g, '\\$&')} is not a feed position`)) }));
+    }
+  });
+
   it('an unfiltered read looks at as many rows as it may return, a filtered one at FEED_SCAN_FACTOR times as many', () => {
     expect(feedReadValues(undefined, undefined, undefined, 7)).toEqual(['0', '0', null, null, 7, 7]);
     expect(feedReadValues({ tx: '9', position: '4' }, ['t'], undefined, 7)).toEqual(['9', '4', ['t'], null, 7, 7 * FEED_SCAN_FACTOR]);

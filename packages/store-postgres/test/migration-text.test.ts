@@ -2,7 +2,8 @@
 // (later versions reuse its builders, so a change there must not leak back), version 5 writes the
 // trace column in every statement that inserts an effect or a timer, version 6 only lets routed
 // results with cancelWork into commit_decisions' set-based path, and no insert into events names
-// the feed columns of version 7, which their defaults fill.
+// the feed columns of version 7, which their defaults fill; version 8 only creates the projection
+// tables.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../src/migrations.js';
@@ -17,6 +18,9 @@ const RELEASED: Record<number, string> = {
   3: '87eefd9c60fc1c66c0e2d66e178a6fe5928d7e647b86808f9625cec5519a2ca9',
   4: '634865319fd878327f066a52812fe22746983803d996f962cd983d2c6e86f7b7',
   5: '39d346d741b5299b58e4c7900d372585e44770a601775c45d2efe2a96a23d073',
+  6: 'cf3757578d20ab377d5385c21048203d2f148558fbf5af1d295b8554a4cf752e',
+  7: '001170c7f8d5a35e025d94b670bfc0eef90d2159a08aa8284fdc55bba9f177ad',
+  8: '098f93f82c0d1990d965642fcb2bc4da5cd607ae6bdebfd93f1167e58da08f70',
 };
 
 describe('migration text', () => {
@@ -68,5 +72,16 @@ describe('migration text', () => {
     expect(inserts.length).toBeGreaterThanOrEqual(8);
     for (const columns of inserts) expect(columns.split(',').map((c) => c.trim())).toEqual(['workflow_type', 'workflow_id', 'sequence', 'type', 'payload', 'metadata', 'recorded_at']);
     expect(MIGRATIONS.map((m) => textOf(m.version)).join('\n')).not.toMatch(/INSERT INTO "ironflow"\.events(?! \()/);
+  });
+
+  it('version 8 creates the projection tables and nothing else: no existing table is altered, locked or dropped', () => {
+    const text = textOf(8);
+    expect([...text.matchAll(/CREATE (?:OR REPLACE )?(FUNCTION|TABLE|INDEX)\b[^(]*/g)].map(([created]) => created.trim())).toEqual([
+      'CREATE TABLE "ironflow".projections',
+      'CREATE TABLE "ironflow".projection_dead_letters',
+    ]);
+    expect(text).not.toMatch(/\b(ALTER|DROP|LOCK|UPDATE|INSERT|DELETE)\b/);
+    expect(text).toContain("status        text NOT NULL CHECK (status IN ('parked', 'redriven'))");
+    expect(text).toContain('PRIMARY KEY (projection, id)');
   });
 });

@@ -19,6 +19,7 @@ const ALL_VERSIONS = [
   { version: 5, name: 'trace context of work' },
   { version: 6, name: 'completing routed results set-based' },
   { version: 7, name: 'global event feed' },
+  { version: 8, name: 'projection checkpoints' },
 ];
 
 describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real server', () => {
@@ -126,7 +127,8 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
         [schema],
       );
       expect(tables.map((t) => t.table_name)).toEqual([
-        'effects', 'events', 'idempotency_keys', 'instances', 'observations', 'paused', 'schema_migrations', 'snapshots', 'timers',
+        'effects', 'events', 'idempotency_keys', 'instances', 'observations', 'paused', 'projection_dead_letters', 'projections', 'schema_migrations',
+        'snapshots', 'timers',
       ]);
       const { rows: indexes } = await admin.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1', [schema]);
       expect(indexes.map((i) => i.indexname)).toEqual(
@@ -416,6 +418,55 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
         return p.events.length > 0 ? p : undefined;
       });
       expect(page.events[0]!.position).toMatch(/^\d+\.1$/);
+    });
+
+    it('a version 7 schema with events and live work upgrades to projection checkpoints: nothing of it changes, and a projection reads its feed from the start', async () => {
+      const schema = newSchema();
+      const quoted = await schemaAt(schema, 7);
+      const store = newStore({ pool: admin, schema });
+      const type = 'projected';
+      await store.commit(commit({ type, id: 'a' }, 0, { effects: [{ id: 'a-e1', payload: 1 }] }));
+      await store.commit(commit({ type, id: 'a' }, 1, { now: T0 + 1 }));
+      await store.commit(commit({ type, id: 'b' }, 0, { now: T0 + 2 }));
+      const before = await eventually('the version 7 feed', async () => {
+        const page = await store.readFeed({ workflowTypes: [type] });
+        return page.events.length === 3 ? page : undefined;
+      });
+      // A process of this release on a version 7 schema: projections fail as configuration, naming the migration.
+      const early = await rejection(store.claimProjection({ name: 'orders', owner: 'w', now: T0, leaseMs: 1000 }));
+      expect(early).toMatchObject({ code: 'STORE_FAILURE', reason: 'configuration', retryable: false });
+      expect((early as StoreError).message).toMatch(/migratePostgresStore/);
+      const rowsOf = async () => ({
+        events: (await admin.query(`SELECT workflow_id, sequence, tx::text, position FROM ${quoted}.events ORDER BY tx, position`)).rows,
+        effects: (await admin.query(`SELECT id, status FROM ${quoted}.effects ORDER BY id`)).rows,
+      });
+      const rows = await rowsOf();
+
+      expect(await migratePostgresStore({ pool: admin, schema })).toEqual({ schema, applied: ALL_VERSIONS.slice(7), version: LATEST_SCHEMA_VERSION });
+      expect(await rowsOf()).toEqual(rows);
+      const { rows: columns } = await admin.query(
+        `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
+          WHERE table_schema = $1 AND table_name IN ('projections', 'projection_dead_letters') ORDER BY table_name, ordinal_position`,
+        [schema],
+      );
+      expect(columns.filter((c) => c.table_name === 'projections').map((c) => [c.column_name, c.data_type, c.is_nullable])).toEqual([
+        ['name', 'text', 'NO'], ['position', 'text', 'YES'], ['owner', 'text', 'YES'], ['token', 'bigint', 'NO'], ['expires_at', 'bigint', 'YES'], ['updated_at', 'bigint', 'NO'],
+      ]);
+      expect(columns.filter((c) => c.table_name === 'projection_dead_letters').map((c) => c.column_name)).toEqual([
+        'projection', 'id', 'workflow_type', 'workflow_id', 'sequence', 'event_type', 'position', 'error', 'attempts', 'status', 'parked_at', 'updated_at',
+      ]);
+
+      // The feed written before the upgrade is what a first claim starts from, positions unchanged.
+      expect((await store.readFeed({ workflowTypes: [type] })).events.map((e) => e.position)).toEqual(before.events.map((e) => e.position));
+      const claimed = await store.claimProjection({ name: 'orders', owner: 'w', now: T0, leaseMs: 1000 });
+      expect(claimed).toEqual({ lease: { name: 'orders', owner: 'w', token: 1 }, expiresAt: T0 + 1000 });
+      expect((await store.feedLag({ limit: 100_000 })).events).toBe(3);
+      await store.saveProjection(claimed!.lease, { now: T0 + 3, position: before.events[1]!.position });
+      expect(await store.feedLag({ after: before.events[1]!.position })).toEqual({ events: 1, capped: false, oldestRecordedAt: T0 + 2 });
+      expect(await store.listProjections()).toEqual([{ name: 'orders', position: before.events[1]!.position, owner: 'w', token: 1, expiresAt: T0 + 1000, updatedAt: T0 + 3, deadLetters: 0 }]);
+      // The work written before the upgrade is claimed as before.
+      const [effect] = await store.claimEffects({ now: T0, limit: 1, types: [type], leaseMs: 1000, owner: 'w' });
+      expect(effect?.id).toBe('a-e1');
     });
 
     it('a hostile schema name is rejected with INVALID_ARGUMENT and creates nothing', async () => {
