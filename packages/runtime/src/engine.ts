@@ -30,6 +30,7 @@ import { Children } from './children.js';
 import { EffectRunner } from './effect-runner.js';
 import { Metrics, type MetricsSnapshot } from './metrics.js';
 import { projectionAdmin, type ProjectionAdmin } from './projection-admin.js';
+import { ProjectionRunner, type ProjectionHealth } from './projection-runner.js';
 import { Operations, type BulkOptions, type BulkResult, type DeadLetterFilter, type InstanceFilter } from './operations.js';
 import { waitFor, type WaitForOptions, type WaitResult } from './wait-for.js';
 import { Executor, type ExecuteManyResult } from './executor.js';
@@ -68,12 +69,18 @@ export interface HealthReport {
   readonly status: 'ok' | 'degraded' | 'stopped';
   readonly effects: PoolHealth;
   readonly timers: PoolHealth;
+  /** Each projection of this engine, by name: whether it holds it, its checkpoint, lag and failures. */
+  readonly projections: Readonly<Record<string, ProjectionHealth>>;
 }
 
 /** What `runUntilIdle` processed. */
 export interface IdleReport {
   readonly effects: number;
   readonly timers: number;
+  /** Events the engine's projections handled; present when it has projections. */
+  readonly projected?: number | undefined;
+  /** Projections of this engine left alone because another engine holds their lease; present when there are any. */
+  readonly heldElsewhere?: readonly string[] | undefined;
 }
 
 /** A running Ironflow engine. */
@@ -163,9 +170,12 @@ export interface Engine {
    * them (the preview).
    */
   cancelWhere(filter: InstanceFilter, reason: string, options?: BulkOptions & CancelOptions): Promise<BulkResult>;
-  /** Starts the worker pools. */
+  /** Starts the worker pools and the projection runners. */
   start(): void;
-  /** Graceful stop: stop claiming, drain in-flight work up to the timeout, abort and release the rest. */
+  /**
+   * Graceful stop: stop claiming, drain in-flight work and projection batches up to the timeout,
+   * abort and release the rest, and give projection leases back (another engine takes over at once).
+   */
   stop(): Promise<void>;
   health(): HealthReport;
   /**
@@ -174,7 +184,11 @@ export interface Engine {
    * gauges of the store's backlog read now; attributes are workflow type, kind and outcome.
    */
   metrics(): Promise<MetricsSnapshot>;
-  /** Processes every claimable effect and due timer at the clock's current time until none is left (tests). */
+  /**
+   * Processes every claimable effect and due timer at the clock's current time until none is left,
+   * and catches every projection of the engine up with the feed (tries one after another, no
+   * waiting), keeping their leases across calls (tests).
+   */
   runUntilIdle(options?: { maxRounds?: number | undefined }): Promise<IdleReport>;
   /** Subscribes to lifecycle events of one type; returns an unsubscribe. */
   on<T extends LifecycleEventType>(type: T, listener: LifecycleListener<T>): () => void;
@@ -264,6 +278,17 @@ export function createEngine(options: EngineOptions): Engine {
       return next === undefined ? undefined : next - clock.now();
     },
   });
+
+  const projectionRunners = settings.projections.map(
+    (resolved) => new ProjectionRunner({ resolved, settings: settings.projectionSettings, store, clock, workerId, lifecycle, logger }),
+  );
+  // This engine's commits wake the runners that read them, so an in-process read model lags by a
+  // round trip rather than a poll interval; other processes' commits are seen at the next poll.
+  if (projectionRunners.length > 0) {
+    lifecycle.on('decision.committed', (event) => {
+      for (const runner of projectionRunners) if (runner.reads(event.workflowType, event.eventTypes)) runner.poke();
+    });
+  }
 
   settings.instrumentation?.attach?.({ workerId, on: (type, listener) => lifecycle.on(type, listener), counters: () => metrics.counters(), gauges: () => metrics.gauges() });
 
@@ -358,6 +383,7 @@ export function createEngine(options: EngineOptions): Engine {
       unsubscribe = store.subscribe?.((kind) => (kind === 'effect' ? effectPool : timerPool).poke());
       effectPool.start();
       timerPool.start();
+      for (const runner of projectionRunners) runner.start();
       if (settings.idempotencyRetentionMs !== undefined) {
         maintain();
         maintenance = setInterval(maintain, settings.maintenanceIntervalMs);
@@ -365,18 +391,22 @@ export function createEngine(options: EngineOptions): Engine {
       }
     },
     async stop() {
-      if (!started) return;
+      const drainMs = settings.shutdownTimeoutMs;
+      // Leases kept by runUntilIdle are given back too.
+      if (!started) return void (await Promise.all(projectionRunners.map((runner) => runner.stop(drainMs))));
       started = false;
       unsubscribe?.();
       clearInterval(maintenance);
       retryWake.detach();
-      await Promise.all([effectPool.stop(settings.shutdownTimeoutMs), timerPool.stop(settings.shutdownTimeoutMs)]);
+      await Promise.all([effectPool.stop(drainMs), timerPool.stop(drainMs), ...projectionRunners.map((runner) => runner.stop(drainMs))]);
     },
     health() {
       const effects = effectPool.health();
       const timers = timerPool.health();
-      const status = !started ? 'stopped' : effects.consecutiveFailures > 0 || timers.consecutiveFailures > 0 ? 'degraded' : 'ok';
-      return { status, effects, timers };
+      const projections = Object.fromEntries(projectionRunners.map((runner) => [runner.name, runner.health()]));
+      const failing = effects.consecutiveFailures > 0 || timers.consecutiveFailures > 0 || projectionRunners.some((runner) => runner.health().consecutiveFailures > 0);
+      const status = !started ? 'stopped' : failing ? 'degraded' : 'ok';
+      return { status, effects, timers, projections };
     },
     metrics: () => metrics.snapshot(),
     async runUntilIdle(opts = {}) {
@@ -384,6 +414,12 @@ export function createEngine(options: EngineOptions): Engine {
       const maxRounds = opts.maxRounds ?? 1000;
       let effects = 0;
       let timers = 0;
+      let projected = 0;
+      const heldElsewhere = new Set<string>();
+      const report = (): IdleReport => {
+        if (projectionRunners.length === 0) return { effects, timers };
+        return heldElsewhere.size === 0 ? { effects, timers, projected } : { effects, timers, projected, heldElsewhere: [...heldElsewhere] };
+      };
       for (let round = 0; round < maxRounds; round++) {
         // A recovered item comes back alone from its claim, so it runs alone here too.
         const claimedEffects = await claimEffects(settings.effects.batchSize);
@@ -392,7 +428,16 @@ export function createEngine(options: EngineOptions): Engine {
         await Promise.all(claimedTimers.map((item) => traced(item, () => timerRunner.run(item))));
         effects += claimedEffects.length;
         timers += claimedTimers.length;
-        if (claimedEffects.length === 0 && claimedTimers.length === 0) return { effects, timers };
+        // Handlers may execute inputs, so a round is idle only when the projections handled nothing either.
+        let handled = 0;
+        for (const runner of projectionRunners) {
+          const driven = await runner.drive();
+          handled += driven.handled;
+          if (driven.held) heldElsewhere.delete(runner.name);
+          else heldElsewhere.add(runner.name);
+        }
+        projected += handled;
+        if (claimedEffects.length === 0 && claimedTimers.length === 0 && handled === 0) return report();
       }
       throw new IronflowError('INVALID_ARGUMENT', `runUntilIdle() did not reach idle within ${maxRounds} rounds (a timer or effect loop at the same instant?)`);
     },

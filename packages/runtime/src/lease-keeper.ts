@@ -1,14 +1,15 @@
 // Keeps a lease alive: renews it every third of its length until stopped, and reports a lost lease
 // once (another worker owns the item now) so that whoever holds it stops working on it.
 import { isIronflowError } from '@ironflow/core';
-import type { Lease } from '@ironflow/core/store';
+import type { Lease, ProjectionLease } from '@ironflow/core/store';
 import type { Logger } from './lifecycle.js';
 
 /** What a `LeaseKeeper` renews and whom it tells. */
 export interface LeaseKeeperOptions {
-  readonly lease: Lease;
+  /** An effect's or timer's lease, or a projection's. */
+  readonly lease: Lease | ProjectionLease;
   readonly leaseMs: number;
-  /** One renewal: `store.renewLease(lease, now, leaseMs)`. */
+  /** One renewal: `store.renewLease(lease, now, leaseMs)` (`renewProjection` for a projection). */
   readonly renew: () => Promise<void>;
   /** Called once, when a renewal finds the lease gone (LEASE_LOST). */
   readonly onLost: (error: unknown) => void;
@@ -45,7 +46,8 @@ export class LeaseKeeper {
       // A renewal that answers after stop() no longer concerns the holder: the item has moved on.
       if (this.#timer === undefined) return;
       if (!isIronflowError(error, 'LEASE_LOST')) {
-        logger.warn({ err: error, kind: lease.kind, id: lease.id }, 'lease renewal failed; will try again');
+        const held = 'kind' in lease ? { kind: lease.kind, id: lease.id } : { projection: lease.name, token: lease.token };
+        logger.warn({ err: error, ...held }, 'lease renewal failed; will try again');
       } else {
         this.#lost = true;
         this.stop();

@@ -119,7 +119,36 @@ export type LifecycleEvent =
   | { type: 'instance.cancelled'; workflowType: string; workflowId: string; reason: string; effects: number; timers: number }
   /** A child's ending (completed, cancelled, failed) was decided by its parent's `onChild`. */
   | { type: 'child.reported'; parentType: string; parentId: string; childType: string; childId: string; outcome: 'completed' | 'cancelled' | 'failed' }
-  | { type: 'worker.restarted'; pool: WorkKind; error: string; delayMs: number; failures: number };
+  | { type: 'worker.restarted'; pool: WorkKind; error: string; delayMs: number; failures: number }
+  /** This engine took a projection's lease (`token` fences its writes) and resumes after `position`. */
+  | { type: 'projection.claimed'; projection: string; token: number; position?: string | undefined }
+  /** A batch was handled and its checkpoint saved: `events` handled (parked ones aside), in ms of real time. */
+  | { type: 'projection.batch'; projection: string; events: number; durationMs: number; position?: string | undefined }
+  /**
+   * One try of a batch or of one event failed; `next` says what follows: another try after backoff,
+   * each event of the batch alone, or parking the event. The event's fields are set when the try
+   * was of one event.
+   */
+  | {
+      type: 'projection.failed';
+      projection: string;
+      attempt: number;
+      events: number;
+      error: string;
+      errorType: string;
+      next: 'retry' | 'split' | 'park';
+      workflowType?: string | undefined;
+      workflowId?: string | undefined;
+      sequence?: number | undefined;
+    }
+  /** An event failed every try and was parked as a dead letter `id`; the projection went on past it. */
+  | { type: 'projection.parked'; projection: string; id: string; workflowType: string; workflowId: string; sequence: number; eventType: string; attempts: number; error: string }
+  /** A write or renewal found the lease taken over (or the projection reset): the batch in hand was dropped. */
+  | { type: 'projection.lost'; projection: string; token: number; error: string }
+  /** `stop()` gave the lease up, so another engine may take the projection at once. */
+  | { type: 'projection.released'; projection: string; token: number; position?: string | undefined }
+  /** The holder's lag: events after its checkpoint (up to 10 000, `capped` beyond) and the oldest one's age. */
+  | { type: 'projection.lag'; projection: string; events: number; capped: boolean; ageMs?: number | undefined };
 
 /** The `type` strings of lifecycle events. */
 export type LifecycleEventType = LifecycleEvent['type'];

@@ -1,7 +1,7 @@
-// engine.metrics(): counters and histograms kept from the lifecycle events of this engine, and
-// gauges read from the store's backlog, for health endpoints and tests. The same definitions and
-// the same mapping from events feed `@ironflow/otel`. Attributes are bounded: workflow type, work
-// kind, outcome, never ids. Durations are in seconds, as OpenTelemetry's conventions ask.
+// engine.metrics(): counters and histograms kept from the lifecycle events of this engine, gauges
+// read from the store's backlog, and the lag of the projections this engine holds, for health
+// endpoints and tests. The same definitions and the same mapping from events feed `@ironflow/otel`.
+// Attributes are bounded: workflow type, work kind, outcome, projection name, never ids. Durations are in seconds, as OpenTelemetry's conventions ask.
 import type { BacklogEntry, WorkflowStore } from '@ironflow/core/store';
 import type { LifecycleEmitter, LifecycleEvent } from './lifecycle.js';
 
@@ -47,6 +47,7 @@ export const METRIC_ATTRIBUTES = {
   decisionOutcome: 'ironflow.decision.outcome',
   attemptResult: 'ironflow.attempt.result',
   status: 'ironflow.work.status',
+  projection: 'ironflow.projection.name',
 } as const;
 
 /** One metric: its name, instrument, unit and attributes, as engine.metrics() and @ironflow/otel report it. */
@@ -64,6 +65,7 @@ const KIND = METRIC_ATTRIBUTES.kind;
 const OUTCOME = METRIC_ATTRIBUTES.decisionOutcome;
 const RESULT = METRIC_ATTRIBUTES.attemptResult;
 const STATUS = METRIC_ATTRIBUTES.status;
+const PROJECTION = METRIC_ATTRIBUTES.projection;
 
 /** Every metric of an engine. */
 export const METRICS: readonly MetricDefinition[] = [
@@ -84,6 +86,11 @@ export const METRICS: readonly MetricDefinition[] = [
   { name: 'ironflow.worker.restarts', instrument: 'counter', unit: '{restart}', attributes: [KIND], description: 'Claim loop iterations that failed and restarted after backoff' },
   { name: 'ironflow.backlog', instrument: 'gauge', unit: '{item}', attributes: [TYPE, KIND, STATUS], description: 'Effects and timers in the store, by status: pending, due, leased, paused, dead' },
   { name: 'ironflow.backlog.oldest_due_age', instrument: 'gauge', unit: 's', attributes: [TYPE, KIND], description: 'How long the oldest due, unclaimed item has been waiting (0 when none)' },
+  { name: 'ironflow.projection.events', instrument: 'counter', unit: '{event}', attributes: [PROJECTION], description: "Events a projection's handler applied in this engine (parked ones aside)" },
+  { name: 'ironflow.projection.dead_letters', instrument: 'counter', unit: '{event}', attributes: [PROJECTION], description: 'Events a projection parked as dead letters after every try failed' },
+  { name: 'ironflow.projection.batch.duration', instrument: 'histogram', unit: 's', attributes: [PROJECTION], description: "One batch of a projection: its handler's tries and its checkpoint write" },
+  { name: 'ironflow.projection.lag.events', instrument: 'gauge', unit: '{event}', attributes: [PROJECTION], description: "Events after a projection's checkpoint (counted up to 10 000), as its holder last measured them" },
+  { name: 'ironflow.projection.lag.age', instrument: 'gauge', unit: 's', attributes: [PROJECTION], description: 'How long ago the oldest unprojected event was recorded (0 when caught up), as the holder last measured it' },
 ];
 
 /** Receives one measurement: a counter increment or a histogram value, by metric name. */
@@ -106,6 +113,7 @@ function attributeSet(key: string, build: () => Record<string, string>): MetricA
 }
 const byType = (type: string): MetricAttributes => attributeSet(`t\u0000${type}`, () => ({ [TYPE]: type }));
 const byKind = (kind: string): MetricAttributes => attributeSet(`k\u0000${kind}`, () => ({ [KIND]: kind }));
+const byProjection = (name: string): MetricAttributes => attributeSet(`p\u0000${name}`, () => ({ [PROJECTION]: name }));
 const byTypeAnd = (name: string, type: string, value: string): MetricAttributes =>
   attributeSet(`${name}\u0000${type}\u0000${value}`, () => ({ [TYPE]: type, [name]: value }));
 
@@ -180,6 +188,15 @@ export function measurementsOf(event: LifecycleEvent, record: MeasurementSink): 
     case 'worker.restarted':
       record('ironflow.worker.restarts', byKind(event.pool), 1);
       break;
+    case 'projection.batch': {
+      const projection = byProjection(event.projection);
+      if (event.events > 0) record('ironflow.projection.events', projection, event.events);
+      record('ironflow.projection.batch.duration', projection, seconds(event.durationMs));
+      break;
+    }
+    case 'projection.parked':
+      record('ironflow.projection.dead_letters', byProjection(event.projection), 1);
+      break;
     default:
       break;
   }
@@ -211,6 +228,8 @@ export class Metrics {
   // By metric name, then by attribute set: measurementsOf hands out one object per set.
   readonly #counters = new Map<string, Map<MetricAttributes, { name: string; attributes: MetricAttributes; value: number }>>();
   readonly #histograms = new Map<string, Map<MetricAttributes, { name: string; attributes: MetricAttributes; count: number; sum: number; min: number; max: number }>>();
+  /** The last lag this engine measured of each projection it holds; dropped when it stops holding it. */
+  readonly #lags = new Map<string, { events: number; ageMs: number }>();
 
   constructor(
     lifecycle: LifecycleEmitter,
@@ -219,6 +238,10 @@ export class Metrics {
   ) {
     const record: MeasurementSink = (name, attributes, value) => (HISTOGRAMS.has(name) ? this.#observe(name, attributes, value) : this.#count(name, attributes, value));
     lifecycle.on('*', (event) => measurementsOf(event, record));
+    lifecycle.on('projection.lag', (event) => this.#lags.set(event.projection, { events: event.events, ageMs: event.ageMs ?? 0 }));
+    // The new holder reports the lag from now on; a stale value here would disagree with it.
+    lifecycle.on('projection.lost', (event) => this.#lags.delete(event.projection));
+    lifecycle.on('projection.released', (event) => this.#lags.delete(event.projection));
   }
 
   #count(name: string, attributes: MetricAttributes, by: number): void {
@@ -246,11 +269,15 @@ export class Metrics {
     return [...this.#counters.values()].flatMap((series) => [...series.values()].map((p) => ({ ...p })));
   }
 
-  /** The backlog gauges, read from the store now. */
+  /** The backlog gauges, read from the store now, and the lag of the projections this engine holds, as last measured. */
   async gauges(): Promise<GaugePoint[]> {
     const now = this.now();
     const backlog = await this.store.backlog(now);
-    return backlog.flatMap((row) => gaugesOf(row, now)).sort(byName);
+    const lags = [...this.#lags].flatMap(([name, lag]): GaugePoint[] => [
+      { name: 'ironflow.projection.lag.events', attributes: byProjection(name), value: lag.events },
+      { name: 'ironflow.projection.lag.age', attributes: byProjection(name), value: seconds(lag.ageMs) },
+    ]);
+    return [...backlog.flatMap((row) => gaugesOf(row, now)), ...lags].sort(byName);
   }
 
   /** The counters and histograms so far, and the backlog gauges read now. */

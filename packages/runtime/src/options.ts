@@ -7,6 +7,8 @@ import { withGroupCommit, type GroupCommitSettings } from './group-commit.js';
 import { uuidv7 } from './ids.js';
 import type { EngineTracer, Instrumentation } from './instrumentation.js';
 import { consoleLogger, type LifecycleEvent, type Logger } from './lifecycle.js';
+import type { Projection } from './projection.js';
+import { resolveProjections, resolveProjectionSettings, type ProjectionOptions, type ProjectionSettings, type ResolvedProjection } from './projection-settings.js';
 import type { EffectHandler, Registration } from './registration.js';
 
 /** Settings of a worker pool; effects and timers take the same ones. */
@@ -124,6 +126,14 @@ export interface EngineOptions {
    * @default { maxBatch: 250, maxInFlight: 4 }
    */
   groupCommit?: false | { maxBatch?: number | undefined; maxInFlight?: number | undefined } | undefined;
+  /**
+   * Projections this engine runs (`defineProjection`): a started engine holds each one it can
+   * claim and keeps its read model up to date; engines that cannot claim it stand by. Names are
+   * unique; their workflows must be registered here.
+   */
+  projections?: readonly Projection[] | undefined;
+  /** Timings of the projection runners: lease, claim and poll intervals, lag measurement. */
+  projectionOptions?: ProjectionOptions | undefined;
 }
 
 /** A pool's settings with defaults filled in and checked. */
@@ -168,6 +178,9 @@ export interface EngineSettings {
   readonly tracer: EngineTracer | undefined;
   /** Group commit settings, or undefined when it is off. */
   readonly groupCommit: GroupCommitSettings | undefined;
+  /** The projections this engine runs, checked against its workflows and store. */
+  readonly projections: readonly ResolvedProjection[];
+  readonly projectionSettings: ProjectionSettings;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
@@ -212,6 +225,8 @@ export function resolveEngineOptions(options: EngineOptions): EngineSettings {
     (entry) => entry.workflow.type,
   );
   const groupCommit = resolveGroupCommit(options.groupCommit);
+  const projections = resolveProjections(options.projections, registrations.map((r) => r.workflow), store);
+  const projectionSettings = resolveProjectionSettings(options.projectionOptions);
   const cacheSize = options.cacheSize ?? 10_000;
   if (!Number.isInteger(cacheSize) || cacheSize < 0) throw invalidArgument(`cacheSize must be a whole number >= 0, got ${cacheSize}`);
   return {
@@ -235,6 +250,8 @@ export function resolveEngineOptions(options: EngineOptions): EngineSettings {
     instrumentation: resolveInstrumentation(options.instrumentation),
     tracer: options.instrumentation?.tracer,
     groupCommit,
+    projections,
+    projectionSettings,
   };
 }
 
