@@ -164,6 +164,24 @@ export async function readFeed(ctx: RedisContext, query: CheckedFeedQuery): Prom
   return { events, next: encodeFeedPosition(next) };
 }
 
+/**
+ * Decodes a position given as `what` and refuses one past a partition's last entry, as a read
+ * would: one FEED_HEAD call per partition whose component is not 0-0. Streams only grow, so a
+ * position within them stays within them.
+ */
+export async function checkFeedPosition(ctx: RedisContext, position: string, what: string): Promise<void> {
+  const ids = decodeFeedPosition(position, ctx.layout.partitions, what);
+  await ctx.ready();
+  await Promise.all(
+    ids.map(async (id, partition) => {
+      if (id === 0n) return;
+      const keys = ctx.layout.partition(partition);
+      const last = await ctx.callScript(FEED_HEAD, keys.tag, { feed: keys.feed() }, {});
+      if (last === undefined || streamIdOf(last) < id) throw badFeedPosition(position, `partition ${partition} lies past its last event`, what);
+    }),
+  );
+}
+
 /** The vector of each partition's last stream id (`0-0` for an empty one), or undefined while every stream is empty. */
 export async function feedHead(ctx: RedisContext): Promise<FeedPosition | undefined> {
   await ctx.ready();

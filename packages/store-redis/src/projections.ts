@@ -15,7 +15,7 @@ import {
   type ProjectionStatus,
 } from '@ironflow/core/store';
 import type { RedisContext } from './context.js';
-import { decodeFeedPosition } from './feed.js';
+import { checkFeedPosition, decodeFeedPosition } from './feed.js';
 import type { PartitionKeys } from './keys.js';
 import type { Fields } from './reply.js';
 import {
@@ -40,7 +40,10 @@ function letterIndexes(keys: PartitionKeys, name: string) {
   return { letters: keys.projectionLetters(name), parked: keys.projectionLetters(name, 'parked'), redriven: keys.projectionLetters(name, 'redriven') };
 }
 
-/** Refuses a position this store did not write, before anything is written. */
+/**
+ * Refuses a position this store did not write, before anything is written. A runner saves
+ * positions it read, so a save checks their shape only: no extra call per partition per batch.
+ */
 function checkPosition(ctx: RedisContext, position: string, what: string): void {
   decodeFeedPosition(position, ctx.layout.partitions, what);
 }
@@ -110,7 +113,8 @@ export async function releaseProjection(ctx: RedisContext, lease: ProjectionLeas
 
 /** Sets the checkpoint, ends and fences the lease, and unless kept deletes the dead letters, in one script call. */
 export async function resetProjection(ctx: RedisContext, reset: CheckedProjectionReset): Promise<void> {
-  if (reset.position !== undefined) checkPosition(ctx, reset.position, 'reset.position');
+  // An operator's position: also refused past the feed's end, so a typo fails here, not in the runner's next read.
+  if (reset.position !== undefined) await checkFeedPosition(ctx, reset.position, 'reset.position');
   await ctx.ready();
   const keys = homeOf(ctx, reset.name);
   await ctx.callScript(

@@ -127,8 +127,9 @@ function decodeLag(reply: Reply): FeedLagReply {
 
 /**
  * Counts the feed stream's entries after `after` (exclusive), up to `count`, in steps of at most
- * 1000 so the script never holds more than a step of entries, and answers the first one's instance,
- * sequence and stored event. An `after` past the stream's last entry answers PAST.
+ * 1000 so the script never holds more than a step of entries (from `0-0`, the stream's length),
+ * and answers the first one's instance, sequence and stored event. An `after` past the stream's
+ * last entry answers PAST.
  */
 export const FEED_LAG = defineScript({
   name: 'feed-lag',
@@ -137,13 +138,20 @@ export const FEED_LAG = defineScript({
   decode: decodeLag,
   body: String.raw`
 local want = tonumber(A_count)
-local counted, from, first = 0, '(' .. A_after, false
-while counted < want do
-  local step = redis.call('XRANGE', K_feed, from, '+', 'COUNT', math.min(1000, want - counted))
-  if #step == 0 then break end
-  if not first then first = step[1] end
-  counted = counted + #step
-  from = '(' .. step[#step][1]
+local counted, first = 0, false
+if A_after == '0-0' then
+  -- From the start every entry counts (no entry has id 0-0): the stream's length, not a walk.
+  local head = redis.call('XRANGE', K_feed, '-', '+', 'COUNT', 1)
+  if #head > 0 then first, counted = head[1], math.min(want, redis.call('XLEN', K_feed)) end
+else
+  local from = '(' .. A_after
+  while counted < want do
+    local step = redis.call('XRANGE', K_feed, from, '+', 'COUNT', math.min(1000, want - counted))
+    if #step == 0 then break end
+    if not first then first = step[1] end
+    counted = counted + #step
+    from = '(' .. step[#step][1]
+  end
 end
 if not first then
   if pastFeedEnd(K_feed, A_after) then return {'PAST'} end

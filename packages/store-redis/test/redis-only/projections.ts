@@ -170,7 +170,7 @@ export function projectionCases(fx: RedisFixture): void {
       expect(await s.store.feedLag({ after: (await s.store.feedHead())! })).toEqual({ events: 0, capped: false });
     });
 
-    it('feedLag, save and reset refuse positions this store did not write, naming the argument, and write nothing', async () => {
+    it('feedLag, save and reset refuse positions this store did not write, naming the argument, and write nothing; reset also one past the feed’s end', async () => {
       const s = await open({ partitions: 2 });
       await s.store.commit(commitOf({ type: 'fed', id: 'f-1' }, 0));
       const head = (await s.store.feedHead())!;
@@ -187,7 +187,11 @@ export function projectionCases(fx: RedisFixture): void {
         'save.parked[1].position',
       );
       expect(whatOf(await rejection(s.store.resetProjection({ name: 'refuses', now: T0, position: `${head},0-0` })))).toBe('reset.position');
+      // A reset (an operator's position) is also refused past the feed's end; a save's shape only.
+      expect(whatOf(await rejection(s.store.resetProjection({ name: 'refuses', now: T0, position: past })))).toBe('reset.position');
       expect(await s.store.listProjections()).toEqual([{ name: 'refuses', owner: 'runner', token: lease.token, expiresAt: T0 + LEASE, updatedAt: T0, deadLetters: 0 }]);
+      await s.store.resetProjection({ name: 'refuses', now: T0 + 1, position: head });
+      expect((await s.store.listProjections())[0]).toMatchObject({ position: head, token: lease.token + 1 });
     });
   });
 }
