@@ -33,3 +33,6 @@ export const href = (ctx: Pick<DashboardSettings, 'base'>, path: string): string
 /** The path of an instance page. */
 export const instanceHref = (ctx: Pick<DashboardSettings, 'base'>, type: string, id: string): string =>
   href(ctx, `/instances/${encodeURIComponent(type)}/${encodeURIComponent(id)}`);
+
+/** The path of a projection's page. */
+export const projectionHref = (ctx: Pick<DashboardSettings, 'base'>, name: string): string => href(ctx, `/projections/${encodeURIComponent(name)}`);

@@ -56,3 +56,13 @@ export function kindOf(payload: unknown): string {
 export function formatCount(value: number): string {
   return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toFixed(1);
 }
+
+/** A feed position short enough for a table cell: its start and end around an ellipsis (show the whole in a title). */
+export function shortPosition(position: string): string {
+  return position.length <= 16 ? position : `${position.slice(0, 7)}…${position.slice(-7)}`;
+}
+
+/** Events behind: `1,204`, or `≥10,000` when the count stopped at its limit. */
+export function formatLag(lag: { readonly events: number; readonly capped: boolean }): string {
+  return `${lag.capped ? '≥' : ''}${formatCount(lag.events)}`;
+}

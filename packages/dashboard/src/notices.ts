@@ -11,6 +11,11 @@ const NOTICES = {
   'already-paused': { text: 'Already paused: nothing changed.', ok: false },
   resumed: { text: 'Resumed: due work is claimed again.', ok: true },
   'not-paused': { text: 'Not paused: nothing changed.', ok: false },
+  'projection-redriven': { text: "Re-driven: the projection's runner tries the event again.", ok: true },
+  'not-parked': { text: 'Nothing re-driven: there is no parked dead letter by that id (re-driven or skipped already).', ok: false },
+  skipped: { text: 'Skipped: the dead letter is deleted; its event stays unprojected.', ok: true },
+  'no-dead-letter': { text: 'Nothing skipped: there is no dead letter by that id.', ok: false },
+  'projection-reset': { text: 'Reset: the projection resumes from its new checkpoint when its runner next claims it.', ok: true },
 } as const;
 
 /** The key of a notice. */

@@ -2,7 +2,7 @@
 import { h } from 'preact';
 import { instancePath, toMermaid, type StateMachine } from '@ironflow/core';
 import { foldEvents } from '@ironflow/core/engine';
-import type { InstanceStatus, InstanceSummary, WorkKind } from '@ironflow/core/store';
+import type { InstanceStatus, InstanceSummary, ProjectionDeadLetterStatus, WorkKind } from '@ironflow/core/store';
 import type { JSX } from 'preact';
 import type { PageContext } from './context.js';
 import { HttpError } from './http.js';
@@ -14,6 +14,11 @@ import { InstancesPage, type InstanceFilters } from './pages/instances.js';
 import { decisionsOf, type MachineView } from './pages/machine.js';
 import { OverviewPage } from './pages/overview.js';
 import { PausedPage } from './pages/paused.js';
+import { ProjectionPage } from './pages/projection.js';
+import { ConfirmResetPage, ConfirmSkipPage } from './pages/projection-confirm.js';
+import { ProjectionsPage } from './pages/projections.js';
+import { CONFIRMED } from './actions.js';
+import { findProjectionDeadLetter } from './projection-lookup.js';
 
 /** Rows per page of the lists. */
 export const PAGE_SIZE = 50;
@@ -165,9 +170,53 @@ async function paused(ctx: PageContext): Promise<JSX.Element> {
   });
 }
 
+async function projections(ctx: PageContext): Promise<JSX.Element> {
+  return h(ProjectionsPage, { ctx, projections: await ctx.engine.projections.list() });
+}
+
+/** A projection the store knows, or a 404 page. */
+async function existingProjection(ctx: PageContext, name: string) {
+  const report = await ctx.engine.projections.get(name);
+  if (report === undefined) throw new HttpError(404, `There is no projection ${name}.`);
+  return report;
+}
+
+const LETTER_STATUSES: readonly ProjectionDeadLetterStatus[] = ['parked', 'redriven'];
+
+async function projection(ctx: PageContext, name: string): Promise<JSX.Element> {
+  const status = param(ctx, 'status');
+  if (status !== undefined && !LETTER_STATUSES.includes(status as ProjectionDeadLetterStatus)) throw new HttpError(400, `status must be one of ${LETTER_STATUSES.join(', ')}`);
+  const filters = { status: status as ProjectionDeadLetterStatus | undefined, after: param(ctx, 'after') };
+  const report = await existingProjection(ctx, name);
+  const page = await ctx.engine.projections.deadLetters.list(name, { ...filters, limit: PAGE_SIZE });
+  return h(ProjectionPage, { ctx, projection: report, filters, items: page.items, next: page.next });
+}
+
+async function confirmReset(ctx: PageContext, name: string): Promise<JSX.Element> {
+  const report = await existingProjection(ctx, name);
+  const position = param(ctx, 'position')?.trim() || undefined;
+  // Reading one event after the position has the store decode it: text it did not write is a 400
+  // page here, before the operator is asked anything.
+  if (position !== undefined) await ctx.engine.readFeed({ after: position, limit: 1 });
+  return h(ConfirmResetPage, { ctx, projection: report, position, keepDeadLetters: param(ctx, 'keep') === CONFIRMED });
+}
+
+async function confirmSkip(ctx: PageContext, name: string, id: string): Promise<JSX.Element> {
+  await existingProjection(ctx, name);
+  const letter = await findProjectionDeadLetter(ctx.engine, name, id);
+  if (letter === undefined) throw new HttpError(404, `There is no dead letter ${id} of projection ${name}.`);
+  return h(ConfirmSkipPage, { ctx, projection: name, letter });
+}
+
 /** The page a GET names, by its path segments under the base path (decoded). */
 export function readRoute(ctx: PageContext, segments: readonly string[]): Promise<JSX.Element> {
   const [first, second, third, ...rest] = segments;
+  if (first === 'projections') {
+    if (second === undefined) return projections(ctx);
+    if (third === undefined) return projection(ctx, second);
+    if (third === 'reset' && rest.length === 0) return confirmReset(ctx, second);
+    if (third === 'dead-letters' && rest.length === 2 && rest[0] !== undefined && rest[1] === 'skip') return confirmSkip(ctx, second, rest[0]);
+  }
   if (first === undefined) return overview(ctx);
   if (first === 'instances' && second === undefined) return instances(ctx);
   if (first === 'instances' && second !== undefined && third !== undefined && rest.length === 0) return instance(ctx, second, third);

@@ -50,7 +50,10 @@ dl.facts dd { margin: 0; word-break: break-all; }
 .s-completed, .s-done, .s-fired, .s-accepted, .s-succeeded { color: var(--ok); }
 .s-cancelled { color: var(--muted); }
 .s-dead, .s-failed, .s-rejected, .s-dead-lettered { color: var(--danger); }
-.s-leased, .s-paused { color: var(--warn); }
+.s-leased, .s-paused, .s-expired { color: var(--warn); }
+.s-live, .s-redriven { color: var(--info); }
+.s-parked { color: var(--danger); }
+.s-none { color: var(--muted); }
 .error-text { color: var(--danger); white-space: pre-wrap; word-break: break-word; }
 .notice { padding: .55rem .8rem; border-radius: 4px; margin-bottom: 1rem; border: 1px solid var(--ok); color: var(--ok); background: var(--panel); }
 .notice.refused { border-color: var(--danger); color: var(--danger); }
@@ -87,6 +90,10 @@ svg.machine .edge.taken text { fill: var(--accent); }
 svg.machine marker path { fill: var(--muted); }
 svg.machine marker.taken path { fill: var(--accent); }
 tr.visited td { background: var(--visited); }
+td.alarm { color: var(--danger); font-weight: 650; }
+p.warning { border-left: 3px solid var(--warn); padding: .4rem .75rem; background: var(--panel); }
+form.filters label.check { flex-direction: row; align-items: center; gap: .35rem; font-size: .85rem; }
+a.button-link { display: inline-block; padding: .25rem .5rem; border: 1px solid var(--danger); border-radius: 4px; color: var(--danger); }
 `;
 
 /** The stylesheet, named by its hash. */

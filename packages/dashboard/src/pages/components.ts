@@ -8,13 +8,14 @@ import { formatTime, prettyJson, relative } from '../format.js';
 import { CSRF_FIELD } from '../security.js';
 
 /** The sections of the navigation. */
-export type Section = 'overview' | 'instances' | 'dead-letters' | 'paused' | 'none';
+export type Section = 'overview' | 'instances' | 'dead-letters' | 'paused' | 'projections' | 'none';
 
 const NAV: readonly { section: Section; path: string; label: string }[] = [
   { section: 'overview', path: '/', label: 'Overview' },
   { section: 'instances', path: '/instances', label: 'Instances' },
   { section: 'dead-letters', path: '/dead-letters', label: 'Dead letters' },
   { section: 'paused', path: '/paused', label: 'Paused' },
+  { section: 'projections', path: '/projections', label: 'Projections' },
 ];
 
 /** A whole page: head, navigation, the notice of the last action, and the content. */
