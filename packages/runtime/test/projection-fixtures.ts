@@ -38,7 +38,10 @@ export function tallyWorkflow(type = 'tally') {
 
 /** A store that records the saves and renewals it is asked for, and can be told to fail reads. */
 export interface CountingStore extends WorkflowStore {
+  /** Every save asked for, refused ones included. */
   readonly saves: { lease: ProjectionLease; save: ProjectionSave; transactional: boolean }[];
+  /** The positions of the saves that were written, in order. */
+  readonly saved: string[];
   /** While set, readFeed rejects with it. */
   failReads: Error | undefined;
 }
@@ -47,10 +50,12 @@ export function countingStore(inner: WorkflowStore = createMemoryStore()): Count
   const store: CountingStore = {
     ...inner,
     saves: [],
+    saved: [],
     failReads: undefined,
     async saveProjection(lease, save, apply) {
       store.saves.push({ lease, save, transactional: apply !== undefined });
-      return inner.saveProjection(lease, save, apply);
+      await inner.saveProjection(lease, save, apply);
+      if (save.position !== undefined) store.saved.push(save.position);
     },
     async readFeed(query) {
       if (store.failReads !== undefined) throw store.failReads;
