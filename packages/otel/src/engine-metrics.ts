@@ -2,8 +2,8 @@
 // shared by every engine attached. Histograms are recorded from each engine's lifecycle events
 // through measurementsOf. Counters are observable: every engine already keeps its counters for
 // engine.metrics(), so they are read (and summed across engines) at collection time instead of
-// paying the SDK's attribute hashing on every event; backlog gauges are read from each engine's
-// store at collection time.
+// paying the SDK's attribute hashing on every event; gauges (the backlog, read from each engine's
+// store, and the lag of the projections each engine holds) are read at collection time.
 import { diag, ValueType, type BatchObservableCallback, type Histogram, type Meter, type Observable } from '@opentelemetry/api';
 import { measurementsOf, METRICS, type InstrumentedEngine, type MeasurementSink, type MetricAttributes } from '@ironflow/runtime';
 

@@ -70,7 +70,7 @@ export interface InstrumentedEngine {
    * instead of adding to its own on every event.
    */
   counters(): CounterPoint[];
-  /** The backlog gauges of `engine.metrics()`, read from the store now. */
+  /** The gauges of `engine.metrics()`: the backlog read from the store now, and the lag of the projections it holds. */
   gauges(): Promise<GaugePoint[]>;
 }
 

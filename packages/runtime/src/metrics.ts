@@ -1,7 +1,8 @@
 // engine.metrics(): counters and histograms kept from the lifecycle events of this engine, gauges
 // read from the store's backlog, and the lag of the projections this engine holds, for health
 // endpoints and tests. The same definitions and the same mapping from events feed `@ironflow/otel`.
-// Attributes are bounded: workflow type, work kind, outcome, projection name, never ids. Durations are in seconds, as OpenTelemetry's conventions ask.
+// Attributes are bounded: workflow type, work kind, outcome, projection name, never ids. Durations
+// are in seconds, as OpenTelemetry's conventions ask.
 import type { BacklogEntry, WorkflowStore } from '@ironflow/core/store';
 import type { LifecycleEmitter, LifecycleEvent } from './lifecycle.js';
 
