@@ -14,6 +14,7 @@ import { feedCases } from './feed.js';
 import { hostileIdentifierCases } from './hostile-identifiers.js';
 import { poisonIsolationCases } from './poison-isolation.js';
 import { projectionCases } from './projections.js';
+import { projectionRuntimeCases } from './projection-runtime.js';
 import { queryCases } from './queries.js';
 import { runtimeCases } from './runtime.js';
 import { tenantIsolationCases } from './tenant-isolation.js';
@@ -102,6 +103,7 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
     describe('bad input: INVALID_ARGUMENT, nothing written', () => badInputCases(ctx));
     describe('wake-ups', () => wakeUpCases(ctx));
     describe('runtime end to end', () => runtimeCases(ctx));
+    describe('projections end to end', () => projectionRuntimeCases(ctx));
     if (options.additionalTests) describe(`${options.name} only`, () => options.additionalTests!(ctx));
   });
 }
