@@ -1,7 +1,7 @@
 // The store conformance suite against a real PostgreSQL server, in schemas of its own that are
 // dropped afterwards, plus this package's own cases. Skips visibly without IRONFLOW_TEST_POSTGRES_URL.
 import pg from 'pg';
-import { describe } from 'vitest';
+import { afterAll, describe } from 'vitest';
 import { describeStoreConformance, testServerUrl } from '@ironflow/testing';
 import { createPostgresStore, migratePostgresStore } from '../src/index.js';
 import { pgPoolDriver } from '../src/pg-driver.js';
@@ -10,11 +10,17 @@ import { pgChannelProbe } from './channel-probe.js';
 import { claimPlanCases } from './claim-plan-cases.js';
 import { feedCases } from './feed-cases.js';
 import { postgresCases, recordingPool } from './postgres-cases.js';
+import { projectionTransactionCases } from './projection-cases.js';
 import { sqlStoreCases, type CountedStore } from './sql-store-cases.js';
 
 const url = testServerUrl('postgres');
 
 describe.skipIf(!url)('PostgreSQL store on a real server', () => {
+  // Statements of the tests themselves (a read model's table, pg_stat_activity), outside any store.
+  const admin = new pg.Pool({ connectionString: url, max: 2 });
+  afterAll(() => admin.end());
+  const sql = async (text: string, values?: unknown[]) => (await admin.query<Record<string, unknown>>(text, values)).rows;
+
   // Once with named prepared statements (the default) and once without (PgBouncer transaction mode).
   for (const preparedStatements of [true, false]) {
     /** A store whose pool counts statements and check-outs, on an already migrated schema. */
@@ -65,6 +71,7 @@ describe.skipIf(!url)('PostgreSQL store on a real server', () => {
         batchStoreCases(ctx, { counted, probe: (channel) => pgChannelProbe(url!, channel) });
         postgresCases(ctx, { url: url!, preparedStatements, listen: preparedStatements });
         feedCases(ctx, { url: url! });
+        projectionTransactionCases(ctx, { sql, counted, server: true });
         // Plans do not depend on how statements are sent (the cases check generic plans too): once.
         if (preparedStatements) {
           claimPlanCases(async () => {

@@ -14,6 +14,7 @@ import { batchStoreCases } from './batch-cases.js';
 import { pgliteChannelProbe } from './channel-probe.js';
 import { claimPlanCases } from './claim-plan-cases.js';
 import { openPGliteCopy, seedDataDir } from './pglite-template.js';
+import { projectionTransactionCases } from './projection-cases.js';
 import { sqlStoreCases, type CountedStore } from './sql-store-cases.js';
 
 // One in-memory PGlite database for the file, a copy of the run's template, shared by every store
@@ -62,6 +63,11 @@ describeStoreConformance({
     sqlStoreCases(ctx, counted);
     batchStoreCases(ctx, { counted, probe: async (channel) => pgliteChannelProbe(await database(), channel) });
     claimPlanCases(async () => ({ driver: pgliteDriver(await database()), close: async () => undefined }));
+    projectionTransactionCases(ctx, {
+      sql: async (text, values) => (await (await database()).query<Record<string, unknown>>(text, values)).rows,
+      counted,
+      server: false,
+    });
   },
 });
 afterAll(async () => {
