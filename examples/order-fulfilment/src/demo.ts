@@ -1,15 +1,19 @@
 // The demo: a dozen orders through every path of the workflow and its shipment child on a started
 // engine and the system clock, a line per lifecycle event, then a summary read back from the store
-// and checked against what each order must come to. The store is an embedded, file-backed
-// PostgreSQL (PGlite): kill the demo half-way and run it again to resume. Ctrl-C stops it gracefully.
-import { rm } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+// and checked against what each order must come to, and the orders read model a projection kept.
+// The store is an embedded, file-backed PostgreSQL (PGlite): kill the demo half-way and run it
+// again to resume. Ctrl-C stops it gracefully.
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { isIronflowError, type WorkflowRef } from '@ironflow/core';
 import type { WorkflowStore } from '@ironflow/core/store';
 import type { Engine, LifecycleEvent, Logger } from '@ironflow/runtime';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createPGliteStore } from '@ironflow/store-postgres';
 import { createOrderEngine } from './engine.js';
+import { memoryReadModel, ORDERS_BY_STATUS, summarize, type OrderRow, type OrdersReadModel } from './order-read-model.js';
+import { sqlReadModel } from './sql-read-model.js';
 import type { DashboardServer } from './dashboard.js';
 import type { MetricsEndpoint } from './metrics-endpoint.js';
 import { DECLINED_CARD, FREIGHT_SKU, GOOD_CARD, SLOW_ISSUER_CARD, createServices } from './handlers.js';
@@ -65,20 +69,41 @@ const ROOT = new URL('../../..', import.meta.url).pathname;
 const DATA_DIR = resolve(process.env.IRONFLOW_DEMO_DIR ?? `${ROOT}.ironflow/demo-db-v2`);
 const DATA_DIR_SHOWN = DATA_DIR.startsWith(ROOT) ? relative(ROOT, DATA_DIR) : DATA_DIR;
 
+/** The demo's store, and the orders read model that fits it. */
+interface DemoStore {
+  readonly store: WorkflowStore;
+  readonly close: () => Promise<void>;
+  readonly where: string;
+  readonly readModel: (workflow: OrderWorkflow) => OrdersReadModel;
+}
+
 /**
  * Where the demo keeps its workflows: a PGlite database in DATA_DIR, which survives a killed
- * process. `--fresh` starts from an empty database; `--memory` uses the (non-durable) memory store.
+ * process, with the read model as a SQL table beside the store's tables, written in the
+ * checkpoint's transaction. `--fresh` starts from an empty database; `--memory` uses the
+ * (non-durable) memory store and keeps the read model in memory.
  */
-async function openStore(): Promise<{ store: WorkflowStore; close: () => Promise<void>; where: string }> {
+async function openStore(): Promise<DemoStore> {
   if (process.argv.includes('--memory')) {
     console.log('Opening the in-memory store (nothing is kept after the demo) …');
-    return { store: createMemoryStore(), close: async () => {}, where: 'the memory store' };
+    return { store: createMemoryStore(), close: async () => {}, where: 'the memory store', readModel: memoryReadModel };
   }
   const shown = DATA_DIR_SHOWN;
   if (process.argv.includes('--fresh')) await rm(DATA_DIR, { recursive: true, force: true });
   console.log(`Opening the embedded PostgreSQL (PGlite) store in ${shown} … (the first run creates it, which takes a few seconds)`);
-  const store = await createPGliteStore({ dataDir: DATA_DIR });
-  return { store, close: () => store.close(), where: `PGlite in ${shown}` };
+  await mkdir(dirname(DATA_DIR), { recursive: true });
+  // Opened here rather than by the store, so the read model's table lives in the same database.
+  const pglite = await PGlite.create(DATA_DIR);
+  const store = await createPGliteStore({ pglite });
+  return {
+    store,
+    close: async () => {
+      await store.close();
+      await pglite.close();
+    },
+    where: `PGlite in ${shown}`,
+    readModel: (workflow) => sqlReadModel(workflow, pglite),
+  };
 }
 
 /** What an order must come to, however fast the machine and however often the demo was killed. */
@@ -463,6 +488,51 @@ async function printSummary(engine: Engine, { order, shipment }: DemoWorkflows, 
   return problems;
 }
 
+/**
+ * Waits until the read model's projection has every event committed so far (its lag is 0), woken
+ * by this engine's commits; its checkpoint and lag are what `engine.projections` reports to anyone.
+ */
+async function waitForReadModel(engine: Engine, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !interrupted) {
+    if ((await engine.projections.get(ORDERS_BY_STATUS))?.lag.events === 0) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+const money = (cents: number): string => `$${(cents / 100).toFixed(2)}`;
+
+/**
+ * Prints the read model the projection kept (orders by status, revenue) and checks it against the
+ * instances' own states: the same status for every demo order, and revenue only for the orders
+ * whose charge was kept. Returns the problems.
+ */
+async function printReadModel(engine: Engine, order: OrderWorkflow, readModel: OrdersReadModel): Promise<string[]> {
+  const problems: string[] = [];
+  const rows = new Map((await readModel.rows()).map((row): [string, OrderRow] => [row.orderId, row]));
+  for (const { orderId } of ORDERS) {
+    const { state } = await engine.getState(order, orderId);
+    if (state.status === 'none') continue;
+    const row = rows.get(orderId);
+    const revenue = state.payment === 'paid' ? state.amount : 0;
+    if (row === undefined) problems.push(`read model: ${orderId} is missing`);
+    else if (row.status !== state.status || row.revenue !== revenue) {
+      problems.push(`read model: ${orderId} is ${row.status} with revenue ${money(row.revenue)}, its instance ${state.status} with ${money(revenue)}`);
+    }
+  }
+  const { orders, byStatus, revenue } = summarize([...rows.values()]);
+  const statuses = (['delivered', 'cancelled', 'paid', 'placed'] as const).filter((status) => byStatus[status] > 0).map((status) => `${byStatus[status]} ${status}`);
+  const paid = [...rows.values()].filter((row) => row.revenue > 0).length;
+  const report = await engine.projections.get(ORDERS_BY_STATUS);
+  console.log(`
+Read model (projection ${ORDERS_BY_STATUS}, ${readModel.where})`);
+  console.log(`  orders     ${orders}: ${statuses.join(', ') || 'none'}`);
+  console.log(`  revenue    ${money(revenue)} kept from ${paid} paid order(s)`);
+  console.log(`  projection lag ${report?.lag.events ?? '?'} events, ${report?.deadLetters ?? '?'} dead letters`);
+  return problems;
+}
+
 /** `--metrics [port]`: serve Prometheus metrics on 127.0.0.1 while the demo runs (default port 9464). */
 async function openMetrics(): Promise<MetricsEndpoint | undefined> {
   const at = process.argv.indexOf('--metrics');
@@ -516,9 +586,10 @@ async function keepServing(engine: Engine, dashboard: DashboardServer, printer: 
 async function main(): Promise<number> {
   console.log(`Ironflow order-fulfilment demo: ${ORDERS.length} orders, payment deadline ${formatDuration(PAYMENT_DEADLINE_MS)}, leases ${formatDuration(LEASE_MS)}`);
   const metrics = await openMetrics();
-  const { store, close, where } = await openStore();
-  const { engine, workflow, shipment } = createOrderEngine({
+  const { store, close, where, readModel: readModelOf } = await openStore();
+  const { engine, workflow, shipment, readModel } = createOrderEngine({
     store,
+    readModel: readModelOf,
     instrumentation: metrics?.instrumentation,
     // The issuer of o-1005's card never answers: its charge waits until the payment deadline cancels it.
     services: createServices({ latencyMs: 60 }),
@@ -540,13 +611,17 @@ async function main(): Promise<number> {
     if (interrupted) return 130;
     console.log(`Placing the orders on ${where}\n`);
     const held = await leasesOfEarlierRun(engine, workflows);
+    await readModel.open(engine);
     engine.start();
     const resumed = await placeOrders(engine, workflow, held);
     const outcome = await waitUntilSettled(engine, workflow, SETTLE_TIMEOUT_MS);
+    const caughtUp = outcome === 'settled' && (await waitForReadModel(engine, SETTLE_TIMEOUT_MS));
     await engine.stop();
     await printer.flush();
-    if (outcome === 'interrupted') return 130;
+    if (outcome === 'interrupted' || interrupted) return 130;
     const problems = await printSummary(engine, workflows, printer.counts, Date.now() - started);
+    problems.push(...(await printReadModel(engine, workflow, readModel)));
+    if (outcome === 'settled' && !caughtUp) problems.push(`the read model did not catch up within ${formatDuration(SETTLE_TIMEOUT_MS)}`);
     if (metrics) await printScrape(metrics);
     if (resumed === ORDERS.length) console.log('\nEvery order was placed by an earlier run (resumed, or already settled). Run with --fresh to start over.');
     if (outcome === 'timeout') problems.unshift(`not every order settled within ${formatDuration(SETTLE_TIMEOUT_MS)}`);

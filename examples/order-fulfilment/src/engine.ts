@@ -1,10 +1,11 @@
 // Wires the order workflow and its shipment child to their handlers and an engine, with a retry
-// policy sized for the demo.
+// policy sized for the demo, and the projection that keeps the orders read model.
 // `orderFulfilment()` gives the pieces (tests pass them to createTestEngine); `createOrderEngine()` builds one.
 import type { Clock, RetryPolicy } from '@ironflow/core';
 import type { WorkflowStore } from '@ironflow/core/store';
 import { createEngine, register, type Engine, type EngineOptions, type Instrumentation, type Logger } from '@ironflow/runtime';
 import { createOrderHandler, createServices, createShipmentHandler, type OrderServices } from './handlers.js';
+import { memoryReadModel, type OrdersReadModel } from './order-read-model.js';
 import { createOrderWorkflow, type OrderWorkflow } from './order-workflow.js';
 import { shipmentWorkflow, type ShipmentWorkflow } from './shipment-workflow.js';
 
@@ -36,6 +37,11 @@ export interface OrderFulfilmentOptions {
    * @default 10000
    */
   shutdownTimeoutMs?: number | undefined;
+  /**
+   * The read model of orders by status and revenue, kept by a projection the engine runs.
+   * @default memoryReadModel (in this process's memory, rebuilt at start)
+   */
+  readModel?: ((workflow: OrderWorkflow) => OrdersReadModel) | undefined;
 }
 
 /** The workflows, their services, and the engine options that register them. */
@@ -44,6 +50,8 @@ export interface OrderFulfilment {
   /** The child workflow each paid order starts. */
   readonly shipment: ShipmentWorkflow;
   readonly services: OrderServices;
+  /** Orders by status and revenue, kept by the projection in `engineOptions.projections`. */
+  readonly readModel: OrdersReadModel;
   readonly engineOptions: Omit<EngineOptions, 'store' | 'clock' | 'logger'>;
 }
 
@@ -55,10 +63,12 @@ export function orderFulfilment(options: OrderFulfilmentOptions = {}): OrderFulf
   const services = options.services ?? createServices();
   const workflow = createOrderWorkflow({ paymentDeadlineMs: options.paymentDeadlineMs });
   const pollIntervalMs = options.pollIntervalMs ?? 250;
+  const readModel = (options.readModel ?? memoryReadModel)(workflow);
   return {
     workflow,
     shipment: shipmentWorkflow,
     services,
+    readModel,
     engineOptions: {
       // Both types in one engine: the order's start effects create shipments, and a shipment's
       // ending is decided as an input of its order.
@@ -67,6 +77,9 @@ export function orderFulfilment(options: OrderFulfilmentOptions = {}): OrderFulf
       effects: { pollIntervalMs, leaseMs: options.leaseMs },
       timers: { pollIntervalMs, leaseMs: options.leaseMs },
       shutdownTimeoutMs: options.shutdownTimeoutMs,
+      projections: [readModel.projection],
+      // A commit of this engine wakes the projection at once; the poll is for other processes' commits.
+      projectionOptions: { pollIntervalMs, lagIntervalMs: 1_000 },
     },
   };
 }
@@ -88,17 +101,19 @@ export interface OrderEngine {
   readonly workflow: OrderWorkflow;
   readonly shipment: ShipmentWorkflow;
   readonly services: OrderServices;
+  readonly readModel: OrdersReadModel;
 }
 
 /**
- * Builds an engine for the order and shipment workflows; call `engine.start()` to run its workers.
+ * Builds an engine for the order and shipment workflows and their read model; call
+ * `readModel.open(engine)`, then `engine.start()` to run its workers.
  * @example
  * const { engine, workflow } = createOrderEngine({ store: createMemoryStore() });
  * engine.start();
  * await engine.execute(workflow, { type: 'PlaceOrder', orderId: 'o-1', items: [{ sku: 'BOOK-1', quantity: 1 }], amount: 1999, card: GOOD_CARD });
  */
 export function createOrderEngine(options: OrderEngineOptions): OrderEngine {
-  const { workflow, shipment, services, engineOptions } = orderFulfilment(options);
+  const { workflow, shipment, services, readModel, engineOptions } = orderFulfilment(options);
   const engine = createEngine({ ...engineOptions, store: options.store, clock: options.clock, logger: options.logger, instrumentation: options.instrumentation });
-  return { engine, workflow, shipment, services };
+  return { engine, workflow, shipment, services, readModel };
 }

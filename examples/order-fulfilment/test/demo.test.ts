@@ -73,6 +73,12 @@ describe('the demo', () => {
       expect(stdout).toMatch(/✓ o-1012 .* cancelled: shipment-failed, stock released, charge refunded/);
       expect(stdout).toMatch(/this run {3}\d+ retries, \d+ handler\(s\) cancelled while running, \d+ leases lost/);
       expect(stdout).toContain('dead letters now: 2');
+      // The read model the projection kept agrees with every order's instance (the demo checks
+      // each order's status and revenue, and reports any difference as a problem).
+      expect(stdout).toContain('Read model (projection orders-by-status, in memory)');
+      expect(stdout).toContain('  orders     13: 8 delivered, 5 cancelled');
+      expect(stdout).toContain('  revenue    $237.87 kept from 8 paid order(s)');
+      expect(stdout).toContain('  projection lag 0 events, 0 dead letters');
       expect(stdout).toContain('Every order ended as its scenario says.');
     },
     BUDGET_MS,
