@@ -100,13 +100,17 @@ SELECT e.tx::text AS tx, e.position::text AS position
  ORDER BY e.tx DESC, e.position DESC
  LIMIT 1`,
 
+    // The count's limit is a subquery: with a known limit larger than the rows it expects after
+    // the key (stale or missing statistics), the planner would read every one of them through a
+    // bitmap and sort, however far behind the reader is; an unknown limit makes it walk the index
+    // in order and stop at the limit, on empty, unanalysed and analysed tables alike.
     lag: `
 SELECT (SELECT count(*)
           FROM (SELECT 1
                   FROM ${s}.events e
                  WHERE (e.tx, e.position) > ($1::text::xid8, $2::bigint) AND ${readable}
                  ORDER BY e.tx, e.position
-                 LIMIT $3::integer) counted)::integer AS events,
+                 LIMIT (SELECT $3::integer)) counted)::integer AS events,
        (SELECT e.recorded_at
           FROM ${s}.events e
          WHERE (e.tx, e.position) > ($1::text::xid8, $2::bigint) AND ${readable}

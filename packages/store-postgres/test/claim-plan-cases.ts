@@ -9,7 +9,7 @@ import { statements } from '../src/sql.js';
 import { T0 } from './support.js';
 
 /** One node of an EXPLAIN (FORMAT JSON) plan: only the fields these checks read. */
-interface PlanNode {
+export interface PlanNode {
   readonly 'Node Type': string;
   readonly 'Relation Name'?: string;
   readonly 'Index Name'?: string;
@@ -23,7 +23,7 @@ const NOW = T0 + 2 * BURST;
 const TYPES = ['alpha', 'beta', 'gamma'];
 
 // Inserting and analysing 200 000 rows takes seconds on a busy machine; generous, never asserted.
-const SLOW = { timeout: 300_000 };
+export const SLOW = { timeout: 300_000 };
 
 /** Raised to roll back the plan test's transaction while handing its result out. */
 class Rollback {
@@ -31,7 +31,7 @@ class Rollback {
 }
 
 /** Runs `work` in a transaction that is always rolled back, so the schema and rows it creates vanish. */
-async function rolledBack(driver: SqlDriver, work: (tx: SqlTransaction) => Promise<void>): Promise<void> {
+export async function rolledBack(driver: SqlDriver, work: (tx: SqlTransaction) => Promise<void>): Promise<void> {
   try {
     await driver.transaction(async (tx) => {
       await work(tx);
@@ -72,7 +72,7 @@ export function planProblems(root: PlanNode, table: Table, claimIndex = claimInd
 }
 
 /** The root plan node of an EXPLAIN (FORMAT JSON) result, whether the client parsed the json or not. */
-function rootOf(rows: readonly unknown[]): PlanNode {
+export function rootOf(rows: readonly unknown[]): PlanNode {
   const cell = (rows[0] as Record<string, unknown>)['QUERY PLAN'];
   const document = (typeof cell === 'string' ? JSON.parse(cell) : cell) as { Plan: PlanNode }[];
   return document[0]!.Plan;

@@ -9,6 +9,7 @@ import { batchStoreCases } from './batch-cases.js';
 import { pgChannelProbe } from './channel-probe.js';
 import { claimPlanCases } from './claim-plan-cases.js';
 import { feedCases } from './feed-cases.js';
+import { feedLagPlanCases } from './feed-lag-plan-cases.js';
 import { postgresCases, recordingPool } from './postgres-cases.js';
 import { projectionTransactionCases } from './projection-cases.js';
 import { sqlStoreCases, type CountedStore } from './sql-store-cases.js';
@@ -74,10 +75,12 @@ describe.skipIf(!url)('PostgreSQL store on a real server', () => {
         projectionTransactionCases(ctx, { sql, counted, server: true });
         // Plans do not depend on how statements are sent (the cases check generic plans too): once.
         if (preparedStatements) {
-          claimPlanCases(async () => {
+          const openDriver = async () => {
             const pool = new pg.Pool({ connectionString: url, max: 1 });
             return { driver: pgPoolDriver(pool, { listenHealthCheckMs: 0, preparedStatements: false }), close: () => pool.end() };
-          });
+          };
+          claimPlanCases(openDriver);
+          feedLagPlanCases(openDriver);
         }
       },
     });

@@ -13,6 +13,7 @@ import { pgliteDriver } from '../src/pglite-driver.js';
 import { batchStoreCases } from './batch-cases.js';
 import { pgliteChannelProbe } from './channel-probe.js';
 import { claimPlanCases } from './claim-plan-cases.js';
+import { feedLagPlanCases } from './feed-lag-plan-cases.js';
 import { openPGliteCopy, seedDataDir } from './pglite-template.js';
 import { projectionTransactionCases } from './projection-cases.js';
 import { sqlStoreCases, type CountedStore } from './sql-store-cases.js';
@@ -63,6 +64,7 @@ describeStoreConformance({
     sqlStoreCases(ctx, counted);
     batchStoreCases(ctx, { counted, probe: async (channel) => pgliteChannelProbe(await database(), channel) });
     claimPlanCases(async () => ({ driver: pgliteDriver(await database()), close: async () => undefined }));
+    feedLagPlanCases(async () => ({ driver: pgliteDriver(await database()), close: async () => undefined }));
     projectionTransactionCases(ctx, {
       sql: async (text, values) => (await (await database()).query<Record<string, unknown>>(text, values)).rows,
       counted,
