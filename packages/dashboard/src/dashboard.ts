@@ -26,9 +26,10 @@ export interface DashboardOptions {
    */
   basePath?: string | undefined;
   /**
-   * Decides whether a request may perform an action (re-drive, cancel, pause, resume). Without it
-   * the dashboard is read-only: every action is refused with 403. It runs after the same-origin and
-   * CSRF checks; look at the request's session or headers as your app does.
+   * Decides whether a request may perform an action (re-drive, cancel, pause, resume, and a
+   * projection's re-drive, skip and reset). Without it the dashboard is read-only: every action is
+   * refused with 403. It runs after the same-origin and CSRF checks; look at the request's session
+   * or headers as your app does.
    */
   authorize?: ((request: Request, action: DashboardAction) => boolean | Promise<boolean>) | undefined;
   /**

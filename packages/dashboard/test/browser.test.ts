@@ -1,8 +1,9 @@
 // The dashboard in headless Chromium against a real PostgreSQL store and a started engine whose
 // effect handler the test controls: list and open instances, re-drive a dead letter and watch it
-// complete, pause and resume a workflow type, stored XSS payloads rendered inert, a read-only
-// dashboard, and a forged cross-site form refused. Each page is screenshotted into test-artifacts/;
-// with IRONFLOW_UPDATE_SCREENSHOTS=1 the canonical ones are copied to docs/images/dashboard/.
+// complete, pause and resume a workflow type, stored XSS payloads rendered inert, projections
+// (re-drive, skip, and a rebuild through its confirmation), a read-only dashboard, and a forged
+// cross-site form refused. Each page is screenshotted into test-artifacts/; with
+// IRONFLOW_UPDATE_SCREENSHOTS=1 the canonical ones are copied to docs/images/dashboard/.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,7 @@ import { createDashboard } from '../src/index.js';
 import { chromiumAvailable, launchChromium } from './support/browser.js';
 import { eventually } from './support/eventually.js';
 import { payment, paymentRegistration, type Gateway } from './support/payment.js';
+import { HOSTILE_ERROR, seedProjections } from './support/projections.js';
 import { openPostgres, postgresUrl, type PostgresTestStore } from './support/postgres.js';
 import { serve, type Served } from './support/server.js';
 
@@ -210,6 +212,49 @@ describe.skipIf(!runs)('the dashboard in headless Chromium on PostgreSQL', () =>
       await open(path);
       expect(await page.locator('img, script').count()).toBe(0);
     }
+  });
+
+  it('shows projections with their lag, re-drives and skips a dead letter, and rebuilds one after its confirmation', async () => {
+    for (const paymentId of ['p-5001', 'p-5002']) await engine.execute(payment, { type: 'Charge', paymentId, amount: 700, note: 'web shop' });
+    for (const id of ['p-5001', 'p-5002']) await engine.waitFor(payment, id, { timeoutMs: 120_000 });
+    await seedProjections(pg.store, { minEvents: 4 });
+
+    expect(await open('/projections')).toBe(200);
+    expect(await page.locator('#projections tbody tr').count()).toBe(3);
+    const orders = page.locator('#projections tr[data-projection="orders"]');
+    expect(await orders.locator('.badge').textContent()).toBe('live');
+    expect(await orders.locator('td.alarm').textContent()).toBe('3');
+    expect(await page.locator('#projections tr[data-projection="search"] .badge').textContent()).toBe('expired');
+    await shot('projections');
+
+    await Promise.all([page.waitForURL(/\/projections\/orders$/), page.getByRole('link', { name: 'orders' }).click()]);
+    expect(await page.locator('#holder').textContent()).toBe('worker-a');
+    expect(await page.locator('#projection-dead-letters tbody tr').count()).toBe(3);
+    expect(await page.locator('tr[data-id="pdl-1"] .error-text').textContent()).toBe(HOSTILE_ERROR);
+    await shot('projection');
+
+    await submit(page.locator('tr[data-id="pdl-1"]').getByRole('button', { name: 'Re-drive' }), 'projection-redriven');
+    expect(await page.locator('tr[data-id="pdl-1"] .badge').textContent()).toBe('redriven');
+
+    await Promise.all([page.waitForURL(/\/dead-letters\/pdl-2\/skip$/), page.locator('tr[data-id="pdl-2"]').getByRole('link', { name: 'Skip…' }).click()]);
+    expect(await page.locator('#consequence').textContent()).toContain('its event is never handed to the projection again');
+    await submit(page.getByRole('button', { name: 'Skip it' }), 'skipped');
+    expect(await page.locator('tr[data-id="pdl-2"]').count()).toBe(0);
+
+    await Promise.all([page.waitForURL(/\/projections\/orders\/reset\?/), page.getByRole('button', { name: 'Reset…' }).click()]);
+    expect(await page.locator('#reset-to').textContent()).toContain('the start of the feed');
+    expect(await page.locator('#read-model-warning').textContent()).toContain('Clear the read model first');
+    await shot('projection-reset');
+    await submit(page.getByRole('button', { name: 'Rebuild from the start' }), 'projection-reset');
+    expect(await page.locator('#checkpoint').textContent()).toBe('start of the feed');
+    expect(await page.locator('#holder').textContent()).toBe('none');
+    expect(await page.locator('#dead-letter-count').textContent()).toBe('0');
+    const [rebuilt] = await pg.store.listProjections();
+    expect(rebuilt).toMatchObject({ name: 'orders', deadLetters: 0 });
+    expect(rebuilt).not.toHaveProperty('position');
+
+    expect(dialogs).toEqual([]);
+    expect(await page.evaluate(() => (window as { __xss?: unknown }).__xss)).toBeUndefined();
   });
 
   it('without authorize, shows no actions and refuses a POST', async () => {

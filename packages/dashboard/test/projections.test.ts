@@ -47,9 +47,9 @@ describe('projection pages', () => {
     const [orders, revenue, search] = rows.map(([, text]) => text);
     // Four events: orders is past the second, revenue past the last, search at the start.
     // An hour's lease, taken a moment ago.
-    expect(orders).toMatch(new RegExp(`^orders ${seeded.ordersPosition} worker-a live until in (60\\.0 min|1\\.0 h) 2 [\\d.]+ m?s 3$`));
+    expect(orders).toMatch(new RegExp(`^orders ${seeded.ordersPosition} worker-a live runs out in (60\\.0 min|1\\.0 h) 2 [\\d.]+ m?s 3$`));
     expect(revenue).toMatch(/^revenue \d+ — none 0 — 0$/);
-    expect(search).toMatch(/^search start of the feed worker-c expired since 1\.0 h ago 4 \d.* 0$/);
+    expect(search).toMatch(/^search start of the feed worker-c expired 1\.0 h ago 4 \d.* 0$/);
     expect(html).toMatch(new RegExp(`<span class="mono" title="${seeded.ordersPosition}">${seeded.ordersPosition}</span>`));
 
     const empty = client(createDashboard({ engine: createEngine({ store: createMemoryStore(), workflows: [], logger: silentLogger }) }));
@@ -66,7 +66,7 @@ describe('projection pages', () => {
     const { engine, seeded } = await fixture(55);
     const c = client(createDashboard({ engine }));
     const page = textOf(await (await c.get('/projections/orders')).text());
-    expect(page).toMatch(new RegExp(`Checkpoint ${seeded.ordersPosition} Holder worker-a Lease live until in (60\\.0 min|1\\.0 h) Token 1`));
+    expect(page).toMatch(new RegExp(`Checkpoint ${seeded.ordersPosition} Holder worker-a Lease live runs out in (60\\.0 min|1\\.0 h) Token 1`));
     expect(page).toMatch(/Lag 2 events, the oldest recorded [\d.]+ m?s ago Dead letters 3/);
     expect(page).toMatch(/pdl-1 parked ChargeRequested #1 payment p-1 1 3 declined <img/);
     expect(page).toMatch(/pdl-3 redriven ChargeRequested #1 payment p-2 2 1 timeout/);

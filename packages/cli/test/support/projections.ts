@@ -15,9 +15,13 @@ export interface SeededProjections {
   readonly ordersPosition: FeedPosition;
 }
 
-/** The seeded store's events once all five are readable (a store may hold an event back while an earlier commit could still land). */
+/**
+ * The seeded store's events once all five are readable. A store may hold an event back while an
+ * earlier commit could still land: on PostgreSQL any open transaction on the server does, and other
+ * test runs share it, so this waits up to four minutes (within the hook timeout).
+ */
 async function allEvents(store: WorkflowStore): Promise<FeedEvent[]> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 240_000;
   for (;;) {
     const { events } = await store.readFeed({ limit: 100 });
     if (events.length >= 5) return events;

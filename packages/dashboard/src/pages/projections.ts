@@ -12,11 +12,11 @@ export function Checkpoint(props: { position: string | undefined; full?: boolean
   return h('span', { class: 'mono', title: props.position }, props.full === true ? props.position : shortPosition(props.position));
 }
 
-/** The lease: live until when, expired since when, or none (released, reset, never claimed). */
+/** The lease: live and when it runs out, expired and how long ago, or none (released, reset). */
 export function LeaseState(props: { ctx: PageContext; projection: ProjectionReport }) {
   const { ctx, projection: p } = props;
   if (p.owner === undefined || p.expiresAt === undefined) return h(Badge, { status: 'none' });
-  return h('span', null, h(Badge, { status: p.held ? 'live' : 'expired' }), ' ', p.held ? 'until ' : 'since ', h(Time, { ctx, at: p.expiresAt }));
+  return h('span', null, h(Badge, { status: p.held ? 'live' : 'expired' }), p.held ? ' runs out ' : ' ', h(Time, { ctx, at: p.expiresAt }));
 }
 
 /** The age of the oldest event a projection has not handled yet; a dash when it is caught up. */

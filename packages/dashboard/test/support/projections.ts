@@ -29,8 +29,9 @@ const letter = (id: string, event: FeedEvent, error: string, attempts: number): 
 /** Seeds the three projections on a store holding at least `minEvents` events. */
 export async function seedProjections(store: WorkflowStore, options: { minEvents: number; bulkLetters?: number }): Promise<SeededProjections> {
   let events: FeedEvent[] = [];
-  // A store may hold an event back while an earlier commit could still land.
-  await eventually(`${options.minEvents} events are readable`, async () => (events = (await store.readFeed({ limit: 1000 })).events).length >= options.minEvents);
+  // A store may hold an event back while an earlier commit could still land (on PostgreSQL, any
+  // open transaction on a server other test runs share): wait up to four minutes.
+  await eventually(`${options.minEvents} events are readable`, async () => (events = (await store.readFeed({ limit: 1000 })).events).length >= options.minEvents, 240_000);
   const [first, second, last] = [events[0], events[1], events.at(-1)] as [FeedEvent, FeedEvent, FeedEvent];
   const now = Date.now();
 
