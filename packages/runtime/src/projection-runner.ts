@@ -203,6 +203,9 @@ export class ProjectionRunner {
       if (pace.stopping) return;
       const { read, handled } = await this.#batches.page(h, pace);
       count.handled += handled;
+      // A long catch-up after a failure is healthy from its first good page on.
+      this.#failures = 0;
+      this.#lastError = undefined;
       if (read === 0) break;
       this.#lastBatchAt = this.options.clock.now();
       this.#position = h.position;
