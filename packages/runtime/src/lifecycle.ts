@@ -126,8 +126,8 @@ export type LifecycleEvent =
   | { type: 'projection.batch'; projection: string; events: number; durationMs: number; position?: string | undefined }
   /**
    * One try of a batch or of one event failed; `next` says what follows: another try after backoff,
-   * each event of the batch alone, or parking the event. The event's fields are set when the try
-   * was of one event.
+   * each event of the batch alone, or parking the event. `event` names the event when the try was
+   * of one.
    */
   | {
       type: 'projection.failed';
@@ -137,9 +137,7 @@ export type LifecycleEvent =
       error: string;
       errorType: string;
       next: 'retry' | 'split' | 'park';
-      workflowType?: string | undefined;
-      workflowId?: string | undefined;
-      sequence?: number | undefined;
+      event?: { workflowType: string; workflowId: string; sequence: number } | undefined;
     }
   /** An event failed every try and was parked as a dead letter `id`; the projection went on past it. */
   | { type: 'projection.parked'; projection: string; id: string; workflowType: string; workflowId: string; sequence: number; eventType: string; attempts: number; error: string }

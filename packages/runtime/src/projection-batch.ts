@@ -289,9 +289,9 @@ export class ProjectionBatches {
   #failed(events: readonly FeedEvent[], attempt: number, error: unknown, next: Next): void {
     const projection = this.deps.resolved.projection.name;
     const one = events.length === 1 ? events[0]! : undefined;
-    const about = one === undefined ? {} : { workflowType: one.workflowType, workflowId: one.workflowId, sequence: one.sequence };
-    this.deps.lifecycle.emit({ type: 'projection.failed', projection, attempt, events: events.length, error: describeError(error), errorType: errorTypeOf(error), next, ...about });
-    this.deps.logger.warn({ err: error, projection, attempt, events: events.length, next, ...about }, `projection handler failed; ${NEXT_TEXT[next]}`);
+    const event = one === undefined ? undefined : { workflowType: one.workflowType, workflowId: one.workflowId, sequence: one.sequence };
+    this.deps.lifecycle.emit({ type: 'projection.failed', projection, attempt, events: events.length, error: describeError(error), errorType: errorTypeOf(error), next, event });
+    this.deps.logger.warn({ err: error, projection, attempt, events: events.length, next, ...event }, `projection handler failed; ${NEXT_TEXT[next]}`);
   }
 
   /** Waits before the next try, unless the engine is stopping: then the batch is dropped. */

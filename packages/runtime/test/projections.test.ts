@@ -98,7 +98,7 @@ describe('a projection driven by runUntilIdle', () => {
     expect(r.keys()).toEqual(['a#1', 'b#1']);
     // Three tries of the batch, then a, bad ×3, b alone.
     expect(r.attempts).toEqual([1, 2, 3, 1, 1, 2, 3, 1]);
-    expect(of('projection.failed').map((e) => [e.events, e.attempt, e.next, e.workflowId])).toEqual([
+    expect(of('projection.failed').map((e) => [e.events, e.attempt, e.next, e.event?.workflowId])).toEqual([
       [3, 1, 'retry', undefined],
       [3, 2, 'retry', undefined],
       [3, 3, 'split', undefined],
