@@ -4,7 +4,7 @@
 // letter in the save that moves past it. Re-driven dead letters are tried again here too.
 import { IronflowError, type Clock } from '@ironflow/core';
 import { backoffDelay } from '@ironflow/core/engine';
-import type { FeedEvent, FeedPosition, NewProjectionDeadLetter, ProjectionDeadLetter, ProjectionLease, ProjectionSave, WorkflowStore } from '@ironflow/core/store';
+import type { FeedEvent, FeedPage, FeedPosition, NewProjectionDeadLetter, ProjectionDeadLetter, ProjectionLease, ProjectionSave, WorkflowStore } from '@ironflow/core/store';
 import { Cancellation } from './cancellation.js';
 import { uuidv7 } from './ids.js';
 import type { LifecycleEmitter, Logger } from './lifecycle.js';
@@ -78,20 +78,60 @@ export function stopping(name: string): IronflowError {
   return new IronflowError('SHUTTING_DOWN', `The engine is stopping: projection ${name} drops the batch in hand; its next holder handles it again`);
 }
 
+/** A read of the page after `after`, started while the page before it was being applied. */
+interface ReadAhead {
+  readonly holding: Holding;
+  readonly after: FeedPosition;
+  readonly page: Promise<{ page: FeedPage } | { error: unknown }>;
+}
+
 /** Applies pages of the feed, and re-driven dead letters, to one projection. */
 export class ProjectionBatches {
+  #ahead: ReadAhead | undefined;
+
   constructor(private readonly deps: BatchDependencies) {}
+
+  #read(after: FeedPosition | undefined): Promise<FeedPage> {
+    const { resolved, store } = this.deps;
+    return store.readFeed({
+      ...(after === undefined ? {} : { after }),
+      ...(resolved.workflowTypes === undefined ? {} : { workflowTypes: resolved.workflowTypes }),
+      ...(resolved.eventTypes === undefined ? {} : { eventTypes: resolved.eventTypes }),
+      limit: resolved.projection.batchSize,
+    });
+  }
+
+  /** The page after the checkpoint: the one read ahead when it was read from there by this holding, else a read now. */
+  async #next(h: Holding): Promise<FeedPage> {
+    const ahead = this.#ahead;
+    this.#ahead = undefined;
+    if (ahead !== undefined && ahead.holding === h && ahead.after === h.position) {
+      const result = await ahead.page;
+      if ('error' in result) throw result.error;
+      return result.page;
+    }
+    return this.#read(h.position);
+  }
 
   /** Reads one page after the checkpoint and applies it; `read` 0 means caught up (the checkpoint may still have moved past filtered events). */
   async page(h: Holding, pace: Pace): Promise<{ read: number; handled: number }> {
-    const { resolved, store, lifecycle } = this.deps;
+    const { resolved, lifecycle } = this.deps;
     const { projection } = resolved;
-    const page = await store.readFeed({
-      ...(h.position === undefined ? {} : { after: h.position }),
-      ...(resolved.workflowTypes === undefined ? {} : { workflowTypes: resolved.workflowTypes }),
-      ...(resolved.eventTypes === undefined ? {} : { eventTypes: resolved.eventTypes }),
-      limit: projection.batchSize,
-    });
+    const page = await this.#next(h);
+    if (page.events.length === projection.batchSize && page.next !== undefined) {
+      // Catching up: read the next page while this one is handled and saved. Whatever happens to
+      // this batch (applied, split, its poison parked), the checkpoint ends at `next`, so the read
+      // ahead starts where the next read would; a lost lease or a stop discards it (#next checks).
+      const after = page.next;
+      this.#ahead = {
+        holding: h,
+        after,
+        page: this.#read(after).then(
+          (read) => ({ page: read }),
+          (error: unknown) => ({ error }),
+        ),
+      };
+    }
     if (page.events.length === 0) {
       // Only events the filters skip came in: move past them once, not on every idle poll.
       if (page.next !== undefined && page.next !== h.position) await this.#save(h, { position: page.next });
