@@ -9,7 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { WorkflowStore } from '@ironflow/core/store';
 import { createMemoryStore } from '@ironflow/store-memory';
 import { createPGliteStore, createPostgresStore, migratePostgresStore } from '@ironflow/store-postgres';
-import { createRedisStore } from '@ironflow/store-redis';
+import { createKeyLayout, createRedisStore } from '@ironflow/store-redis';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -20,8 +20,47 @@ export interface Target {
   readonly rawDescription: string;
   /** Raw operations per second at `concurrency`, or undefined when there is no backend to measure. */
   raw(concurrency: number, operations: number): Promise<number | undefined>;
+  /**
+   * The backend's raw read of every stored event in feed order, in pages of 1000, with nothing
+   * else done (no decoding, no checkpoint): events/s. Absent on memory.
+   */
+  rawRead?(atLeast: number): Promise<number>;
+  /** What the raw read does, for the report. */
+  readonly rawReadDescription?: string | undefined;
   close(): Promise<void>;
 }
+
+/** Reads pages until one comes back short; events/s over everything read, which must reach `atLeast`. */
+async function pagedRead(atLeast: number, page: (after: string | undefined) => Promise<{ count: number; last: string | undefined }>): Promise<number> {
+  const started = performance.now();
+  let read = 0;
+  let after: string | undefined;
+  for (;;) {
+    const { count, last } = await page(after);
+    read += count;
+    after = last;
+    if (count < 1000) break;
+  }
+  if (read < atLeast) throw new Error(`the raw read found ${read} events, fewer than the ${atLeast} written`);
+  return (read / (performance.now() - started)) * 1000;
+}
+
+/** Keyset pages of 1000 over the events table in feed order ((tx, position), its index), every column. */
+function sqlRawRead(query: (text: string, values: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>, schema: string) {
+  return (atLeast: number) =>
+    pagedRead(atLeast, async (after) => {
+      const [tx, position] = (after ?? '0.0').split('.');
+      const { rows } = await query(
+        // Ordered by the columns (e.tx), not by the text aliases of the select list.
+        `SELECT e.tx::text AS tx, e.position::text AS position, e.workflow_type, e.workflow_id, e.sequence, e.type, e.payload::text AS payload, e.metadata::text AS metadata, e.recorded_at
+           FROM ${schema}.events e WHERE (e.tx, e.position) > ($1::text::xid8, $2::bigint) ORDER BY e.tx, e.position LIMIT 1000`,
+        [tx, position],
+      );
+      const last = rows.at(-1);
+      return { count: rows.length, last: last === undefined ? after : `${String(last.tx)}.${String(last.position)}` };
+    });
+}
+const SQL_RAW_READ = 'keyset pages of 1000 rows of the events table in (tx, position) order, every column, on the same connection pool';
 
 /** Runs `total` operations split over `concurrency` loops; returns operations per second. */
 export async function rate(concurrency: number, total: number, op: (i: number) => Promise<unknown>): Promise<number> {
@@ -54,6 +93,8 @@ export async function pgliteTarget(): Promise<Target> {
     name: 'pglite',
     store,
     rawDescription: 'single-row INSERT transactions on the same PGlite database',
+    rawRead: sqlRawRead((text, values) => db.query(text, values), 'ironflow'),
+    rawReadDescription: SQL_RAW_READ,
     raw: (concurrency, operations) => rate(concurrency, operations, (i) => db.query('INSERT INTO raw_writes VALUES ($1, $2)', [`r${i}-${randomUUID()}`, '{"n":1}'])),
     close: async () => {
       await store.close();
@@ -73,6 +114,8 @@ export async function postgresTarget(url: string, poolSize: number): Promise<Tar
     name: 'postgres',
     store,
     rawDescription: `single-row INSERT transactions through the same pg.Pool (max ${poolSize})`,
+    rawRead: sqlRawRead((text, values) => pool.query(text, values), schema),
+    rawReadDescription: SQL_RAW_READ,
     raw: (concurrency, operations) =>
       rate(concurrency, operations, (i) => pool.query(`INSERT INTO ${schema}.raw_writes VALUES ($1, $2)`, [`r${i}-${randomUUID()}`, '{"n":1}'])),
     close: async () => {
@@ -105,6 +148,22 @@ export async function redisTarget(url: string): Promise<Target> {
     name: 'redis',
     store,
     rawDescription: 'EVALSHA of a two-key write script (HSET + RPUSH) on the same client',
+    rawRead: (atLeast) => {
+      // The feed stream in pages of 1000 entries, and the event each entry points to (LINDEX of its
+      // instance's list), in one pipeline per page.
+      const keys = createKeyLayout(keyPrefix, 1).partition(0);
+      return pagedRead(atLeast, async (after) => {
+        const entries = (await client.xrange(keys.feed(), after === undefined ? '-' : `(${after}`, '+', 'COUNT', 1000)) as [string, string[]][];
+        const pipeline = client.pipeline();
+        for (const [, fields] of entries) {
+          const f = Object.fromEntries(fields.flatMap((v, i, all) => (i % 2 === 0 ? [[v, all[i + 1]!]] : [])));
+          pipeline.lindex(keys.events(f.t!, f.i!), Number(f.s) - 1);
+        }
+        if (entries.length > 0) await pipeline.exec();
+        return { count: entries.length, last: entries.at(-1)?.[0] ?? after };
+      });
+    },
+    rawReadDescription: 'XRANGE pages of 1000 feed-stream entries plus a pipelined LINDEX of the event each points to, on the same client',
     raw: (concurrency, operations) =>
       rate(concurrency, operations, (i) => client.evalsha(sha, 2, `{${keyPrefix}:raw}:h${i}`, `{${keyPrefix}:raw}:list`, '{"n":1}')),
     close: async () => {
