@@ -241,7 +241,9 @@ const TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/;
 
 /**
  * Declares a workflow. State comes from `initialState`, inputs and events from the parameters of
- * `decide`/`evolve`; effect and rejection types are inferred from everything `decide` returns.
+ * `decide`/`evolve`; effect and rejection types are inferred from everything `decide` returns. The
+ * type keeps its literal (`'counter'`), so unions of several workflows' records (a projection's
+ * batch) narrow on `workflowType`.
  * @example
  * const counter = defineWorkflow({
  *   type: 'counter',
@@ -251,9 +253,9 @@ const TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.:-]{0,127}$/;
  *   workflowId: (input) => input.id,
  * });
  */
-export function defineWorkflow<S, I, E, D extends Decision<E, unknown, I, unknown>>(
-  definition: WorkflowDefinition<S, I, E, D>,
-): Workflow<S, I, E, EffectsIn<D>, RejectionIn<D>> {
+export function defineWorkflow<S, I, E, D extends Decision<E, unknown, I, unknown>, const T extends string = string>(
+  definition: WorkflowDefinition<S, I, E, D> & { readonly type: T },
+): Workflow<S, I, E, EffectsIn<D>, RejectionIn<D>> & { readonly type: T } {
   if (typeof definition.type !== 'string' || !TYPE_PATTERN.test(definition.type)) {
     throw invalidArgument(
       `Workflow type ${JSON.stringify(definition.type)} must start with a letter and use at most 128 of A-Z a-z 0-9 _ . : -`,
@@ -273,7 +275,7 @@ export function defineWorkflow<S, I, E, D extends Decision<E, unknown, I, unknow
   // F_i and R_j, so D is a Decision<E, EffectsIn<D>, I, RejectionIn<D>>. TypeScript cannot relate a
   // generic to its own conditional types, hence the widening through unknown.
   const workflow: unknown = Object.freeze({ ...definition, ...(stateMachine === undefined ? {} : { stateMachine }) });
-  return workflow as Workflow<S, I, E, EffectsIn<D>, RejectionIn<D>>;
+  return workflow as Workflow<S, I, E, EffectsIn<D>, RejectionIn<D>> & { readonly type: T };
 }
 
 /** Checks the workflow-type pattern; exported so stores and the runtime reject the same strings. */

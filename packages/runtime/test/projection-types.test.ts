@@ -1,7 +1,7 @@
 // The batch a projection's handler receives is typed from the workflows it reads: one member per
 // workflow, carrying that workflow's event type (checked by the compiler; the test runs them too).
 import { describe, expectTypeOf, it } from 'vitest';
-import type { AnyWorkflow, Workflow } from '@ironflow/core';
+import { accept, defineWorkflow, type AnyWorkflow, type Workflow } from '@ironflow/core';
 import { defineProjection, type ProjectedEvent, type ProjectedEventOf, type Projection } from '../src/index.js';
 import { counterWorkflow, tallyWorkflow, type CounterEvent, type TallyEvent } from './projection-fixtures.js';
 
@@ -34,6 +34,34 @@ describe('projection typing', () => {
       },
     });
     expectTypeOf<ProjectedEventOf<AnyWorkflow>>().toEqualTypeOf<ProjectedEvent<string, unknown>>();
+  });
+
+  it('defineWorkflow keeps a literal type, so the batch of workflows declared inline is discriminated by workflowType', () => {
+    const order = defineWorkflow({
+      type: 'order',
+      initialState: () => ({ total: 0 }),
+      evolve: (state: { total: number }, event: CounterEvent) => (event.type === 'Added' ? { total: state.total + event.n } : state),
+      decide: (input: { id: string; n: number }) => accept<CounterEvent>({ type: 'Added', n: input.n }),
+      workflowId: (input) => input.id,
+    });
+    const parcel = defineWorkflow({
+      type: 'parcel',
+      initialState: () => 0,
+      evolve: (n: number, _event: TallyEvent) => n + 1,
+      decide: (_input: { id: string }) => accept<TallyEvent>({ type: 'Counted' }),
+      workflowId: (input) => input.id,
+    });
+    expectTypeOf(order.type).toEqualTypeOf<'order'>();
+    defineProjection({
+      name: 'inline',
+      workflows: [order, parcel],
+      handle(batch) {
+        for (const e of batch) {
+          if (e.workflowType === 'order') expectTypeOf(e.event).toEqualTypeOf<CounterEvent>();
+          else expectTypeOf(e.event).toEqualTypeOf<TallyEvent>();
+        }
+      },
+    });
   });
 
   it('workflows whose type is a literal make the batch a union discriminated by workflowType', () => {
