@@ -30,14 +30,22 @@ async function readModel(ctx: ConformanceContext, settings: ProjectionCaseSettin
   };
 }
 
-/** Positions of `count` fresh events of one new type, once readable. */
+/**
+ * Positions of `count` fresh events of one new type, once readable: read from the head before
+ * they were committed, following `next` (a filtered page looks at a bounded number of rows).
+ */
 async function positions(store: WorkflowStore, count: number): Promise<FeedPosition[]> {
   const type = uniqueName('projected');
+  let after = await store.feedHead();
   for (let i = 0; i < count; i++) await store.commit(commit({ type, id: `i${i}` }, 0));
-  return eventually('the events in the feed', async () => {
-    const page = await store.readFeed({ workflowTypes: [type] });
-    return page.events.length === count ? page.events.map((e) => e.position) : undefined;
+  const found: FeedPosition[] = [];
+  await eventually('the events in the feed', async () => {
+    const page = await store.readFeed({ workflowTypes: [type], after, limit: 100 });
+    found.push(...page.events.map((e) => e.position));
+    after = page.next ?? after;
+    return found.length >= count ? true : undefined;
   });
+  return found;
 }
 
 /** An apply that inserts one read-model row per event name, as `runner`. */
