@@ -19,7 +19,7 @@ import { classifyPostgresError } from './classify-error.js';
 import { commitBatch } from './commit-batch.js';
 import type { SqlDriver } from './driver.js';
 import { endedOf } from './ended.js';
-import { decodeFeedPosition, feedReadValues, feedStatements, toFeedHead, toFeedPage } from './feed-sql.js';
+import { decodeFeedPosition, feedRead, feedStatements, toFeedHead, toFeedPage } from './feed-sql.js';
 import { listWorkQuery, pageInstancesQuery } from './pages-sql.js';
 import { sqlProjections } from './projections.js';
 import { instanceStatus, parentOf, Row, toEffect, toEvent, toEvents, toInstanceSummary, toObservation, toTimer } from './rows.js';
@@ -242,7 +242,7 @@ export function createSqlBackend(driver: SqlDriver, settings: SqlBackendSettings
     async readFeed(q) {
       // Decoded before any statement: text this store did not write is bad input, nothing is read.
       const after = q.after === undefined ? undefined : decodeFeedPosition(q.after);
-      const { rows } = await driver.query(feed.read, feedReadValues(after, q.workflowTypes, q.eventTypes, q.limit));
+      const { rows } = await driver.query(...feedRead(feed, after, q.workflowTypes, q.eventTypes, q.limit));
       return toFeedPage(rows, q.after);
     },
 
