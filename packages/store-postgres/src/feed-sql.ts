@@ -22,7 +22,7 @@ const POSITION = /^(0|[1-9][0-9]{0,19})\.(0|[1-9][0-9]{0,18})$/;
  * How many rows a filtered read looks at, per event it may return: a filter that matches little
  * still answers quickly, with `next` past the rows it looked at, instead of walking the table.
  */
-export const FEED_SCAN_FACTOR = 10;
+export const FEED_SCAN_FACTOR = 2;
 
 /** The text of a position. */
 export function encodeFeedPosition(key: FeedKey): string {
@@ -46,8 +46,8 @@ export interface FeedStatements {
   /**
    * $1 after tx (text), $2 after position, $3 workflow types or null, $4 event types or null,
    * $5 limit, $6 rows to look at. The matching events among the first $6 readable rows after the
-   * key, up to $5 of them, plus the last row looked at when it did not match (no event columns):
-   * the read resumes after the last row returned.
+   * key, up to $5 of them, plus — when fewer than $5 matched — the last row looked at, unless it
+   * matched (no event columns): the read resumes after the last row returned.
    */
   readonly read: string;
   /**
@@ -73,31 +73,37 @@ export function feedStatements(s: string): FeedStatements {
   // written yet, has an id at or above it. So what is below it now is all that will ever be.
   const readable = 'e.tx < pg_snapshot_xmin(pg_current_snapshot())';
   return {
+    // The rows looked at end at `bound`, the $6th readable key after the position (an index-only
+    // walk); the page is the first $5 events up to it that pass the filters, read in one walk of
+    // the index with every column, plus the bound as an unmatched row when fewer matched, so that
+    // `next` moves past every row looked at. Limits are subqueries for the reason given at `lag`.
     read: `
-WITH scanned AS (
-  SELECT e.tx, e.position, e.workflow_type, e.workflow_id, e.sequence,
-         ($3::text[] IS NULL OR e.workflow_type = ANY ($3::text[])) AND ($4::text[] IS NULL OR e.type = ANY ($4::text[])) AS matched
-    FROM ${s}.events e
-   WHERE (e.tx, e.position) > ($1::text::xid8, $2::bigint) AND ${readable}
+WITH bound AS (
+  SELECT k.tx, k.position
+    FROM (SELECT e.tx, e.position
+            FROM ${s}.events e
+           WHERE (e.tx, e.position) > ($1::text::xid8, $2::bigint) AND ${readable}
+           ORDER BY e.tx, e.position
+           LIMIT (SELECT $6::integer)) k
+   ORDER BY k.tx DESC, k.position DESC
+   LIMIT 1
+), matched AS (
+  SELECT e.tx, e.position, e.workflow_type, e.workflow_id, e.sequence, e.type, e.payload, e.metadata, e.recorded_at
+    FROM ${s}.events e, bound b
+   WHERE (e.tx, e.position) > ($1::text::xid8, $2::bigint) AND (e.tx, e.position) <= (b.tx, b.position)
+     AND ($3::text[] IS NULL OR e.workflow_type = ANY ($3::text[])) AND ($4::text[] IS NULL OR e.type = ANY ($4::text[]))
    ORDER BY e.tx, e.position
-   LIMIT $6
-), counted AS (
-  SELECT c.*, count(*) FILTER (WHERE c.matched) OVER w AS n, row_number() OVER w AS r
-    FROM scanned c
-  WINDOW w AS (ORDER BY c.tx, c.position ROWS UNBOUNDED PRECEDING)
-), consumed AS (
-  -- Rows up to the $5th match: the rest of those looked at are read again next time.
-  SELECT c.*, max(c.r) OVER () AS last
-    FROM counted c
-   WHERE c.n < $5 OR (c.n = $5 AND c.matched)
+   LIMIT (SELECT $5::integer)
 )
-SELECT c.tx::text AS tx, c.position::text AS position, c.matched, c.workflow_type, c.workflow_id, c.sequence,
-       e.type, e.payload::text AS payload, e.metadata::text AS metadata, e.recorded_at
-  FROM consumed c
-  LEFT JOIN ${s}.events e
-         ON c.matched AND e.workflow_type = c.workflow_type AND e.workflow_id = c.workflow_id AND e.sequence = c.sequence
- WHERE c.matched OR c.r = c.last
- ORDER BY c.tx, c.position`,
+SELECT m.tx::text AS tx, m.position::text AS position, true AS matched, m.workflow_type, m.workflow_id, m.sequence,
+       m.type, m.payload::text AS payload, m.metadata::text AS metadata, m.recorded_at, m.tx AS key_tx, m.position AS key_position
+  FROM matched m
+UNION ALL
+SELECT b.tx::text, b.position::text, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, b.tx, b.position
+  FROM bound b
+ WHERE (SELECT count(*) FROM matched) < $5::integer
+   AND NOT EXISTS (SELECT 1 FROM matched m WHERE (m.tx, m.position) = (b.tx, b.position))
+ ORDER BY key_tx, key_position`,
 
     // The limit is a subquery for the reason given at `lag`.
     readAll: `
