@@ -88,11 +88,15 @@ WITH bound AS (
    ORDER BY k.tx DESC, k.position DESC
    LIMIT 1
 ), matched AS (
-  SELECT e.tx, e.position, e.workflow_type, e.workflow_id, e.sequence, e.type, e.payload, e.metadata, e.recorded_at
-    FROM ${s}.events e, bound b
-   WHERE (e.tx, e.position) > ($1::text::xid8, $2::bigint) AND (e.tx, e.position) <= (b.tx, b.position)
-     AND ($3::text[] IS NULL OR e.workflow_type = ANY ($3::text[])) AND ($4::text[] IS NULL OR e.type = ANY ($4::text[]))
-   ORDER BY e.tx, e.position
+  -- OFFSET 0 keeps the filters out of the scan: pushed into it, they would match on the primary
+  -- key (led by the workflow type), and every read would walk all of a type's events.
+  SELECT r.*
+    FROM (SELECT e.tx, e.position, e.workflow_type, e.workflow_id, e.sequence, e.type, e.payload, e.metadata, e.recorded_at
+            FROM ${s}.events e, bound b
+           WHERE (e.tx, e.position) > ($1::text::xid8, $2::bigint) AND (e.tx, e.position) <= (b.tx, b.position)
+          OFFSET 0) r
+   WHERE ($3::text[] IS NULL OR r.workflow_type = ANY ($3::text[])) AND ($4::text[] IS NULL OR r.type = ANY ($4::text[]))
+   ORDER BY r.tx, r.position
    LIMIT (SELECT $5::integer)
 )
 SELECT m.tx::text AS tx, m.position::text AS position, true AS matched, m.workflow_type, m.workflow_id, m.sequence,

@@ -52,8 +52,12 @@ export function lagPlanProblems(root: PlanNode, expectedScans = 2): string[] {
  */
 export function filteredReadPlanProblems(root: PlanNode): string[] {
   const scans: { node: PlanNode; limited: boolean }[] = [];
+  const otherIndexes: string[] = [];
   const visit = (node: PlanNode, limited: boolean): void => {
     if (node['Relation Name'] === 'events') scans.push({ node, limited });
+    // Any other index of events (the primary key, led by the workflow type) holds every event of a type.
+    const index = node['Index Name'];
+    if (index !== undefined && index.startsWith('events_') && index !== 'events_feed_idx') otherIndexes.push(`${node['Node Type']} using ${index}`);
     for (const child of node.Plans ?? []) visit(child, limited || node['Node Type'] === 'Limit');
   };
   visit(root, false);
@@ -62,6 +66,7 @@ export function filteredReadPlanProblems(root: PlanNode): string[] {
   const walks = scans.filter(({ node, limited }) => limited && (node['Node Type'] === 'Index Only Scan' || node['Node Type'] === 'Index Scan') && node['Index Name'] === 'events_feed_idx');
   if (walks.length === 0) problems.push('no ordered, limited walk of events_feed_idx finds the bound');
   for (const { node } of scans) if (node['Node Type'] === 'Seq Scan') problems.push('Seq Scan on events');
+  problems.push(...otherIndexes);
   return problems;
 }
 
