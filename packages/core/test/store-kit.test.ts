@@ -158,8 +158,44 @@ describe('defineStore', () => {
       listObservations: unused,
       readFeed: unused,
       feedHead: unused,
+      feedLag: unused,
+      claimProjection: unused,
+      renewProjection: async () => 'lease-lost',
+      saveProjection: async (_save, apply) => {
+        calls.push('saveProjection');
+        await apply?.({ sql: 'the transaction' });
+        return 'ok';
+      },
+      releaseProjection: unused,
+      resetProjection: unused,
+      listProjections: unused,
+      listProjectionDeadLetters: unused,
+      redriveProjectionDeadLetter: unused,
+      skipProjectionDeadLetter: unused,
+      projectionTransactions: true,
     };
   }
+
+  it('a projection write whose token moved on is LEASE_LOST naming the projection; an error thrown by apply comes back as thrown, not as a store failure', async () => {
+    const lease = { name: 'orders', owner: 'w1', token: 4 };
+    await expect(defineStore(backendWith({ outcome: 'ok' })).renewProjection(lease, 0, 1000)).rejects.toMatchObject({
+      code: 'LEASE_LOST',
+      details: { projection: 'orders', owner: 'w1', token: 4 },
+    });
+    const thrown = new RangeError('the read model refused it');
+    const calls: string[] = [];
+    const store = defineStore(backendWith({ outcome: 'ok' }, calls));
+    let seen: unknown;
+    await expect(
+      store.saveProjection(lease, { now: 0 }, async (tx) => {
+        seen = tx;
+        throw thrown;
+      }),
+    ).rejects.toBe(thrown);
+    expect(seen).toEqual({ sql: 'the transaction' });
+    expect(calls).toEqual(['saveProjection']);
+    expect(store.projectionTransactions).toBe(true);
+  });
 
   it('raises the typed error for each commit outcome, and the backend never sees a bad request', async () => {
     const calls: string[] = [];
