@@ -1,12 +1,14 @@
 // Ironflow side by side with pg-boss, graphile-worker and BullMQ: the same no-op jobs, servers and
 // durability for all, each in its best documented configuration;
-// `pnpm bench [--jobs N] [--runs N] [--samples N] [--out FILE.md]`.
+// then projection catch-up and lag on every store (issue 12);
+// `pnpm bench [--jobs N] [--runs N] [--samples N] [--out FILE.md] [--no-projections]`.
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { bullmq } from './bullmq.js';
 import { graphileWorker } from './graphile-worker.js';
 import type { System } from './harness.js';
 import { ironflowPostgres, ironflowRedis, TRACED } from './ironflow.js';
+import { projectionSections } from '../projection-measure.js';
 import { pgBoss } from './pg-boss.js';
 import { group, latency, Results, table, type RowKey, type Value } from './report.js';
 import { findPostgres, findRedis, type Server } from './servers.js';
@@ -120,6 +122,10 @@ async function main(): Promise<void> {
   }
 
   const loadAtEnd = loadavg();
+  // After the peers, so the catch-up runs on servers no peer is using.
+  const projections = process.argv.includes('--no-projections')
+    ? undefined
+    : await projectionSections(['memory', 'pglite', 'postgres', 'redis'], { postgres: postgres?.url, redis: redis?.url });
   const side = table(results, columns);
   const targets = targetLines(results, pgPeers, redisPeers);
   const servers = (label: string, server: Server | undefined) => `- ${label}: ${server ? `${server.durability} (from ${server.source})` : 'not reachable, skipped'}`;
@@ -149,6 +155,7 @@ async function main(): Promise<void> {
     `- Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), shared with other work`,
     `- load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}`,
     '',
+    ...(projections === undefined ? [] : ['# Projection catch-up and lag (issue 12)', '', projections.replaceAll(/^## /gm, '### ')]),
   ].join('\n');
   console.log(`\n${side}\n${targets.join('\n')}\n`);
   await mkdir(new URL('../../results/', import.meta.url), { recursive: true });
