@@ -25,7 +25,10 @@ export type IronflowErrorCode =
   | 'EFFECT_DEADLINE_EXCEEDED'
   | 'CANCELLED'
   | 'WAIT_TIMEOUT'
-  | 'WAIT_UNSATISFIABLE';
+  | 'WAIT_UNSATISFIABLE'
+  | 'EVENT_VERSION_UNKNOWN'
+  | 'UPCAST_FAILED'
+  | 'NOT_UNDERSTOOD';
 
 /** Options accepted by every Ironflow error constructor. */
 export interface IronflowErrorOptions {

@@ -20,6 +20,7 @@ import type {
   WorkflowStore,
 } from './store/port.js';
 import { childEndedPayload, isChildStart, startPayload } from './children.js';
+import { isPlainJson, schemaVersionOf, snapshotEvery, snapshotRevision, snapshotUsable, upcastEvent } from './versions.js';
 import type { AnyWorkflow, RejectionOf, Workflow, WorkflowRef } from './workflow.js';
 
 /** What `executeInput` needs from its caller (the runtime, or a test). */
@@ -160,7 +161,7 @@ function kindOf(value: unknown, fallback: string): string {
   return fallback;
 }
 
-/** Folds stored events into a state, upcasting when the workflow asks for it. */
+/** Folds stored events into a state, upcast to the latest shape first (events just decided are already in it). */
 export function foldEvents<S>(
   workflow: Workflow<S, unknown, unknown, unknown, unknown>,
   state: S,
@@ -169,9 +170,9 @@ export function foldEvents<S>(
 ): S {
   let current = state;
   for (const stored of events) {
+    // EVENT_VERSION_UNKNOWN and UPCAST_FAILED say what went wrong themselves.
+    const event = options.fresh ? stored.payload : upcastEvent(workflow as AnyWorkflow, stored);
     try {
-      // Events just decided are already in the current shape; only stored ones are upcast.
-      const event = workflow.upcast && !options.fresh ? workflow.upcast(stored) : stored.payload;
       current = workflow.evolve(current, event);
     } catch (cause) {
       throw new IronflowError(
@@ -184,19 +185,18 @@ export function foldEvents<S>(
   return current;
 }
 
-/** Rebuilds an instance's state from a load result (snapshot when its revision matches). */
+/** Rebuilds an instance's state from a load result (from its snapshot when that was folded for this state version). */
 export async function stateOf<S>(
   store: WorkflowStore,
   workflow: Workflow<S, unknown, unknown, unknown, unknown>,
   ref: WorkflowRef,
   loaded: LoadedInstance,
 ): Promise<S> {
-  const revision = workflow.snapshot?.revision ?? '1';
   if (loaded.snapshot === undefined) return foldEvents(workflow, workflow.initialState(), loaded.events);
-  if (loaded.snapshot.revision === revision) {
+  if (snapshotUsable(workflow as AnyWorkflow, loaded.snapshot.revision)) {
     return foldEvents(workflow, loaded.snapshot.state as S, loaded.events);
   }
-  // The snapshot was taken by another revision of the code: fold the whole stream instead.
+  // The snapshot was folded for another state version: fold the whole stream instead.
   return foldEvents(workflow, workflow.initialState(), await store.readEvents(ref));
 }
 
@@ -379,14 +379,23 @@ function buildCommit(
     payload,
     metadata: stripUndefined({ decidedAt: now, inputType: call.inputType, idempotencyKey: options.idempotencyKey, causedBy }),
     recordedAt: now,
-  }));
+  })).map((event) => {
+    // Decisions write the latest schema of each event type; 1 is left implicit, as stores return it.
+    const schemaVersion = schemaVersionOf(wf, event.type);
+    return schemaVersion === 1 ? event : { ...event, schemaVersion };
+  });
   let next = state;
   next = foldEvents(wf, next, events, { fresh: true });
   const completed = wf.isTerminal ? wf.isTerminal(next) === true : false;
 
   // The execute's trace context goes with all the work it writes, so that work continues its trace.
   const trace = options.trace;
-  const traced = <T extends NewEffect | NewTimer>(work: T): T => (trace === undefined ? work : { ...work, trace });
+  // Work records the code version that wrote it (1 is left implicit), so older processes give it back.
+  const codeVersion = wf.version ?? 1;
+  const traced = <T extends NewEffect | NewTimer>(work: T): T => {
+    const versioned = codeVersion === 1 ? work : { ...work, version: codeVersion };
+    return trace === undefined ? versioned : { ...versioned, trace };
+  };
   const effectKeys = new Set<string>();
   const effects: NewEffect[] = decision.effects.map((entry, i) =>
     traced(
@@ -424,10 +433,11 @@ function buildCommit(
   }
 
   let snapshot: Snapshot | undefined;
-  const every = wf.snapshot?.every;
+  const every = snapshotEvery(wf);
   const newVersion = version + events.length;
   if (every !== undefined && Math.floor(newVersion / every) > Math.floor(version / every)) {
-    snapshot = { version: newVersion, revision: wf.snapshot?.revision ?? '1', state: next };
+    // A default snapshot is only taken of a state JSON keeps as it is; an explicit policy is the author's word.
+    if (wf.snapshot !== undefined || isPlainJson(next)) snapshot = { version: newVersion, revision: snapshotRevision(wf), state: next };
   }
 
   const observation: Observation | undefined = deps.observeInputs

@@ -28,6 +28,7 @@ export { IronflowError, isIronflowError, NonRetryableError } from './errors.js';
 export type { IronflowErrorCode } from './errors.js';
 export type { RetryPolicy } from './retry.js';
 export type { StoredEvent } from './store/port.js';
+export type { EventVersioning, EventVersions } from './versions.js';
 export type { StandardSchemaV1 } from './schema.js';
 export { defineStateMachine, instancePath, toDot, toMermaid } from './visualization.js';
 export type {

@@ -7,6 +7,7 @@ import { invalidArgument } from './errors.js';
 import type { ChildNotice, ChildStart } from './children.js';
 import { isEffectRequest, type EffectOptions, type EffectRequest, type PayloadOf } from './effect-options.js';
 import { checkWorkflowStateMachine, type WorkflowStateMachine } from './visualization.js';
+import { checkVersioning, type EventVersions } from './versions.js';
 
 /** Names one workflow instance: its type and its business id. */
 export interface WorkflowRef {
@@ -176,12 +177,38 @@ export interface Workflow<S, I, E, F = never, R = never> {
   readonly effectSchema?: StandardSchemaV1<unknown, F> | undefined;
   /** Retry policy for this workflow's effects and timers; unset fields use the runtime's. */
   readonly retry?: Partial<RetryPolicy> | undefined;
-  readonly snapshot?: SnapshotPolicy | undefined;
+  /**
+   * When to store a snapshot of the folded state. Default: every 100 events (a state that does not
+   * survive JSON, such as one holding a Date or a Map, is never snapshotted by default); `false`
+   * turns snapshots off.
+   */
+  readonly snapshot?: SnapshotPolicy | false | undefined;
+  /**
+   * The version of this workflow's code. Raise it when a deploy writes effects, timers or events
+   * that older code cannot handle: work records the version that wrote it, and a process running
+   * an older version gives such work back for a newer process instead of failing it.
+   * @default 1
+   */
+  readonly version?: number | undefined;
+  /**
+   * The version of the state's shape. Raise it when `evolve` or the state changes: snapshots of
+   * another state version are ignored and the state is folded again from the events.
+   * @default 1
+   */
+  readonly stateVersion?: number | undefined;
+  /**
+   * Schema versions of event payloads, per event type, with upcasters from each older version to
+   * the next: `evolve` and projections always see the latest shape, and decisions write it.
+   */
+  readonly eventVersions?: EventVersions | undefined;
   /** Name of the input kind, for observations and logs; defaults to `input.type` when it is a string. */
   inputType?(input: I): string;
   /** Name stored with an event; defaults to `event.type` when it is a string. */
   eventType?(event: E): string;
-  /** Turns a stored event of an older shape into the current event type before it is folded. */
+  /**
+   * Turns a stored event into the current event type before it is folded, after the upcasters of
+   * `eventVersions` (prefer those: they are per type and per version, and checked).
+   */
   upcast?(event: StoredEvent): E;
   /** Maps a dead-lettered effect or timer to an input, delivered atomically with the dead-lettering. */
   onDeadLetter?(notice: DeadLetterNotice<F, I>): I | undefined;
@@ -265,7 +292,8 @@ export function defineWorkflow<S, I, E, D extends Decision<E, unknown, I, unknow
   if (policy !== undefined && policy !== 'cancel' && policy !== 'run') {
     throw invalidArgument(`terminalPolicy must be 'cancel' or 'run', got ${JSON.stringify(policy)}`);
   }
-  if (definition.snapshot !== undefined) {
+  checkVersioning(definition);
+  if (definition.snapshot !== undefined && definition.snapshot !== false) {
     const { every } = definition.snapshot;
     if (!Number.isInteger(every) || every < 1) throw invalidArgument(`snapshot.every must be a whole number >= 1, got ${every}`);
   }

@@ -21,7 +21,7 @@ describe('entry points', () => {
         'StateOf', 'StoredEvent', 'TerminalPolicy', 'TimerRequest', 'Workflow', 'WorkflowDefinition', 'WorkflowRef', 'accept', 'createManualClock',
         'defineWorkflow', 'effect', 'EffectOptions', 'EffectRequest', 'isIronflowError', 'reject', 'startChild', 'ChildNotice', 'ChildStart',
         'defineStateMachine', 'instancePath', 'toDot', 'toMermaid', 'InstancePath', 'PathStep', 'RenderOptions', 'StateDefinition',
-        'StateMachine', 'TransitionDefinition', 'WorkflowStateMachine',
+        'StateMachine', 'TransitionDefinition', 'WorkflowStateMachine', 'EventVersioning', 'EventVersions',
       ].sort(),
     );
   });

@@ -42,9 +42,9 @@ describe('store kit rules', () => {
   it('parseCommit returns JSON values as text and the new version', () => {
     const checked = parseCommit(commit({ effects: [{ id: 'e1', payload: { at: new Date(0) } }], timers: [{ id: 't1', key: 'k', fireAt: T0 + 5, input: { x: 1 } }] }));
     expect(checked.newVersion).toBe(1);
-    expect(checked.events[0]).toEqual({ sequence: 1, type: 'Placed', payload: '{"n":1}', metadata: `{"decidedAt":${T0}}`, recordedAt: T0 });
-    expect(checked.effects).toEqual([{ id: 'e1', payload: '{"at":"1970-01-01T00:00:00.000Z"}', priority: 0 }]);
-    expect(checked.timers).toEqual([{ id: 't1', key: 'k', fireAt: T0 + 5, input: '{"x":1}' }]);
+    expect(checked.events[0]).toEqual({ sequence: 1, type: 'Placed', payload: '{"n":1}', metadata: `{"decidedAt":${T0}}`, recordedAt: T0, schemaVersion: 1 });
+    expect(checked.effects).toEqual([{ id: 'e1', payload: '{"at":"1970-01-01T00:00:00.000Z"}', priority: 0, version: 1 }]);
+    expect(checked.timers).toEqual([{ id: 't1', key: 'k', fireAt: T0 + 5, input: '{"x":1}', version: 1 }]);
   });
 
   it('parseCommit refuses the five malformed requests the stores used to disagree on', () => {
@@ -151,6 +151,7 @@ describe('defineStore', () => {
       countDeadLetters: unused,
       redrive: unused,
       purge: unused,
+      deleteInstance: unused,
       readEvents: unused,
       listInstances: unused,
       listEffects: unused,

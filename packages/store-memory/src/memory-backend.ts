@@ -117,7 +117,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
       putWork(tables, {
         kind: 'effect', id: effect.id, workflowType: ref.type, workflowId: ref.id, payload: effect.payload,
         key: effect.key, tag: effect.tag, priority: effect.priority, settings: effect.settings, trace: effect.trace,
-        status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: now,
+        version: effect.version, releases: 0, status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: now,
       });
     }
   }
@@ -151,6 +151,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
     row.availableAt = timer.fireAt;
     row.input = timer.input;
     row.trace = timer.trace;
+    row.version = timer.version;
     row.createdAt = now;
     row.updatedAt = now;
   }
@@ -180,7 +181,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
       if (current === undefined) {
         putWork(tables, {
           kind: 'timer', id: timer.id, workflowType: ref.type, workflowId: ref.id, key: timer.key, fireAt: timer.fireAt, input: timer.input, trace: timer.trace,
-          status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: timer.fireAt,
+          version: timer.version, releases: 0, status: 'pending', attempts: 0, createdAt: now, updatedAt: now, availableAt: timer.fireAt,
         });
       } else {
         rearm(current, timer, now);
@@ -243,9 +244,13 @@ export function memoryBackend(tables: Tables): StoreBackend {
         break;
       case 'release':
         row.status = 'pending';
-        row.availableAt = operation.now;
+        row.availableAt = operation.availableAt;
         row.attempts = Math.max(0, row.attempts - 1);
         row.lease = undefined;
+        if (operation.reason !== undefined) {
+          row.releases += 1;
+          row.lastError = operation.reason;
+        }
         break;
     }
     row.updatedAt = operation.now;
@@ -416,6 +421,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
       if (row.key !== undefined && (row.kind === 'timer' ? liveTimer(ref, row.key) : liveEffect(ref, row.key)) !== undefined) return false;
       row.status = 'pending';
       row.attempts = 0;
+      row.releases = 0;
       row.availableAt = now;
       row.updatedAt = now;
       return true;
@@ -431,6 +437,25 @@ export function memoryBackend(tables: Tables): StoreBackend {
         else purged.timers += 1;
       }
       return purged;
+    },
+
+    async deleteInstance(request) {
+      const { ref } = request;
+      const key = refKey(ref.type, ref.id);
+      const instance = tables.instances.get(key);
+      if (instance === undefined) return 'missing';
+      if (instance.version !== request.expectedVersion) return 'changed';
+      if (instance.status === 'active') return 'active';
+      const rows = [...workOf(tables, ref)];
+      if (rows.some((row) => row.status === 'pending' || row.status === 'leased')) return 'busy';
+      for (const row of rows) deleteWork(tables, row);
+      // Feed positions are indexes: the instance's events stay in place, marked for readers to pass over.
+      const events = new Set(instance.events);
+      for (const row of tables.feed) if (events.has(row.event)) row.deleted = true;
+      tables.instances.delete(key);
+      tables.observations.delete(key);
+      tables.paused.delete(key);
+      return 'deleted';
     },
 
     async purgeIdempotencyKeys(olderThan) {
@@ -489,7 +514,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
       while (at < feed.length && events.length < query.limit) {
         const row = feed[at]!;
         at += 1;
-        if ((types === undefined || types.has(row.type)) && (eventTypes === undefined || eventTypes.has(row.event.type))) events.push(feedEventOf(row, at));
+        if (row.deleted !== true && (types === undefined || types.has(row.type)) && (eventTypes === undefined || eventTypes.has(row.event.type))) events.push(feedEventOf(row, at));
       }
       return { events, next: at === 0 ? undefined : String(at) };
     },

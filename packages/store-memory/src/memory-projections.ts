@@ -38,8 +38,17 @@ export function memoryProjections(tables: Tables): ProjectionPrimitives {
     async feedLag(query) {
       const { feed } = tables;
       const start = query.after === undefined ? 0 : feedIndex(query.after, feed.length);
-      const behind = feed.length - start;
-      const lag: FeedLag = { events: Math.min(behind, query.limit), capped: behind > query.limit, oldestRecordedAt: feed[start]?.event.recordedAt };
+      // Events retention deleted are not counted: a reader passes over them.
+      let events = 0;
+      let oldestRecordedAt: number | undefined;
+      let at = start;
+      for (; at < feed.length && events <= query.limit; at++) {
+        const row = feed[at]!;
+        if (row.deleted === true) continue;
+        oldestRecordedAt ??= row.event.recordedAt;
+        events += 1;
+      }
+      const lag: FeedLag = { events: Math.min(events, query.limit), capped: events > query.limit, oldestRecordedAt };
       return stripUndefined(lag);
     },
 

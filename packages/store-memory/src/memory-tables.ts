@@ -29,6 +29,7 @@ export interface EventRow {
   readonly payload: JsonText;
   readonly metadata: JsonText;
   readonly recordedAt: number;
+  readonly schemaVersion: number;
 }
 
 /** A workflow instance. */
@@ -68,6 +69,10 @@ interface WorkRowFields {
   lease?: HeldLease | undefined;
   /** The trace carrier as JSON text; a keyed timer scheduled again takes the new one. */
   trace?: JsonText | undefined;
+  /** The code version that wrote it; a keyed timer scheduled again takes the new one. */
+  version: number;
+  /** Releases by a process that could not understand it (`release` with a reason). */
+  releases: number;
 }
 
 /** An effect row. */
@@ -132,6 +137,8 @@ export interface FeedRow {
   readonly type: string;
   readonly id: string;
   readonly event: EventRow;
+  /** Set when retention deleted the instance: readers pass over it, positions stay as they are. */
+  deleted?: boolean | undefined;
 }
 
 /** Empty tables. */
@@ -207,7 +214,7 @@ export const byCreated = (a: WorkRow, b: WorkRow): number => a.createdAt - b.cre
 
 /** An event row of instance `type`/`id` as the port returns it. */
 function storedEventOf(type: string, id: string, event: EventRow): StoredEvent {
-  return {
+  const stored: StoredEvent = {
     workflowType: type,
     workflowId: id,
     sequence: event.sequence,
@@ -216,6 +223,7 @@ function storedEventOf(type: string, id: string, event: EventRow): StoredEvent {
     metadata: JSON.parse(event.metadata) as StoredEvent['metadata'],
     recordedAt: event.recordedAt,
   };
+  return event.schemaVersion === 1 ? stored : { ...stored, schemaVersion: event.schemaVersion };
 }
 
 /** The events of an instance from `fromSequence` on, as the port returns them. */
@@ -259,6 +267,8 @@ export function recordOf(row: WorkRow): WorkRecord {
     leaseOwner: row.lease?.owner,
     leaseExpiresAt: row.lease?.expiresAt,
     trace: row.trace === undefined ? undefined : (JSON.parse(row.trace) as WorkRecord['trace']),
+    version: row.version === 1 ? undefined : row.version,
+    releases: row.releases === 0 ? undefined : row.releases,
   };
   return row.kind === 'effect'
     ? stripUndefined<EffectRecord>({

@@ -9,5 +9,6 @@ export type { BackoffOptions } from '../retry.js';
 export { systemClock } from '../clock.js';
 export { validateWithSchema } from '../schema.js';
 export { isValidWorkflowType } from '../workflow.js';
+export { DEFAULT_SNAPSHOT_EVERY, isPlainJson, schemaVersionOf, snapshotEvery, snapshotRevision, snapshotUsable, upcastEvent } from '../versions.js';
 export { childEndedPayload, systemEffectOf, SYSTEM_EFFECT } from '../children.js';
 export type { ChildEndedPayload, StartChildPayload, SystemEffectPayload } from '../children.js';

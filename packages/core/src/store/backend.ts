@@ -5,6 +5,8 @@ import type { StoreError } from '../errors.js';
 import type { WorkflowRef } from '../workflow.js';
 import type {
   BacklogEntry,
+  DeleteInstanceOutcome,
+  DeleteInstanceRequest,
   InstanceEndedListener,
   CancelInstanceResult,
   PauseTarget,
@@ -73,8 +75,11 @@ export type LeaseOperation =
   | { readonly op: 'complete'; readonly lease: Lease; readonly now: number }
   | { readonly op: 'retry'; readonly lease: Lease; readonly now: number; readonly retryAt: number; readonly error: string }
   | { readonly op: 'dead'; readonly lease: Lease; readonly now: number; readonly error: string }
-  /** Back to pending at `now` with the attempt un-counted (graceful shutdown). */
-  | { readonly op: 'release'; readonly lease: Lease; readonly now: number };
+  /**
+   * Back to pending at `availableAt` (≥ `now`) with the attempt un-counted; with `reason`,
+   * `releases` + 1 and `lastError` = reason (work not understood), without it both unchanged.
+   */
+  | { readonly op: 'release'; readonly lease: Lease; readonly now: number; readonly availableAt: number; readonly reason?: string | undefined };
 
 /** An effect or timer row as backends return them. */
 export type WorkRecord = EffectRecord | TimerRecord;
@@ -195,8 +200,11 @@ export interface StoreBackend {
 
   listDeadLetters(query: CheckedDeadLetterQuery): Promise<WorkRecord[]>;
   countDeadLetters(query: CheckedDeadLetterQuery): Promise<number>;
+  /** Also resets `releases`. */
   redrive(kind: WorkKind, id: string, now: number): Promise<boolean>;
   purge(olderThan: number): Promise<PurgeResult>;
+  /** Deletes an ended instance and everything it owns in one atomic write (see the port). */
+  deleteInstance(request: DeleteInstanceRequest): Promise<DeleteInstanceOutcome>;
 
   readEvents(ref: WorkflowRef, fromSequence: number): Promise<StoredEvent[]>;
   listInstances(query: CheckedInstanceQuery): Promise<InstanceSummary[]>;

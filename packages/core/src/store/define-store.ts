@@ -12,6 +12,8 @@ import {
   parseWorkQuery,
   workCursor,
   parseCancelInstance,
+  parseDeleteInstance,
+  parseRelease,
   parsePauseTarget,
   parseBatch,
   parseLeaseChange,
@@ -266,8 +268,8 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
     async deadLetter(lease, now, error) {
       await settle('deadLetter', { op: 'dead', lease: parseLease(lease), now: parseTime(now, 'now'), error: parseText(error, 'error') });
     },
-    async release(lease, now) {
-      await settle('release', { op: 'release', lease: parseLease(lease), now: parseTime(now, 'now') });
+    async release(lease, now, options) {
+      await settle('release', parseRelease(parseLease(lease), parseTime(now, 'now'), options));
     },
     async settleMany(changes) {
       const parsed = parseEach(parseBatch(changes, 'settleMany changes'), parseLeaseChange);
@@ -406,6 +408,10 @@ export function defineStore<E extends object = object>(backend: StoreBackend, ex
     async purge(olderThan) {
       const before = parseTime(olderThan, 'olderThan');
       return call('purge', () => backend.purge(before));
+    },
+    async deleteInstance(request) {
+      const checked = parseDeleteInstance(request);
+      return call('deleteInstance', () => backend.deleteInstance(checked));
     },
 
     async readEvents(ref, readOptions) {

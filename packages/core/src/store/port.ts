@@ -29,6 +29,12 @@ export interface StoredEvent<E = unknown> {
   readonly payload: E;
   readonly metadata: EventMetadata;
   readonly recordedAt: number;
+  /**
+   * The payload's schema version as the deciding code wrote it (a workflow's `eventVersions`);
+   * absent means 1. Reads return it only when it is not 1. Upcasters turn older versions into the
+   * latest shape before `evolve` or a projection sees them.
+   */
+  readonly schemaVersion?: number | undefined;
 }
 
 /** A folded state saved at a version. */
@@ -150,6 +156,8 @@ export interface NewEffect {
   readonly settings?: EffectSettings | undefined;
   /** The trace context of the decision that wrote it; absent when tracing is off. */
   readonly trace?: TraceCarrier | undefined;
+  /** The version of the workflow code that wrote it (its `version`); absent means 1. */
+  readonly version?: number | undefined;
 }
 
 /** A timer written by a commit; a keyed timer replaces the pending timer with the same key. */
@@ -160,6 +168,8 @@ export interface NewTimer {
   readonly input: unknown;
   /** The trace context of the decision that scheduled it; absent when tracing is off. */
   readonly trace?: TraceCarrier | undefined;
+  /** The version of the workflow code that wrote it (its `version`); absent means 1. */
+  readonly version?: number | undefined;
 }
 
 /** One input's outcome, kept when observations are on. */
@@ -238,6 +248,13 @@ export interface WorkItem {
   readonly leaseExpiresAt?: number | undefined;
   /** The trace context written with it, when there was one. */
   readonly trace?: TraceCarrier | undefined;
+  /** The version of the workflow code that wrote it; absent means 1. */
+  readonly version?: number | undefined;
+  /**
+   * Times a process gave it back because it could not understand it yet (`release` with a
+   * reason: a payload its schema refuses, a newer version); absent means 0. Reset by `redrive`.
+   */
+  readonly releases?: number | undefined;
 }
 
 /** An effect row. */
@@ -276,7 +293,33 @@ export type LeaseChange =
   | { readonly op: 'complete'; readonly lease: Lease; readonly now: number }
   | { readonly op: 'retry'; readonly lease: Lease; readonly now: number; readonly retryAt: number; readonly error: string }
   | { readonly op: 'deadLetter'; readonly lease: Lease; readonly now: number; readonly error: string }
-  | { readonly op: 'release'; readonly lease: Lease; readonly now: number };
+  | ({ readonly op: 'release'; readonly lease: Lease; readonly now: number } & ReleaseOptions);
+
+/** How `release` gives a lease back. */
+export interface ReleaseOptions {
+  /**
+   * Set when the holder could not understand the work (a payload its schema refuses, a version
+   * newer than its code): the row's `releases` count grows by one and its `lastError` becomes the
+   * reason. Absent (a shutdown): both stay as they are.
+   */
+  readonly reason?: string | undefined;
+  /** When it may be claimed again, at or after `now`. @default now */
+  readonly availableAt?: number | undefined;
+}
+
+/** What `deleteInstance` takes: the ended instance, at the version its caller saw. */
+export interface DeleteInstanceRequest {
+  readonly ref: WorkflowRef;
+  readonly expectedVersion: number;
+  readonly now: number;
+}
+
+/**
+ * How `deleteInstance` ended: `deleted`, or nothing written because the instance is `missing`,
+ * `changed` (not at `expectedVersion`), `active` (not terminal) or `busy` (it has pending or
+ * leased effects or timers).
+ */
+export type DeleteInstanceOutcome = 'deleted' | 'missing' | 'changed' | 'active' | 'busy';
 
 /**
  * One item's outcome in a batch: applied, or the typed error the single call would have raised
@@ -645,8 +688,11 @@ export interface WorkflowStore {
   retry(lease: Lease, now: number, retryAt: number, error: string): Promise<void>;
   /** Moves the row to the dead letters; LEASE_LOST if not held. */
   deadLetter(lease: Lease, now: number, error: string): Promise<void>;
-  /** Gives a lease back unfinished (shutdown): claimable at once, the attempt not counted. */
-  release(lease: Lease, now: number): Promise<void>;
+  /**
+   * Gives a lease back unfinished, the attempt not counted: claimable at `availableAt` (default at
+   * once). With a `reason` (work this code cannot understand yet) its `releases` count grows.
+   */
+  release(lease: Lease, now: number, options?: ReleaseOptions): Promise<void>;
   /**
    * Batched settlement: applies each change exactly as the call of its name would, in array order,
    * in as few round trips as the store allows, with one result per change, in order (LEASE_LOST or
@@ -732,6 +778,13 @@ export interface WorkflowStore {
   redrive(kind: WorkKind, id: string, now: number): Promise<boolean>;
   /** Deletes done effects and fired or cancelled timers last changed before `olderThan`. */
   purge(olderThan: number): Promise<PurgeResult>;
+  /**
+   * Retention: deletes an ended instance (completed or cancelled) at `expectedVersion` with no
+   * pending or leased work, and everything it owns — events (they leave the feed), snapshot,
+   * idempotency records, observations, effects and timers, its pause — in one atomic write.
+   * Children and parents are untouched. Otherwise writes nothing and says why.
+   */
+  deleteInstance(request: DeleteInstanceRequest): Promise<DeleteInstanceOutcome>;
 
   // ---- queries ----
   readEvents(ref: WorkflowRef, options?: { readonly fromSequence?: number | undefined }): Promise<StoredEvent[]>;

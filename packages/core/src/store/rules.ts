@@ -11,6 +11,7 @@ import {
   MAX_TRACE_VALUE,
   MIN_PRIORITY,
   type CancelInstanceRequest,
+  type DeleteInstanceRequest,
   type InstancePageQuery,
   type InstanceStatus,
   type PauseTarget,
@@ -190,6 +191,8 @@ export interface CheckedEvent {
   readonly payload: JsonText;
   readonly metadata: JsonText;
   readonly recordedAt: number;
+  /** 1 when the request gave none; stores return it on reads only when it is not 1. */
+  readonly schemaVersion: number;
 }
 
 /** A new effect, checked. */
@@ -204,6 +207,8 @@ export interface CheckedEffect {
   readonly settings?: JsonText | undefined;
   /** The trace carrier as JSON text, absent when none was given. */
   readonly trace?: JsonText | undefined;
+  /** 1 when the request gave none; stores return it on reads only when it is not 1. */
+  readonly version: number;
 }
 
 /** A new timer, checked. */
@@ -214,6 +219,8 @@ export interface CheckedTimer {
   readonly input: JsonText;
   /** The trace carrier as JSON text, absent when none was given. */
   readonly trace?: JsonText | undefined;
+  /** 1 when the request gave none; stores return it on reads only when it is not 1. */
+  readonly version: number;
 }
 
 /** The acknowledgement of a commit, checked; its error is free text. */
@@ -275,6 +282,7 @@ export function parseCommit(value: unknown): CheckedCommit {
       payload: toJsonText(event.payload, `${what}.payload`),
       metadata: toJsonText(parseObject(event.metadata, `${what}.metadata`, 'an EventMetadata object'), `${what}.metadata`),
       recordedAt: parseTime(event.recordedAt, `${what}.recordedAt`),
+      schemaVersion: event.schemaVersion === undefined ? 1 : parseCount(event.schemaVersion, `${what}.schemaVersion`, 1, MAX_VERSION),
     };
   });
   const newVersion = parseCount(expectedVersion + events.length, 'expectedVersion + events.length', 1, MAX_VERSION);
@@ -292,7 +300,7 @@ export function parseCommit(value: unknown): CheckedCommit {
   const timerKeys = new Set<string>();
   const timers = parseArray(r.timers, 'timers').map((raw, i): CheckedTimer => {
     const what = `timers[${i}]`;
-    const t = parseObject<{ id?: unknown; key?: unknown; fireAt?: unknown; input?: unknown; trace?: unknown }>(raw, what, '{ id, key?, fireAt, input, trace? }');
+    const t = parseObject<{ id?: unknown; key?: unknown; fireAt?: unknown; input?: unknown; trace?: unknown; version?: unknown }>(raw, what, '{ id, key?, fireAt, input, trace?, version? }');
     const key = t.key === undefined ? undefined : parseKey(t.key, `${what}.key`);
     if (key !== undefined) {
       if (timerKeys.has(key)) throw invalidArgument(`Timer key ${JSON.stringify(key)} is scheduled twice in one commit`, { what });
@@ -304,6 +312,7 @@ export function parseCommit(value: unknown): CheckedCommit {
       fireAt: parseTime(t.fireAt, `${what}.fireAt`),
       input: toJsonText(t.input, `${what}.input`),
       trace: parseTrace(t.trace, `${what}.trace`),
+      version: parseWorkVersion(t.version, `${what}.version`),
     };
   });
   if (typeof r.completed !== 'boolean') throw invalidArgument(`completed must be a boolean, got ${describe(r.completed)}`);
@@ -358,7 +367,7 @@ export function parsePriority(value: unknown, what: string): number {
 
 /** One effect of a commit: fresh id, key unique within the commit, settings a JSON object. */
 function parseNewEffect(raw: unknown, what: string, fresh: (id: string, what: string) => string, keys: Set<string>): CheckedEffect {
-  const e = parseObject<Record<string, unknown>>(raw, what, '{ id, payload, key?, tag?, priority?, settings?, trace? }');
+  const e = parseObject<Record<string, unknown>>(raw, what, '{ id, payload, key?, tag?, priority?, settings?, trace?, version? }');
   const key = e.key === undefined ? undefined : parseKey(e.key, `${what}.key`);
   if (key !== undefined) {
     if (keys.has(key)) throw invalidArgument(`Effect key ${JSON.stringify(key)} is used twice in one commit`, { what });
@@ -380,10 +389,16 @@ function parseNewEffect(raw: unknown, what: string, fresh: (id: string, what: st
     priority: parsePriority(e.priority, `${what}.priority`),
     settings,
     trace: parseTrace(e.trace, `${what}.trace`),
+    version: parseWorkVersion(e.version, `${what}.version`),
   };
 }
 
 const TRACE_FIELD = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** The code version of new work: a whole number from 1 (the default) to MAX_VERSION. */
+function parseWorkVersion(value: unknown, what: string): number {
+  return value === undefined ? 1 : parseCount(value, what, 1, MAX_VERSION);
+}
 
 /** A trace carrier: a small object of short strings (see TraceCarrier), kept as JSON text. */
 export function parseTrace(value: unknown, what: string): JsonText | undefined {
@@ -480,10 +495,24 @@ export function parseLeaseChange(value: unknown): LeaseOperation {
     case 'deadLetter':
       return { op: 'dead', lease, now, error: parseText(change.error, 'error') };
     case 'release':
-      return { op: 'release', lease, now };
+      return parseRelease(lease, now, change);
     default:
       throw invalidArgument(`lease change op must be 'renew', 'complete', 'retry', 'deadLetter' or 'release', got ${describe(change.op)}`);
   }
+}
+
+/** A release's options: `availableAt` at or after `now` (default `now`), `reason` free text. */
+export function parseRelease(lease: Lease, now: number, options: unknown): LeaseOperation {
+  const o = parseOptions<{ reason?: unknown; availableAt?: unknown }>(options, 'release options');
+  const availableAt = o.availableAt === undefined ? now : parseTime(o.availableAt, 'availableAt');
+  if (availableAt < now) throw invalidArgument(`availableAt must be at or after now (${now}), got ${availableAt}`, { what: 'availableAt' });
+  return { op: 'release', lease, now, availableAt, ...(o.reason === undefined ? {} : { reason: parseText(o.reason, 'reason') }) };
+}
+
+/** A deletion: the instance, the version its caller saw, the time. */
+export function parseDeleteInstance(value: unknown): DeleteInstanceRequest {
+  const r = parseObject<Partial<DeleteInstanceRequest>>(value, 'delete request', '{ ref, expectedVersion, now }');
+  return { ref: parseRef(r.ref), expectedVersion: parseCount(r.expectedVersion, 'expectedVersion', 1, MAX_VERSION), now: parseTime(r.now, 'now') };
 }
 
 /** A cancellation, checked: the instance, the time, the reason as free text, effects to add. */

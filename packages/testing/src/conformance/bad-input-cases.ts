@@ -94,6 +94,9 @@ const COUNTS = fixed([
   ['null', null],
 ]);
 
+/** What a version (an event's schema, work's code version) refuses: whole numbers from 1 to 2^31 - 1. */
+const SCHEMA_VERSIONS = [...COUNTS, ...fixed([['0', 0], ['2^31', 2 ** 31]])];
+
 /** What the JSON rule refuses. */
 const NOT_JSON = fixed([
   ['a BigInt', 10n],
@@ -237,6 +240,7 @@ const COMMIT: BadCase[] = [
   ...commitCases('event metadata that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])], (c, v) => firstEvent(c, { metadata: v })),
   patched('event metadata holding a BigInt', (c) => firstEvent(c, { metadata: { decidedAt: 10n } })),
   ...commitCases('an event recordedAt =', TIMES, (c, v) => firstEvent(c, { recordedAt: v })),
+  ...commitCases('an event schemaVersion =', SCHEMA_VERSIONS, (c, v) => firstEvent(c, { schemaVersion: v })),
 
   ...commitCases('effects that are', NOT_ARRAYS, (c, v) => ({ ...c, effects: v })),
   ...commitCases('an effect that is', NOT_OBJECTS, (c, v) => ({ ...c, effects: [v] })),
@@ -253,6 +257,7 @@ const COMMIT: BadCase[] = [
   ...commitCases('an effect retry policy that is', NOT_OBJECTS, (c, v) => firstEffect(c, { settings: { retry: v } })),
   ...commitCases('effect settings holding', NOT_JSON.filter(([name]) => name !== 'undefined' && name !== 'a function' && name !== 'a symbol'), (c, v) => firstEffect(c, { settings: { extra: v } })),
   ...commitCases('an effect trace carrier that is', [...NOT_OBJECTS, ...BAD_CARRIERS], (c, v) => firstEffect(c, { trace: v })),
+  ...commitCases('an effect version =', SCHEMA_VERSIONS, (c, v) => firstEffect(c, { version: v })),
 
   ...commitCases('cancelEffects that are', NOT_ARRAYS.filter(([name]) => name !== 'missing'), (c, v) => ({ ...c, cancelEffects: v })),
   ...commitCases('an effect key to cancel that is', REQUIRED_KEYS, (c, v) => ({ ...c, cancelEffects: [v] })),
@@ -273,6 +278,7 @@ const COMMIT: BadCase[] = [
   ...commitCases('a timer fireAt =', TIMES, (c, v) => firstTimer(c, { fireAt: v })),
   ...commitCases('a timer input that is', NOT_JSON, (c, v) => firstTimer(c, { input: v })),
   ...commitCases('a timer trace carrier that is', [...NOT_OBJECTS, ...BAD_CARRIERS], (c, v) => firstTimer(c, { trace: v })),
+  ...commitCases('a timer version =', SCHEMA_VERSIONS, (c, v) => firstTimer(c, { version: v })),
 
   ...commitCases('completed =', fixed([['missing', undefined], ['the string "true"', 'true'], ['1', 1], ['null', null]]), (c, v) => ({ ...c, completed: v })),
   ...KEYS.map(([name, value]) => one(`a unique key that is ${name}`, (w) => ({ ...creating(w, w.fresh), uniqueKey: value(w) }))),
@@ -316,12 +322,13 @@ export const VALID_CALLS: { readonly [M in PortMethod]: (w: BadInputWorld) => re
   complete: (w) => [w.effectLease, w.now],
   retry: (w) => [w.effectLease, w.now, w.now + 1, 'try again'],
   deadLetter: (w) => [w.effectLease, w.now, 'gave up'],
-  release: (w) => [w.timerLease, w.now],
+  release: (w) => [w.timerLease, w.now, { reason: 'written by newer code', availableAt: w.now + 10 }],
   settleMany: (w) => [[{ op: 'complete', lease: w.effectLease, now: w.now }]],
   listDeadLetters: (w) => [{ kind: 'effect', workflowType: w.type, workflowId: w.main.id, limit: 10, offset: 0 }],
   countDeadLetters: (w) => [{ kind: 'effect', workflowType: w.type, workflowId: w.main.id }],
   redrive: (w) => ['effect', w.deadEffect, w.now],
   purge: () => [0],
+  deleteInstance: (w) => [{ ref: w.other, expectedVersion: 1, now: w.now }],
   readEvents: (w) => [w.main, { fromSequence: 1 }],
   listInstances: (w) => [{ workflowType: w.type, status: 'active', limit: 10, offset: 0 }],
   listEffects: (w) => [w.main],
@@ -500,6 +507,8 @@ export const BAD_CASES: readonly BadCase[] = [
   ...vary('deadLetter', call.deadLetter, 2, named('an error that is', ERRORS)),
   ...vary('release', call.release, 0, LEASES),
   ...vary('release', call.release, 1, named('now =', TIMES)),
+  ...varyField('release', call.release, 2, 'availableAt', [...TIMES.filter(([name]) => name !== 'missing'), ['before now', (w) => w.now - 1]]),
+  ...varyField('release', call.release, 2, 'reason', ERRORS.filter(([name]) => name !== 'missing')),
   ...vary('settleMany', call.settleMany, 0, named('changes that are', NOT_ARRAYS)),
   ...deadLetterQueryCases('listDeadLetters'),
   ...deadLetterQueryCases('countDeadLetters'),
@@ -507,6 +516,10 @@ export const BAD_CASES: readonly BadCase[] = [
   ...vary('redrive', call.redrive, 1, named('an id that is', REQUIRED_KEYS)),
   ...vary('redrive', call.redrive, 2, named('now =', TIMES)),
   ...vary('purge', call.purge, 0, named('olderThan =', TIMES)),
+  ...vary('deleteInstance', call.deleteInstance, 0, named('a request that is', [...NOT_OBJECTS, ...fixed([['missing', undefined]])])),
+  ...varyField('deleteInstance', call.deleteInstance, 0, 'ref', REFS),
+  ...varyField('deleteInstance', call.deleteInstance, 0, 'expectedVersion', [...COUNTS, ...fixed([['0', 0], ['missing', undefined], ['2^31', 2 ** 31]])]),
+  ...varyField('deleteInstance', call.deleteInstance, 0, 'now', TIMES),
   ...vary('readEvents', call.readEvents, 0, REFS),
   ...vary('readEvents', call.readEvents, 1, OPTIONS),
   ...varyField('readEvents', call.readEvents, 1, 'fromSequence', [...COUNTS, ...fixed([['2^31, past the highest sequence', 2 ** 31]])]),
@@ -571,5 +584,5 @@ export const AS_LEASE_CHANGE: Partial<Record<PortMethod, (args: readonly unknown
   complete: ([lease, now]) => ({ op: 'complete', lease, now }),
   retry: ([lease, now, retryAt, error]) => ({ op: 'retry', lease, now, retryAt, error }),
   deadLetter: ([lease, now, error]) => ({ op: 'deadLetter', lease, now, error }),
-  release: ([lease, now]) => ({ op: 'release', lease, now }),
+  release: ([lease, now, options]) => ({ op: 'release', lease, now, ...(options as object) }),
 };

@@ -20,7 +20,9 @@ import { runtimeCases } from './runtime.js';
 import { tenantIsolationCases } from './tenant-isolation.js';
 import { timerCases } from './timers.js';
 import { traceCases } from './tracing.js';
+import { retentionCases } from './retention.js';
 import { uniqueKeyCases } from './unique-keys.js';
+import { versionCases } from './versions.js';
 import { wakeUpCases } from './wake-ups.js';
 
 let suites = 0;
@@ -97,6 +99,8 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
     describe('trace context', () => traceCases(ctx));
     describe('global event feed', () => feedCases(ctx));
     describe('projection checkpoints', () => projectionCases(ctx));
+    describe('versions and releases', () => versionCases(ctx));
+    describe('retention', () => retentionCases(ctx));
     describe('queries and retention', () => queryCases(ctx));
     describe('hostile identifiers', () => hostileIdentifierCases(ctx));
     describe('tenant isolation', () => tenantIsolationCases(ctx));
