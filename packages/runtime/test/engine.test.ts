@@ -185,7 +185,7 @@ describe('executing inputs', () => {
     await first.engine.execute(first.pay, { type: 'Start', id: 's', amount: 7 });
     for (let n = 1; n <= 4; n++) await first.engine.execute(first.pay, { type: 'Remind', id: 's', n });
     const loaded = await store.load({ type: 'payment', id: 's' });
-    expect(loaded.snapshot).toMatchObject({ version: 3, revision: '1', state: { status: 'started', amount: 7, reminders: 2 } });
+    expect(loaded.snapshot).toMatchObject({ version: 3, revision: '1@1', state: { status: 'started', amount: 7, reminders: 2 } });
     expect(loaded.events.map((e) => e.sequence)).toEqual([4, 5]);
     expect((await first.engine.getState(first.pay, 's')).state).toEqual({ status: 'started', amount: 7, reminders: 4 });
     const readEvents = vi.spyOn(store, 'readEvents');
