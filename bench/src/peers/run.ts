@@ -1,13 +1,14 @@
 // Ironflow side by side with pg-boss, graphile-worker and BullMQ: the same no-op jobs, servers and
 // durability for all, each in its best documented configuration;
-// then projection catch-up and lag on every store (issue 12);
-// `pnpm bench [--jobs N] [--runs N] [--samples N] [--out FILE.md] [--no-projections]`.
+// then projection catch-up and lag (issue 12) and cold decisions by history length (issue 13) on every store;
+// `pnpm bench [--jobs N] [--runs N] [--samples N] [--out FILE.md] [--no-projections] [--no-cold]`.
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { bullmq } from './bullmq.js';
 import { graphileWorker } from './graphile-worker.js';
 import type { System } from './harness.js';
 import { ironflowPostgres, ironflowRedis, TRACED } from './ironflow.js';
+import { coldDecisionSection } from '../cold-decision.js';
 import { projectionSections } from '../projection-measure.js';
 import { pgBoss } from './pg-boss.js';
 import { group, latency, Results, table, type RowKey, type Value } from './report.js';
@@ -126,6 +127,7 @@ async function main(): Promise<void> {
   const projections = process.argv.includes('--no-projections')
     ? undefined
     : await projectionSections(['memory', 'pglite', 'postgres', 'redis'], { postgres: postgres?.url, redis: redis?.url });
+  const cold = process.argv.includes('--no-cold') ? undefined : await coldDecisionSection(['memory', 'pglite', 'postgres', 'redis'], { postgres: postgres?.url, redis: redis?.url });
   const side = table(results, columns);
   const targets = targetLines(results, pgPeers, redisPeers);
   const servers = (label: string, server: Server | undefined) => `- ${label}: ${server ? `${server.durability} (from ${server.source})` : 'not reachable, skipped'}`;
@@ -156,6 +158,7 @@ async function main(): Promise<void> {
     `- load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')}`,
     '',
     ...(projections === undefined ? [] : ['# Projection catch-up and lag (issue 12)', '', projections.replaceAll(/^## /gm, '### ')]),
+    ...(cold === undefined ? [] : ['# Cold decisions by history length (issue 13)', '', cold]),
   ].join('\n');
   console.log(`\n${side}\n${targets.join('\n')}\n`);
   await mkdir(new URL('../../results/', import.meta.url), { recursive: true });

@@ -90,7 +90,7 @@ export function upcastEvent(workflow: AnyWorkflow, stored: StoredEvent): unknown
 }
 
 /** Snapshots are taken every this many events unless the workflow says otherwise. */
-export const DEFAULT_SNAPSHOT_EVERY = 100;
+export const DEFAULT_SNAPSHOT_EVERY = 50;
 
 /**
  * The revision a snapshot is stored with: the state version (which decides whether it can be

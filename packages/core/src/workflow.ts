@@ -178,7 +178,7 @@ export interface Workflow<S, I, E, F = never, R = never> {
   /** Retry policy for this workflow's effects and timers; unset fields use the runtime's. */
   readonly retry?: Partial<RetryPolicy> | undefined;
   /**
-   * When to store a snapshot of the folded state. Default: every 100 events (a state that does not
+   * When to store a snapshot of the folded state. Default: every 50 events (a state that does not
    * survive JSON, such as one holding a Date or a Map, is never snapshotted by default); `false`
    * turns snapshots off.
    */
