@@ -23,6 +23,7 @@ import {
   skipProjectionDeadLetter,
 } from './projections.js';
 import { listEffects, listInstances, listObservations, listTimers, load, nextTimerAt, readEvents, recordObservation } from './queries.js';
+import { deleteInstance } from './retention.js';
 import { listenForWakeUps } from './wake.js';
 
 /** Assembles the StoreBackend of one Redis store. */
@@ -63,6 +64,7 @@ export function createRedisBackend(ctx: RedisContext): StoreBackend {
     countDeadLetters: (query) => countDeadLetters(ctx, query),
     redrive: (kind, id, now) => redrive(ctx, kind, id, now),
     purge: (olderThan) => purge(ctx, olderThan),
+    deleteInstance: (request) => deleteInstance(ctx, request),
     readEvents: (ref, fromSequence) => readEvents(ctx, ref, fromSequence),
     listInstances: (query) => listInstances(ctx, query),
     listEffects: (ref) => listEffects(ctx, ref),

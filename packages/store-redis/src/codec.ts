@@ -1,6 +1,7 @@
 // How values live in Redis. JSON arrives from the kit as text and is spliced into the stored forms
-// (events as `[type, recordedAt, metadata, payload]`, snapshots, observations) without being
-// parsed again; reading back checks every stored form and decodes it to core's records.
+// (events as `[type, recordedAt, metadata, payload]`, plus the schema version when it is not 1,
+// snapshots, observations) without being parsed again; reading back checks every stored form and
+// decodes it to core's records.
 import {
   StoreError,
   stripUndefined,
@@ -27,9 +28,14 @@ export function kindLetter(kind: WorkKind): KindLetter {
   return kind === 'effect' ? 'e' : 't';
 }
 
-/** An event as stored: `[type, recordedAt, metadata, payload]`; the list index gives its sequence. */
+/**
+ * An event as stored: `[type, recordedAt, metadata, payload]`, with its schema version as a fifth
+ * element only when it is not 1 (so version-1 events are stored as before); the list index gives
+ * its sequence.
+ */
 export function storedEvent(event: CheckedEvent): string {
-  return `[${JSON.stringify(event.type)},${event.recordedAt},${event.metadata},${event.payload}]`;
+  const version = event.schemaVersion === 1 ? '' : `,${event.schemaVersion}`;
+  return `[${JSON.stringify(event.type)},${event.recordedAt},${event.metadata},${event.payload}${version}]`;
 }
 
 /** A snapshot as stored in the instance hash. */
@@ -83,10 +89,12 @@ function isEventMetadata(value: unknown): value is EventMetadata {
 export function decodeEvent(ref: WorkflowRef, sequence: number, stored: string): StoredEvent {
   const where = `event ${sequence} of ${ref.type}:${ref.id}`;
   const value = parseStoredJson(stored, where);
-  if (!Array.isArray(value) || value.length !== 4) throw fail(where, 'a [type, recordedAt, metadata, payload] array');
-  const [type, recordedAt, metadata, payload] = value as unknown[];
+  if (!Array.isArray(value) || (value.length !== 4 && value.length !== 5)) throw fail(where, 'a [type, recordedAt, metadata, payload, schemaVersion?] array');
+  const [type, recordedAt, metadata, payload, schemaVersion] = value as unknown[];
   if (!isEventMetadata(metadata)) throw fail(`${where} metadata`, 'an object with decidedAt');
-  return {
+  const version = schemaVersion === undefined ? 1 : whole(schemaVersion, `${where} schemaVersion`);
+  if (version < 1) throw fail(`${where} schemaVersion`, 'a whole number from 1');
+  const event: StoredEvent = {
     workflowType: ref.type,
     workflowId: ref.id,
     sequence,
@@ -95,6 +103,7 @@ export function decodeEvent(ref: WorkflowRef, sequence: number, stored: string):
     metadata,
     recordedAt: whole(recordedAt, `${where} recordedAt`),
   };
+  return version === 1 ? event : { ...event, schemaVersion: version };
 }
 
 /** Rebuilds a snapshot. */
@@ -167,7 +176,15 @@ function decodeItemBase(fields: Fields) {
     leaseOwner: jsonText(fields, 'lo'),
     leaseExpiresAt: fields.get('lx').optionalInteger(),
     trace: traceOf(fields),
+    version: positiveOrAbsent(fields, 'v', 2),
+    releases: positiveOrAbsent(fields, 'rl', 1),
   });
+}
+
+/** A whole-number field, or undefined when absent or below `from` (the default a read leaves out: version 1, releases 0). */
+function positiveOrAbsent(fields: Fields, name: string, from: number): number | undefined {
+  const value = fields.get(name).optionalInteger();
+  return value === undefined || value < from ? undefined : value;
 }
 
 /** Decodes an effect hash into core's record; optional fields are absent when unset, priority 0 when not stored. */
@@ -191,8 +208,9 @@ export function decodeTimer(fields: Fields): TimerRecord {
     kind: 'timer',
     ...base,
     key: fields.get('k').optionalText(),
-    // A timer is due at availableAt: a retry or re-drive moves both, as in the reference store.
-    fireAt: base.availableAt,
+    // A timer is due at availableAt; `fa` keeps its fireAt once a retry, release or re-drive has
+    // moved availableAt away from it (absent until then: the two are equal).
+    fireAt: fields.get('fa').optionalInteger() ?? base.availableAt,
     input: parseStoredJson(fields.get('in').text(), `${fields.where}.in`),
   });
 }

@@ -17,19 +17,24 @@ export type CommitArg = (typeof COMMIT.args)[number];
 /** A commit or lease change that meets an unresolved cross-partition handoff resolves it and retries this often. */
 export const HANDOFF_ROUNDS = 4;
 
-/** A new effect as the scripts take it: (id, payload, key, tag, priority, settings, trace), '' for what is unset. */
-export function effectArgs(effect: CheckedEffect): ScriptValue[] {
-  return [effect.id, effect.payload, effect.key ?? '', effect.tag ?? '', String(effect.priority), effect.settings ?? '', effect.trace ?? ''];
+/** A code version as the scripts take it: '' for 1, which the row leaves unstored. */
+export function versionArg(version: number): string {
+  return version === 1 ? '' : String(version);
 }
 
-/** The commit's variadic tail: events, effects (see effectArgs), cancelled effect keys, cancelled timer keys, (timer id, key, fireAt, input, trace). */
+/** A new effect as the scripts take it: (id, payload, key, tag, priority, settings, trace, version), '' for what is unset. */
+export function effectArgs(effect: CheckedEffect): ScriptValue[] {
+  return [effect.id, effect.payload, effect.key ?? '', effect.tag ?? '', String(effect.priority), effect.settings ?? '', effect.trace ?? '', versionArg(effect.version)];
+}
+
+/** The commit's variadic tail: events, effects (see effectArgs), cancelled effect keys, cancelled timer keys, (timer id, key, fireAt, input, trace, version). */
 function commitTail(request: CheckedCommit): ScriptValue[] {
   return [
     ...request.events.map(storedEvent),
     ...request.effects.flatMap(effectArgs),
     ...request.cancelEffects,
     ...request.cancelTimers,
-    ...request.timers.flatMap((timer) => [timer.id, timer.key ?? '', timer.fireAt, timer.input, timer.trace ?? '']),
+    ...request.timers.flatMap((timer) => [timer.id, timer.key ?? '', timer.fireAt, timer.input, timer.trace ?? '', versionArg(timer.version)]),
   ];
 }
 
@@ -76,6 +81,7 @@ export function commitItem(ctx: RedisContext, request: CheckedCommit, modes: Com
       // Unused without an acknowledgement; any key of the partition keeps the call in one slot.
       handoffs: ack === undefined ? keys.instance(ref.type, ref.id) : keys.handoffs(kindLetter(ack.kind), ack.id),
       feed: keys.feed(),
+      feedEntries: keys.feedEntries(ref.type, ref.id),
     },
     args: {
       type: ref.type,

@@ -166,8 +166,8 @@ export async function readFeed(ctx: RedisContext, query: CheckedFeedQuery): Prom
 
 /**
  * Decodes a position given as `what` and refuses one past a partition's last entry, as a read
- * would: one FEED_HEAD call per partition whose component is not 0-0. Streams only grow, so a
- * position within them stays within them.
+ * would: one FEED_HEAD call per partition whose component is not 0-0. A stream's last added id
+ * only grows (deleteInstance's XDEL leaves it), so a position within it stays within it.
  */
 export async function checkFeedPosition(ctx: RedisContext, position: string, what: string): Promise<void> {
   const ids = decodeFeedPosition(position, ctx.layout.partitions, what);
@@ -182,7 +182,11 @@ export async function checkFeedPosition(ctx: RedisContext, position: string, wha
   );
 }
 
-/** The vector of each partition's last stream id (`0-0` for an empty one), or undefined while every stream is empty. */
+/**
+ * The vector of the last id ever added to each partition's stream (`0-0` for one never written),
+ * or undefined while no stream was ever written. Entries deleteInstance removed still count, so
+ * the head never moves back and a head taken earlier stays a valid position.
+ */
 export async function feedHead(ctx: RedisContext): Promise<FeedPosition | undefined> {
   await ctx.ready();
   const lasts = await Promise.all(ctx.allPartitions().map((keys) => ctx.callScript(FEED_HEAD, keys.tag, { feed: keys.feed() }, {})));
@@ -194,7 +198,9 @@ export async function feedHead(ctx: RedisContext): Promise<FeedPosition | undefi
  * The events after `query.after`, counted up to `query.limit`, and when the first was recorded.
  * Each partition counts its stream after its component in one script call (up to limit + 1, so a
  * sum over the limit says `capped`); the first event after the position is the earliest of the
- * partitions' first ones. Every stream entry is readable: a commit appends them atomically.
+ * partitions' first ones. Every stream entry is readable: a commit appends them atomically with
+ * its events, and deleteInstance removes them atomically with the events, so deleted events are
+ * not counted.
  */
 export async function feedLag(ctx: RedisContext, query: CheckedFeedLagQuery): Promise<FeedLag> {
   await ctx.ready();

@@ -14,6 +14,8 @@ export const KEY_TEMPLATES = {
   instance: 'i:$ref(t,id)',
   /** List of event JSON, index = sequence - 1. */
   events: 'ev:$ref(t,id)',
+  /** List of the feed stream ids of an instance's events, in sequence order: what deleteInstance removes from the feed. */
+  feedEntries: 'fe:$ref(t,id)',
   /** Hash: idempotency key → record JSON. */
   idempotency: 'id:$ref(t,id)',
   /** Sorted set of the partition's idempotency records (`<type>\0<id>\0<key>`) by `committedAt`, for their retention. */

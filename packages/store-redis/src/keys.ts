@@ -58,6 +58,8 @@ export interface PartitionKeys {
   readonly tag: string;
   instance(type: string, id: string): string;
   events(type: string, id: string): string;
+  /** The feed stream ids of an instance's events. */
+  feedEntries(type: string, id: string): string;
   idempotency(type: string, id: string): string;
   /** Idempotency records by commit time. */
   idempotencyTimes(): string;
@@ -135,6 +137,7 @@ function partitionKeys(tag: string): PartitionKeys {
     tag,
     instance: (t, id) => fillKey(tag, 'instance', { t, id }),
     events: (t, id) => fillKey(tag, 'events', { t, id }),
+    feedEntries: (t, id) => fillKey(tag, 'feedEntries', { t, id }),
     idempotency: (t, id) => fillKey(tag, 'idempotency', { t, id }),
     idempotencyTimes: () => fillKey(tag, 'idempotencyTimes', {}),
     observations: (t, id) => fillKey(tag, 'observations', { t, id }),

@@ -14,10 +14,18 @@ import { REDRIVE, SETTLE } from './scripts/leases.js';
 type SettleKey = (typeof SETTLE.keys)[number];
 type SettleArg = (typeof SETTLE.args)[number];
 
-/** The `at` argument of SETTLE: the new expiry (renew) or the retry time (retry). */
+/** The `at` argument of SETTLE: the new expiry (renew), the retry time (retry) or when a released row is claimable again. */
 function atOf(operation: LeaseOperation): number | '' {
   if (operation.op === 'renew') return operation.expiresAt;
   if (operation.op === 'retry') return operation.retryAt;
+  if (operation.op === 'release') return operation.availableAt;
+  return '';
+}
+
+/** The `error` argument of SETTLE: the error (retry, dead) or a release's reason, as JSON text; '' for none. */
+function errorOf(operation: LeaseOperation): string {
+  if (operation.op === 'retry' || operation.op === 'dead') return JSON.stringify(operation.error);
+  if (operation.op === 'release' && operation.reason !== undefined) return JSON.stringify(operation.reason);
   return '';
 }
 
@@ -35,7 +43,7 @@ function settleItem(ctx: RedisContext, operation: LeaseOperation, partition: num
       now,
       op: operation.op,
       at: atOf(operation),
-      error: operation.op === 'retry' || operation.op === 'dead' ? JSON.stringify(operation.error) : '',
+      error: errorOf(operation),
       deadMember: operation.op === 'dead' ? deadMember(now, lease.id) : '',
       channel: ctx.layout.channel,
     },

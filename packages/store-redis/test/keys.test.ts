@@ -21,6 +21,7 @@ function keysOf(layout: KeyLayout): string[] {
         out.push(
           keys.instance(type, id),
           keys.events(type, id),
+          keys.feedEntries(type, id),
           keys.idempotency(type, id),
           keys.observations(type, id),
           keys.owned('e', type, id),
@@ -101,6 +102,7 @@ describe('key layout', () => {
     const samples: { [N in KeyName]: string } = {
       instance: fillKey(tag, 'instance', { t: 'order', id: 'o:1' }),
       events: fillKey(tag, 'events', { t: 'order', id: '1' }),
+      feedEntries: fillKey(tag, 'feedEntries', { t: 'order', id: '1' }),
       idempotency: fillKey(tag, 'idempotency', { t: 'order', id: '1' }),
       idempotencyTimes: fillKey(tag, 'idempotencyTimes', {}),
       observations: fillKey(tag, 'observations', { t: 'order', id: '1' }),
@@ -135,6 +137,7 @@ describe('key layout', () => {
     expect(samples).toEqual({
       instance: '{p#0}:i:5:order:o:1',
       events: '{p#0}:ev:5:order:1',
+      feedEntries: '{p#0}:fe:5:order:1',
       idempotency: '{p#0}:id:5:order:1',
       idempotencyTimes: '{p#0}:it',
       observations: '{p#0}:ob:5:order:1',

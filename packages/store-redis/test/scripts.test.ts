@@ -14,6 +14,7 @@ import { BATCH_SCRIPTS, SCRIPTS } from '../src/scripts/index.js';
 import { SETTLE } from '../src/scripts/leases.js';
 import { PREAMBLE, preambleFor } from '../src/scripts/preamble.js';
 import { LOAD } from '../src/scripts/reads.js';
+import { DELETE_INSTANCE } from '../src/scripts/retention.js';
 
 /** Lua with comments and string literals blanked, so names inside them do not count. */
 function code(lua: string): string {
@@ -140,6 +141,13 @@ describe('Lua scripts', () => {
     expect(PEEK.decode(new Reply([[['a', '5000', 1, '-2']], []], 'peek reply'))).toEqual({ rows: [{ id: 'a', rank: 7000, recovered: true }], handoffs: [] });
     expect(LOAD.decode(new Reply(['2', 'a', null, null, null, ['[]', '[]'], null, null], 'load reply'))).toMatchObject({ version: 2, status: 'active', events: ['[]', '[]'] });
     expect(LOAD.decode(new Reply(['2', 'x', null, null, null, [], 'p', 'q'], 'load reply'))).toMatchObject({ status: 'cancelled', parent: { type: 'p', id: 'q' } });
+    expect(DELETE_INSTANCE.decode(new Reply(['BUSY'], 'delete-instance reply'))).toEqual({ outcome: 'busy' });
+    expect(DELETE_INSTANCE.decode(new Reply(['DELETED', 'u-1', ['e', 'fx', ',2,3,']], 'delete-instance reply'))).toEqual({
+      outcome: 'deleted',
+      uniqueKey: 'u-1',
+      leftovers: [{ kind: 'e', id: 'fx', partitions: [2, 3] }],
+    });
+    expect(DELETE_INSTANCE.decode(new Reply(['DELETED', null, []], 'delete-instance reply'))).toEqual({ outcome: 'deleted', uniqueKey: undefined, leftovers: [] });
     for (const [script, reply] of [
       [COMMIT, ['MAYBE']],
       [COMMIT, ['VERSION_CONFLICT', 'three']],
@@ -147,6 +155,8 @@ describe('Lua scripts', () => {
       [LOAD, ['1', '2', null, null, null, [], null, null]],
       [CLAIM, [[[1, ['odd']]], []]],
       [SETTLE, []],
+      [DELETE_INSTANCE, ['GONE']],
+      [DELETE_INSTANCE, ['DELETED', null, [['e'], 'fx', ',1,']]],
     ] as const) {
       let caught: unknown;
       try {

@@ -1,5 +1,6 @@
 // The decision commit as one Lua script: checks (acknowledgement, version and status, unique key,
-// new ids, effect keys) before any write, then events and their feed entries, effect cancels,
+// new ids, effect keys) before any write, then events, their feed entries and the record of those
+// entries' ids (what deleteInstance removes from the feed), effect cancels,
 // effects, timer cancels and schedules, instance (status, parent, indexes), extras, wake-ups and
 // the end notification.
 import type { Reply } from '../reply.js';
@@ -43,9 +44,10 @@ function decodeCommit(reply: Reply): CommitReply {
 /**
  * The commit. The variadic ARGV tail holds, in this order: `eventCount` event JSON strings,
  * `effectCount` (id, payload JSON, key or '', tag or '', priority, settings JSON or '', trace JSON
- * or '') septuples, `cancelEffectCount` effect keys, `cancelCount` timer keys, and `timerCount`
- * (id, key or '', fireAt, input JSON, trace JSON or '') quintuples. A call that ioredis re-sends after a reconnect finds its own
- * nonce and answers OK instead of a conflict.
+ * or '', code version or '') octuples, `cancelEffectCount` effect keys, `cancelCount` timer keys,
+ * and `timerCount` (id, key or '', fireAt, input JSON, trace JSON or '', code version or '')
+ * sextuples; a code version is '' when it is 1. A call that ioredis re-sends after a reconnect
+ * finds its own nonce and answers OK instead of a conflict.
  */
 export const COMMIT = defineScript({
   name: 'commit',
@@ -78,6 +80,8 @@ export const COMMIT = defineScript({
     'handoffs',
     /** The partition's stream of committed events: one entry per event, in this same call. */
     'feed',
+    /** The instance's list of its events' feed stream ids. */
+    'feedEntries',
   ],
   args: [
     'type',
@@ -169,13 +173,13 @@ local evFirst = pos
 pos = pos + nE
 local effects, cancelEffects, cancels, timers = {}, {}, {}, {}
 for i = 1, nF do
-  effects[i] = {ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3], ARGV[pos + 4], ARGV[pos + 5], ARGV[pos + 6]}
-  pos = pos + 7
+  effects[i] = {ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3], ARGV[pos + 4], ARGV[pos + 5], ARGV[pos + 6], ARGV[pos + 7]}
+  pos = pos + 8
 end
 local cancelled = {}
 for i = 1, nX do cancelEffects[i] = ARGV[pos]; cancelled[ARGV[pos]] = true; pos = pos + 1 end
 for i = 1, nC do cancels[i] = ARGV[pos]; pos = pos + 1 end
-for i = 1, nT do timers[i] = {ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3], ARGV[pos + 4]}; pos = pos + 5 end
+for i = 1, nT do timers[i] = {ARGV[pos], ARGV[pos + 1], ARGV[pos + 2], ARGV[pos + 3], ARGV[pos + 4], ARGV[pos + 5]}; pos = pos + 6 end
 for _, f in ipairs(effects) do
   if redis.call('EXISTS', itemKey('e', f[1])) == 1 then return {'DUPLICATE_ID', 'effect', f[1]} end
 end
@@ -234,8 +238,10 @@ end
 -- event (RPUSH answers its sequence); the feed reads the event itself from the instance's list.
 -- Ids are <microseconds of the server clock>-<n>, so commits made one after another keep their
 -- order across partitions when the feed merges them; an id Redis refuses (not after the stream's
--- last, as when the clock went back) falls back to '*', which always is.
+-- last, as when the clock went back) falls back to '*', which always is. The ids are kept in
+-- the instance's feedEntries list, so deleting the instance can remove exactly its entries.
 local feedUs = false
+local feedIds = {}
 if nE > 0 then
   local t = redis.call('TIME')
   feedUs = t[1] .. string.sub('00000' .. t[2], -6)
@@ -243,8 +249,10 @@ end
 for i = evFirst, evFirst + nE - 1 do
   local seq = redis.call('RPUSH', K_events, ARGV[i])
   local added = redis.pcall('XADD', K_feed, feedUs .. '-' .. (i - evFirst), 't', wt, 'i', wid, 's', seq)
-  if type(added) == 'table' and added.err then redis.call('XADD', K_feed, '*', 't', wt, 'i', wid, 's', seq) end
+  if type(added) == 'table' and added.err then added = redis.call('XADD', K_feed, '*', 't', wt, 'i', wid, 's', seq) end
+  feedIds[#feedIds + 1] = added
 end
+if nE > 0 then redis.call('RPUSH', K_feedEntries, unpack(feedIds)) end
 
 -- effect cancels: by key, then every live row written before (the acknowledged one is settled)
 for _, key in ipairs(cancelEffects) do
@@ -269,7 +277,7 @@ for _, key in ipairs(cancels) do
 end
 
 for _, t in ipairs(timers) do
-  local id, key, fireAt, input, trace = t[1], t[2], t[3], t[4], t[5]
+  local id, key, fireAt, input, trace, version = t[1], t[2], t[3], t[4], t[5], t[6]
   local holder = false
   if key ~= '' then
     local tid = redis.call('HGET', K_timerKeys, key)
@@ -278,14 +286,12 @@ for _, t in ipairs(timers) do
   end
   if holder then
     local rk = itemKey('t', holder)
-    -- It takes the new decision's trace, or none: the old one would tie it to a finished trace.
-    if trace == '' then
-      redis.call('HDEL', rk, 'lo', 'lx', 'lt', 'le', 'tr')
-      redis.call('HSET', rk, 'st', 'pending', 'at', 0, 'aa', fireAt, 'in', input, 'ca', nows, 'ua', nows)
-    else
-      redis.call('HDEL', rk, 'lo', 'lx', 'lt', 'le')
-      redis.call('HSET', rk, 'st', 'pending', 'at', 0, 'aa', fireAt, 'in', input, 'ca', nows, 'ua', nows, 'tr', trace)
-    end
+    -- It takes the new decision's trace and code version, or none: the old ones would tie it to
+    -- a finished trace and to code that did not write it. Its fireAt is availableAt again.
+    redis.call('HDEL', rk, 'lo', 'lx', 'lt', 'le', 'fa', 'rl')
+    redis.call('HSET', rk, 'st', 'pending', 'at', 0, 'aa', fireAt, 'in', input, 'ca', nows, 'ua', nows)
+    if trace == '' then redis.call('HDEL', rk, 'tr') else redis.call('HSET', rk, 'tr', trace) end
+    if version == '' then redis.call('HDEL', rk, 'v') else redis.call('HSET', rk, 'v', version) end
     redis.call('ZREM', K_leasedTimers, holder)
     redis.call('ZADD', K_pendingTimers, fireAt, holder)
     redis.call('ZADD', K_ownedTimers, nows, holder)
@@ -294,6 +300,7 @@ for _, t in ipairs(timers) do
     redis.call('HSET', rk, 'id', id, 'wt', wt, 'wid', wid, 'st', 'pending', 'at', 0,
       'ca', nows, 'ua', nows, 'aa', fireAt, 'in', input)
     if trace ~= '' then redis.call('HSET', rk, 'tr', trace) end
+    if version ~= '' then redis.call('HSET', rk, 'v', version) end
     if key ~= '' then
       redis.call('HSET', rk, 'k', key)
       redis.call('HSET', K_timerKeys, key, id)

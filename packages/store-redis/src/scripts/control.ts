@@ -19,7 +19,7 @@ export type CancelReply =
  * cancelled ones, its unique key released (here with 1 partition; `releasedUniqueKey` tells the
  * caller to release it in its own partition otherwise), every live effect and timer cancelled
  * with the reason as last error, then the given effects written, pending (the variadic ARGV tail:
- * `effectCount` septuples as in COMMIT). No event, no new version; the end is published. A call
+ * `effectCount` octuples as in COMMIT). No event, no new version; the end is published. A call
  * that ioredis re-sends after a reconnect finds its nonce and answers what it did the first time.
  */
 export const CANCEL_INSTANCE = defineScript({
@@ -66,8 +66,8 @@ end
 if not r[1] or r[2] ~= 'a' then return {'NOT_ACTIVE'} end
 local effects = {}
 for i = 1, tonumber(A_effectCount) do
-  local at = ARGV_FROM + 7 * (i - 1)
-  effects[i] = {ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], ARGV[at + 5], ARGV[at + 6]}
+  local at = ARGV_FROM + 8 * (i - 1)
+  effects[i] = {ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], ARGV[at + 5], ARGV[at + 6], ARGV[at + 7]}
   if redis.call('EXISTS', itemKey('e', effects[i][1])) == 1 then return {'DUPLICATE_ID', effects[i][1]} end
 end
 

@@ -1,5 +1,6 @@
 // Reads of a partition's feed stream: a bounded scan after a stream id that answers the events
 // passing the filters (read from their instances' lists), and the stream's last id (the head).
+// deleteInstance removes its events' entries from the stream, so no read meets them again.
 import type { Reply } from '../reply.js';
 import { defineScript } from '../script.js';
 
@@ -89,16 +90,17 @@ return {'OK', last, complete, out}
 `,
 });
 
-/** The id of the feed stream's last entry, or nil while it is empty. */
+/**
+ * The id of the last entry ever added to the feed stream, or nil while none was: an entry
+ * deleteInstance removed still counts, so the head never moves back.
+ */
 export const FEED_HEAD = defineScript({
   name: 'feed-head',
   keys: ['feed'],
   args: [],
   decode: (reply: Reply) => reply.optionalText(),
   body: String.raw`
-local last = redis.call('XREVRANGE', K_feed, '+', '-', 'COUNT', 1)
-if #last == 0 then return false end
-return last[1][1]
+return feedLastId(K_feed)
 `,
 });
 

@@ -21,6 +21,7 @@ import {
   PROJECTION_SKIP,
 } from './projections.js';
 import { LOAD, NEXT_TIMER, OWNED_ROWS } from './reads.js';
+import { DELETE_INSTANCE } from './retention.js';
 
 /** All scripts of the store. */
 export const SCRIPTS: readonly LuaScript<string, string, unknown>[] = [
@@ -31,6 +32,7 @@ export const SCRIPTS: readonly LuaScript<string, string, unknown>[] = [
   SETTLE,
   REDRIVE,
   PURGE,
+  DELETE_INSTANCE,
   NEXT_TIMER,
   OWNED_ROWS,
   RECORD_SETTINGS,

@@ -12,7 +12,12 @@ export type SettleReply =
   | { readonly kind: 'cancelled' }
   | { readonly kind: 'handoff'; readonly handoffs: readonly HandoffRef[] };
 
-/** A fenced change: renew | complete | retry | dead | release. */
+/**
+ * A fenced change: renew | complete | retry | dead | release. Retry and release put the row back
+ * in its claim queues scored by the new availableAt (`at`); a timer's fireAt is kept in `fa` the
+ * first time its availableAt moves away from it. A release with a reason (`error` not '') counts
+ * one more release and makes the reason the last error; without one (shutdown) it changes neither.
+ */
 export const SETTLE = defineScript({
   name: 'settle',
   keys: ['row'],
@@ -22,9 +27,9 @@ export const SETTLE = defineScript({
     'token',
     'now',
     'op',
-    /** The new lease expiry (renew) or retryAt (retry); '' otherwise. */
+    /** The new lease expiry (renew), retryAt (retry) or availableAt (release); '' otherwise. */
     'at',
-    /** Error JSON (retry, dead) or ''. */
+    /** Error JSON (retry, dead), the reason as JSON (release with a reason) or ''. */
     'error',
     'deadMember',
     'channel',
@@ -57,13 +62,20 @@ elseif op == 'dead' then
   finish(kind, id, 'dead', nows, A_error, A_deadMember, row)
 else
   local at = A_at
-  if op == 'release' then at = nows end
+  if kind == 't' then
+    local aa = redis.call('HGET', K_row, 'aa')
+    if tonumber(aa) ~= tonumber(at) then redis.call('HSETNX', K_row, 'fa', aa) end
+  end
   redis.call('HDEL', K_row, 'lo', 'lx', 'lt')
   redis.call('HSET', K_row, 'st', 'pending', 'aa', at, 'ua', nows)
   if op == 'retry' then
     redis.call('HSET', K_row, 'le', A_error)
-  elseif tonumber(redis.call('HGET', K_row, 'at') or '0') > 0 then
-    redis.call('HINCRBY', K_row, 'at', -1)
+  else
+    if tonumber(redis.call('HGET', K_row, 'at') or '0') > 0 then redis.call('HINCRBY', K_row, 'at', -1) end
+    if A_error ~= '' then
+      redis.call('HINCRBY', K_row, 'rl', 1)
+      redis.call('HSET', K_row, 'le', A_error)
+    end
   end
   redis.call('ZREM', leasedKey(kind, wt), id)
   enqueue(kind, wt, id, at, row[4], row[5])
@@ -73,7 +85,7 @@ return {'OK'}
 `,
 });
 
-/** Makes a dead letter pending again with its attempts reset: 'ok', 'refused' (not dead, or its key is held by a live row) or 'missing'. */
+/** Makes a dead letter pending again with its attempts and releases reset: 'ok', 'refused' (not dead, or its key is held by a live row) or 'missing'. */
 export const REDRIVE = defineScript({
   name: 'redrive',
   keys: ['row'],
@@ -81,7 +93,7 @@ export const REDRIVE = defineScript({
   decode: (reply: Reply) => reply.oneOf(['ok', 'refused', 'missing']),
   body: String.raw`
 local kind, id, nows = A_kind, A_id, A_now
-local r = redis.call('HMGET', K_row, 'st', 'wt', 'wid', 'k', 'dm', 'pr', 'g')
+local r = redis.call('HMGET', K_row, 'st', 'wt', 'wid', 'k', 'dm', 'pr', 'g', 'aa')
 if not r[1] then return 'missing' end
 if r[1] ~= 'dead' then return 'refused' end
 if r[4] then
@@ -98,7 +110,8 @@ if r[5] then
   redis.call('ZREM', deadAllKey(kind), r[5])
   redis.call('ZREM', deadOfTypeKey(kind, r[2]), r[5])
 end
-redis.call('HDEL', K_row, 'dm')
+if kind == 't' and tonumber(r[8]) ~= tonumber(nows) then redis.call('HSETNX', K_row, 'fa', r[8]) end
+redis.call('HDEL', K_row, 'dm', 'rl')
 redis.call('HSET', K_row, 'st', 'pending', 'at', 0, 'aa', nows, 'ua', nows)
 enqueue(kind, r[2], id, nows, r[6], r[7])
 wake(A_channel, wakeName(kind))

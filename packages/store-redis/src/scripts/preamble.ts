@@ -70,12 +70,13 @@ end
   String.raw`
 -- Writes a new pending effect of instance (wt, wid), available at nows: its hash, its key, its
 -- queues, the instance's row index and the work index. f is {id, payload JSON, key or '', tag or
--- '', priority, settings JSON or '', trace JSON or ''}; at is {owned =, pending =, work =} of the
--- instance's partition, built once by the caller. A plain effect (no key, tag, priority or
--- settings) takes the short way: the same hash and queue as ever, plus its trace when it has one.
+-- '', priority, settings JSON or '', trace JSON or '', code version or '' (1)}; at is {owned =,
+-- pending =, work =} of the instance's partition, built once by the caller. A plain effect (no
+-- key, tag, priority, settings or version) takes the short way: the same hash and queue as ever,
+-- plus its trace when it has one.
 local function addEffect(wt, wid, nows, f, at)
-  local id, key, tag, pr, settings, trace = f[1], f[3], f[4], f[5], f[6], f[7]
-  if key == '' and tag == '' and pr == '0' and settings == '' then
+  local id, key, tag, pr, settings, trace, version = f[1], f[3], f[4], f[5], f[6], f[7], f[8]
+  if key == '' and tag == '' and pr == '0' and settings == '' and version == '' then
     if trace == '' then
       redis.call('HSET', itemKey('e', id), 'id', id, 'wt', wt, 'wid', wid, 'st', 'pending', 'at', 0, 'ca', nows, 'ua', nows, 'aa', nows, 'p', f[2])
     else
@@ -92,6 +93,7 @@ local function addEffect(wt, wid, nows, f, at)
     if pr == '0' then pr = nil else row[#row + 1] = 'pr'; row[#row + 1] = pr end
     if settings ~= '' then row[#row + 1] = 'se'; row[#row + 1] = settings end
     if trace ~= '' then row[#row + 1] = 'tr'; row[#row + 1] = trace end
+    if version ~= '' then row[#row + 1] = 'v'; row[#row + 1] = version end
     redis.call('HSET', itemKey('e', id), unpack(row))
     enqueue('e', wt, id, nows, pr, tag)
   end
@@ -185,14 +187,30 @@ local function guardRow(busy, k, id)
 end
 `.trim(),
   String.raw`
--- True when stream id 'after' lies past the last entry of the feed stream 'feed' (or the stream is
--- empty and 'after' is not 0-0): no position this store wrote. Ids compare as (ms, seq) pairs of
--- decimal numbers without leading zeros, so by length first, then as digit strings.
+-- The id of the last entry ever added to the feed stream 'feed', or false while it has none.
+-- Deleting an instance removes its entries (XDEL), the last one included, but not this id, so
+-- the head and the positions handed out before stay valid.
+local function feedLastId(feed)
+  if redis.call('EXISTS', feed) == 0 then return false end
+  local info = redis.call('XINFO', 'STREAM', feed)
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then
+      if info[i + 1] == '0-0' then return false end
+      return info[i + 1]
+    end
+  end
+  return false
+end
+`.trim(),
+  String.raw`
+-- True when stream id 'after' lies past the last id ever added to the feed stream 'feed' (or
+-- none was and 'after' is not 0-0): no position this store wrote. Ids compare as (ms, seq) pairs
+-- of decimal numbers without leading zeros, so by length first, then as digit strings.
 local function pastFeedEnd(feed, after)
   if after == '0-0' then return false end
-  local tail = redis.call('XREVRANGE', feed, '+', '-', 'COUNT', 1)
-  if #tail == 0 then return true end
-  local am, as = string.match(tail[1][1], '^(%d+)-(%d+)$')
+  local last = feedLastId(feed)
+  if not last then return true end
+  local am, as = string.match(last, '^(%d+)-(%d+)$')
   local bm, bs = string.match(after, '^(%d+)-(%d+)$')
   if #am ~= #bm then return #am < #bm end
   if am ~= bm then return am < bm end

@@ -9,6 +9,7 @@ import { hostileInputCases } from './hostile-input.js';
 import { layoutCases } from './layout.js';
 import { partitionCases } from './partitions.js';
 import { projectionCases } from './projections.js';
+import { retentionCases } from './retention.js';
 import { roundTripCases } from './round-trips.js';
 import { serverCases } from './server.js';
 
@@ -21,6 +22,7 @@ export function redisOnlyTests(url: string): void {
   partitionCases(fx);
   feedCases(fx);
   projectionCases(fx);
+  retentionCases(fx);
   roundTripCases(fx);
   hostileInputCases(fx);
   serverCases(fx);

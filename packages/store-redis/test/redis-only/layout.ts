@@ -104,9 +104,10 @@ export function layoutCases(fx: RedisFixture): void {
     const before = await keysOf(p.client, `${base}0`);
     const own = await keysOf(p.client, base);
     expect(own).toContain(`{${base}}:meta`);
-    // meta, the instance, its events, its two listing indexes, the (type, id) index of its status and the partition's feed
+    // meta, the instance, its events, their feed entry ids, its two listing indexes, the (type, id)
+    // index of its status and the partition's feed
     expect(own).toContain(`{${base}#0}:feed`);
-    expect(own.length).toBe(7);
+    expect(own.length).toBe(8);
     expect(await p.store.destroy()).toBe(own.length);
     expect(await keysOf(p.client, base)).toEqual([]);
     expect(sorted(await keysOf(p.client, `${base}0`))).toEqual(sorted(before));
