@@ -17,6 +17,7 @@ import {
 } from '@ironflow/core/store';
 import { classifyPostgresError } from './classify-error.js';
 import { commitBatch } from './commit-batch.js';
+import { retryingDeadlocks } from './deadlock-retry.js';
 import type { SqlDriver } from './driver.js';
 import { endedOf } from './ended.js';
 import { decodeFeedPosition, feedRead, feedStatements, toFeedHead, toFeedPage } from './feed-sql.js';
@@ -63,7 +64,7 @@ export function createSqlBackend(driver: SqlDriver, settings: SqlBackendSettings
       case 'dead':
         return [s.deadLetter, [id, token, operation.now, operation.error]];
       case 'release':
-        return [s.release, [id, token, operation.now, channel, kind]];
+        return [s.release, [id, token, operation.now, channel, kind, operation.availableAt, operation.reason ?? null]];
     }
   }
 
@@ -256,6 +257,15 @@ export function createSqlBackend(driver: SqlDriver, settings: SqlBackendSettings
     async purge(olderThan) {
       const row = new Row((await driver.query(sql.purge, [olderThan])).rows[0]);
       return { effects: row.number('effects'), timers: row.number('timers') };
+    },
+
+    async deleteInstance(request) {
+      // One call of delete_instance, which locks the instance row, then its work, as commits and
+      // settlements do; a deadlock (with a purge deleting the same done rows) rolled it back whole.
+      const { rows } = await retryingDeadlocks(() => driver.query(sql.deleteInstance, [request.ref.type, request.ref.id, request.expectedVersion]));
+      const outcome = new Row(rows[0]).text('outcome');
+      if (outcome === 'deleted' || outcome === 'missing' || outcome === 'changed' || outcome === 'active' || outcome === 'busy') return outcome;
+      throw new StoreError('integrity', `PostgreSQL store (deleteInstance): delete_instance returned an unknown outcome ${JSON.stringify(outcome)}`);
     },
 
     async readEvents(ref, fromSequence) {

@@ -9,7 +9,9 @@ import type { CheckedCommit } from '@ironflow/core/store';
  * they are. `origin` names the store object that sends a completing commit, so that its listener
  * can skip the notification of an ending its kit has announced already. An effect or timer has
  * `trace` only when it carries one (JSON.stringify drops absent fields), so documents stay as small
- * as before when tracing is off, and the functions read a missing one as NULL.
+ * as before when tracing is off, and the functions read a missing one as NULL. Every event has its
+ * `schemaVersion` and every effect and timer its `version` (1 by default), which the functions of
+ * schema version 9 store as NULL when 1.
  */
 export function encodeCommit(commit: CheckedCommit, origin?: string): string {
   return JSON.stringify({

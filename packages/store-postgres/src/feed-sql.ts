@@ -3,7 +3,7 @@
 // has ended, so no event can later appear before a position a reader has passed. Positions are
 // "<tx>.<position>".
 import { badFeedPosition, type FeedEvent, type FeedPage } from '@ironflow/core/store';
-import { Row } from './rows.js';
+import { Row, versionOf, withSchemaVersion } from './rows.js';
 
 /** A decoded feed position: the transaction id (xid8) and the row's position, as decimal text. */
 export interface FeedKey {
@@ -91,7 +91,8 @@ WITH bound AS (
   -- OFFSET 0 keeps the filters out of the scan: pushed into it, they would match on the primary
   -- key (led by the workflow type), and every read would walk all of a type's events.
   SELECT r.*
-    FROM (SELECT e.tx, e.position, e.workflow_type, e.workflow_id, e.sequence, e.type, e.payload, e.metadata, e.recorded_at
+    FROM (SELECT e.tx, e.position, e.workflow_type, e.workflow_id, e.sequence, e.type, e.payload, e.metadata, e.recorded_at,
+                 e.schema_version
             FROM ${s}.events e, bound b
            WHERE (e.tx, e.position) > ($1::text::xid8, $2::bigint) AND (e.tx, e.position) <= (b.tx, b.position)
           OFFSET 0) r
@@ -100,10 +101,11 @@ WITH bound AS (
    LIMIT (SELECT $5::integer)
 )
 SELECT m.tx::text AS tx, m.position::text AS position, true AS matched, m.workflow_type, m.workflow_id, m.sequence,
-       m.type, m.payload::text AS payload, m.metadata::text AS metadata, m.recorded_at, m.tx AS key_tx, m.position AS key_position
+       m.type, m.payload::text AS payload, m.metadata::text AS metadata, m.recorded_at, m.schema_version,
+       m.tx AS key_tx, m.position AS key_position
   FROM matched m
 UNION ALL
-SELECT b.tx::text, b.position::text, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, b.tx, b.position
+SELECT b.tx::text, b.position::text, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, b.tx, b.position
   FROM bound b
  WHERE (SELECT count(*) FROM matched) < $5::integer
    AND NOT EXISTS (SELECT 1 FROM matched m WHERE (m.tx, m.position) = (b.tx, b.position))
@@ -112,7 +114,7 @@ SELECT b.tx::text, b.position::text, false, NULL, NULL, NULL, NULL, NULL, NULL, 
     // The limit is a subquery for the reason given at `lag`.
     readAll: `
 SELECT e.tx::text AS tx, e.position::text AS position, true AS matched, e.workflow_type, e.workflow_id, e.sequence,
-       e.type, e.payload::text AS payload, e.metadata::text AS metadata, e.recorded_at
+       e.type, e.payload::text AS payload, e.metadata::text AS metadata, e.recorded_at, e.schema_version
   FROM ${s}.events e
  WHERE (e.tx, e.position) > ($1::text::xid8, $2::bigint) AND ${readable}
  ORDER BY e.tx, e.position
@@ -168,7 +170,7 @@ export function toFeedPage(rows: readonly unknown[], after: string | undefined):
     const row = new Row(raw);
     next = encodeFeedPosition(keyOf(row));
     if (!row.boolean('matched')) continue;
-    events.push({
+    const event: FeedEvent = {
       workflowType: row.text('workflow_type'),
       workflowId: row.text('workflow_id'),
       sequence: row.number('sequence'),
@@ -177,7 +179,8 @@ export function toFeedPage(rows: readonly unknown[], after: string | undefined):
       metadata: row.json('metadata') as FeedEvent['metadata'],
       recordedAt: row.number('recorded_at'),
       position: next,
-    });
+    };
+    events.push(withSchemaVersion(event, versionOf(row, 'schema_version')));
   }
   return next === undefined ? { events } : { events, next };
 }

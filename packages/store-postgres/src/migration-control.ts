@@ -17,7 +17,7 @@ export const controlMigration: Migration = {
   version: 4,
   name: 'control of live work',
   sql: (schema) =>
-    [tables(schema), commitOne(schema, VERSION_4), commitDecisions(schema, VERSION_4), commitDecision(schema), settleLeases(schema), cancelInstance(schema, VERSION_4)].join('\n'),
+    [tables(schema), commitOne(schema, VERSION_4), commitDecisions(schema, VERSION_4), commitDecision(schema), settleLeases(schema, SETTLE_V4), cancelInstance(schema, VERSION_4)].join('\n'),
 };
 
 // Rank of an effect in claim order: available_at - priority × PRIORITY_AGING_MS (1000). Written out
@@ -107,8 +107,9 @@ const UNLEASE = 'lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
 
 /**
  * What one schema version's commit functions write beyond version 4's: the columns they add to
- * every effect and timer INSERT, and the comment heading each function. A keyed timer scheduled
- * again in place takes the added columns from the new timer.
+ * every effect and timer INSERT (and, from version 9, to every event INSERT), and the comment
+ * heading each function. A keyed timer scheduled again in place takes the added columns from the
+ * new timer.
  */
 export interface WorkWrites {
   /** `, column…` appended to the column list of each effect and timer INSERT. */
@@ -117,9 +118,14 @@ export interface WorkWrites {
   values(x: string): string;
   /** `, column = EXCLUDED.column…` appended to the SET of a keyed timer's reschedule. */
   readonly rearm: string;
+  /** Columns added to each event INSERT and their values from the element `e` (jsonb); none before version 9. */
+  readonly events?: { readonly columns: string; values(e: string): string } | undefined;
   /** The SQL comment heading each function, without a final newline. */
   readonly notes: { readonly commitOne: string; readonly commitDecisions: string; readonly cancelInstance: string };
 }
+
+const eventColumns = (w: WorkWrites): string => w.events?.columns ?? '';
+const eventValues = (w: WorkWrites, e: string): string => w.events?.values(e) ?? '';
 
 /** Version 4's own: no added columns, its released comments. */
 const VERSION_4: WorkWrites = {
@@ -281,9 +287,9 @@ BEGIN
     END IF;
   END IF;
 
-  INSERT INTO ${s}.events (workflow_type, workflow_id, sequence, type, payload, metadata, recorded_at)
+  INSERT INTO ${s}.events (workflow_type, workflow_id, sequence, type, payload, metadata, recorded_at${eventColumns(w)})
   SELECT c_type, c_id, c_expected + e.n::integer, e.v->>'type', (e.v->>'payload')::json,
-         (e.v->>'metadata')::json, (e.v->>'recordedAt')::bigint
+         (e.v->>'metadata')::json, (e.v->>'recordedAt')::bigint${eventValues(w, 'e.v')}
     FROM jsonb_array_elements(p_commit->'events') WITH ORDINALITY AS e(v, n);
 
   IF jsonb_array_length(c_cancel_keys) > 0 THEN
@@ -422,8 +428,8 @@ BEGIN
   ), applied AS (
     SELECT simple.* FROM simple JOIN created ON created.workflow_type = simple.t AND created.workflow_id = simple.i
   ), events AS (
-    INSERT INTO ${s}.events (workflow_type, workflow_id, sequence, type, payload, metadata, recorded_at)
-    SELECT a.t, a.i, e.n::integer, e.v->>'type', (e.v->>'payload')::json, (e.v->>'metadata')::json, (e.v->>'recordedAt')::bigint
+    INSERT INTO ${s}.events (workflow_type, workflow_id, sequence, type, payload, metadata, recorded_at${eventColumns(w)})
+    SELECT a.t, a.i, e.n::integer, e.v->>'type', (e.v->>'payload')::json, (e.v->>'metadata')::json, (e.v->>'recordedAt')::bigint${eventValues(w, 'e.v')}
       FROM applied a, jsonb_array_elements(a.doc->'events') WITH ORDINALITY AS e(v, n)
     RETURNING 1
   ), effects AS (
@@ -508,9 +514,9 @@ BEGIN
           FROM f WHERE w.id = f.doc->'ack'->>'id'
         RETURNING 1
       ), events AS (
-        INSERT INTO ${s}.events (workflow_type, workflow_id, sequence, type, payload, metadata, recorded_at)
+        INSERT INTO ${s}.events (workflow_type, workflow_id, sequence, type, payload, metadata, recorded_at${eventColumns(w)})
         SELECT f.doc->>'workflowType', f.doc->>'workflowId', f.expected + e.n::integer, e.v->>'type', (e.v->>'payload')::json,
-               (e.v->>'metadata')::json, (e.v->>'recordedAt')::bigint
+               (e.v->>'metadata')::json, (e.v->>'recordedAt')::bigint${eventValues(w, 'e.v')}
           FROM f, jsonb_array_elements(f.doc->'events') WITH ORDINALITY AS e(v, n)
         RETURNING 1
       ), effects AS (
@@ -608,18 +614,36 @@ $commit_decision$;
 `;
 }
 
-function settleLeases({ quoted: s, channel }: SchemaName): string {
+/**
+ * How one schema version writes settle_leases: the comment and statements that (re)create it, up to
+ * and including its CREATE line's start, and whether a release carries availableAt and reason.
+ */
+export interface SettleWrites {
+  /** The text before `<schema>.settle_leases(p_changes jsonb)`: its comment, a DROP if any, `CREATE … FUNCTION `. */
+  head(s: string): string;
+  /** Releases read `availableAt` and `reason` from their change (version 9). */
+  readonly reasons: boolean;
+}
+
+/** Version 4's own. */
+const SETTLE_V4: SettleWrites = {
+  head: (s) => `-- settle_leases, version 4: as version 3, and a change that did not apply says in r_cancelled
+-- whether its row was cancelled (its instance was, or a decision cancelled the effect). Processes
+-- of the previous release select r_index and r_applied only, which stay as they were.
+DROP FUNCTION ${s}.settle_leases(jsonb);
+CREATE FUNCTION `,
+  reasons: false,
+};
+
+/** settle_leases as the schema version of `v` writes it: an array of fenced lease changes in one statement. */
+export function settleLeases({ quoted: s, channel }: SchemaName, v: SettleWrites): string {
   // A change that did not apply reports whether its row is cancelled. Each statement of a PL/pgSQL
   // function reads a new snapshot, so a cancellation the change waited for is seen here.
   const cancelled = (id: string, kind: string) => `(CASE ${kind} WHEN 'effect'
         THEN EXISTS (SELECT 1 FROM ${s}.effects c WHERE c.id = ${id} AND c.status = 'cancelled')
         ELSE EXISTS (SELECT 1 FROM ${s}.timers c WHERE c.id = ${id} AND c.status = 'cancelled') END)`;
   return `
--- settle_leases, version 4: as version 3, and a change that did not apply says in r_cancelled
--- whether its row was cancelled (its instance was, or a decision cancelled the effect). Processes
--- of the previous release select r_index and r_applied only, which stay as they were.
-DROP FUNCTION ${s}.settle_leases(jsonb);
-CREATE FUNCTION ${s}.settle_leases(p_changes jsonb)
+${v.head(s)}${s}.settle_leases(p_changes jsonb)
 RETURNS TABLE (r_index integer, r_applied boolean, r_cancelled boolean)
 LANGUAGE plpgsql
 AS $settle_leases$
@@ -642,9 +666,9 @@ BEGIN
              x.value->>'id' AS id, x.value->>'token' AS token, (x.value->>'now')::bigint AS now
         FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS x
     ), effects AS (
-${settleSet(`${s}.effects`, 'effect', 'done')}
+${settleSet(`${s}.effects`, 'effect', 'done', v.reasons)}
     ), timers AS (
-${settleSet(`${s}.timers`, 'timer', 'fired')}
+${settleSet(`${s}.timers`, 'timer', 'fired', v.reasons)}
     ), settled AS (
       SELECT * FROM effects UNION ALL SELECT * FROM timers
     )
@@ -666,9 +690,9 @@ ${settleSet(`${s}.timers`, 'timer', 'fired')}
     v_token := v_change->>'token';
     v_now := (v_change->>'now')::bigint;
     IF v_change->>'kind' = 'effect' THEN
-${settleBranch(`${s}.effects`, 'done')}
+${settleBranch(`${s}.effects`, 'done', v.reasons)}
     ELSE
-${settleBranch(`${s}.timers`, 'fired')}
+${settleBranch(`${s}.timers`, 'fired', v.reasons)}
     END IF;
     r_applied := FOUND;
     r_cancelled := NOT r_applied AND ${cancelled('v_id', "v_change->>'kind'")};

@@ -5,6 +5,7 @@ import { feedMigration } from './migration-feed.js';
 import { projectionsMigration } from './migration-projections.js';
 import { routedMigration } from './migration-routed.js';
 import { traceMigration } from './migration-trace.js';
+import { versionsMigration } from './migration-versions.js';
 import type { SchemaName } from './schema-name.js';
 import { settleBranch, settleSet } from './settle-sql.js';
 
@@ -751,4 +752,4 @@ $settle_leases$;
 };
 
 /** Every migration, in version order. */
-export const MIGRATIONS: readonly Migration[] = [initial, claimIndexesByType, batches, controlMigration, traceMigration, routedMigration, feedMigration, projectionsMigration];
+export const MIGRATIONS: readonly Migration[] = [initial, claimIndexesByType, batches, controlMigration, traceMigration, routedMigration, feedMigration, projectionsMigration, versionsMigration];

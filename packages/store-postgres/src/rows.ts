@@ -101,7 +101,13 @@ function status(row: Row): WorkStatus {
   }
 }
 
-/** The fields effects and timers share; trace absent when the row has none. */
+/** A version column: NULL (rows written before schema version 9) and 1 are both version 1, which reads leave out. */
+export function versionOf(row: Row, column: string): number | undefined {
+  const version = row.optionalNumber(column);
+  return version === 1 ? undefined : version;
+}
+
+/** The fields effects and timers share; trace absent when the row has none, version when 1, releases when 0. */
 function workItem(row: Row): Omit<EffectRecord, 'kind' | 'payload' | 'priority'> {
   return stripUndefined({
     id: row.text('id'),
@@ -116,6 +122,8 @@ function workItem(row: Row): Omit<EffectRecord, 'kind' | 'payload' | 'priority'>
     leaseOwner: row.optionalText('lease_owner'),
     leaseExpiresAt: row.optionalNumber('lease_expires_at'),
     trace: row.optionalJson('trace') as EffectRecord['trace'],
+    version: versionOf(row, 'version'),
+    releases: row.number('releases') === 0 ? undefined : row.number('releases'),
   });
 }
 
@@ -145,30 +153,40 @@ export function toTimer(raw: unknown): TimerRecord {
   });
 }
 
-/** An events row of `readEvents`. */
+/** An events row of `readEvents`; schemaVersion absent when 1. */
 export function toEvent(raw: unknown, workflowType: string, workflowId: string): StoredEvent {
   const row = new Row(raw);
-  return {
-    workflowType,
-    workflowId,
-    sequence: row.number('sequence'),
-    type: row.text('type'),
-    payload: row.json('payload'),
-    metadata: row.json('metadata') as StoredEvent['metadata'],
-    recordedAt: row.number('recorded_at'),
-  };
+  return withSchemaVersion(
+    {
+      workflowType,
+      workflowId,
+      sequence: row.number('sequence'),
+      type: row.text('type'),
+      payload: row.json('payload'),
+      metadata: row.json('metadata') as StoredEvent['metadata'],
+      recordedAt: row.number('recorded_at'),
+    },
+    versionOf(row, 'schema_version'),
+  );
 }
 
-/** The events `load` aggregates as `[[sequence, type, payload, metadata, recordedAt], …]`. */
+/** `event` with its schema version, when that is not 1 (so events of version 1 read back as before). */
+export function withSchemaVersion<T extends StoredEvent>(event: T, schemaVersion: number | undefined): T {
+  return schemaVersion === undefined ? event : { ...event, schemaVersion };
+}
+
+/** The events `load` aggregates as `[[sequence, type, payload, metadata, recordedAt, schemaVersion], …]`. */
 export function toEvents(text: string | undefined, workflowType: string, workflowId: string): StoredEvent[] {
   if (text === undefined) return [];
   const tuples = parseJson(text, 'events');
   if (!Array.isArray(tuples)) throw shapeError('events', tuples);
   return tuples.map((tuple: unknown) => {
-    if (!Array.isArray(tuple) || tuple.length !== 5) throw shapeError('events', tuple);
-    const [sequence, type, payload, metadata, recordedAt] = tuple as [unknown, unknown, unknown, unknown, unknown];
+    if (!Array.isArray(tuple) || tuple.length !== 6) throw shapeError('events', tuple);
+    const [sequence, type, payload, metadata, recordedAt, schemaVersion] = tuple as [unknown, unknown, unknown, unknown, unknown, unknown];
     if (typeof sequence !== 'number' || typeof type !== 'string' || typeof recordedAt !== 'number') throw shapeError('events', tuple);
-    return { workflowType, workflowId, sequence, type, payload, metadata: metadata as StoredEvent['metadata'], recordedAt };
+    if (schemaVersion !== null && (typeof schemaVersion !== 'number' || !Number.isSafeInteger(schemaVersion))) throw shapeError('events', tuple);
+    const event = { workflowType, workflowId, sequence, type, payload, metadata: metadata as StoredEvent['metadata'], recordedAt };
+    return withSchemaVersion(event, schemaVersion === null || schemaVersion === 1 ? undefined : schemaVersion);
   });
 }
 

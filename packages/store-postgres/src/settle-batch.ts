@@ -17,8 +17,10 @@ function encodeChange(operation: LeaseOperation): Record<string, unknown> {
       return { ...change, retryAt: operation.retryAt, error: operation.error };
     case 'dead':
       return { ...change, error: operation.error };
-    case 'complete':
     case 'release':
+      // No reason, no field: the function reads a missing one as a shutdown's release.
+      return operation.reason === undefined ? { ...change, availableAt: operation.availableAt } : { ...change, availableAt: operation.availableAt, reason: operation.reason };
+    case 'complete':
       return change;
   }
 }

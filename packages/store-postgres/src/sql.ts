@@ -5,11 +5,11 @@ import type { SchemaName } from './schema-name.js';
 
 /** The columns of an effect row as `toEffect` reads them. */
 export const EFFECT_COLUMNS = `id, workflow_type, workflow_id, payload::text AS payload, key, tag, priority, settings::text AS settings,
-  status, attempts, last_error, created_at, updated_at, available_at, lease_owner, lease_expires_at, trace::text AS trace`;
+  status, attempts, last_error, created_at, updated_at, available_at, lease_owner, lease_expires_at, trace::text AS trace, version, releases`;
 
 /** The columns of a timer row as `toTimer` reads them. */
 export const TIMER_COLUMNS = `id, workflow_type, workflow_id, key, fire_at, input::text AS input, status, attempts, last_error,
-  created_at, updated_at, available_at, lease_owner, lease_expires_at, trace::text AS trace`;
+  created_at, updated_at, available_at, lease_owner, lease_expires_at, trace::text AS trace, version, releases`;
 
 /** Statements shared by effects and timers, for one of the two tables. Lease-fenced ones return a row when they applied. */
 export interface WorkStatements {
@@ -29,9 +29,12 @@ export interface WorkStatements {
   readonly retry: string;
   /** $1 id, $2 token, $3 now, $4 error. */
   readonly deadLetter: string;
-  /** $1 id, $2 token, $3 now, $4 channel, $5 payload. Notifies in the same statement. */
+  /**
+   * $1 id, $2 token, $3 now, $4 channel, $5 payload, $6 available at, $7 reason or null (with one,
+   * releases + 1 and last_error = reason). Notifies in the same statement.
+   */
   readonly release: string;
-  /** $1 id, $2 now, $3 channel, $4 payload. Notifies in the same statement. */
+  /** $1 id, $2 now, $3 channel, $4 payload. Resets attempts and releases. Notifies in the same statement. */
   readonly redrive: string;
   /** $1 type or null, $2 id or null, $3 limit, $4 offset. */
   readonly listDead: string;
@@ -74,6 +77,8 @@ export interface Statements {
   readonly purge: string;
   /** $1 older than. Returns the count. */
   readonly purgeIdempotencyKeys: string;
+  /** $1 type, $2 id, $3 expected version. One row: outcome ('deleted', 'missing', 'changed', 'active' or 'busy'). */
+  readonly deleteInstance: string;
   readonly effects: WorkStatements;
   readonly timers: WorkStatements;
 }
@@ -90,7 +95,7 @@ export function statements(schema: SchemaName): Statements {
 SELECT i.version, i.completed, i.cancel_reason, i.parent_type, i.parent_id,
        sn.version AS snapshot_version, sn.revision AS snapshot_revision, sn.state::text AS snapshot_state,
        k.version AS idempotent_version, k.event_count AS idempotent_event_count, k.committed_at AS idempotent_committed_at,
-       (SELECT json_agg(json_build_array(e.sequence, e.type, e.payload, e.metadata, e.recorded_at) ORDER BY e.sequence)
+       (SELECT json_agg(json_build_array(e.sequence, e.type, e.payload, e.metadata, e.recorded_at, e.schema_version) ORDER BY e.sequence)
           FROM ${s}.events e
          WHERE e.workflow_type = i.workflow_type AND e.workflow_id = i.workflow_id
            AND e.sequence > coalesce(sn.version, 0))::text AS events
@@ -101,7 +106,7 @@ SELECT i.version, i.completed, i.cancel_reason, i.parent_type, i.parent_id,
  WHERE i.workflow_type = $1 AND i.workflow_id = $2`,
 
     readEvents: `
-SELECT sequence, type, payload::text AS payload, metadata::text AS metadata, recorded_at
+SELECT sequence, type, payload::text AS payload, metadata::text AS metadata, recorded_at, schema_version
   FROM ${s}.events
  WHERE workflow_type = $1 AND workflow_id = $2 AND sequence >= $3
  ORDER BY sequence`,
@@ -148,6 +153,8 @@ SELECT (SELECT count(*) FROM e) AS effects, (SELECT count(*) FROM t) AS timers`,
     purgeIdempotencyKeys: `
 WITH k AS (DELETE FROM ${s}.idempotency_keys WHERE committed_at < $1 RETURNING 1)
 SELECT count(*) AS count FROM k`,
+
+    deleteInstance: `SELECT ${s}.delete_instance($1, $2, $3) AS outcome`,
 
     effects: work(s, 'effects', EFFECT_COLUMNS, effectClaim(s, false)),
     timers: work(s, 'timers', TIMER_COLUMNS, timerClaim(s)),
@@ -217,7 +224,9 @@ function work(s: string, table: 'effects' | 'timers', columns: string, claim: st
 
     release: `
 WITH released AS (
-  UPDATE ${t} SET status = 'pending', available_at = $3, attempts = greatest(attempts - 1, 0), ${unlease}, updated_at = $3
+  UPDATE ${t} SET status = 'pending', available_at = $6::bigint, attempts = greatest(attempts - 1, 0),
+         releases = releases + CASE WHEN $7::text IS NULL THEN 0 ELSE 1 END, last_error = coalesce($7::text, last_error),
+         ${unlease}, updated_at = $3
    WHERE ${held}
   RETURNING 1
 )
@@ -226,7 +235,7 @@ SELECT pg_notify($4, $5) FROM released`,
     // A dead keyed row cannot come back while another row of its instance holds its key.
     redrive: `
 WITH redriven AS (
-  UPDATE ${t} w SET status = 'pending', attempts = 0, available_at = $2, updated_at = $2
+  UPDATE ${t} w SET status = 'pending', attempts = 0, releases = 0, available_at = $2, updated_at = $2
    WHERE w.id = $1 AND w.status = 'dead'
      AND NOT EXISTS (SELECT 1 FROM ${t} a
                       WHERE a.workflow_type = w.workflow_type AND a.workflow_id = w.workflow_id

@@ -3,7 +3,8 @@
 // trace column in every statement that inserts an effect or a timer, version 6 only lets routed
 // results with cancelWork into commit_decisions' set-based path, and no insert into events names
 // the feed columns of version 7, which their defaults fill; version 8 only creates the projection
-// tables.
+// tables; version 9 adds its columns without rewriting a table, writes them in every insert of
+// events, effects and timers, and replaces the functions in place.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../src/migrations.js';
@@ -21,6 +22,7 @@ const RELEASED: Record<number, string> = {
   6: 'cf3757578d20ab377d5385c21048203d2f148558fbf5af1d295b8554a4cf752e',
   7: '001170c7f8d5a35e025d94b670bfc0eef90d2159a08aa8284fdc55bba9f177ad',
   8: '098f93f82c0d1990d965642fcb2bc4da5cd607ae6bdebfd93f1167e58da08f70',
+  9: '2d74f5653d628a2bc612adeff91868dba8d4812fa843ce8807316d68ad9b6aba',
 };
 
 describe('migration text', () => {
@@ -68,9 +70,15 @@ describe('migration text', () => {
     // Every insert into events (commit_decision, commit_one, both set-based paths of
     // commit_decisions, in every version that defines them) lists its columns without tx and
     // position, so the defaults fill them for processes of this release and of earlier ones.
-    const inserts = MIGRATIONS.flatMap((m) => [...textOf(m.version).matchAll(/INSERT INTO "ironflow"\.events \(([^)]*)\)/g)].map(([, columns]) => columns!));
+    // From version 9 they also name schema_version.
+    const inserts = MIGRATIONS.flatMap((m) =>
+      [...textOf(m.version).matchAll(/INSERT INTO "ironflow"\.events \(([^)]*)\)/g)].map(([, columns]) => ({ version: m.version, columns: columns! })),
+    );
     expect(inserts.length).toBeGreaterThanOrEqual(8);
-    for (const columns of inserts) expect(columns.split(',').map((c) => c.trim())).toEqual(['workflow_type', 'workflow_id', 'sequence', 'type', 'payload', 'metadata', 'recorded_at']);
+    for (const { version, columns } of inserts) {
+      const expected = ['workflow_type', 'workflow_id', 'sequence', 'type', 'payload', 'metadata', 'recorded_at'];
+      expect(columns.split(',').map((c) => c.trim())).toEqual(version >= 9 ? [...expected, 'schema_version'] : expected);
+    }
     expect(MIGRATIONS.map((m) => textOf(m.version)).join('\n')).not.toMatch(/INSERT INTO "ironflow"\.events(?! \()/);
   });
 
@@ -83,5 +91,44 @@ describe('migration text', () => {
     expect(text).not.toMatch(/\b(ALTER|DROP|LOCK|UPDATE|INSERT|DELETE)\b/);
     expect(text).toContain("status        text NOT NULL CHECK (status IN ('parked', 'redriven'))");
     expect(text).toContain('PRIMARY KEY (projection, id)');
+  });
+
+  it('version 9 adds its columns to the catalog only, writes them in every insert of events, effects and timers, and replaces the functions in place', () => {
+    const text = textOf(9);
+    // Nullable without a default, or NOT NULL with a constant default: no rewrite, no read of the table.
+    expect([...text.matchAll(/ALTER TABLE "ironflow"\.(\w+) (.*);/g)].map(([, table, change]) => [table, change])).toEqual([
+      ['events', 'ADD COLUMN IF NOT EXISTS schema_version integer'],
+      ['effects', 'ADD COLUMN IF NOT EXISTS version integer, ADD COLUMN IF NOT EXISTS releases integer NOT NULL DEFAULT 0'],
+      ['timers', 'ADD COLUMN IF NOT EXISTS version integer, ADD COLUMN IF NOT EXISTS releases integer NOT NULL DEFAULT 0'],
+    ]);
+    expect(text).not.toMatch(/\b(LOCK|DROP)\b|UPDATE "ironflow"\.events|CREATE (UNIQUE )?INDEX/);
+    // Same signatures as version 8 left them (callers of the previous release and grants keep
+    // working); commit_decision is left as it is; delete_instance is new.
+    expect([...text.matchAll(/CREATE (?:OR REPLACE )?FUNCTION "ironflow"\.\w+\([^)]*\)/g)].map(([created]) => created.replace(/\s+/g, ' '))).toEqual([
+      'CREATE OR REPLACE FUNCTION "ironflow".commit_one(p_commit jsonb, OUT o_outcome text, OUT o_version integer, OUT o_holder text, OUT o_effects boolean, OUT o_timers boolean)',
+      'CREATE OR REPLACE FUNCTION "ironflow".commit_decisions(p_commits jsonb)',
+      'CREATE OR REPLACE FUNCTION "ironflow".cancel_instance(p_type text, p_id text, p_now bigint, p_reason text, p_effects jsonb, p_origin text, OUT o_cancelled boolean, OUT o_effects integer, OUT o_timers integer)',
+      'CREATE OR REPLACE FUNCTION "ironflow".settle_leases(p_changes jsonb)',
+      'CREATE FUNCTION "ironflow".delete_instance(p_type text, p_id text, p_expected integer)',
+    ]);
+    expect(text).toContain('RETURNS TABLE (r_index integer, r_applied boolean, r_cancelled boolean)');
+    const inserts = [...text.matchAll(/INSERT INTO "ironflow"\.(effects|timers)(?: AS t)? \(([^)]*)\)/g)];
+    expect(inserts.map(([, table]) => table).sort()).toEqual(['effects', 'effects', 'effects', 'effects', 'timers', 'timers']);
+    for (const [insert, , columns] of inserts) expect(columns!.trimEnd().endsWith(', trace, version'), insert).toBe(true);
+    expect(text).toMatch(/DO UPDATE SET [^;]*, trace = EXCLUDED\.trace, version = EXCLUDED\.version, releases = 0;/);
+    // Both paths of settle_leases count a release with a reason and move it to its availableAt.
+    expect(text.match(/releases = w\.releases \+ CASE WHEN v_change->>'reason' IS NULL THEN 0 ELSE 1 END/g)).toHaveLength(2);
+    expect(text.match(/WHEN ch\.op = 'release' AND ch\.d->>'reason' IS NOT NULL THEN w\.releases \+ 1/g)).toHaveLength(2);
+    expect(text.match(/coalesce\(\(v_change->>'availableAt'\)::bigint, v_now\)/g)).toHaveLength(2);
+    expect(text.match(/coalesce\(\(ch\.d->>'availableAt'\)::bigint, ch\.now\)/g)).toHaveLength(2);
+    // Everything but the written columns is version 6's commit_decisions, word for word.
+    const commitDecisions = (version: number) =>
+      textOf(version)
+        .match(/CREATE OR REPLACE FUNCTION "ironflow"\.commit_decisions[\s\S]*?\$commit_decisions\$;/)![0]
+        .replace(/, schema_version\)/g, ')')
+        .replace(/, nullif\(\(e\.v->>'schemaVersion'\)::integer, 1\)/g, '')
+        .replace(/, version\)/g, ')')
+        .replace(/, nullif\(\(x->>'version'\)::integer, 1\)/g, '');
+    expect(commitDecisions(9)).toBe(commitDecisions(6));
   });
 });

@@ -1,6 +1,6 @@
 // Tests of this package that hold on PostgreSQL and PGlite alike, added to each conformance run:
-// one round trip per operation, poison isolation done inside the one claim statement, and endings
-// notified across stores.
+// one round trip per operation, poison isolation done inside the one claim statement, deletions
+// racing the writes they lock out, and endings notified across stores.
 import { describe, expect, it } from 'vitest';
 import { compareIds, type WorkflowStore } from '@ironflow/core/store';
 import { uniqueName, type ConformanceContext } from '@ironflow/testing';
@@ -63,6 +63,104 @@ export function sqlStoreCases(ctx: ConformanceContext, counted: (namespace: stri
         expect(await tripsOf(opened, () => store.commit(commit(ref, 1, { ack, effects: [{ id: uniqueName('e'), payload: null }] })))).toBe(1);
         expect(await tripsOf(opened, () => store.commit(commit(ref, 1)).catch(() => undefined))).toBe(1);
       });
+    });
+
+    it('a release with a reason and a deleteInstance cost one round trip each, whatever the outcome', async () => {
+      await withCounted(async (opened) => {
+        const { store } = opened;
+        const type = uniqueName('trips');
+        const ref = { type, id: 'deleted' };
+        await store.commit(commit(ref, 0, { effects: [{ id: uniqueName('e'), payload: 1 }] }));
+        const [claimed] = await store.claimEffects({ now: T0, limit: 1, types: [type], leaseMs: 60_000, owner: 'w' });
+        expect(await tripsOf(opened, () => store.release(claimed!.lease, T0, { reason: 'newer', availableAt: T0 + 10 }))).toBe(1);
+        expect(await tripsOf(opened, async () => expect(await store.deleteInstance({ ref, expectedVersion: 1, now: T0 })).toBe('active'))).toBe(1);
+        await store.commit(commit(ref, 1, { completed: true, cancelWork: true }));
+        expect(await tripsOf(opened, async () => expect(await store.deleteInstance({ ref, expectedVersion: 2, now: T0 })).toBe('deleted'))).toBe(1);
+        expect(await tripsOf(opened, async () => expect(await store.deleteInstance({ ref, expectedVersion: 2, now: T0 })).toBe('missing'))).toBe(1);
+      });
+    });
+  });
+
+  describe('releases in settle_leases, one change at a time', () => {
+    it('a batch that names a row twice (renewed, then released with a reason) releases it as the set-based path does: counted, delayed, the attempt un-counted', async () => {
+      const type = uniqueName('release-loop');
+      const ref = { type, id: 'r' };
+      const ids = [uniqueName('e'), uniqueName('e')];
+      await ctx.store.commit(commit(ref, 0, { effects: ids.map((id) => ({ id, payload: 1 })) }));
+      const claimed = await ctx.store.claimEffects({ now: T0, limit: 2, types: [type], leaseMs: 1000, owner: 'w' });
+      const lease = (id: string) => claimed.find((c) => c.id === id)!.lease;
+      const results = await ctx.store.settleMany([
+        { op: 'renew', lease: lease(ids[0]!), now: T0 + 1, leaseMs: 1000 },
+        { op: 'release', lease: lease(ids[0]!), now: T0 + 2, reason: 'newer', availableAt: T0 + 50 },
+        { op: 'release', lease: lease(ids[1]!), now: T0 + 2 },
+      ]);
+      expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+      const rows = new Map((await ctx.store.listEffects(ref)).map((e) => [e.id, e]));
+      expect(rows.get(ids[0]!)).toMatchObject({ status: 'pending', attempts: 0, releases: 1, lastError: 'newer', availableAt: T0 + 50 });
+      expect(rows.get(ids[1]!)).toMatchObject({ status: 'pending', attempts: 0, availableAt: T0 + 2 });
+      expect(rows.get(ids[1]!)).not.toHaveProperty('releases');
+      expect(rows.get(ids[1]!)).not.toHaveProperty('lastError');
+    });
+  });
+
+  describe('deletion racing writes', () => {
+    /** Everything of `ref` the store still holds: events, work, the instance's version. */
+    const remains = async (store: WorkflowStore, ref: { type: string; id: string }) => ({
+      version: (await store.load(ref)).version,
+      events: (await store.readEvents(ref)).length,
+      work: (await store.listEffects(ref)).length + (await store.listTimers(ref)).length,
+    });
+
+    it('a commit that completes an instance while another process deletes it at the completed version: the deletion finds it changed, or deletes it with the commit\'s events', async () => {
+      const type = uniqueName('delete-race');
+      const other = await ctx.open(ctx.namespace);
+      const refs = Array.from({ length: 20 }, (_, i) => ({ type, id: `r${i}` }));
+      await ctx.store.commitMany(refs.map((ref) => commit(ref, 0)));
+      const outcomes = await Promise.all(
+        refs.map(async (ref) => {
+          const [committed, deleted] = await Promise.all([
+            ctx.store.commit(commit(ref, 1, { completed: true })).then(
+              () => 'committed',
+              (error: unknown) => (error as { code?: string }).code,
+            ),
+            other.deleteInstance({ ref, expectedVersion: 2, now: T0 }),
+          ]);
+          return { ref, committed, deleted };
+        }),
+      );
+      for (const { ref, committed, deleted } of outcomes) {
+        expect(committed, ref.id).toBe('committed');
+        expect(['changed', 'deleted'], ref.id).toContain(deleted);
+        // Deleted after the commit: nothing of it is left, its second event included.
+        expect(await remains(ctx.store, ref), ref.id).toEqual(deleted === 'deleted' ? { version: 0, events: 0, work: 0 } : { version: 2, events: 2, work: 0 });
+      }
+    });
+
+    it('a redrive of a dead effect racing the deletion of its instance: either the effect comes back and the instance stays, or both are gone', async () => {
+      const type = uniqueName('redrive-race');
+      const other = await ctx.open(ctx.namespace);
+      const refs = Array.from({ length: 20 }, (_, i) => ({ type, id: `r${i}` }));
+      const ids = new Map(refs.map((ref) => [ref.id, uniqueName('e')]));
+      await ctx.store.commitMany(refs.map((ref) => commit(ref, 0, { completed: true, effects: [{ id: ids.get(ref.id)!, payload: 1 }] })));
+      const claimed = await ctx.store.claimEffects({ now: T0, limit: 100, types: [type], leaseMs: 60_000, owner: 'w' });
+      expect(claimed).toHaveLength(refs.length);
+      await ctx.store.settleMany(claimed.map((c) => ({ op: 'deadLetter' as const, lease: c.lease, now: T0, error: 'gave up' })));
+      const outcomes = await Promise.all(
+        refs.map(async (ref) => {
+          const [redriven, deleted] = await Promise.all([ctx.store.redrive('effect', ids.get(ref.id)!, T0 + 1), other.deleteInstance({ ref, expectedVersion: 1, now: T0 + 1 })]);
+          return { ref, redriven, deleted };
+        }),
+      );
+      for (const { ref, redriven, deleted } of outcomes) {
+        const left = await remains(ctx.store, ref);
+        if (deleted === 'deleted') {
+          expect(redriven, ref.id).toBe(false);
+          expect(left, ref.id).toEqual({ version: 0, events: 0, work: 0 });
+        } else {
+          expect([redriven, deleted], ref.id).toEqual([true, 'busy']);
+          expect(left, ref.id).toEqual({ version: 1, events: 1, work: 1 });
+        }
+      }
     });
   });
 
