@@ -2,7 +2,7 @@
 // one round trip per operation, poison isolation done inside the one claim statement, deletions
 // racing the writes they lock out, and endings notified across stores.
 import { describe, expect, it } from 'vitest';
-import { compareIds, type WorkflowStore } from '@ironflow/core/store';
+import { compareIds, type FeedEvent, type WorkflowStore } from '@ironflow/core/store';
 import { uniqueName, type ConformanceContext } from '@ironflow/testing';
 import type { PostgresStore } from '../src/index.js';
 import { commit, eventually, T0 } from './support.js';
@@ -100,6 +100,43 @@ export function sqlStoreCases(ctx: ConformanceContext, counted: (namespace: stri
       expect(rows.get(ids[1]!)).toMatchObject({ status: 'pending', attempts: 0, availableAt: T0 + 2 });
       expect(rows.get(ids[1]!)).not.toHaveProperty('releases');
       expect(rows.get(ids[1]!)).not.toHaveProperty('lastError');
+    });
+  });
+
+  describe('versions and deletions on the feed', () => {
+    /** The events of `type` after `after`, read page by page with `query` until `count` came back. */
+    async function typeEvents(query: { filtered: boolean; limit: number }, type: string, after: string | undefined, count: number) {
+      const events: FeedEvent[] = [];
+      let next = after;
+      const deadline = Date.now() + 30_000;
+      while (events.length < count && Date.now() < deadline) {
+        const page = await ctx.store.readFeed({ after: next, limit: query.limit, ...(query.filtered ? { workflowTypes: [type] } : {}) });
+        events.push(...page.events.filter((e) => e.workflowType === type));
+        if (page.events.length === 0 && page.next === next) await new Promise((resolve) => setTimeout(resolve, 10));
+        next = page.next ?? next;
+      }
+      return events.map((e) => `${e.workflowId}${e.sequence}:${e.schemaVersion ?? '-'}`);
+    }
+
+    it('the unfiltered and the filtered feed statements return schema versions alike, and pass over the events of a deleted instance', async () => {
+      const type = uniqueName('feed-versions');
+      const start = await ctx.store.feedHead();
+      const event = (ref: { type: string; id: string }, sequence: number, schemaVersion?: number) => ({
+        ...commit(ref, sequence - 1).events[0]!,
+        ...(schemaVersion === undefined ? {} : { schemaVersion }),
+      });
+      const [a, b] = [{ type, id: 'a' }, { type, id: 'b' }];
+      await ctx.store.commit(commit(a, 0, { events: [event(a, 1), event(a, 2, 2)] }));
+      await ctx.store.commit(commit(b, 0, { events: [event(b, 1, 5)], completed: true }));
+      await ctx.store.commit(commit(a, 2, { events: [event(a, 3, 1)] }));
+      const expected = ['a1:-', 'a2:2', 'b1:5', 'a3:-'];
+      for (const query of [{ filtered: false, limit: 100 }, { filtered: true, limit: 1 }]) {
+        expect(await typeEvents(query, type, start, 4), JSON.stringify(query)).toEqual(expected);
+      }
+      expect(await ctx.store.deleteInstance({ ref: b, expectedVersion: 1, now: T0 })).toBe('deleted');
+      for (const query of [{ filtered: false, limit: 100 }, { filtered: true, limit: 1 }]) {
+        expect(await typeEvents(query, type, start, 3), JSON.stringify(query)).toEqual(['a1:-', 'a2:2', 'a3:-']);
+      }
     });
   });
 
