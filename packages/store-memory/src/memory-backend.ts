@@ -145,6 +145,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
   function rearm(row: TimerRow, timer: CheckedTimer, now: number): void {
     row.status = 'pending';
     row.attempts = 0;
+    row.releases = 0;
     row.lastError = undefined;
     row.lease = undefined;
     row.fireAt = timer.fireAt;
