@@ -20,3 +20,4 @@ export type { LifecycleEvent, LifecycleEventType, LifecycleListener, Logger } fr
 export type { PoolHealth } from './worker-pool.js';
 export { uuidv7 } from './ids.js';
 export { errorTypeOf, OTHER_ERROR } from './settle.js';
+export { replayCheck, type ReplayCheckOptions, type ReplayProblem, type ReplayProblemKind, type ReplayProgress, type ReplayReport } from './replay-check.js';
