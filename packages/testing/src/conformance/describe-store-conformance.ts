@@ -20,6 +20,7 @@ import { runtimeCases } from './runtime.js';
 import { tenantIsolationCases } from './tenant-isolation.js';
 import { timerCases } from './timers.js';
 import { traceCases } from './tracing.js';
+import { replayCheckCases } from './replay-check.js';
 import { retentionCases } from './retention.js';
 import { uniqueKeyCases } from './unique-keys.js';
 import { versionCases } from './versions.js';
@@ -108,6 +109,7 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
     describe('wake-ups', () => wakeUpCases(ctx));
     describe('runtime end to end', () => runtimeCases(ctx));
     describe('projections end to end', () => projectionRuntimeCases(ctx));
+    describe('replay check', () => replayCheckCases(ctx));
     if (options.additionalTests) describe(`${options.name} only`, () => options.additionalTests!(ctx));
   });
 }
