@@ -20,6 +20,7 @@ import type {
   WorkflowStore,
 } from './store/port.js';
 import { childEndedPayload, isChildStart, startPayload } from './children.js';
+import { testBugs } from './test-bugs.js';
 import { isPlainJson, schemaVersionOf, snapshotEvery, snapshotRevision, snapshotUsable, upcastEvent } from './versions.js';
 import type { AnyWorkflow, RejectionOf, Workflow, WorkflowRef } from './workflow.js';
 
@@ -460,7 +461,8 @@ function buildCommit(
     ...(version === 0 && call.parent !== undefined ? { parent: call.parent } : {}),
     idempotencyKey: options.idempotencyKey,
     snapshot,
-    ack: options.ack,
+    // testBugs.unfencedRouting: the bug the simulator's demonstration reintroduces (see test-bugs.ts).
+    ack: testBugs.unfencedRouting ? undefined : options.ack,
     observation,
   };
   return { request, state: next };

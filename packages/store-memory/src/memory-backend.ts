@@ -21,6 +21,7 @@ import {
   type StoreBackend,
   type WorkflowRef,
   type WorkKind,
+  type ClaimedRecord,
 } from '@ironflow/core/store';
 import {
   byRank,
@@ -46,6 +47,7 @@ import {
   type WorkRow,
 } from './memory-tables.js';
 import { feedIndex, memoryProjections } from './memory-projections.js';
+import { testBugs } from '@ironflow/core/engine';
 
 /**
  * The backend of `createMemoryStore` over `tables`.
@@ -135,6 +137,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
   }
 
   function settleAck(row: WorkRow, ack: CheckedAck, now: number): void {
+    if (testBugs.attemptsAtCompletion) row.attempts += 1;
     row.status = ack.outcome === 'dead' ? 'dead' : row.kind === 'effect' ? 'done' : 'fired';
     if (ack.outcome === 'dead') row.lastError = ack.error;
     row.lease = undefined;
@@ -224,6 +227,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
   }
 
   function change(row: WorkRow, operation: LeaseOperation): void {
+    if (testBugs.attemptsAtCompletion && operation.op !== 'renew') row.attempts += operation.op === 'release' ? 0 : 1;
     switch (operation.op) {
       case 'renew':
         if (row.lease !== undefined) row.lease.expiresAt = operation.expiresAt;
@@ -246,7 +250,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
       case 'release':
         row.status = 'pending';
         row.availableAt = operation.availableAt;
-        row.attempts = Math.max(0, row.attempts - 1);
+        if (!testBugs.attemptsAtCompletion) row.attempts = Math.max(0, row.attempts - 1);
         row.lease = undefined;
         if (operation.reason !== undefined) {
           row.releases += 1;
@@ -323,9 +327,11 @@ export function memoryBackend(tables: Tables): StoreBackend {
         const recovered = row.status === 'leased';
         const token = newToken();
         row.status = 'leased';
-        row.attempts += 1;
         row.lease = { token, owner: claim.owner, expiresAt: claim.expiresAt };
         row.updatedAt = claim.now;
+        // testBugs.attemptsAtCompletion (the simulator's demonstration): the attempt is only stored when settled.
+        if (testBugs.attemptsAtCompletion) return { ...claimedOf(row, token, recovered), attempts: row.attempts + 1 } as ClaimedRecord;
+        row.attempts += 1;
         return claimedOf(row, token, recovered);
       });
     },

@@ -12,3 +12,4 @@ export { isValidWorkflowType } from '../workflow.js';
 export { DEFAULT_SNAPSHOT_EVERY, isPlainJson, schemaVersionOf, snapshotEvery, snapshotRevision, snapshotUsable, upcastEvent } from '../versions.js';
 export { childEndedPayload, systemEffectOf, SYSTEM_EFFECT } from '../children.js';
 export type { ChildEndedPayload, StartChildPayload, SystemEffectPayload } from '../children.js';
+export { testBugs } from '../test-bugs.js';
