@@ -1,12 +1,13 @@
 // Runs one claimed effect: checks it may run (type, attempts, deadline), calls its handler under a
 // lease kept alive, a timeout, its deadline and an abort signal, and settles it by what happened
-// (route, retry, dead, cancelled, lost).
+// (route, retry, dead, cancelled, lost) — or releases it for newer code when it cannot understand it.
 import { IronflowError, isIronflowError } from '@ironflow/core';
 import { validateWithSchema } from '@ironflow/core/engine';
 import type { Claimed, EffectRecord } from '@ironflow/core/store';
 import { Cancellation } from './cancellation.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { LifecycleEmitter } from './lifecycle.js';
+import { newerVersion } from './not-understood.js';
 import type { EngineSettings, WorkflowEntry } from './options.js';
 import { isRoutedInput, type EffectContext } from './registration.js';
 import type { Children } from './children.js';
@@ -131,6 +132,9 @@ export class EffectRunner {
     if (queued !== undefined) return this.settler.cancelled(item, queued.reason);
     const entry = await this.settler.entryToRun(item);
     if (!entry) return;
+    // Before anything reads it (its deadline's dead letter included): newer code may need to.
+    const newer = newerVersion(item, entry.workflow);
+    if (newer !== undefined) return this.settler.notUnderstood(item, entry, newer);
     const { clock } = this.settings;
     const deadline = item.settings?.deadline;
     if (deadline !== undefined && clock.now() >= deadline) {
@@ -144,6 +148,8 @@ export class EffectRunner {
       try {
         payload = await validateWithSchema(entry.workflow.effectSchema, item.payload, `Effect payload of ${item.workflowType}`);
       } catch (error) {
+        // Written by newer code (or by code with another schema): a newer process may run it.
+        if (isIronflowError(error, 'VALIDATION_FAILED')) return this.settler.notUnderstood(item, entry, describeError(error));
         return this.settler.failure(item, entry, error);
       }
     }

@@ -36,6 +36,7 @@ import { waitFor, type WaitForOptions, type WaitResult } from './wait-for.js';
 import { Executor, type ExecuteManyResult } from './executor.js';
 import { LifecycleEmitter, type LifecycleEvent, type LifecycleEventType, type LifecycleListener } from './lifecycle.js';
 import { resolveEngineOptions, type EngineOptions } from './options.js';
+import { Retention, type RetentionReport } from './retention.js';
 import { RunningEffects } from './running-effects.js';
 import { RetryWake, Settler, type ClaimedItem } from './settle.js';
 import { TimerRunner } from './timer-runner.js';
@@ -170,7 +171,17 @@ export interface Engine {
    * them (the preview).
    */
   cancelWhere(filter: InstanceFilter, reason: string, options?: BulkOptions & CancelOptions): Promise<BulkResult>;
-  /** Starts the worker pools and the projection runners. */
+  /** Retention of ended instances, as `createEngine({ retention })` sets it. */
+  readonly retention: {
+    /**
+     * One sweep at `now` (default the clock's): each configured workflow type's completed and
+     * cancelled instances last changed more than `afterMs` before it are archived (when asked) and
+     * deleted with everything they own. A started engine sweeps every `intervalMs` by itself.
+     * Without `retention` it deletes nothing.
+     */
+    sweep(options?: { now?: number | undefined }): Promise<RetentionReport>;
+  };
+  /** Starts the worker pools, the projection runners and the retention sweeps. */
   start(): void;
   /**
    * Graceful stop: stop claiming, drain in-flight work and projection batches up to the timeout,
@@ -280,8 +291,9 @@ export function createEngine(options: EngineOptions): Engine {
   });
 
   const projectionRunners = settings.projections.map(
-    (resolved) => new ProjectionRunner({ resolved, settings: settings.projectionSettings, store, clock, workerId, lifecycle, logger }),
+    (resolved) => new ProjectionRunner({ resolved, settings: settings.projectionSettings, notUnderstood: settings.notUnderstood, store, clock, workerId, lifecycle, logger }),
   );
+  const retention = new Retention({ settings: settings.retention, store, clock, lifecycle, logger });
   // This engine's commits wake the runners that read them, so an in-process read model lags by a
   // round trip rather than a poll interval; other processes' commits are seen at the next poll.
   if (projectionRunners.length > 0) {
@@ -298,9 +310,9 @@ export function createEngine(options: EngineOptions): Engine {
 
   /** Forgets idempotency keys past their retention; a failure is logged and tried again next time. */
   const maintain = (): void => {
-    const retention = settings.idempotencyRetentionMs;
-    if (retention === undefined) return;
-    operations.purgeIdempotencyKeys(retention).then(
+    const keepMs = settings.idempotencyRetentionMs;
+    if (keepMs === undefined) return;
+    operations.purgeIdempotencyKeys(keepMs).then(
       (purged) => {
         if (purged > 0) logger.info({ purged }, 'forgot idempotency keys past their retention');
       },
@@ -353,6 +365,7 @@ export function createEngine(options: EngineOptions): Engine {
     projections: projectionAdmin(store, clock),
     pageInstances: (query) => store.pageInstances(query),
     cancelWhere: (filter, reason, opts) => operations.cancelWhere(filter, reason, opts),
+    retention: { sweep: (opts) => retention.sweep(opts) },
     purgeIdempotencyKeys: (olderThanMs) => operations.purgeIdempotencyKeys(olderThanMs),
     getEvents: (ref) => store.readEvents(ref),
     listInstances: (query) => store.listInstances(query),
@@ -384,6 +397,7 @@ export function createEngine(options: EngineOptions): Engine {
       effectPool.start();
       timerPool.start();
       for (const runner of projectionRunners) runner.start();
+      retention.start();
       if (settings.idempotencyRetentionMs !== undefined) {
         maintain();
         maintenance = setInterval(maintain, settings.maintenanceIntervalMs);
@@ -398,7 +412,7 @@ export function createEngine(options: EngineOptions): Engine {
       unsubscribe?.();
       clearInterval(maintenance);
       retryWake.detach();
-      await Promise.all([effectPool.stop(drainMs), timerPool.stop(drainMs), ...projectionRunners.map((runner) => runner.stop(drainMs))]);
+      await Promise.all([effectPool.stop(drainMs), timerPool.stop(drainMs), retention.stop(), ...projectionRunners.map((runner) => runner.stop(drainMs))]);
     },
     health() {
       const effects = effectPool.health();

@@ -87,7 +87,7 @@ export function withGroupCommit(store: WorkflowStore, settings: GroupCommitSetti
     complete: (lease, now) => changes.submit({ op: 'complete', lease, now }),
     retry: (lease, now, retryAt, error) => changes.submit({ op: 'retry', lease, now, retryAt, error }),
     deadLetter: (lease, now, error) => changes.submit({ op: 'deadLetter', lease, now, error }),
-    release: (lease, now) => changes.submit({ op: 'release', lease, now }),
+    release: (lease, now, options) => changes.submit({ op: 'release', lease, now, ...options }),
   };
   // Delegation, not a copy: the store's own methods (and getters such as `name`) stay its own.
   return Object.assign(Object.create(store) as WorkflowStore, grouped);

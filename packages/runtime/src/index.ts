@@ -13,6 +13,8 @@ export { METRICS, METRIC_ATTRIBUTES, measurementsOf } from './metrics.js';
 export type { CounterPoint, GaugePoint, HistogramPoint, MeasurementSink, MetricAttributes, MetricDefinition, MetricsSnapshot } from './metrics.js';
 export type { EngineTracer, ExecuteScope, ExecuteStart, Instrumentation, InstrumentedEngine, WorkStart } from './instrumentation.js';
 export type { EngineOptions, EffectWorkerOptions, TimerWorkerOptions, WorkerOptions } from './options.js';
+export type { NotUnderstoodOptions } from './not-understood.js';
+export type { ArchivedInstance, RetentionOptions, RetentionReport, WorkflowRetention } from './retention.js';
 export { register, sendTo, isRoutedInput } from './registration.js';
 export type { EffectContext, EffectHandler, EffectHandlerOf, Registration, RoutedInput } from './registration.js';
 export { consoleLogger, silentLogger } from './lifecycle.js';

@@ -107,7 +107,15 @@ export type LifecycleEvent =
   | ({ type: 'effect.dead-lettered'; attempt: number; error: string; errorType: string; durationMs?: number | undefined } & WorkRef)
   /** Claimed after a lease expired unsettled (its worker died or stalled): it runs alone in this process. */
   | ({ type: 'effect.recovered'; attempt: number } & WorkRef)
+  /**
+   * Given back unprocessed, for a process running newer code: this one cannot understand it (a
+   * newer version wrote it, its payload fails `effectSchema`, its instance has events of a newer
+   * schema). `releases`: its count now, across processes; claimable again at `availableAt`.
+   */
+  | ({ type: 'effect.released'; reason: string; releases: number; availableAt: number } & WorkRef)
   | ({ type: 'timer.fired'; attempt: number; outcome: string } & WorkRef)
+  /** As `effect.released`, for a timer (its input fails the workflow's `schema`, a newer version wrote it, …). */
+  | ({ type: 'timer.released'; reason: string; releases: number; availableAt: number } & WorkRef)
   | ({ type: 'timer.retried'; attempt: number; error: string; errorType: string; retryAt: number; /** Never set for timers. */ durationMs?: number | undefined } & WorkRef)
   | ({ type: 'timer.dead-lettered'; attempt: number; error: string; errorType: string; /** Never set for timers. */ durationMs?: number | undefined } & WorkRef)
   /** A claimed timer was cancelled while being delivered; its input was dropped. */
@@ -115,6 +123,17 @@ export type LifecycleEvent =
   /** Claimed after a lease expired unsettled: it is delivered alone in this process. */
   | ({ type: 'timer.recovered'; attempt: number } & WorkRef)
   | { type: 'lease.lost'; kind: WorkKind; id: string }
+  /** A retention sweep deleted an ended instance and all it owned (after archiving it, when `archived`). */
+  | { type: 'instance.deleted'; workflowType: string; workflowId: string; status: 'completed' | 'cancelled'; version: number; archived: boolean }
+  /** One retention sweep ended: instances deleted and archived, skipped by outcome, failed (kept), in ms of real time. */
+  | {
+      type: 'retention.swept';
+      deleted: number;
+      archived: number;
+      skipped: { missing: number; changed: number; active: number; busy: number };
+      failed: number;
+      durationMs: number;
+    }
   /** `engine.cancel` cancelled an instance, with this many live effects and timers. */
   | { type: 'instance.cancelled'; workflowType: string; workflowId: string; reason: string; effects: number; timers: number }
   /** A child's ending (completed, cancelled, failed) was decided by its parent's `onChild`. */
@@ -143,8 +162,12 @@ export type LifecycleEvent =
   | { type: 'projection.parked'; projection: string; id: string; workflowType: string; workflowId: string; sequence: number; eventType: string; attempts: number; error: string }
   /** A write or renewal found the lease taken over (or the projection reset): the batch in hand was dropped. */
   | { type: 'projection.lost'; projection: string; token: number; error: string }
-  /** `stop()` gave the lease up, so another engine may take the projection at once. */
-  | { type: 'projection.released'; projection: string; token: number; position?: string | undefined }
+  /**
+   * The lease was given up, so another engine may take the projection at once: by `stop()`, or
+   * (with `reason`) because the next event has a schema version newer than this code knows — a
+   * process running newer code takes it over; this one waits before claiming it again.
+   */
+  | { type: 'projection.released'; projection: string; token: number; position?: string | undefined; reason?: string | undefined }
   /** The holder's lag: events after its checkpoint (up to 10 000, `capped` beyond) and the oldest one's age. */
   | { type: 'projection.lag'; projection: string; events: number; capped: boolean; ageMs?: number | undefined };
 

@@ -82,6 +82,8 @@ export const METRICS: readonly MetricDefinition[] = [
   { name: 'ironflow.timer.attempts', instrument: 'counter', unit: '{attempt}', attributes: [TYPE, RESULT], description: 'Timer deliveries, by result: fired, failed (retried), dead-lettered, cancelled' },
   { name: 'ironflow.timers.fired', instrument: 'counter', unit: '{timer}', attributes: [TYPE], description: 'Timers whose input was delivered' },
   { name: 'ironflow.dead_letters', instrument: 'counter', unit: '{item}', attributes: [TYPE, KIND], description: 'Effects and timers dead-lettered by this engine' },
+  { name: 'ironflow.releases', instrument: 'counter', unit: '{item}', attributes: [TYPE, KIND], description: 'Effects and timers this engine gave back unprocessed for a process running newer code: a newer version wrote them, or their payload or input fails its schema, or their instance has events of a newer schema' },
+  { name: 'ironflow.instances.deleted', instrument: 'counter', unit: '{instance}', attributes: [TYPE], description: "Ended instances this engine's retention sweeps deleted with everything they owned" },
   { name: 'ironflow.leases.recovered', instrument: 'counter', unit: '{item}', attributes: [TYPE, KIND], description: 'Items claimed after their lease expired unsettled (their worker died or stalled)' },
   { name: 'ironflow.leases.lost', instrument: 'counter', unit: '{item}', attributes: [KIND], description: 'Leases this engine found taken over by another worker' },
   { name: 'ironflow.worker.restarts', instrument: 'counter', unit: '{restart}', attributes: [KIND], description: 'Claim loop iterations that failed and restarted after backoff' },
@@ -179,6 +181,13 @@ export function measurementsOf(event: LifecycleEvent, record: MeasurementSink): 
     case 'effect.recovered':
     case 'timer.recovered':
       record('ironflow.leases.recovered', byTypeAnd(KIND, event.workflowType, event.type === 'effect.recovered' ? 'effect' : 'timer'), 1);
+      break;
+    case 'effect.released':
+    case 'timer.released':
+      record('ironflow.releases', byTypeAnd(KIND, event.workflowType, event.type === 'effect.released' ? 'effect' : 'timer'), 1);
+      break;
+    case 'instance.deleted':
+      record('ironflow.instances.deleted', byType(event.workflowType), 1);
       break;
     case 'lease.lost':
       record('ironflow.leases.lost', byKind(event.kind), 1);

@@ -7,9 +7,11 @@ import { withGroupCommit, type GroupCommitSettings } from './group-commit.js';
 import { uuidv7 } from './ids.js';
 import type { EngineTracer, Instrumentation } from './instrumentation.js';
 import { consoleLogger, type LifecycleEvent, type Logger } from './lifecycle.js';
+import { resolveNotUnderstood, type NotUnderstoodOptions, type NotUnderstoodSettings } from './not-understood.js';
 import type { Projection } from './projection.js';
 import { resolveProjections, resolveProjectionSettings, type ProjectionOptions, type ProjectionSettings, type ResolvedProjection } from './projection-settings.js';
 import type { EffectHandler, Registration } from './registration.js';
+import { resolveRetention, type RetentionOptions, type RetentionSettings } from './retention.js';
 
 /** Settings of a worker pool; effects and timers take the same ones. */
 export interface WorkerOptions {
@@ -134,6 +136,19 @@ export interface EngineOptions {
   projections?: readonly Projection[] | undefined;
   /** Timings of the projection runners: lease, claim and poll intervals, lag measurement. */
   projectionOptions?: ProjectionOptions | undefined;
+  /**
+   * Work this code cannot understand yet (written by a newer version, a payload or input its
+   * schema refuses, an instance with events of a newer schema) is released for a process running
+   * newer code, after a growing delay, up to `maxReleases` times; then dead-lettered as NOT_UNDERSTOOD.
+   * @default { maxReleases: 20, delayMs: 1000, maxDelayMs: 60000 }
+   */
+  notUnderstood?: NotUnderstoodOptions | undefined;
+  /**
+   * Per workflow type, how long ended instances are kept: older ones are archived (when asked) and
+   * deleted with everything they own by `engine.retention.sweep()`, which a started engine runs
+   * every `intervalMs`. Unset keeps every instance forever.
+   */
+  retention?: RetentionOptions | undefined;
 }
 
 /** A pool's settings with defaults filled in and checked. */
@@ -181,6 +196,9 @@ export interface EngineSettings {
   /** The projections this engine runs, checked against its workflows and store. */
   readonly projections: readonly ResolvedProjection[];
   readonly projectionSettings: ProjectionSettings;
+  readonly notUnderstood: NotUnderstoodSettings;
+  /** Undefined when no retention is set. */
+  readonly retention: RetentionSettings | undefined;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
@@ -252,6 +270,8 @@ export function resolveEngineOptions(options: EngineOptions): EngineSettings {
     groupCommit,
     projections,
     projectionSettings,
+    notUnderstood: resolveNotUnderstood(options.notUnderstood),
+    retention: resolveRetention(options.retention, entries.types),
   };
 }
 

@@ -1,9 +1,10 @@
 // What a projection's holder does with the feed: reads a page after its checkpoint, hands it to the
 // handler (upcast), and saves the checkpoint once per batch; a failing batch is tried again with
 // backoff, then split into single events, and an event that keeps failing is parked as a dead
-// letter in the save that moves past it. Re-driven dead letters are tried again here too.
-import { IronflowError, type Clock } from '@ironflow/core';
-import { backoffDelay } from '@ironflow/core/engine';
+// letter in the save that moves past it. Re-driven dead letters are tried again here too. An event
+// of a schema newer than this code knows stops the page before it (see NewerEvents).
+import { IronflowError, isIronflowError, type AnyWorkflow, type Clock } from '@ironflow/core';
+import { backoffDelay, schemaVersionOf, upcastEvent } from '@ironflow/core/engine';
 import type { FeedEvent, FeedPage, FeedPosition, NewProjectionDeadLetter, ProjectionDeadLetter, ProjectionLease, ProjectionSave, WorkflowStore } from '@ironflow/core/store';
 import { Cancellation } from './cancellation.js';
 import { uuidv7 } from './ids.js';
@@ -78,6 +79,25 @@ export function stopping(name: string): IronflowError {
   return new IronflowError('SHUTTING_DOWN', `The engine is stopping: projection ${name} drops the batch in hand; its next holder handles it again`);
 }
 
+/**
+ * EVENT_VERSION_UNKNOWN when `e` was written with a schema version newer than `workflow` declares
+ * (by newer code): neither this holder nor a retry can project it; a holder running newer code can.
+ */
+function newerSchema(workflow: AnyWorkflow | undefined, e: FeedEvent): unknown {
+  if (workflow === undefined || (e.schemaVersion ?? 1) <= schemaVersionOf(workflow, e.type)) return undefined;
+  try {
+    upcastEvent(workflow, e); // throws EVENT_VERSION_UNKNOWN before any upcaster runs
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+/** True for the error `page` and `redriven` throw to say the next event needs newer code: the holder gives the lease up. */
+export function isNewerThanCode(error: unknown): boolean {
+  return isIronflowError(error, 'EVENT_VERSION_UNKNOWN');
+}
+
 /** A read of the page after `after`, started while the page before it was being applied. */
 interface ReadAhead {
   readonly holding: Holding;
@@ -118,6 +138,17 @@ export class ProjectionBatches {
     const { resolved, lifecycle } = this.deps;
     const { projection } = resolved;
     const page = await this.#next(h);
+    const newer = this.#firstNewer(page.events);
+    if (newer !== undefined) {
+      // The events before it are handled and checkpointed; the holder then gives the lease up.
+      const before = page.events.slice(0, newer.index);
+      if (before.length > 0) {
+        const started = performance.now();
+        const handled = await this.#batch(h, before, before.at(-1)!.position, pace);
+        lifecycle.emit({ type: 'projection.batch', projection: projection.name, events: handled, durationMs: performance.now() - started, position: h.position });
+      }
+      throw newer.error;
+    }
     if (page.events.length === projection.batchSize && page.next !== undefined) {
       // Catching up: read the next page while this one is handled and saved. Whatever happens to
       // this batch (applied, split, its poison parked), the checkpoint ends at `next`, so the read
@@ -215,6 +246,8 @@ export class ProjectionBatches {
       return false;
     }
     const event: FeedEvent = { ...stored, position: letter.position };
+    const newer = newerSchema(resolved.workflows.get(event.workflowType), event);
+    if (newer !== undefined) throw newer;
     let failure: Failure | undefined;
     for (let attempt = 1; ; attempt++) {
       failure = await this.#try(h, [event], attempt, { resolved: [letter.id] });
@@ -262,7 +295,17 @@ export class ProjectionBatches {
     return undefined;
   }
 
-  /** The event as the handler sees it: its payload upcast by its workflow when that workflow upcasts. */
+  /** The first event of `events` written with a schema newer than this code knows, and its error. */
+  #firstNewer(events: readonly FeedEvent[]): { readonly index: number; readonly error: unknown } | undefined {
+    const { workflows } = this.deps.resolved;
+    for (let index = 0; index < events.length; index++) {
+      const error = newerSchema(workflows.get(events[index]!.workflowType), events[index]!);
+      if (error !== undefined) return { index, error };
+    }
+    return undefined;
+  }
+
+  /** The event as the handler sees it: its payload upcast to the latest shape by its workflow (upcasters, then `upcast`). */
   #projected(e: FeedEvent): ProjectedEvent {
     const workflow = this.deps.resolved.workflows.get(e.workflowType);
     return {
@@ -270,7 +313,7 @@ export class ProjectionBatches {
       workflowId: e.workflowId,
       sequence: e.sequence,
       type: e.type,
-      event: workflow?.upcast === undefined ? e.payload : workflow.upcast(e),
+      event: workflow === undefined ? e.payload : upcastEvent(workflow, e),
       metadata: e.metadata,
       recordedAt: e.recordedAt,
       position: e.position,

@@ -1,8 +1,9 @@
 // One projection's runner in one engine: stands by claiming the projection's lease until it wins,
 // then keeps the lease renewed and the read model caught up with the feed (projection-batch.ts),
 // measures its lag, and gives the lease back at stop(). A failing loop restarts with backoff and
-// shows in health; a lost lease drops the batch in hand and goes back to standing by. The same
-// steps, without timers, are what `runUntilIdle` drives.
+// shows in health; a lost lease drops the batch in hand and goes back to standing by. An event of
+// a schema newer than this code knows makes it give the lease up for a holder running newer code
+// and wait before claiming again. The same steps, without timers, are what `runUntilIdle` drives.
 import { IronflowError, isIronflowError, type Clock } from '@ironflow/core';
 import { backoff, type BackoffOptions } from '@ironflow/core/engine';
 import type { FeedPosition, WorkflowStore } from '@ironflow/core/store';
@@ -10,7 +11,8 @@ import { Cancellation } from './cancellation.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { LifecycleEmitter, Logger } from './lifecycle.js';
 import { lagOf, type ProjectionLag } from './projection-admin.js';
-import { Holding, ProjectionBatches, type Pace } from './projection-batch.js';
+import { releaseDelay, type NotUnderstoodSettings } from './not-understood.js';
+import { Holding, isNewerThanCode, ProjectionBatches, type Pace } from './projection-batch.js';
 import type { ProjectionSettings, ResolvedProjection } from './projection-settings.js';
 import { describeError } from './settle.js';
 
@@ -33,6 +35,8 @@ export interface ProjectionHealth {
 export interface ProjectionRunnerOptions {
   readonly resolved: ResolvedProjection;
   readonly settings: ProjectionSettings;
+  /** The delays of giving the lease up for newer code, as those of releasing work. */
+  readonly notUnderstood: NotUnderstoodSettings;
   readonly store: WorkflowStore;
   readonly clock: Clock;
   readonly workerId: string;
@@ -64,6 +68,10 @@ export class ProjectionRunner {
   #lag: ProjectionLag | undefined;
   /** performance.now() of the last lag measurement. */
   #lagAt = Number.NEGATIVE_INFINITY;
+  /** Times in a row this engine gave the lease up for newer code; its wait grows with them. */
+  #yields = 0;
+  /** No claim before this time (the engine's clock) after giving the lease up for newer code. */
+  #notBefore = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.#batches = new ProjectionBatches({ ...options, leaseMs: options.settings.leaseMs });
@@ -147,6 +155,10 @@ export class ProjectionRunner {
     try {
       await this.#catchUp(h, AT_ONCE, count);
     } catch (error) {
+      if (isNewerThanCode(error)) {
+        await this.#yield(h, error);
+        return { handled: count.handled, held: false };
+      }
       if (!this.#isLoss(h, error)) throw error;
       this.#lose(h, error);
       return { handled: count.handled, held: false };
@@ -182,7 +194,9 @@ export class ProjectionRunner {
         this.#lastError = undefined;
       } catch (error) {
         if (!this.#running && (this.#halt.cancelled || isIronflowError(error, 'SHUTTING_DOWN'))) break;
-        if (h !== undefined && this.#isLoss(h, error)) {
+        if (h !== undefined && isNewerThanCode(error)) {
+          sleepMs = await this.#yield(h, error);
+        } else if (h !== undefined && this.#isLoss(h, error)) {
           this.#lose(h, error);
           sleepMs = settings.claimIntervalMs;
         } else {
@@ -213,10 +227,31 @@ export class ProjectionRunner {
     }
     this.#position = h.position;
     count.handled += await this.#batches.redriven(h, pace);
+    this.#yields = 0;
+  }
+
+  /**
+   * Gives the lease of `h` up because its next event needs newer code, so that a holder running
+   * it takes over, and keeps this engine from claiming again for a while (growing with each time
+   * in a row). Returns the wait in ms.
+   */
+  async #yield(h: Holding, error: unknown): Promise<number> {
+    const { clock, logger, notUnderstood } = this.options;
+    this.#yields += 1;
+    const waitMs = releaseDelay(notUnderstood, this.#yields);
+    this.#notBefore = clock.now() + waitMs;
+    const reason = describeError(error);
+    logger.warn(
+      { projection: this.name, position: h.position, times: this.#yields, waitMs, reason },
+      'projection lease given up: its next event has a schema version newer than this code knows; a process running newer code takes it over',
+    );
+    await this.#release(reason);
+    return waitMs;
   }
 
   async #claim(): Promise<Holding | undefined> {
     const { store, clock, workerId, settings, lifecycle, logger } = this.options;
+    if (clock.now() < this.#notBefore) return undefined;
     const claim = await store.claimProjection({ name: this.name, owner: workerId, now: clock.now(), leaseMs: settings.leaseMs });
     if (claim === undefined) return undefined;
     const h = new Holding(claim.lease, claim.position);
@@ -262,8 +297,8 @@ export class ProjectionRunner {
     logger.warn({ projection: this.name, token: h.lease.token, err: error }, 'projection lease lost (taken over, or the projection was reset); the batch in hand is dropped');
   }
 
-  /** Gives the lease back, so that another engine claims the projection at once. */
-  async #release(): Promise<void> {
+  /** Gives the lease back, so that another engine claims the projection at once; `reason` when it is for newer code. */
+  async #release(reason?: string): Promise<void> {
     const h = this.#holding;
     if (h === undefined) return;
     this.#holding = undefined;
@@ -272,7 +307,7 @@ export class ProjectionRunner {
     const { store, clock, lifecycle, logger } = this.options;
     try {
       await store.releaseProjection(h.lease, clock.now());
-      lifecycle.emit({ type: 'projection.released', projection: this.name, token: h.lease.token, position: h.position });
+      lifecycle.emit({ type: 'projection.released', projection: this.name, token: h.lease.token, position: h.position, ...(reason === undefined ? {} : { reason }) });
     } catch (error) {
       if (isIronflowError(error, 'LEASE_LOST')) lifecycle.emit({ type: 'projection.lost', projection: this.name, token: h.lease.token, error: describeError(error) });
       else logger.warn({ err: error, projection: this.name }, 'could not release the projection lease at stop; another engine takes it over once it expires');

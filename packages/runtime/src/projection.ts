@@ -13,7 +13,7 @@ export interface ProjectedEvent<T extends string = string, E = unknown> {
   readonly sequence: number;
   /** The event's stored kind (`OrderPlaced`). */
   readonly type: string;
-  /** The payload, upcast by its workflow's `upcast` when it has one. */
+  /** The payload in the latest shape: upcast by its workflow's `eventVersions` upcasters, then its `upcast` hook. */
   readonly event: E;
   readonly metadata: EventMetadata;
   readonly recordedAt: number;

@@ -5,6 +5,7 @@ import { attemptsExhausted, backoffDelay, claimedTooOften, inputTypeOf, resolveR
 import type { Claimed, EffectRecord, TimerRecord } from '@ironflow/core/store';
 import type { Executor } from './executor.js';
 import type { LifecycleEmitter } from './lifecycle.js';
+import { notUnderstoodError, releaseDelay } from './not-understood.js';
 import type { EngineSettings, WorkflowEntry } from './options.js';
 
 /** A claimed effect or timer. */
@@ -181,6 +182,8 @@ export class Settler {
     const text = describeError(error);
     const policy = this.policyFor(item, entry);
     const errorType = errorTypeOf(error);
+    // The instance holds events of a newer schema: a process running newer code can decide it.
+    if (isIronflowError(error, 'EVENT_VERSION_UNKNOWN')) return this.notUnderstood(item, entry, text);
     if (isPermanent(error)) return this.dead(item, entry, text, errorType, handlerMs);
     if (attemptsExhausted(policy, item.attempts)) return this.dead(item, entry, `attempts exhausted (${item.attempts}/${policy.maxAttempts}): ${text}`, errorType, handlerMs);
     const now = clock.now();
@@ -202,6 +205,36 @@ export class Settler {
       `${item.kind} attempt ${item.attempts} failed; retrying`,
     );
     if (item.kind === 'effect') this.retryWake.schedule(retryAt);
+  }
+
+  /**
+   * Gives back an item this code cannot understand yet (not-understood.ts): released with `reason`
+   * for a process running newer code, claimable again after a delay that grows with its releases,
+   * its attempt not counted; dead-lettered with NOT_UNDERSTOOD once it was released `maxReleases`
+   * times.
+   */
+  async notUnderstood(item: ClaimedItem, entry: WorkflowEntry | undefined, reason: string): Promise<void> {
+    const { store, clock, logger, notUnderstood } = this.settings;
+    const released = item.releases ?? 0;
+    if (released >= notUnderstood.maxReleases) {
+      return this.dead(item, entry, describeError(notUnderstoodError(item, released, reason)), 'NOT_UNDERSTOOD');
+    }
+    const now = clock.now();
+    const releases = released + 1;
+    const availableAt = now + releaseDelay(notUnderstood, releases);
+    try {
+      await store.release(item.lease, now, { reason, availableAt });
+    } catch (error) {
+      if (isIronflowError(error, 'LEASE_LOST')) return this.lost(item, error);
+      throw error;
+    }
+    const { id, workflowType, workflowId } = item;
+    this.lifecycle.emit({ type: `${item.kind}.released`, id, workflowType, workflowId, reason, releases, availableAt });
+    // No wake-up is scheduled here: the item is for another process, found by its poll.
+    logger.warn(
+      { kind: item.kind, id, workflowType, workflowId, releases, maxReleases: notUnderstood.maxReleases, availableAt: new Date(availableAt).toISOString(), reason },
+      `${item.kind} released for a process running newer code: this one cannot understand it (dead-lettered as NOT_UNDERSTOOD after ${notUnderstood.maxReleases} releases)`,
+    );
   }
 
   /** Called before a dead letter that no `onDeadLetter` input handled (a child tells its parent). */

@@ -148,7 +148,7 @@ describe('effects', () => {
     expect(row!.lastError).toContain('VALIDATION_FAILED');
   });
 
-  it('dead-letters an effect whose payload fails the effect schema, without running the handler', async () => {
+  it('releases an effect whose payload fails the effect schema for newer code, without running the handler; NOT_UNDERSTOOD after maxReleases', async () => {
     let ran = false;
     const strict: StandardSchemaV1<unknown, { amount: number }> = {
       '~standard': { version: 1, vendor: 'test', validate: (v) => ((v as { amount?: unknown }).amount === 1 ? { value: v as { amount: number } } : { issues: [{ message: 'amount must be 1' }] }) },
@@ -162,11 +162,16 @@ describe('effects', () => {
       effectSchema: strict,
     });
     const store = createMemoryStore();
-    const engine = createEngine({ store, logger: silentLogger, workflows: [register(wf).handle(() => { ran = true; })] });
+    const engine = createEngine({ store, logger: silentLogger, workflows: [register(wf).handle(() => { ran = true; })], notUnderstood: { maxReleases: 2, delayMs: 0 } });
+    const released: number[] = [];
+    engine.on('effect.released', (event) => released.push(event.releases));
     await engine.execute(wf, { id: 'a', amount: 2 });
     await engine.runUntilIdle();
     expect(ran).toBe(false);
-    expect((await store.listEffects({ type: 'strict', id: 'a' }))[0]).toMatchObject({ status: 'dead' });
+    expect(released).toEqual([1, 2]);
+    const [row] = await store.listEffects({ type: 'strict', id: 'a' });
+    expect(row).toMatchObject({ status: 'dead', releases: 2 });
+    expect(row!.lastError).toMatch(/^NOT_UNDERSTOOD: .*released 2 times.*VALIDATION_FAILED/);
   });
 
   it('dead-letters effects of a workflow registered without a handler', async () => {

@@ -16,6 +16,8 @@ import { poisonIsolationCases } from './poison-isolation.js';
 import { projectionCases } from './projections.js';
 import { projectionRuntimeCases } from './projection-runtime.js';
 import { queryCases } from './queries.js';
+import { releaseRuntimeCases } from './release-runtime.js';
+import { retentionRuntimeCases } from './retention-runtime.js';
 import { runtimeCases } from './runtime.js';
 import { tenantIsolationCases } from './tenant-isolation.js';
 import { timerCases } from './timers.js';
@@ -110,6 +112,8 @@ export function describeStoreConformance(options: StoreConformanceOptions): void
     describe('runtime end to end', () => runtimeCases(ctx));
     describe('projections end to end', () => projectionRuntimeCases(ctx));
     describe('replay check', () => replayCheckCases(ctx));
+    describe('release, not dead', () => releaseRuntimeCases(ctx));
+    describe('retention end to end', () => retentionRuntimeCases(ctx));
     if (options.additionalTests) describe(`${options.name} only`, () => options.additionalTests!(ctx));
   });
 }
