@@ -8,6 +8,7 @@ import { deadLetterCommands } from './commands/dead-letters.js';
 import { eventsCommand } from './commands/events.js';
 import { instancesCommands } from './commands/instances.js';
 import { projectionCommands } from './commands/projections.js';
+import { replayCheckCommand } from './commands/replay-check.js';
 import { visualizeCommand } from './commands/visualize.js';
 import { workCommands } from './commands/work.js';
 import { EXIT_CODE_TABLE } from './exit-codes.js';
@@ -44,14 +45,14 @@ export interface ProgramOptions {
 export function createProgram(io: Io, options: ProgramOptions = {}): Command {
   const quiet = options.quietErrors === true;
   const program = new Command('ironflow')
-    .description('Operate Ironflow workflows on PostgreSQL, PGlite and Redis: list and inspect instances and their work, cancel, pause, re-drive dead letters, watch and manage projections, migrate.')
+    .description('Operate Ironflow workflows on PostgreSQL, PGlite and Redis: list and inspect instances and their work, cancel, pause, re-drive dead letters, watch and manage projections, check new workflow code against stored histories before a deploy, migrate.')
     .version(packageJson.version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print help for the command')
     .option('--url <url>', 'the store: postgres://…, redis://…, several redis:// URLs (a Cluster), or pglite:<dir> (default: $IRONFLOW_URL)')
     .option('--schema <schema>', 'PostgreSQL / PGlite schema of the store (default: ironflow)')
     .option('--prefix <prefix>', 'Redis key prefix of the store (default: ironflow)')
     .addOption(new Option('--partitions <n>', 'Redis partition count (default: the count recorded for the prefix)').argParser(parsePositive))
-    .option('--workflows <module>', 'a module exporting workflow definitions (.js, .mjs; .ts with tsx installed): shows state, runs onCancel, needed by visualize')
+    .option('--workflows <module>', 'a module exporting workflow definitions (.js, .mjs; .ts with tsx installed): shows state, runs onCancel, needed by visualize; replay-check takes it when --module is not given')
     .addOption(new Option('--connect-timeout <duration>', 'give up connecting after this long').argParser(parseDuration).default(10_000, '10s'))
     .option('--json', 'print machine-readable JSON only, on stdout')
     .option('--no-color', 'no colours (also when NO_COLOR is set, or stdout is not a terminal)')
@@ -74,5 +75,6 @@ export function createProgram(io: Io, options: ProgramOptions = {}): Command {
   controlCommands(program, io);
   projectionCommands(program, io);
   visualizeCommand(program, io);
+  replayCheckCommand(program, io);
   return program;
 }

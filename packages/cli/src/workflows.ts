@@ -54,20 +54,26 @@ async function loadTsImport(cwd: string): Promise<TsImport> {
   }
 }
 
-/** Imports the module and returns the workflow definitions it exports. */
-export async function loadWorkflows(specifier: string, cwd: string): Promise<AnyWorkflow[]> {
+/**
+ * Imports a module named on the command line by `flag` and returns its exports: a missing file is
+ * `missing` (a usage error unless the command says otherwise), a module that throws is exit 1.
+ */
+export async function importModule(specifier: string, cwd: string, flag: string, missing: (message: string) => CliError = usageError): Promise<Record<string, unknown>> {
   const path = resolve(cwd, specifier);
-  if (!existsSync(path)) throw usageError(`--workflows ${specifier}: no such file`);
+  if (!existsSync(path)) throw missing(`${flag} ${specifier}: no such file`);
   const url = pathToFileURL(path).href;
-  let exports: Record<string, unknown>;
   try {
-    exports = TYPESCRIPT.has(extname(path)) ? await (await loadTsImport(cwd))(url, import.meta.url) : ((await import(url)) as Record<string, unknown>);
+    return TYPESCRIPT.has(extname(path)) ? await (await loadTsImport(cwd))(url, import.meta.url) : ((await import(url)) as Record<string, unknown>);
   } catch (error) {
     if (error instanceof CliError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new CliError(EXIT_CODES.failed, `--workflows ${specifier} failed to load: ${message.split('\n')[0]}`, { cause: error });
+    throw new CliError(EXIT_CODES.failed, `${flag} ${specifier} failed to load: ${message.split('\n')[0]}`, { cause: error });
   }
-  const workflows = workflowsIn(exports);
+}
+
+/** Imports the module and returns the workflow definitions it exports. */
+export async function loadWorkflows(specifier: string, cwd: string): Promise<AnyWorkflow[]> {
+  const workflows = workflowsIn(await importModule(specifier, cwd, '--workflows'));
   if (workflows.length === 0) throw usageError(`--workflows ${specifier} exports no workflow definitions (objects made by defineWorkflow, or register() entries)`);
   return workflows;
 }

@@ -15,7 +15,7 @@ describe('docs/cli.md', () => {
   });
 
   it('documents every command, the exit codes and the URL forms', () => {
-    for (const command of ['instances list', 'instances show', 'events', 'effects list', 'timers list', 'dead-letters redrive-all', 'cancel-where', 'pause', 'resume', 'paused', 'backlog', 'metrics', 'migrate', 'visualize', 'projections list', 'projections show', 'projections dead-letters', 'projections redrive', 'projections skip', 'projections reset']) {
+    for (const command of ['instances list', 'instances show', 'events', 'effects list', 'timers list', 'dead-letters redrive-all', 'cancel-where', 'pause', 'resume', 'paused', 'backlog', 'metrics', 'migrate', 'visualize', 'projections list', 'projections show', 'projections dead-letters', 'projections redrive', 'projections skip', 'projections reset', 'replay-check']) {
       expect(page).toContain(`### \`ironflow ${command}\``);
     }
     for (const { code } of EXIT_CODE_TABLE) expect(page).toMatch(new RegExp(`^\\| ${code} \\| `, 'm'));
