@@ -93,7 +93,7 @@ function newerSchema(workflow: AnyWorkflow | undefined, e: FeedEvent): unknown {
   return undefined;
 }
 
-/** True for the error `page` and `redriven` throw to say the next event needs newer code: the holder gives the lease up. */
+/** True for the error that says the next event needs newer code (`page`'s `newer`, thrown by `redriven`): the holder gives the lease up. */
 export function isNewerThanCode(error: unknown): boolean {
   return isIronflowError(error, 'EVENT_VERSION_UNKNOWN');
 }
@@ -133,8 +133,12 @@ export class ProjectionBatches {
     return this.#read(h.position);
   }
 
-  /** Reads one page after the checkpoint and applies it; `read` 0 means caught up (the checkpoint may still have moved past filtered events). */
-  async page(h: Holding, pace: Pace): Promise<{ read: number; handled: number }> {
+  /**
+   * Reads one page after the checkpoint and applies it; `read` 0 means caught up (the checkpoint
+   * may still have moved past filtered events). `newer`: the page stopped before an event of a
+   * schema newer than this code knows (EVENT_VERSION_UNKNOWN), the events before it applied.
+   */
+  async page(h: Holding, pace: Pace): Promise<{ read: number; handled: number; newer?: unknown }> {
     const { resolved, lifecycle } = this.deps;
     const { projection } = resolved;
     const page = await this.#next(h);
@@ -142,12 +146,11 @@ export class ProjectionBatches {
     if (newer !== undefined) {
       // The events before it are handled and checkpointed; the holder then gives the lease up.
       const before = page.events.slice(0, newer.index);
-      if (before.length > 0) {
-        const started = performance.now();
-        const handled = await this.#batch(h, before, before.at(-1)!.position, pace);
-        lifecycle.emit({ type: 'projection.batch', projection: projection.name, events: handled, durationMs: performance.now() - started, position: h.position });
-      }
-      throw newer.error;
+      if (before.length === 0) return { read: 0, handled: 0, newer: newer.error };
+      const started = performance.now();
+      const handled = await this.#batch(h, before, before.at(-1)!.position, pace);
+      lifecycle.emit({ type: 'projection.batch', projection: projection.name, events: handled, durationMs: performance.now() - started, position: h.position });
+      return { read: before.length, handled, newer: newer.error };
     }
     if (page.events.length === projection.batchSize && page.next !== undefined) {
       // Catching up: read the next page while this one is handled and saved. Whatever happens to

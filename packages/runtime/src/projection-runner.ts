@@ -215,8 +215,12 @@ export class ProjectionRunner {
   async #catchUp(h: Holding, pace: Pace, count: { handled: number }): Promise<void> {
     for (;;) {
       if (pace.stopping) return;
-      const { read, handled } = await this.#batches.page(h, pace);
+      const { read, handled, newer } = await this.#batches.page(h, pace);
       count.handled += handled;
+      if (newer !== undefined) {
+        this.#position = h.position;
+        throw newer;
+      }
       // A long catch-up after a failure is healthy from its first good page on.
       this.#failures = 0;
       this.#lastError = undefined;
