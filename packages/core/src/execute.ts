@@ -237,6 +237,9 @@ export async function executeInput<W extends AnyWorkflow>(
   for (let attempt = 0; ; attempt++) {
     // An idempotency key needs the store's answer, so only keyless inputs may skip the load.
     const cached = options.idempotencyKey === undefined ? deps.cache?.get(cacheKey) : undefined;
+    // Another process may have moved the instance on since this one cached it: a commit would find
+    // out (a version conflict), but a rejection writes nothing, so it is confirmed on a fresh load.
+    const fromCache = !speculate && cached !== undefined;
     let current: CachedInstance;
     if (speculate) {
       current = { version: 0, completed: false, state: wf.initialState(), ...(options.parent === undefined ? {} : { parent: options.parent }) };
@@ -272,13 +275,16 @@ export async function executeInput<W extends AnyWorkflow>(
     try {
       decision = decideOnce(wf, input, state, { now, workflowId, version: current.version });
       if (decision.kind === 'reject') {
-        if (speculate) throw SPECULATION_FAILED;
+        if (speculate || fromCache) throw SPECULATION_FAILED;
         await observe(deps, { ref, inputType, input, outcome: 'rejected', rejection: decision.reason, now });
         return { status: 'rejected', workflowId, version: current.version, reason: decision.reason as RejectionOf<W> };
       }
       built = buildCommit(deps, wf, ref, current.version, state, decision, { input, inputType, now, options, parent: current.version === 0 ? options.parent : current.parent });
     } catch (error) {
-      if (!speculate) throw error;
+      if (!speculate && !fromCache) throw error;
+      // Decided on a state that may not be the stored one (a speculation, or a cached state another
+      // process may have moved on): decide again on a fresh load before refusing or failing.
+      if (fromCache) deps.cache?.delete(cacheKey);
       speculate = false;
       attempt -= 1; // the load that follows is this attempt, not a retry
       continue;
@@ -333,7 +339,7 @@ export async function executeInput<W extends AnyWorkflow>(
 const { performance } = globalThis as unknown as { performance: { now(): number } };
 const defaultElapsed = (): number => performance.now();
 
-/** Thrown inside executeInput only: a speculative decision that must be redone on the loaded state. */
+/** Thrown inside executeInput only: a speculative or cached decision that must be redone on the loaded state. */
 const SPECULATION_FAILED = new Error('speculative decision not applicable');
 
 /** Calls `decide` and checks the shape of what it returned. */
