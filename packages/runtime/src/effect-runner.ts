@@ -32,9 +32,11 @@ class EffectAttempt {
   readonly #cancellation = new Cancellation();
   readonly #keeper: LeaseKeeper;
   readonly #stopFollowingShutdown: () => void;
+  readonly #environment: EngineSettings['environment'];
 
   constructor(item: Claimed<EffectRecord>, shutdown: Cancellation, settings: EngineSettings) {
     const { store, clock, logger, effects } = settings;
+    this.#environment = settings.environment;
     this.#stopFollowingShutdown = shutdown.onCancel((reason) => this.#cancellation.cancel(reason));
     this.#keeper = new LeaseKeeper({
       lease: item.lease,
@@ -43,6 +45,7 @@ class EffectAttempt {
       // A row cancelled by another process (or by this one's commit) refuses the renewal as cancelled.
       onLost: (error) => this.#cancellation.cancel(isCancellation(error) ? cancelledError(item, 'the store refused its lease as cancelled') : error),
       logger,
+      timeouts: settings.environment,
     }).start();
   }
 
@@ -77,17 +80,18 @@ class EffectAttempt {
    */
   call(handler: () => unknown, limit: Limit): Promise<CallOutcome> {
     const cancellation = this.#cancellation;
+    const environment = this.#environment;
     return new Promise<CallOutcome>((resolve) => {
       let settled = false;
       let stopWaiting: (() => void) | undefined;
       const finish = (outcome: CallOutcome): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timeout);
+        environment.clearTimeout(timeout);
         stopWaiting?.();
         resolve(outcome);
       };
-      const timeout = setTimeout(() => cancellation.cancel(limit.error()), limit.ms);
+      const timeout = environment.setTimeout(() => cancellation.cancel(limit.error()), limit.ms);
       // Runs at once when the attempt was cancelled before the handler started.
       stopWaiting = cancellation.onCancel((reason) => finish({ ok: false, error: reason }));
       if (settled) return;

@@ -3,7 +3,6 @@
 import { IronflowError, isIronflowError, type AnyWorkflow, type WorkflowRef } from '@ironflow/core';
 import { executeInput, inputTypeOf, instanceKey, type CommitAttempt, type ExecuteDependencies, type ExecuteOptions, type ExecuteResult, type InstanceCache } from '@ironflow/core/engine';
 import type { CommitRequest } from '@ironflow/core/store';
-import { uuidv7 } from './ids.js';
 import { createLruCache, KeyedQueue } from './instance-cache.js';
 import type { ExecuteScope } from './instrumentation.js';
 import type { LifecycleEmitter } from './lifecycle.js';
@@ -34,8 +33,9 @@ export class Executor {
     this.#deps = {
       store,
       clock,
-      newId: () => uuidv7(clock.now()),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      newId: settings.environment.newId,
+      sleep: (ms) => new Promise((resolve) => settings.environment.setTimeout(resolve, ms)),
+      random: settings.environment.random,
       maxConflictRetries: settings.maxConflictRetries,
       observeInputs: settings.observeInputs,
       cache: this.#cache,

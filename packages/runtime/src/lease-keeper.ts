@@ -3,6 +3,7 @@
 import { isIronflowError } from '@ironflow/core';
 import type { Lease, ProjectionLease } from '@ironflow/core/store';
 import type { Logger } from './lifecycle.js';
+import type { EngineEnvironment } from './options.js';
 
 /** What a `LeaseKeeper` renews and whom it tells. */
 export interface LeaseKeeperOptions {
@@ -14,11 +15,18 @@ export interface LeaseKeeperOptions {
   /** Called once, when a renewal finds the lease gone (LEASE_LOST). */
   readonly onLost: (error: unknown) => void;
   readonly logger: Logger;
+  /** Where the renewals wait; the engine's environment. @default the process's timers */
+  readonly timeouts?: Pick<EngineEnvironment, 'setTimeout' | 'clearTimeout'> | undefined;
 }
+
+const PROCESS_TIMEOUTS: Pick<EngineEnvironment, 'setTimeout' | 'clearTimeout'> = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
 
 /** Renews one lease on an interval; a failed renewal other than LEASE_LOST is logged and tried again. */
 export class LeaseKeeper {
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #timer: unknown;
   #lost = false;
 
   constructor(private readonly options: LeaseKeeperOptions) {}
@@ -30,14 +38,27 @@ export class LeaseKeeper {
 
   /** Starts renewing; a third of the lease leaves two renewals' worth of slack before it expires. */
   start(): this {
-    this.#timer ??= setInterval(() => this.#renew(), Math.max(10, Math.floor(this.options.leaseMs / 3)));
+    if (this.#timer === undefined) this.#schedule();
     return this;
   }
 
   /** Stops renewing; the lease then runs out `leaseMs` after the last renewal unless it is settled. */
   stop(): void {
-    clearInterval(this.#timer);
+    if (this.#timer !== undefined) this.#timeouts.clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  get #timeouts(): Pick<EngineEnvironment, 'setTimeout' | 'clearTimeout'> {
+    return this.options.timeouts ?? PROCESS_TIMEOUTS;
+  }
+
+  /** The next renewal, a third of the lease from now (a chain of timeouts, so any clock can drive it). */
+  #schedule(): void {
+    this.#timer = this.#timeouts.setTimeout(() => {
+      if (this.#timer === undefined) return;
+      this.#schedule();
+      this.#renew();
+    }, Math.max(10, Math.floor(this.options.leaseMs / 3)));
   }
 
   #renew(): void {

@@ -87,6 +87,12 @@ export interface EngineOptions {
   /** Written as the lease owner. @default `ironflow-<random>` */
   workerId?: string | undefined;
   /**
+   * Where the engine gets ids, randomness and its own waits (conflict backoff, lease renewals,
+   * handler timeouts). The defaults are the process's; a deterministic simulation (`simulate` of
+   * `@ironflow/testing`) passes its own so that one seed replays exactly.
+   */
+  environment?: Partial<EngineEnvironment> | undefined;
+  /**
    * Record an observation of every input's outcome.
    * @default false
    */
@@ -171,6 +177,7 @@ export interface WorkflowEntry {
 export interface EngineSettings {
   readonly store: WorkflowStore;
   readonly clock: Clock;
+  readonly environment: EngineEnvironment;
   readonly logger: Logger;
   readonly entries: Registry<WorkflowEntry>;
   readonly defaultRetry: RetryPolicy;
@@ -250,6 +257,7 @@ export function resolveEngineOptions(options: EngineOptions): EngineSettings {
   return {
     store: groupCommit === undefined ? store : withGroupCommit(store, groupCommit),
     clock: options.clock ?? systemClock,
+    environment: resolveEnvironment(options.environment, options.clock ?? systemClock),
     logger: options.logger ?? consoleLogger,
     entries,
     defaultRetry,
@@ -307,4 +315,29 @@ function optionalDuration(value: unknown, what: string, min: number): number | u
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw invalidArgument(`${what} must be a whole number of ms >= ${min}, got ${String(value)}`);
   return value;
+}
+
+/** Where an engine gets ids, randomness and its own waits; see `EngineOptions.environment`. */
+export interface EngineEnvironment {
+  /** A new id for an effect or timer; ids must sort in creation order. @default UUID v7 */
+  newId(): string;
+  /** A number in [0, 1), for backoff jitter. @default Math.random */
+  random(): number;
+  /** Calls `callback` once after `ms`; returns a handle for `clearTimeout`. @default the process's */
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+function resolveEnvironment(given: Partial<EngineEnvironment> | undefined, clock: Clock): EngineEnvironment {
+  if (given !== undefined && (typeof given !== 'object' || given === null)) throw invalidArgument('environment must be an object of functions');
+  for (const name of ['newId', 'random', 'setTimeout', 'clearTimeout'] as const) {
+    if (given?.[name] !== undefined && typeof given[name] !== 'function') throw invalidArgument(`environment.${name} must be a function`);
+  }
+  if ((given?.setTimeout === undefined) !== (given?.clearTimeout === undefined)) throw invalidArgument('environment.setTimeout and environment.clearTimeout go together');
+  return {
+    newId: given?.newId ?? (() => uuidv7(clock.now())),
+    random: given?.random ?? Math.random,
+    setTimeout: given?.setTimeout ?? ((callback, ms) => setTimeout(callback, ms)),
+    clearTimeout: given?.clearTimeout ?? ((handle) => clearTimeout(handle as ReturnType<typeof setTimeout>)),
+  };
 }

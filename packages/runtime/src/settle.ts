@@ -187,7 +187,7 @@ export class Settler {
     if (isPermanent(error)) return this.dead(item, entry, text, errorType, handlerMs);
     if (attemptsExhausted(policy, item.attempts)) return this.dead(item, entry, `attempts exhausted (${item.attempts}/${policy.maxAttempts}): ${text}`, errorType, handlerMs);
     const now = clock.now();
-    const retryAt = now + backoffDelay(policy, item.attempts);
+    const retryAt = now + backoffDelay(policy, item.attempts, this.settings.environment.random);
     const deadline = item.kind === 'effect' ? item.settings?.deadline : undefined;
     if (deadline !== undefined && retryAt >= deadline) {
       // The retry could only be dead-lettered when claimed: do it now, and say why.
@@ -221,7 +221,7 @@ export class Settler {
     }
     const now = clock.now();
     const releases = released + 1;
-    const availableAt = now + releaseDelay(notUnderstood, releases);
+    const availableAt = now + releaseDelay(notUnderstood, releases, this.settings.environment.random);
     try {
       await store.release(item.lease, now, { reason, availableAt });
     } catch (error) {
