@@ -8,3 +8,14 @@ export { createTestEngine } from './test-engine.js';
 export type { TestEngine, TestEngineOptions } from './test-engine.js';
 export { createManualClock } from '@ironflow/core';
 export type { ManualClock } from '@ironflow/core';
+export { DEFAULT_FAULTS, SimulationFailure, simulate } from './simulation/index.js';
+export type {
+  SimulatedInstance,
+  SimulationFaults,
+  SimulationInput,
+  SimulationInvariant,
+  SimulationOptions,
+  SimulationRandom,
+  SimulationReport,
+  SimulationView,
+} from './simulation/index.js';

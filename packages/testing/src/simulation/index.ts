@@ -1,0 +1,2 @@
+export { DEFAULT_FAULTS, SimulationFailure, simulate } from './simulate.js';
+export type { SimulatedInstance, SimulationFaults, SimulationInput, SimulationInvariant, SimulationOptions, SimulationRandom, SimulationReport, SimulationView } from './simulate.js';
