@@ -275,13 +275,15 @@ async function run(options: SimulationOptions, choices: Choices): Promise<RunRes
     activity(
       proc,
       `execute ${label}`,
-      proc.engine.execute(next.workflow, next.input as never).then(
+      // By type: the workflows of a run may be fresh objects (a factory), equal to the one named only by type.
+      proc.engine.executeDynamic(next.workflow.type, next.input).then(
         (result) => {
           if (result.status === 'accepted') stats.accepted += 1;
           else stats.rejected += 1;
         },
         (error: unknown) => {
           stats.failed += 1;
+          if (proc.alive) log(`${proc.name} execute ${label} failed: ${describe(error)}`);
           throw error;
         },
       ),
@@ -420,8 +422,8 @@ async function run(options: SimulationOptions, choices: Choices): Promise<RunRes
     const stored = await nextStoredDue(raw);
     const dues = stored === undefined ? waits : [stored, ...waits];
     if (dues.length === 0) break;
-    const next = Math.min(...dues);
-    if (next > clock.now()) advance(next - clock.now());
+    // Moving to it fires what waits on it (a timer due now fires too).
+    advance(Math.max(0, Math.min(...dues) - clock.now()));
     for (const proc of live()) work(proc);
   }
   settled = true;
