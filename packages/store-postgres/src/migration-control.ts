@@ -122,6 +122,63 @@ export interface WorkWrites {
   readonly events?: { readonly columns: string; values(e: string): string } | undefined;
   /** The SQL comment heading each function, without a final newline. */
   readonly notes: { readonly commitOne: string; readonly commitDecisions: string; readonly cancelInstance: string };
+  /** How statements reading one instance's live work write "live"; LIVE_BY_STATUS before version 10. */
+  readonly live?: LiveRows | undefined;
+}
+
+/** The tables of work: effects and timers. */
+export type WorkTable = 'effects' | 'timers';
+
+/**
+ * The condition that row `w` of `table` is live (pending or leased), as the statements that read
+ * one instance's live work by (workflow_type, workflow_id) write it: cancelWork, cancel_instance
+ * and delete_instance's check. Statements that also name a key keep `status IN ('pending',
+ * 'leased')`: the live-key indexes, led by the instance, serve them.
+ */
+export type LiveRows = (w: string, table: WorkTable) => string;
+
+/**
+ * Versions 4 to 9: the claim indexes' own predicate. It lets the planner walk a claim index, led
+ * by the workflow type alone, and filter every live row of the type (it does on tables not yet
+ * analysed, and PL/pgSQL keeps that plan), instead of the instance index.
+ */
+export const LIVE_BY_STATUS: LiveRows = (w) => `${w}.status IN ('pending', 'leased')`;
+
+const liveOf = (w: WorkWrites): LiveRows => w.live ?? LIVE_BY_STATUS;
+
+/** The PL/pgSQL variables (or statement parameters) naming an instance and the time in a statement about it. */
+export interface InstanceVars {
+  readonly type: string;
+  readonly id: string;
+  readonly now: string;
+}
+
+/** commit_one's cancelWork on `table`: every live row of the instance cancelled. */
+export function cancelWorkStatement(s: string, table: WorkTable, live: LiveRows, v: InstanceVars): string {
+  return `UPDATE ${s}.${table} w
+       SET status = 'cancelled', ${UNLEASE}, updated_at = ${v.now}
+     WHERE w.workflow_type = ${v.type} AND w.workflow_id = ${v.id} AND ${live('w', table)};`;
+}
+
+/** cancel_instance's cancel of `table`: every live row of the instance cancelled with the reason. */
+export function cancelInstanceWorkStatement(s: string, table: WorkTable, live: LiveRows, v: InstanceVars & { readonly reason: string }): string {
+  return `UPDATE ${s}.${table} w SET status = 'cancelled', last_error = ${v.reason}, ${UNLEASE}, updated_at = ${v.now}
+   WHERE w.workflow_type = ${v.type} AND w.workflow_id = ${v.id} AND ${live('w', table)};`;
+}
+
+/**
+ * commit_decisions' cancelWork of the routed results that passed their checks, on `table`: the
+ * live rows of their instances cancelled, but for each one's acknowledged effect. `commits` is the
+ * batch (jsonb array), `followed` the indexes of those results (integer[]).
+ */
+export function followedCancelStatement(s: string, table: WorkTable, live: LiveRows, commits = 'p_commits', followed = 'v_followed'): string {
+  const f = `(SELECT ${commits}->x.idx AS doc FROM unnest(${followed}) AS x(idx)
+                WHERE coalesce((${commits}->x.idx->>'cancelWork')::boolean, false)) AS f`;
+  return `UPDATE ${s}.${table} w
+           SET status = 'cancelled', ${UNLEASE}, updated_at = (f.doc->>'now')::bigint
+          FROM ${f}
+         WHERE w.workflow_type = f.doc->>'workflowType' AND w.workflow_id = f.doc->>'workflowId'
+           AND ${live('w', table)}${table === 'effects' ? ` AND w.id <> f.doc->'ack'->>'id'` : ''};`;
 }
 
 const eventColumns = (w: WorkWrites): string => w.events?.columns ?? '';
@@ -161,6 +218,9 @@ const VERSION_4: WorkWrites = {
 -- caller) and new effects.`,
   },
 };
+
+/** commit_one's variables naming the instance and the time. */
+const C_VARS: InstanceVars = { type: 'c_type', id: 'c_id', now: 'c_now' };
 
 /** commit_one as the schema version of `w` writes it: checks, then every write of one commit document. */
 export function commitOne({ quoted: s }: SchemaName, w: WorkWrites): string {
@@ -300,12 +360,8 @@ BEGIN
        AND w.status IN ('pending', 'leased');
   END IF;
   IF c_cancel_work THEN
-    UPDATE ${s}.effects w
-       SET status = 'cancelled', ${UNLEASE}, updated_at = c_now
-     WHERE w.workflow_type = c_type AND w.workflow_id = c_id AND w.status IN ('pending', 'leased');
-    UPDATE ${s}.timers w
-       SET status = 'cancelled', ${UNLEASE}, updated_at = c_now
-     WHERE w.workflow_type = c_type AND w.workflow_id = c_id AND w.status IN ('pending', 'leased');
+    ${cancelWorkStatement(s, 'effects', liveOf(w), C_VARS)}
+    ${cancelWorkStatement(s, 'timers', liveOf(w), C_VARS)}
   END IF;
 
   -- A new effect or timer whose id is taken fails the statement on its primary key; the client
@@ -501,7 +557,7 @@ BEGIN
                            JOIN ${s}.effects k ON k.workflow_type = i.workflow_type AND k.workflow_id = i.workflow_id
                                              AND k.key = x->>'key' AND k.status IN ('pending', 'leased'));
     END IF;
-    IF cardinality(v_followed) > 0 THEN${routed.cancelWork ? cancelWorkOfFollowed(s) : ''}
+    IF cardinality(v_followed) > 0 THEN${routed.cancelWork ? cancelWorkOfFollowed(s, liveOf(w)) : ''}
       WITH f AS (
         SELECT p_commits->x.idx AS doc, (p_commits->x.idx->>'now')::bigint AS now,
                (p_commits->x.idx->>'expectedVersion')::integer AS expected
@@ -581,21 +637,11 @@ $commit_decisions$;
  * writes: their new effects are not cancelled, and a row is not updated twice in one statement.
  * The rows are locked by these UPDATEs after their instances, as in commit_one.
  */
-function cancelWorkOfFollowed(s: string): string {
-  const followed = `(SELECT p_commits->x.idx AS doc FROM unnest(v_followed) AS x(idx)
-                WHERE coalesce((p_commits->x.idx->>'cancelWork')::boolean, false)) AS f`;
+function cancelWorkOfFollowed(s: string, live: LiveRows): string {
   return `
       IF EXISTS (SELECT 1 FROM unnest(v_followed) AS x(idx) WHERE coalesce((p_commits->x.idx->>'cancelWork')::boolean, false)) THEN
-        UPDATE ${s}.effects w
-           SET status = 'cancelled', ${UNLEASE}, updated_at = (f.doc->>'now')::bigint
-          FROM ${followed}
-         WHERE w.workflow_type = f.doc->>'workflowType' AND w.workflow_id = f.doc->>'workflowId'
-           AND w.status IN ('pending', 'leased') AND w.id <> f.doc->'ack'->>'id';
-        UPDATE ${s}.timers w
-           SET status = 'cancelled', ${UNLEASE}, updated_at = (f.doc->>'now')::bigint
-          FROM ${followed}
-         WHERE w.workflow_type = f.doc->>'workflowType' AND w.workflow_id = f.doc->>'workflowId'
-           AND w.status IN ('pending', 'leased');
+        ${followedCancelStatement(s, 'effects', live)}
+        ${followedCancelStatement(s, 'timers', live)}
       END IF;`;
 }
 
@@ -718,6 +764,9 @@ $settle_leases$;
 `;
 }
 
+/** cancel_instance's parameters naming the instance, the time and the reason. */
+const P_VARS = { type: 'p_type', id: 'p_id', now: 'p_now', reason: 'p_reason' };
+
 /** cancel_instance as the schema version of `w` writes it: an instance and its live work cancelled in one call. */
 export function cancelInstance({ quoted: s, channel }: SchemaName, w: WorkWrites): string {
   return `
@@ -735,11 +784,9 @@ BEGIN
   IF NOT o_cancelled THEN
     RETURN;
   END IF;
-  UPDATE ${s}.effects w SET status = 'cancelled', last_error = p_reason, ${UNLEASE}, updated_at = p_now
-   WHERE w.workflow_type = p_type AND w.workflow_id = p_id AND w.status IN ('pending', 'leased');
+  ${cancelInstanceWorkStatement(s, 'effects', liveOf(w), P_VARS)}
   GET DIAGNOSTICS o_effects = ROW_COUNT;
-  UPDATE ${s}.timers w SET status = 'cancelled', last_error = p_reason, ${UNLEASE}, updated_at = p_now
-   WHERE w.workflow_type = p_type AND w.workflow_id = p_id AND w.status IN ('pending', 'leased');
+  ${cancelInstanceWorkStatement(s, 'timers', liveOf(w), P_VARS)}
   GET DIAGNOSTICS o_timers = ROW_COUNT;
   IF jsonb_array_length(p_effects) > 0 THEN
     INSERT INTO ${s}.effects (${EFFECT_INSERT_COLUMNS}${w.columns})

@@ -2,7 +2,7 @@
 // timers the version of the code that wrote them and how often a process gave them back unread,
 // and an ended instance can be deleted with everything it owns (retention).
 // Frozen once released, like every migration; later changes go in a new version.
-import { cancelInstance, commitDecisions, commitOne, settleLeases, type SettleWrites, type WorkWrites } from './migration-control.js';
+import { cancelInstance, commitDecisions, commitOne, LIVE_BY_STATUS, settleLeases, type LiveRows, type SettleWrites, type WorkTable, type WorkWrites } from './migration-control.js';
 import type { Migration } from './migrations.js';
 import type { SchemaName } from './schema-name.js';
 
@@ -12,7 +12,7 @@ import type { SchemaName } from './schema-name.js';
  * stored as before. Documents of the previous release have neither field: NULL, version 1. A keyed
  * timer rescheduled in place takes the new timer's version and has not been released yet.
  */
-const VERSIONED: WorkWrites = {
+export const VERSIONED: WorkWrites = {
   columns: ', trace, version',
   values: (x) => `, (${x}->>'trace')::json, nullif((${x}->>'version')::integer, 1)`,
   rearm: ', trace = EXCLUDED.trace, version = EXCLUDED.version, releases = 0',
@@ -78,10 +78,15 @@ ALTER TABLE ${s}.timers ADD COLUMN IF NOT EXISTS version integer, ADD COLUMN IF 
 `;
 }
 
-function deleteInstance({ quoted: s }: SchemaName): string {
-  const owned = (alias: string) => `${alias}.workflow_type = p_type AND ${alias}.workflow_id = p_id`;
-  return `
--- Deletes an ended instance and everything it owns in one call: when it exists, is at p_expected,
+/** How a schema version writes delete_instance: the text before its name (comment, `CREATE …`) and "live". */
+export interface DeleteWrites {
+  head(s: string): string;
+  readonly live: LiveRows;
+}
+
+/** Version 9's own. */
+const DELETE_V9: DeleteWrites = {
+  head: () => `-- Deletes an ended instance and everything it owns in one call: when it exists, is at p_expected,
 -- is terminal (completed or cancelled) and has no pending or leased effect or timer, its events
 -- (they leave the feed; other events keep their positions), snapshot, idempotency keys,
 -- observations, effects, timers and instance pause go, then the instance row. Otherwise nothing is
@@ -90,7 +95,20 @@ function deleteInstance({ quoted: s }: SchemaName): string {
 -- then its effects and timers, each table in id order as settle_leases locks them, so a redrive
 -- of a dead row waits too and finds nothing, and the check for live work runs on locked rows.
 -- Children and parents are not touched.
-CREATE FUNCTION ${s}.delete_instance(p_type text, p_id text, p_expected integer)
+CREATE FUNCTION `,
+  live: LIVE_BY_STATUS,
+};
+
+/** Whether the instance (p_type, p_id) has a live row in `table`, as delete_instance checks it. */
+export function liveWorkExists(s: string, table: WorkTable, live: LiveRows, type = 'p_type', id = 'p_id'): string {
+  return `EXISTS (SELECT 1 FROM ${s}.${table} w WHERE w.workflow_type = ${type} AND w.workflow_id = ${id} AND ${live('w', table)})`;
+}
+
+/** delete_instance as the schema version of `d` writes it: an ended instance and all it owns deleted in one call. */
+export function deleteInstance({ quoted: s }: SchemaName, d: DeleteWrites = DELETE_V9): string {
+  const owned = (alias: string) => `${alias}.workflow_type = p_type AND ${alias}.workflow_id = p_id`;
+  return `
+${d.head(s)}${s}.delete_instance(p_type text, p_id text, p_expected integer)
 RETURNS text
 LANGUAGE plpgsql
 AS $delete_instance$
@@ -113,8 +131,8 @@ BEGIN
   END IF;
   PERFORM 1 FROM ${s}.effects w WHERE ${owned('w')} ORDER BY w.id FOR UPDATE;
   PERFORM 1 FROM ${s}.timers w WHERE ${owned('w')} ORDER BY w.id FOR UPDATE;
-  IF EXISTS (SELECT 1 FROM ${s}.effects w WHERE ${owned('w')} AND w.status IN ('pending', 'leased'))
-     OR EXISTS (SELECT 1 FROM ${s}.timers w WHERE ${owned('w')} AND w.status IN ('pending', 'leased')) THEN
+  IF ${liveWorkExists(s, 'effects', d.live)}
+     OR ${liveWorkExists(s, 'timers', d.live)} THEN
     RETURN 'busy';
   END IF;
   DELETE FROM ${s}.effects w WHERE ${owned('w')};
