@@ -2,6 +2,7 @@
 // new version. Each one runs inside the migration transaction (see migrate.ts).
 import { controlMigration } from './migration-control.js';
 import { feedMigration } from './migration-feed.js';
+import { liveWorkMigration } from './migration-live.js';
 import { projectionsMigration } from './migration-projections.js';
 import { routedMigration } from './migration-routed.js';
 import { traceMigration } from './migration-trace.js';
@@ -752,4 +753,4 @@ $settle_leases$;
 };
 
 /** Every migration, in version order. */
-export const MIGRATIONS: readonly Migration[] = [initial, claimIndexesByType, batches, controlMigration, traceMigration, routedMigration, feedMigration, projectionsMigration, versionsMigration];
+export const MIGRATIONS: readonly Migration[] = [initial, claimIndexesByType, batches, controlMigration, traceMigration, routedMigration, feedMigration, projectionsMigration, versionsMigration, liveWorkMigration];

@@ -1,7 +1,7 @@
 // Cursor pages of effects, timers and instances. Each query's text holds only the filters it was
 // given, so every plan (custom or generic, of each named statement) sees plain equalities and
 // ranges it can serve from an index; there are at most a few dozen such texts per store.
-import type { CheckedInstancePageQuery, CheckedWorkQuery } from '@ironflow/core/store';
+import type { CheckedInstancePageQuery, CheckedWorkQuery, WorkStatus } from '@ironflow/core/store';
 import { EFFECT_COLUMNS, INSTANCE_COLUMNS, STATUS, TIMER_COLUMNS } from './sql.js';
 
 /** A statement and its values. */
@@ -42,17 +42,23 @@ class Where {
   }
 }
 
+/** Every status of an effect or a timer; each table's CHECK constraint allows a subset. */
+const WORK_STATUSES: readonly WorkStatus[] = ['pending', 'leased', 'done', 'dead', 'fired', 'cancelled'];
+
 /**
  * Up to `q.limit` effects or timers matching every filter, with id after the cursor, in id order
  * (COLLATE "C": code points). The primary key serves the order; a named instance is read through
- * the instance index and its few rows sorted.
+ * the instance index and its few rows sorted. With a named instance, the status is written as
+ * "none of the other statuses": `status = 'pending'` would let a custom plan walk a partial index
+ * of live (or dead) rows led by the type alone, through every such row of the type.
  */
 export function listWorkQuery(s: string, q: CheckedWorkQuery): Query {
   const effects = q.kind === 'effect';
+  const instance = q.workflowType !== undefined && q.workflowId !== undefined;
   const where = new Where()
     .addIf(q.workflowType, (v) => ['workflow_type = $?::text', v])
     .addIf(q.workflowId, (v) => ['workflow_id = $?::text', v])
-    .addIf(q.status, (v) => ['status = $?::text', v])
+    .addIf(q.status, (v) => (instance ? ['status <> ALL ($?::text[])', WORK_STATUSES.filter((other) => other !== v)] : ['status = $?::text', v]))
     .addIf(effects ? q.tag : undefined, (v) => ['tag = $?::text', v])
     .addIf(q.createdFrom, (v) => ['created_at >= $?::bigint', v])
     .addIf(q.createdBefore, (v) => ['created_at < $?::bigint', v])

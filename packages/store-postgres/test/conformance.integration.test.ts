@@ -10,6 +10,7 @@ import { pgChannelProbe } from './channel-probe.js';
 import { claimPlanCases } from './claim-plan-cases.js';
 import { feedCases } from './feed-cases.js';
 import { feedLagPlanCases } from './feed-lag-plan-cases.js';
+import { instancePlanCases } from './instance-plan-cases.js';
 import { postgresCases, recordingPool } from './postgres-cases.js';
 import { projectionTransactionCases } from './projection-cases.js';
 import { sqlStoreCases, type CountedStore } from './sql-store-cases.js';
@@ -81,6 +82,7 @@ describe.skipIf(!url)('PostgreSQL store on a real server', () => {
           };
           claimPlanCases(openDriver);
           feedLagPlanCases(openDriver);
+          instancePlanCases(openDriver);
         }
       },
     });

@@ -14,6 +14,7 @@ import { batchStoreCases } from './batch-cases.js';
 import { pgliteChannelProbe } from './channel-probe.js';
 import { claimPlanCases } from './claim-plan-cases.js';
 import { feedLagPlanCases } from './feed-lag-plan-cases.js';
+import { instancePlanCases } from './instance-plan-cases.js';
 import { openPGliteCopy, seedDataDir } from './pglite-template.js';
 import { projectionTransactionCases } from './projection-cases.js';
 import { sqlStoreCases, type CountedStore } from './sql-store-cases.js';
@@ -65,6 +66,7 @@ describeStoreConformance({
     batchStoreCases(ctx, { counted, probe: async (channel) => pgliteChannelProbe(await database(), channel) });
     claimPlanCases(async () => ({ driver: pgliteDriver(await database()), close: async () => undefined }));
     feedLagPlanCases(async () => ({ driver: pgliteDriver(await database()), close: async () => undefined }));
+    instancePlanCases(async () => ({ driver: pgliteDriver(await database()), close: async () => undefined }));
     projectionTransactionCases(ctx, {
       sql: async (text, values) => (await (await database()).query<Record<string, unknown>>(text, values)).rows,
       counted,

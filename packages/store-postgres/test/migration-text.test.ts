@@ -4,7 +4,8 @@
 // results with cancelWork into commit_decisions' set-based path, and no insert into events names
 // the feed columns of version 7, which their defaults fill; version 8 only creates the projection
 // tables; version 9 adds its columns without rewriting a table, writes them in every insert of
-// events, effects and timers, and replaces the functions in place.
+// events, effects and timers, and replaces the functions in place; version 10 replaces four of them
+// in place, changing only how their reads of an instance's live work write "live".
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../src/migrations.js';
@@ -23,6 +24,7 @@ const RELEASED: Record<number, string> = {
   7: '001170c7f8d5a35e025d94b670bfc0eef90d2159a08aa8284fdc55bba9f177ad',
   8: '098f93f82c0d1990d965642fcb2bc4da5cd607ae6bdebfd93f1167e58da08f70',
   9: '2d74f5653d628a2bc612adeff91868dba8d4812fa843ce8807316d68ad9b6aba',
+  10: '47dc8b142d40808b362aedd3f8a2f91441ac2a2007e63236ab91fa280f494c10',
 };
 
 describe('migration text', () => {
@@ -130,5 +132,29 @@ describe('migration text', () => {
         .replace(/, version\)/g, ')')
         .replace(/, nullif\(\(x->>'version'\)::integer, 1\)/g, '');
     expect(commitDecisions(9)).toBe(commitDecisions(6));
+  });
+
+  it('version 10 replaces commit_one, commit_decisions, cancel_instance and delete_instance in place, and only writes "live" as not settled in their reads of an instance\'s live work', () => {
+    const text = textOf(10);
+    expect([...text.matchAll(/CREATE (?:OR REPLACE )?FUNCTION "ironflow"\.\w+\([^)]*\)/g)].map(([created]) => created.replace(/\s+/g, ' '))).toEqual([
+      'CREATE OR REPLACE FUNCTION "ironflow".commit_one(p_commit jsonb, OUT o_outcome text, OUT o_version integer, OUT o_holder text, OUT o_effects boolean, OUT o_timers boolean)',
+      'CREATE OR REPLACE FUNCTION "ironflow".commit_decisions(p_commits jsonb)',
+      'CREATE OR REPLACE FUNCTION "ironflow".cancel_instance(p_type text, p_id text, p_now bigint, p_reason text, p_effects jsonb, p_origin text, OUT o_cancelled boolean, OUT o_effects integer, OUT o_timers integer)',
+      'CREATE OR REPLACE FUNCTION "ironflow".delete_instance(p_type text, p_id text, p_expected integer)',
+    ]);
+    expect(text).not.toMatch(/\b(ALTER|DROP|LOCK)\b|CREATE (UNIQUE )?INDEX|CREATE TABLE/);
+    // Eight reads of an instance's live work (cancelWork in commit_one and in the routed path,
+    // cancel_instance, delete_instance's check; effects and timers each), all by not settled.
+    expect(text.match(/w\.status NOT IN \('done', 'dead', 'cancelled'\)/g)).toHaveLength(4);
+    expect(text.match(/w\.status NOT IN \('fired', 'dead', 'cancelled'\)/g)).toHaveLength(4);
+    // Those that name a key keep the live-key indexes' predicate.
+    expect(text.match(/status IN \('pending', 'leased'\)/g)).toHaveLength(textOf(9).match(/status IN \('pending', 'leased'\)/g)!.length - 8);
+    // Everything else, comments aside, is version 9's text of each function, word for word.
+    const functions = (version: number) =>
+      [...textOf(version).matchAll(/CREATE (?:OR REPLACE )?FUNCTION "ironflow"\.(commit_one|commit_decisions|cancel_instance|delete_instance)\b[\s\S]*?\$\1\$;/g)]
+        .map(([fn]) => fn.replace(/^CREATE (OR REPLACE )?/, '').replace(/^\s*--.*\n/gm, ''))
+        .map((fn) => fn.replace(/w\.status NOT IN \('(done|fired)', 'dead', 'cancelled'\)/g, "w.status IN ('pending', 'leased')"));
+    expect(functions(10)).toHaveLength(4);
+    expect(functions(10)).toEqual(functions(9));
   });
 });

@@ -21,6 +21,7 @@ const ALL_VERSIONS = [
   { version: 7, name: 'global event feed' },
   { version: 8, name: 'projection checkpoints' },
   { version: 9, name: 'versions, releases and retention' },
+  { version: 10, name: 'live work of an instance by its instance index' },
 ];
 
 describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real server', () => {
@@ -538,6 +539,39 @@ describe.skipIf(!url)('PostgreSQL migrations and misconfiguration on a real serv
       expect(rows.find((e) => e.id === 'a-e1')).toMatchObject({ status: 'pending', attempts: 0, availableAt: T0 + 6 });
       expect(rows.find((e) => e.id === 'a-e1')).not.toHaveProperty('releases');
       expect(rows.find((e) => e.id === 'a-e2')).toMatchObject({ status: 'pending', attempts: 0, availableAt: T0 + 1000, releases: 1, lastError: 'needs version 2', version: 2 });
+    });
+
+    it('a version 9 schema with live work upgrades to version 10 without touching a table or an index, and cancelWork, cancel_instance and delete_instance work on rows of both releases while processes of the previous release keep committing', async () => {
+      const schema = newSchema();
+      const quoted = await schemaAt(schema, 9);
+      const type = 'live';
+      const [a, b, c] = [{ type, id: 'a' }, { type, id: 'b' }, { type, id: 'c' }];
+      const store = newStore({ pool: admin, schema });
+      await store.commit(commit(a, 0, { effects: [{ id: 'a-e1', payload: 1 }, { id: 'a-e2', payload: 2 }], timers: [{ id: 'a-t1', key: 'k', fireAt: T0 + 60_000, input: {} }] }));
+      await store.commit(commit(b, 0, { effects: [{ id: 'b-e1', payload: 1 }] }));
+      await store.commit(commit(c, 0, { effects: [{ id: 'c-e1', payload: 1 }], timers: [{ id: 'c-t1', key: 'k', fireAt: T0 + 60_000, input: {} }] }));
+      // Each table's and index's file: a rewrite or a rebuild would give it a new one.
+      const files = async () =>
+        (await admin.query(`SELECT c.relname, pg_relation_filenode(c.oid)::text AS file FROM pg_class c WHERE c.relnamespace = $1::regnamespace AND c.relkind IN ('r', 'i') ORDER BY c.relname`, [quoted])).rows;
+      const before = await files();
+
+      expect(await migratePostgresStore({ pool: admin, schema })).toEqual({ schema, applied: ALL_VERSIONS.slice(9), version: LATEST_SCHEMA_VERSION });
+      expect(await files()).toEqual(before);
+
+      // A routed result completing a (cancelWork) cancels the rest of its live work, in the set-based path.
+      const claimed = await store.claimEffects({ now: T0 + 1, limit: 10, types: [type], leaseMs: 60_000, owner: 'w' });
+      const lease = (id: string) => claimed.find((e) => e.id === id)!.lease;
+      expect(await store.commitMany([commit(a, 1, { now: T0 + 2, ack: { ...lease('a-e1'), outcome: 'done' }, completed: true, cancelWork: true })])).toMatchObject([{ ok: true }]);
+      expect((await store.listEffects(a)).map((e) => [e.id, e.status])).toEqual([['a-e1', 'done'], ['a-e2', 'cancelled']]);
+      expect((await store.listTimers(a)).map((t) => [t.id, t.status])).toEqual([['a-t1', 'cancelled']]);
+      // A process of the previous release commits as it did; cancel_instance and delete_instance see live work.
+      expect(await schema8Batch(quoted, commit(b, 1, { effects: [{ id: 'b-e2', payload: 2 }] }))).toMatchObject({ r_outcome: 'ok', r_version: 2 });
+      expect(await store.deleteInstance({ ref: c, expectedVersion: 1, now: T0 + 3 })).toBe('active');
+      expect(await store.cancelInstance({ ref: c, now: T0 + 3, reason: 'stop' })).toEqual({ cancelled: true, effects: 1, timers: 1 });
+      expect(await store.cancelInstance({ ref: b, now: T0 + 3, reason: 'stop' })).toEqual({ cancelled: true, effects: 2, timers: 0 });
+      expect(await store.deleteInstance({ ref: c, expectedVersion: 1, now: T0 + 4 })).toBe('deleted');
+      expect(await store.deleteInstance({ ref: a, expectedVersion: 2, now: T0 + 4 })).toBe('deleted');
+      expect(await store.listEffects(a)).toEqual([]);
     });
 
     it('a hostile schema name is rejected with INVALID_ARGUMENT and creates nothing', async () => {
