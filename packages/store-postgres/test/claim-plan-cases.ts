@@ -42,6 +42,51 @@ export async function rolledBack(driver: SqlDriver, work: (tx: SqlTransaction) =
   }
 }
 
+/**
+ * One plan test: a fresh, migrated schema inside a transaction that is always rolled back, with
+ * autovacuum off on `tables` (as on a server where it has not come by yet); `check` does the rest.
+ */
+export async function inScratchSchema(
+  open: () => Promise<OpenedDriver>,
+  label: string,
+  tables: readonly string[],
+  check: (tx: SqlTransaction, schema: SchemaName) => Promise<void>,
+): Promise<void> {
+  const opened = await open();
+  try {
+    await rolledBack(opened.driver, async (tx) => {
+      const schema = parseSchemaName(uniqueName(label));
+      await tx.exec(`CREATE SCHEMA ${schema.quoted}`);
+      for (const migration of MIGRATIONS) await tx.exec(migration.sql(schema));
+      await tx.exec(tables.map((table) => `ALTER TABLE ${schema.quoted}.${table} SET (autovacuum_enabled = false)`).join('; '));
+      await check(tx, schema);
+    });
+  } finally {
+    await opened.close();
+  }
+}
+
+/** The custom plan of `text` with `values`. */
+export async function explainCustom(tx: SqlTransaction, text: string, values: unknown[]): Promise<PlanNode> {
+  return rootOf((await tx.query(`EXPLAIN (FORMAT JSON) ${text}`, values)).rows);
+}
+
+/**
+ * The generic plan of `text` (parameter `types`, run with the SQL literals `args`). The store runs
+ * named statements by default, and PostgreSQL may switch one to a generic plan (planned without
+ * the parameters' values) after five runs: that plan must be right too.
+ */
+export async function explainGeneric(tx: SqlTransaction, text: string, types: string, args: string): Promise<PlanNode> {
+  const name = uniqueName('plan');
+  await tx.exec(`PREPARE ${name}(${types}) AS ${text}`);
+  try {
+    await tx.exec('SET LOCAL plan_cache_mode = force_generic_plan');
+    return rootOf((await tx.query(`EXPLAIN (FORMAT JSON) EXECUTE ${name}(${args})`)).rows);
+  } finally {
+    await tx.exec(`RESET plan_cache_mode; DEALLOCATE ${name}`);
+  }
+}
+
 /** The index a claim of `table` walks: effects by rank (by tag and rank when the claim names tags), timers by fire time. */
 function claimIndexOf(table: Table, tagged = false): string {
   if (table === 'timers') return 'timers_claimable_by_type_idx';
@@ -88,24 +133,14 @@ export interface OpenedDriver {
 export function claimPlanCases(open: () => Promise<OpenedDriver>): void {
   describe('plan-stable claims', () => {
     it('claims (by rank, by tag and rank, by fire time) and the next timer walk their claim index by type: empty, after an unanalysed burst of 100 000 rows, after ANALYZE', SLOW, async () => {
-      const opened = await open();
-      try {
-        await rolledBack(opened.driver, (tx) => createAndCheck(tx));
-      } finally {
-        await opened.close();
-      }
+      await inScratchSchema(open, 'plans', ['effects', 'timers'], burstAndCheck);
     });
   });
 }
 
-/** Creates a schema inside `tx`, then checks the plans on empty tables, after a burst, and analysed. */
-async function createAndCheck(tx: SqlTransaction): Promise<void> {
-  const schema = parseSchemaName(uniqueName('plans'));
+/** Checks the plans on empty tables, after a burst, and analysed. */
+async function burstAndCheck(tx: SqlTransaction, schema: SchemaName): Promise<void> {
   const s = schema.quoted;
-  await tx.exec(`CREATE SCHEMA ${s}`);
-  for (const migration of MIGRATIONS) await tx.exec(migration.sql(schema));
-  // As on a server where autovacuum has not come by yet.
-  await tx.exec(`ALTER TABLE ${s}.effects SET (autovacuum_enabled = false); ALTER TABLE ${s}.timers SET (autovacuum_enabled = false)`);
   const check = (stage: string) => checkPlans(tx, schema, stage);
 
   await check('empty tables');
@@ -137,26 +172,15 @@ async function createAndCheck(tx: SqlTransaction): Promise<void> {
 /** Checks the custom and generic plans of both claims and of nextTimerAt at one stage. */
 async function checkPlans(tx: SqlTransaction, schema: SchemaName, stage: string): Promise<void> {
   const sql = statements(schema);
-  const explain = async (text: string, values: unknown[]) => rootOf((await tx.query(`EXPLAIN (FORMAT JSON) ${text}`, values)).rows);
-  // The store runs named statements by default, and PostgreSQL may switch one to a generic plan
-  // (planned without the parameters' values) after five runs: that plan must be right too.
-  const explainGeneric = async (text: string, types: string, args: string) => {
-    const name = uniqueName('plan');
-    await tx.exec(`PREPARE ${name}(${types}) AS ${text}`);
-    try {
-      await tx.exec('SET LOCAL plan_cache_mode = force_generic_plan');
-      return rootOf((await tx.query(`EXPLAIN (FORMAT JSON) EXECUTE ${name}(${args})`)).rows);
-    } finally {
-      await tx.exec(`RESET plan_cache_mode; DEALLOCATE ${name}`);
-    }
-  };
+  const explain = (text: string, values: unknown[]) => explainCustom(tx, text, values);
+  const planGeneric = (text: string, types: string, args: string) => explainGeneric(tx, text, types, args);
 
   for (const table of ['effects', 'timers'] as const) {
     for (const [types, limit] of [[['alpha'], 10], [TYPES, 100]] as const) {
       const what = `${table} claim of ${types.length} type(s), limit ${limit}, on ${stage}`;
       const custom = await explain(sql[table].claim, [NOW, limit, types, 'w', NOW + 60_000]);
       expect(planProblems(custom, table), what).toEqual([]);
-      const generic = await explainGeneric(
+      const generic = await planGeneric(
         sql[table].claim,
         'bigint, integer, text[], text, bigint',
         `${NOW}, ${limit}, ARRAY[${types.map((t) => `'${t}'`).join(', ')}], 'w', ${NOW + 60_000}`,
@@ -169,7 +193,7 @@ async function checkPlans(tx: SqlTransaction, schema: SchemaName, stage: string)
     const index = claimIndexOf('effects', true);
     const custom = await explain(sql.claimTaggedEffects, [NOW, limit, TYPES, 'w', NOW + 60_000, tags]);
     expect(planProblems(custom, 'effects', index), what).toEqual([]);
-    const generic = await explainGeneric(
+    const generic = await planGeneric(
       sql.claimTaggedEffects,
       'bigint, integer, text[], text, bigint, text[]',
       `${NOW}, ${limit}, ARRAY['alpha', 'beta'], 'w', ${NOW + 60_000}, ARRAY[${tags.map((t) => `'${t}'`).join(', ')}]`,
@@ -178,6 +202,6 @@ async function checkPlans(tx: SqlTransaction, schema: SchemaName, stage: string)
   }
   const next = await explain(sql.nextTimerAt, [TYPES]);
   expect(planProblems(next, 'timers'), `nextTimerAt on ${stage}`).toEqual([]);
-  const nextGeneric = await explainGeneric(sql.nextTimerAt, 'text[]', `ARRAY['alpha', 'beta']`);
+  const nextGeneric = await planGeneric(sql.nextTimerAt, 'text[]', `ARRAY['alpha', 'beta']`);
   expect(planProblems(nextGeneric, 'timers'), `generic plan of nextTimerAt on ${stage}`).toEqual([]);
 }

@@ -3,12 +3,10 @@
 // tables, after an unanalysed burst of 100 000 events and after ANALYZE, custom and generic plans,
 // near the head or far behind it.
 import { describe, expect, it } from 'vitest';
-import { uniqueName } from '@ironflow/testing';
 import type { SqlTransaction } from '../src/driver.js';
 import { feedStatements } from '../src/feed-sql.js';
-import { MIGRATIONS } from '../src/migrations.js';
-import { parseSchemaName } from '../src/schema-name.js';
-import { rolledBack, rootOf, SLOW, type OpenedDriver, type PlanNode } from './claim-plan-cases.js';
+import type { SchemaName } from '../src/schema-name.js';
+import { explainCustom, explainGeneric, inScratchSchema, SLOW, type OpenedDriver, type PlanNode } from './claim-plan-cases.js';
 import { T0 } from './support.js';
 
 const BURST = 100_000;
@@ -74,22 +72,14 @@ export function filteredReadPlanProblems(root: PlanNode): string[] {
 export function feedLagPlanCases(open: () => Promise<OpenedDriver>): void {
   describe('feed lag plan', () => {
     it('feedLag and the feed reads walk events_feed_idx in order up to their limit (a filtered read up to the bound of the rows it looks at): empty, after an unanalysed burst of 100 000 events, after ANALYZE', SLOW, async () => {
-      const opened = await open();
-      try {
-        await rolledBack(opened.driver, (tx) => createAndCheck(tx));
-      } finally {
-        await opened.close();
-      }
+      await inScratchSchema(open, 'lag_plans', ['events'], burstAndCheck);
     });
   });
 }
 
-async function createAndCheck(tx: SqlTransaction): Promise<void> {
-  const schema = parseSchemaName(uniqueName('lag_plans'));
+/** Checks the plans on an empty table, after a burst, and analysed. */
+async function burstAndCheck(tx: SqlTransaction, schema: SchemaName): Promise<void> {
   const s = schema.quoted;
-  await tx.exec(`CREATE SCHEMA ${s}`);
-  for (const migration of MIGRATIONS) await tx.exec(migration.sql(schema));
-  await tx.exec(`ALTER TABLE ${s}.events SET (autovacuum_enabled = false)`);
   const check = async (stage: string): Promise<void> => {
     const statements = feedStatements(s);
     await checkPlans(tx, statements.lag, stage, 2);
@@ -121,17 +111,14 @@ async function checkPlans(tx: SqlTransaction, lag: string, stage: string, scans:
     ['1 000 events behind, limit 10 000', [...nearEnd, ...limits(10_001)]],
   ];
   for (const [what, values] of cases) {
-    const custom = rootOf((await tx.query(`EXPLAIN (FORMAT JSON) ${lag}`, values)).rows);
+    const custom = await explainCustom(tx, lag, values);
     expect(filtered ? filteredReadPlanProblems(custom) : lagPlanProblems(custom, scans), `${filtered ? 'filtered read' : scans === 1 ? 'unfiltered read' : 'lag'}: ${what}, on ${stage}`).toEqual([]);
   }
-  // The store runs named statements, which PostgreSQL may switch to a generic plan after five runs.
-  const name = uniqueName('lag_plan');
-  await tx.exec(`PREPARE ${name}(${filtered ? 'text, bigint, text[], text[], integer, integer' : 'text, bigint, integer'}) AS ${lag}`);
-  try {
-    await tx.exec('SET LOCAL plan_cache_mode = force_generic_plan');
-    const generic = rootOf((await tx.query(`EXPLAIN (FORMAT JSON) EXECUTE ${name}(${filtered ? "'0', 0, '{alpha}', NULL, 1000, 10000" : "'0', 0, 10001"})`)).rows);
-    expect(filtered ? filteredReadPlanProblems(generic) : lagPlanProblems(generic, scans), `generic plan on ${stage}`).toEqual([]);
-  } finally {
-    await tx.exec(`RESET plan_cache_mode; DEALLOCATE ${name}`);
-  }
+  const generic = await explainGeneric(
+    tx,
+    lag,
+    filtered ? 'text, bigint, text[], text[], integer, integer' : 'text, bigint, integer',
+    filtered ? "'0', 0, '{alpha}', NULL, 1000, 10000" : "'0', 0, 10001",
+  );
+  expect(filtered ? filteredReadPlanProblems(generic) : lagPlanProblems(generic, scans), `generic plan on ${stage}`).toEqual([]);
 }

@@ -7,15 +7,13 @@
 // generic plans (PL/pgSQL caches a generic plan after five calls). The statements are the ones the
 // functions of the latest schema version are built from, with parameters for their variables.
 import { describe, expect, it } from 'vitest';
-import { uniqueName } from '@ironflow/testing';
 import type { SqlTransaction } from '../src/driver.js';
 import { cancelInstanceWorkStatement, cancelWorkStatement, followedCancelStatement, type WorkTable } from '../src/migration-control.js';
 import { LIVE_NOT_SETTLED } from '../src/migration-live.js';
 import { liveWorkExists } from '../src/migration-versions.js';
-import { MIGRATIONS } from '../src/migrations.js';
 import { listWorkQuery } from '../src/pages-sql.js';
-import { parseSchemaName, type SchemaName } from '../src/schema-name.js';
-import { rolledBack, rootOf, SLOW, type OpenedDriver, type PlanNode } from './claim-plan-cases.js';
+import type { SchemaName } from '../src/schema-name.js';
+import { explainCustom, explainGeneric, inScratchSchema, SLOW, type OpenedDriver, type PlanNode } from './claim-plan-cases.js';
 import { T0 } from './support.js';
 
 const BURST = 20_000;
@@ -113,24 +111,14 @@ function cases(schema: SchemaName, id: string, ack: string, now: number): Case[]
 export function instancePlanCases(open: () => Promise<OpenedDriver>): void {
   describe('plan-stable reads of an instance\'s live work', () => {
     it('cancelWork (commit_one, routed results), cancel_instance, delete_instance\'s check and a page by status read the instance index: empty, after an unanalysed burst of 20 000 live rows of one type, after ANALYZE', SLOW, async () => {
-      const opened = await open();
-      try {
-        await rolledBack(opened.driver, (tx) => createAndCheck(tx));
-      } finally {
-        await opened.close();
-      }
+      await inScratchSchema(open, 'plans', ['effects', 'timers'], burstAndCheck);
     });
   });
 }
 
-/** Creates a schema inside `tx`, then checks the plans on empty tables, after a burst, and analysed. */
-async function createAndCheck(tx: SqlTransaction): Promise<void> {
-  const schema = parseSchemaName(uniqueName('plans'));
+/** Checks the plans on empty tables, after a burst, and analysed. */
+async function burstAndCheck(tx: SqlTransaction, schema: SchemaName): Promise<void> {
   const s = schema.quoted;
-  await tx.exec(`CREATE SCHEMA ${s}`);
-  for (const migration of MIGRATIONS) await tx.exec(migration.sql(schema));
-  // As on a server where autovacuum has not come by yet.
-  await tx.exec(`ALTER TABLE ${s}.effects SET (autovacuum_enabled = false); ALTER TABLE ${s}.timers SET (autovacuum_enabled = false)`);
   const now = T0 + 2 * BURST;
   const check = (stage: string, empty = false) => checkPlans(tx, schema, now, stage, empty);
 
@@ -159,24 +147,14 @@ async function createAndCheck(tx: SqlTransaction): Promise<void> {
 
 /** Checks the custom and generic plan of every case at one stage. */
 async function checkPlans(tx: SqlTransaction, schema: SchemaName, now: number, stage: string, empty: boolean): Promise<void> {
-  const explain = async (text: string, values: unknown[]) => rootOf((await tx.query(`EXPLAIN (FORMAT JSON) ${text}`, values)).rows);
-  const explainGeneric = async (text: string, types: string, args: string) => {
-    const name = uniqueName('plan');
-    await tx.exec(`PREPARE ${name}(${types}) AS ${text}`);
-    try {
-      await tx.exec('SET LOCAL plan_cache_mode = force_generic_plan');
-      return rootOf((await tx.query(`EXPLAIN (FORMAT JSON) EXECUTE ${name}(${args})`)).rows);
-    } finally {
-      await tx.exec(`RESET plan_cache_mode; DEALLOCATE ${name}`);
-    }
-  };
+  const explain = (text: string, values: unknown[]) => explainCustom(tx, text, values);
   const problems: string[] = [];
   for (const c of cases(schema, 'j5', 'e5', now)) {
     const text = c.text.replace(/;\s*$/, '');
     const what = `${c.what}, on ${stage}`;
     for (const p of instancePlanProblems(await explain(text, c.values), c.table)) problems.push(`${what}: ${p}`);
     const tolerated = empty && c.batch ? `Seq Scan on ${c.table}` : undefined;
-    for (const p of instancePlanProblems(await explainGeneric(text, c.types, c.literals), c.table)) {
+    for (const p of instancePlanProblems(await explainGeneric(tx, text, c.types, c.literals), c.table)) {
       if (p !== tolerated) problems.push(`generic plan of ${what}: ${p}`);
     }
   }
