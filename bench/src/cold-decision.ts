@@ -6,7 +6,8 @@ import { accept, defineWorkflow, reject } from '@ironflow/core';
 import { DEFAULT_SNAPSHOT_EVERY } from '@ironflow/core/engine';
 import type { WorkflowStore } from '@ironflow/core/store';
 import { createEngine, silentLogger } from '@ironflow/runtime';
-import { memoryTarget, pgliteTarget, postgresTarget, redisTarget, type Target } from './targets.js';
+import { median } from './peers/harness.js';
+import { reachableTargets, type ServerUrls } from './targets.js';
 
 const LONG = Number(process.env.BENCH_COLD_EVENTS ?? 10_000);
 const SHORT = 10;
@@ -53,8 +54,6 @@ async function coldDecision(store: WorkflowStore, workflow: ReturnType<typeof le
   return performance.now() - started;
 }
 
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-
 interface ColdResult {
   readonly short: number;
   readonly long: number;
@@ -86,13 +85,8 @@ async function measure(store: WorkflowStore, snapshots: boolean, run: string): P
 }
 
 /** Every reachable store among `wanted`: a report section with one row per store. */
-export async function coldDecisionSection(wanted: readonly string[], urls: { postgres?: string | undefined; redis?: string | undefined }): Promise<string> {
-  const targets: (() => Promise<Target>)[] = [];
-  if (wanted.includes('memory')) targets.push(memoryTarget);
-  if (wanted.includes('pglite')) targets.push(pgliteTarget);
-  const { postgres, redis } = urls;
-  if (wanted.includes('postgres') && postgres) targets.push(() => postgresTarget(postgres, 20));
-  if (wanted.includes('redis') && redis) targets.push(() => redisTarget(redis));
+export async function coldDecisionSection(wanted: readonly string[], urls: ServerUrls): Promise<string> {
+  const targets = reachableTargets(wanted, urls);
   const rows: string[] = [];
   for (const make of targets) {
     const target = await make();

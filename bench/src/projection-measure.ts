@@ -9,7 +9,8 @@
 import { accept, defineWorkflow } from '@ironflow/core';
 import type { CommitRequest, WorkflowStore } from '@ironflow/core/store';
 import { createEngine, defineProjection, silentLogger } from '@ironflow/runtime';
-import { memoryTarget, pgliteTarget, postgresTarget, redisTarget, type Target } from './targets.js';
+import { median, percentile } from './peers/harness.js';
+import { reachableTargets, type ServerUrls, type Target } from './targets.js';
 
 const EVENTS = Number(process.env.BENCH_PROJECTION_EVENTS ?? 100_000);
 const EVENTS_PER_INSTANCE = 10;
@@ -92,10 +93,6 @@ async function catchUp(store: WorkflowStore, run: string, total: number, batchSi
   return { perSecond: (projected / elapsed) * 1000, saves };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
 /** Executes inputs at LOAD_RATE/s for LOAD_SECONDS while a started engine projects; samples the lag. */
 async function lagUnderLoad(store: WorkflowStore, run: string): Promise<{ ages: number[]; events: number[]; achieved: number }> {
   const projection = defineProjection({ name: `${run}.lag`, workflows: [counter], handle: () => undefined });
@@ -134,8 +131,6 @@ async function lagUnderLoad(store: WorkflowStore, run: string): Promise<{ ages: 
   return { ages: ages.sort((a, b) => a - b), events: events.sort((a, b) => a - b), achieved };
 }
 
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-
 async function measure(target: Target): Promise<string> {
   const raws: number[] = [];
   const feeds: number[] = [];
@@ -167,13 +162,8 @@ async function measure(target: Target): Promise<string> {
 }
 
 /** Every reachable store among `wanted`, measured in turn: the report's sections, one per store. */
-export async function projectionSections(wanted: readonly string[], urls: { postgres?: string | undefined; redis?: string | undefined }): Promise<string> {
-  const targets: (() => Promise<Target>)[] = [];
-  if (wanted.includes('memory')) targets.push(memoryTarget);
-  if (wanted.includes('pglite')) targets.push(pgliteTarget);
-  const { postgres, redis } = urls;
-  if (wanted.includes('postgres') && postgres) targets.push(() => postgresTarget(postgres, 20));
-  if (wanted.includes('redis') && redis) targets.push(() => redisTarget(redis));
+export async function projectionSections(wanted: readonly string[], urls: ServerUrls): Promise<string> {
+  const targets = reachableTargets(wanted, urls);
   let report = `Node ${process.version}. ${EVENTS} events of backlog, ${RUNS} runs. Catch-up ratio = events/s projected ÷ events/s of the backend's raw read of the same rows, in the same run.\n`;
   for (const make of targets) {
     const target = await make();

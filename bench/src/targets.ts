@@ -173,3 +173,20 @@ export async function redisTarget(url: string): Promise<Target> {
     },
   };
 }
+
+/** The servers a measurement may use beside memory and PGlite. */
+export interface ServerUrls {
+  readonly postgres?: string | undefined;
+  readonly redis?: string | undefined;
+}
+
+/** The targets among `wanted` that can be reached (a server only when its URL is given), opened one at a time by the caller. */
+export function reachableTargets(wanted: readonly string[], urls: ServerUrls): (() => Promise<Target>)[] {
+  const targets: (() => Promise<Target>)[] = [];
+  if (wanted.includes('memory')) targets.push(memoryTarget);
+  if (wanted.includes('pglite')) targets.push(pgliteTarget);
+  const { postgres, redis } = urls;
+  if (wanted.includes('postgres') && postgres) targets.push(() => postgresTarget(postgres, 20));
+  if (wanted.includes('redis') && redis) targets.push(() => redisTarget(redis));
+  return targets;
+}
