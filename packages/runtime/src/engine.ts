@@ -268,6 +268,7 @@ export function createEngine(options: EngineOptions): Engine {
     logger,
     lifecycle,
     now: () => clock.now(),
+    timeouts: settings.environment,
   };
   const effectPool = new WorkerPool<EffectRecord>({
     ...shared,
@@ -291,7 +292,7 @@ export function createEngine(options: EngineOptions): Engine {
   });
 
   const projectionRunners = settings.projections.map(
-    (resolved) => new ProjectionRunner({ resolved, settings: settings.projectionSettings, notUnderstood: settings.notUnderstood, store, clock, workerId, lifecycle, logger }),
+    (resolved) => new ProjectionRunner({ resolved, settings: settings.projectionSettings, notUnderstood: settings.notUnderstood, store, clock, workerId, lifecycle, logger, timeouts: settings.environment }),
   );
   const retention = new Retention({ settings: settings.retention, store, clock, lifecycle, logger });
   // This engine's commits wake the runners that read them, so an in-process read model lags by a

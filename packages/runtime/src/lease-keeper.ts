@@ -15,14 +15,9 @@ export interface LeaseKeeperOptions {
   /** Called once, when a renewal finds the lease gone (LEASE_LOST). */
   readonly onLost: (error: unknown) => void;
   readonly logger: Logger;
-  /** Where the renewals wait; the engine's environment. @default the process's timers */
-  readonly timeouts?: Pick<EngineEnvironment, 'setTimeout' | 'clearTimeout'> | undefined;
+  /** Where the renewals wait: the engine's environment. */
+  readonly timeouts: Pick<EngineEnvironment, 'setTimeout' | 'clearTimeout'>;
 }
-
-const PROCESS_TIMEOUTS: Pick<EngineEnvironment, 'setTimeout' | 'clearTimeout'> = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** Renews one lease on an interval; a failed renewal other than LEASE_LOST is logged and tried again. */
 export class LeaseKeeper {
@@ -44,17 +39,13 @@ export class LeaseKeeper {
 
   /** Stops renewing; the lease then runs out `leaseMs` after the last renewal unless it is settled. */
   stop(): void {
-    if (this.#timer !== undefined) this.#timeouts.clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.options.timeouts.clearTimeout(this.#timer);
     this.#timer = undefined;
-  }
-
-  get #timeouts(): Pick<EngineEnvironment, 'setTimeout' | 'clearTimeout'> {
-    return this.options.timeouts ?? PROCESS_TIMEOUTS;
   }
 
   /** The next renewal, a third of the lease from now (a chain of timeouts, so any clock can drive it). */
   #schedule(): void {
-    this.#timer = this.#timeouts.setTimeout(() => {
+    this.#timer = this.options.timeouts.setTimeout(() => {
       if (this.#timer === undefined) return;
       this.#schedule();
       this.#renew();

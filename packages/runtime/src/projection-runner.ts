@@ -10,6 +10,7 @@ import type { FeedPosition, WorkflowStore } from '@ironflow/core/store';
 import { Cancellation } from './cancellation.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { LifecycleEmitter, Logger } from './lifecycle.js';
+import type { EngineEnvironment } from './options.js';
 import { lagOf, type ProjectionLag } from './projection-admin.js';
 import { releaseDelay, type NotUnderstoodSettings } from './not-understood.js';
 import { Holding, isNewerThanCode, ProjectionBatches, type Pace } from './projection-batch.js';
@@ -42,6 +43,8 @@ export interface ProjectionRunnerOptions {
   readonly workerId: string;
   readonly lifecycle: LifecycleEmitter;
   readonly logger: Logger;
+  /** Where lease renewals wait. */
+  readonly timeouts: Pick<EngineEnvironment, 'setTimeout' | 'clearTimeout'>;
 }
 
 /** Restarts of a failing loop: as the worker pools', 100 ms doubling up to 30 s, never at once. */
@@ -280,6 +283,7 @@ export class ProjectionRunner {
         this.poke();
       },
       logger,
+      timeouts: this.options.timeouts,
     }).start();
     this.#keeper = { holding: h, keeper };
   }

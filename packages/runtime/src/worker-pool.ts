@@ -8,7 +8,7 @@ import type { Claimed, EffectRecord, TimerRecord, WorkKind } from '@ironflow/cor
 import { Cancellation } from './cancellation.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import type { LifecycleEmitter, Logger } from './lifecycle.js';
-import type { PoolSettings } from './options.js';
+import type { EngineEnvironment, PoolSettings } from './options.js';
 
 /** Health of one pool. */
 export interface PoolHealth {
@@ -41,6 +41,8 @@ export interface WorkerPoolOptions<T extends EffectRecord | TimerRecord> {
   readonly logger: Logger;
   readonly lifecycle: LifecycleEmitter;
   readonly now: () => number;
+  /** Where lease renewals wait. */
+  readonly timeouts: Pick<EngineEnvironment, 'setTimeout' | 'clearTimeout'>;
 }
 
 /** Restarts of a failing loop: 100 ms doubling up to 30 s, never at once (equal jitter). */
@@ -221,6 +223,7 @@ export class WorkerPool<T extends EffectRecord | TimerRecord> {
         this.poke();
       },
       logger: o.logger,
+      timeouts: o.timeouts,
     }).start();
     list.push({ item, keeper });
   }

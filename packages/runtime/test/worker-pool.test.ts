@@ -37,6 +37,7 @@ function scriptedPool(script: Claimed<EffectRecord>[][], settings: { concurrency
     logger: silentLogger,
     lifecycle: new LifecycleEmitter(silentLogger),
     now: () => 0,
+    timeouts: { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>) },
   });
   return { pool, claims, started, released, settle: (id: string) => finish.get(id)?.() };
 }
