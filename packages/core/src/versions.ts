@@ -67,22 +67,22 @@ export function schemaVersionOf(workflow: AnyWorkflow, eventType: string): numbe
  * UPCAST_FAILED when an upcaster or the hook throws.
  */
 export function upcastEvent(workflow: AnyWorkflow, stored: StoredEvent): unknown {
-  const stored_version = stored.schemaVersion ?? 1;
+  const storedVersion = stored.schemaVersion ?? 1;
   const versioning = workflow.eventVersions?.[stored.type];
   const latest = versioning?.version ?? 1;
-  const details = { workflowType: stored.workflowType, workflowId: stored.workflowId, sequence: stored.sequence, eventType: stored.type, schemaVersion: stored_version, known: latest };
-  if (stored_version > latest) {
+  const details = { workflowType: stored.workflowType, workflowId: stored.workflowId, sequence: stored.sequence, eventType: stored.type, schemaVersion: storedVersion, known: latest };
+  if (storedVersion > latest) {
     throw new IronflowError(
       'EVENT_VERSION_UNKNOWN',
-      `Event ${stored.sequence} (${stored.type}) of ${stored.workflowType}:${stored.workflowId} has schema version ${stored_version}; this code knows versions up to ${latest} (it was written by newer code)`,
+      `Event ${stored.sequence} (${stored.type}) of ${stored.workflowType}:${stored.workflowId} has schema version ${storedVersion}; this code knows versions up to ${latest} (it was written by newer code)`,
       { details },
     );
   }
   let payload = stored.payload;
-  let at = stored_version;
+  let at = storedVersion;
   try {
     for (; at < latest; at++) payload = versioning!.upcasters![at]!(payload);
-    return workflow.upcast ? workflow.upcast(at === stored_version ? stored : { ...stored, payload, schemaVersion: latest }) : payload;
+    return workflow.upcast ? workflow.upcast(at === storedVersion ? stored : { ...stored, payload, schemaVersion: latest }) : payload;
   } catch (cause) {
     const step = at < latest ? `its upcaster from version ${at}` : 'upcast';
     throw new IronflowError('UPCAST_FAILED', `${step} failed for ${stored.workflowType}:${stored.workflowId} at event ${stored.sequence} (${stored.type})`, { cause, details });
