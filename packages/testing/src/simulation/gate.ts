@@ -12,7 +12,6 @@ export interface SimProcess {
 
 /** An operation a process waits on; the scheduler delivers it, fails it, or drops it. */
 export interface PendingOperation {
-  readonly seq: number;
   readonly process: SimProcess;
   readonly kind: 'store' | 'handler';
   /** What it is, for the trace: `commit order:o-1`, `handler effect e-7 (attempt 2)`. */
@@ -58,7 +57,7 @@ function describeCall(method: string, args: readonly unknown[]): string {
 export function gateStore(
   store: WorkflowStore,
   process: SimProcess,
-  enqueue: (operation: Omit<PendingOperation, 'seq'>) => void,
+  enqueue: (operation: PendingOperation) => void,
 ): WorkflowStore {
   return new Proxy(store, {
     get(target, property, receiver) {

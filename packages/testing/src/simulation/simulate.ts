@@ -178,17 +178,15 @@ async function run(options: SimulationOptions, choices: Choices): Promise<RunRes
   const trace: string[] = [];
   const pending: PendingOperation[] = [];
   const processes: Proc[] = [];
-  let seq = 0;
   let ids = 0;
   let settled = false;
   const stats = { accepted: 0, rejected: 0, failed: 0, crashes: 0, storeFailures: 0, handlerFailures: 0, hangs: 0, clockJumps: 0 };
   let unexpected: Violation | undefined;
   const log = (line: string) => trace.push(`${String(trace.length + 1).padStart(3)}. t+${clock.now() - Date.UTC(2026, 0, 1)}ms ${line}`);
-  const random = { int: (n: number) => choices.int(n), chance: (p: number) => choices.chance(p), pick: <T>(items: readonly T[]) => choices.pick(items) };
 
-  const enqueue = (operation: Omit<PendingOperation, 'seq'>): void => {
+  const enqueue = (operation: PendingOperation): void => {
     if (!operation.process.alive) return; // a dead process's calls go nowhere
-    pending.push({ ...operation, seq: ++seq });
+    pending.push(operation);
   };
 
   function start(name: string): Proc {
@@ -382,7 +380,7 @@ async function run(options: SimulationOptions, choices: Choices): Promise<RunRes
             : choices.chance(faults.storeFailure) ? 'fail' : operation.writes && choices.chance(faults.crashAfterWrite) ? 'crash-after' : 'ok';
         await deliver(operation, mode);
       } else if (action < 7) {
-        const next = options.inputs(random, step);
+        const next = options.inputs(choices, step);
         if (next !== undefined) execute(choices.pick(live()), next, `${next.workflow.type} ${JSON.stringify(next.input)}`);
       } else if (action < 9) {
         const idle = live().filter((p) => !p.working);
