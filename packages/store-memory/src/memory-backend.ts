@@ -457,8 +457,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
       if (rows.some((row) => row.status === 'pending' || row.status === 'leased')) return 'busy';
       for (const row of rows) deleteWork(tables, row);
       // Feed positions are indexes: the instance's events stay in place, marked for readers to pass over.
-      const events = new Set(instance.events);
-      for (const row of tables.feed) if (events.has(row.event)) row.deleted = true;
+      for (const event of instance.events) event.deleted = true;
       tables.instances.delete(key);
       tables.observations.delete(key);
       tables.paused.delete(key);
@@ -521,7 +520,7 @@ export function memoryBackend(tables: Tables): StoreBackend {
       while (at < feed.length && events.length < query.limit) {
         const row = feed[at]!;
         at += 1;
-        if (row.deleted !== true && (types === undefined || types.has(row.type)) && (eventTypes === undefined || eventTypes.has(row.event.type))) events.push(feedEventOf(row, at));
+        if (row.event.deleted !== true && (types === undefined || types.has(row.type)) && (eventTypes === undefined || eventTypes.has(row.event.type))) events.push(feedEventOf(row, at));
       }
       return { events, next: at === 0 ? undefined : String(at) };
     },

@@ -44,7 +44,7 @@ export function memoryProjections(tables: Tables): ProjectionPrimitives {
       let at = start;
       for (; at < feed.length && events <= query.limit; at++) {
         const row = feed[at]!;
-        if (row.deleted === true) continue;
+        if (row.event.deleted === true) continue;
         oldestRecordedAt ??= row.event.recordedAt;
         events += 1;
       }

@@ -30,6 +30,8 @@ export interface EventRow {
   readonly metadata: JsonText;
   readonly recordedAt: number;
   readonly schemaVersion: number;
+  /** Set when retention deleted its instance: feed readers pass over it, positions stay as they are. */
+  deleted?: boolean | undefined;
 }
 
 /** A workflow instance. */
@@ -136,9 +138,8 @@ export interface ProjectionRow {
 export interface FeedRow {
   readonly type: string;
   readonly id: string;
+  /** The instance's own row (deleting the instance marks it). */
   readonly event: EventRow;
-  /** Set when retention deleted the instance: readers pass over it, positions stay as they are. */
-  deleted?: boolean | undefined;
 }
 
 /** Empty tables. */
