@@ -1,6 +1,6 @@
-// Two known classes of bug, reintroduced on purpose by the tests that show the deterministic
-// simulator (`simulate` of @ironflow/testing) finds them. Off unless a test turns one on, for the
-// length of that test; nothing else may set them.
+// A known class of bug, reintroduced on purpose by the test that shows the deterministic simulator
+// (`simulate` of @ironflow/testing) finds it. Off unless a test turns it on, for the length of that
+// test; nothing else may set it. (The memory store has its own: `memoryStoreTestBugs`.)
 
 /** Switches of deliberate bugs, all off. */
 export const testBugs = {
@@ -10,10 +10,4 @@ export const testBugs = {
    * runs again and its result is applied twice.
    */
   unfencedRouting: false,
-  /**
-   * The memory store counts an attempt when a claimed row is settled instead of when it is claimed:
-   * a worker that dies holding the row costs it nothing, so a row that kills its workers is claimed
-   * for ever (ADR 0003 is why attempts are counted at claim).
-   */
-  attemptsAtCompletion: false,
 };

@@ -47,7 +47,7 @@ import {
   type WorkRow,
 } from './memory-tables.js';
 import { feedIndex, memoryProjections } from './memory-projections.js';
-import { testBugs } from '@ironflow/core/engine';
+import { memoryStoreTestBugs as testBugs } from './test-bugs.js';
 
 /**
  * The backend of `createMemoryStore` over `tables`.

@@ -3,6 +3,7 @@
 // classes of bug, switched back on, are found within a bounded number of seeds.
 import { accept, defineWorkflow, reject } from '@ironflow/core';
 import { testBugs } from '@ironflow/core/engine';
+import { memoryStoreTestBugs } from '@ironflow/store-memory';
 import { register } from '@ironflow/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { simulate, SimulationFailure, type SimulationOptions } from '../src/index.js';
@@ -77,7 +78,7 @@ async function firstFailure(count: number, extra: Partial<SimulationOptions> = {
 
 afterEach(() => {
   testBugs.unfencedRouting = false;
-  testBugs.attemptsAtCompletion = false;
+  memoryStoreTestBugs.attemptsAtCompletion = false;
 });
 
 describe('simulate', () => {
@@ -130,7 +131,7 @@ describe('simulate', () => {
   });
 
   it('finds attempts counted at settlement instead of at claim within 30 seeds', async () => {
-    testBugs.attemptsAtCompletion = true;
+    memoryStoreTestBugs.attemptsAtCompletion = true;
     const failure = await firstFailure(30, { faults: { crash: 0.05, handlerHang: 0.05, clockJump: 0.05 } });
     expect(failure, 'a seed within 30 shows the bug').toBeDefined();
     expect(failure!.message).toMatch(/claimed \d+ times/);
